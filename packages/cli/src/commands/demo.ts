@@ -1,0 +1,53 @@
+import { parseSubmissionMessage, workerJobName } from '@pitwall/domain';
+import type { Command } from 'commander';
+import type { CliIo } from '../io.js';
+import { lifecycleTable } from './lifecycle.js';
+
+/** The body EvalAI's sender publishes for a Docker submission: string challenge/phase pks, integer submission pk. */
+export const SAMPLE_MESSAGE = JSON.stringify({
+  challenge_pk: '203',
+  phase_pk: '527',
+  submission_pk: 1351,
+  submitted_image_uri: '123456789012.dkr.ecr.us-east-1.amazonaws.com/leaderboard-20-participant-team-265:bb55c1',
+  is_static_dataset_code_upload_submission: false,
+});
+
+const SAMPLE_TEAM = 'Équipe «Zoë» ? Autonomous Driving Lab #42';
+
+/**
+ * What `npm start` runs. The embedded pipeline (local DynamoDB, S3, SQS, EvalAI emulator and
+ * executor) is not built yet, so this walks through the parts that already work end to end.
+ */
+export function registerDemoCommand(program: Command, io: CliIo): void {
+  program
+    .command('demo')
+    .description('walk through what Pitwall can do on this machine today')
+    .action(() => {
+      io.out('Pitwall demo');
+      io.out('The embedded pipeline (local AWS servers, EvalAI emulator, executor) is not built yet;');
+      io.out('this shows the parts of Pitwall that already run end to end.');
+      io.out('');
+
+      io.out('1. An EvalAI submission message, as EvalAI sends it:');
+      io.out(`   ${SAMPLE_MESSAGE}`);
+      const message = parseSubmissionMessage(SAMPLE_MESSAGE);
+      io.out(
+        `   read as challenge ${message.challengePk}, phase ${message.phasePk}, submission ${message.submissionPk}`,
+      );
+      io.out(`   image ${message.submittedImageUri ?? '(none)'}`);
+      io.out('');
+
+      io.out(`2. Kubernetes Job names for 4 workers of team "${SAMPLE_TEAM}":`);
+      for (let worker = 0; worker < 4; worker++) {
+        io.out(
+          `   ${workerJobName({ team: SAMPLE_TEAM, track: 'SENSORS', submissionId: message.submissionPk, worker })}`,
+        );
+      }
+
+      io.out('');
+      io.out('3. The submission lifecycle and what EvalAI is told at each step:');
+      for (const line of lifecycleTable()) io.out(`   ${line}`);
+      io.out('');
+      io.out('Run `pnpm pitwall --help` for every command.');
+    });
+}

@@ -1,0 +1,37 @@
+import { Command, CommanderError } from 'commander';
+import { registerDemoCommand } from './commands/demo.js';
+import { registerLifecycleCommand } from './commands/lifecycle.js';
+import { registerMessageCommands } from './commands/message.js';
+import { registerNameCommands } from './commands/names.js';
+import { type CliIo, processIo, UsageError } from './io.js';
+
+export function buildProgram(io: CliIo = processIo): Command {
+  const program = new Command('pitwall')
+    .description('Pitwall: evaluation backend for simulation leaderboards (CARLA Leaderboard 2.0 on EvalAI)')
+    .showHelpAfterError()
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    // Set before the commands are added so that every subcommand inherits it.
+    .exitOverride();
+  registerDemoCommand(program, io);
+  registerMessageCommands(program, io);
+  registerNameCommands(program, io);
+  registerLifecycleCommand(program, io);
+  return program;
+}
+
+/** Runs the CLI and returns the exit code: 0 done, 2 bad usage or input, 1 anything else. */
+export async function runCli(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    if (error instanceof UsageError) {
+      io.err(`pitwall: ${error.message}`);
+      return 2;
+    }
+    io.err(`pitwall: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    return 1;
+  }
+}

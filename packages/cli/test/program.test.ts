@@ -1,0 +1,76 @@
+import { describe, expect, it } from '@jest/globals';
+import { DNS_1123_LABEL } from '@pitwall/domain';
+import type { CliIo } from '../src/io.js';
+import { runCli } from '../src/program.js';
+
+function captureIo(stdin = ''): CliIo & { stdout: () => string; stderr: () => string } {
+  let out = '';
+  let err = '';
+  return {
+    out: (text) => {
+      out += text.endsWith('\n') ? text : `${text}\n`;
+    },
+    err: (text) => {
+      err += text.endsWith('\n') ? text : `${text}\n`;
+    },
+    readStdin: async () => stdin,
+    stdout: () => out,
+    stderr: () => err,
+  };
+}
+
+describe('pitwall CLI', () => {
+  it('lists its commands under --help and exits 0', async () => {
+    const io = captureIo();
+    expect(await runCli(['--help'], io)).toBe(0);
+    for (const command of ['demo', 'message', 'names', 'lifecycle']) expect(io.stdout()).toContain(command);
+  });
+
+  it('exits 2 on an unknown command', async () => {
+    const io = captureIo();
+    expect(await runCli(['frobnicate'], io)).toBe(2);
+    expect(io.stderr()).toContain("unknown command 'frobnicate'");
+  });
+
+  it('parses a message given on stdin', async () => {
+    const io = captureIo('{"challenge_pk":"1","phase_pk":"2","submission_pk":3}');
+    expect(await runCli(['message', 'parse'], io)).toBe(0);
+    expect(JSON.parse(io.stdout())).toEqual({ challengePk: 1, phasePk: 2, submissionPk: 3, extra: {} });
+  });
+
+  it('reports an invalid message with the field and exits 2', async () => {
+    const io = captureIo();
+    expect(await runCli(['message', 'parse', '{"challenge_pk":1,"phase_pk":2}'], io)).toBe(2);
+    expect(io.stderr()).toBe('pitwall: invalid submission message: submission_pk: is required\n');
+  });
+
+  it('prints a valid Job name for a hostile team name', async () => {
+    const io = captureIo();
+    const args = ['names', 'job', '--team', '?? 東京 ??', '--track', 'SENSORS', '--submission', '12', '--worker', '3'];
+    expect(await runCli(args, io)).toBe(0);
+    const name = io.stdout().trim();
+    expect(name).toMatch(DNS_1123_LABEL);
+    expect(name).toContain('-12-w3-');
+  });
+
+  it('rejects a negative worker index with exit 2', async () => {
+    const io = captureIo();
+    const args = ['names', 'job', '--team', 't', '--track', 'm', '--submission', '1', '--worker', '-1'];
+    expect(await runCli(args, io)).toBe(2);
+    expect(io.stderr()).toContain('--worker must be a whole number of at least 0');
+  });
+
+  it('prints the lifecycle with the EvalAI method of each status', async () => {
+    const io = captureIo();
+    expect(await runCli(['lifecycle'], io)).toBe(0);
+    expect(io.stdout()).toMatch(/^running\s+EvalAI: PATCH running/m);
+    expect(io.stdout()).toMatch(/^cancelled\s+terminal\s+EvalAI: PUT cancelled/m);
+  });
+
+  it('runs the demo to the end', async () => {
+    const io = captureIo();
+    expect(await runCli(['demo'], io)).toBe(0);
+    expect(io.stdout()).toContain('read as challenge 203, phase 527, submission 1351');
+    expect(io.stdout()).toContain('Run `pnpm pitwall --help`');
+  });
+});

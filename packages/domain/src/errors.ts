@@ -1,0 +1,36 @@
+/**
+ * Every error Pitwall raises on purpose is a named class. The state machine's Retry and Catch
+ * match on `name`, so names are part of the contract: rename one and the ASL must follow.
+ */
+export class PitwallError extends Error {
+  /** Transient errors may succeed on retry; the state machine retries only these. */
+  readonly transient: boolean = false;
+
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** The SQS message from EvalAI is not one Pitwall can act on. Never transient. */
+export class InvalidMessageError extends PitwallError {
+  /** The message field at fault, e.g. `submission_pk`, or `(body)` for the whole body. */
+  readonly field: string;
+
+  constructor(field: string, reason: string, options?: ErrorOptions) {
+    super(`invalid submission message: ${field}: ${reason}`, options);
+    this.field = field;
+  }
+}
+
+/** A status change that the submission lifecycle does not allow. */
+export class IllegalTransitionError extends PitwallError {
+  readonly from: string;
+  readonly to: string;
+
+  constructor(from: string, to: string, options?: ErrorOptions) {
+    super(`a submission cannot go from ${from} to ${to}`, options);
+    this.from = from;
+    this.to = to;
+  }
+}
