@@ -34,3 +34,20 @@ export class IllegalTransitionError extends PitwallError {
     this.to = to;
   }
 }
+
+/** A worker's checkpoint file that cannot be trusted; the merge skips it and reports the worker. */
+export class CheckpointRejectedError extends PitwallError {
+  /** Where in the file, e.g. `_checkpoint.records[3].scores.score_route`, or `(file)`. */
+  readonly path: string;
+
+  constructor(path: string, reason: string, options?: ErrorOptions) {
+    super(`checkpoint rejected: ${path}: ${reason}`, options);
+    this.path = path;
+  }
+}
+
+/** Partial results that cannot be merged together (the official merge stops on the same cases). */
+export class MergeError extends PitwallError {}
+
+/** A CARLA route file Pitwall cannot plan with. */
+export class RouteFileError extends PitwallError {}

@@ -2,3 +2,4 @@ export * from './errors.js';
 export * from './lifecycle.js';
 export * from './message.js';
 export * from './names.js';
+export * from './results/index.js';

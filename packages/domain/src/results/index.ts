@@ -1,0 +1,3 @@
+export * from './checkpoint.js';
+export * from './merge.js';
+export * from './python-compat.js';
