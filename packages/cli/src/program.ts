@@ -3,6 +3,8 @@ import { registerDemoCommand } from './commands/demo.js';
 import { registerLifecycleCommand } from './commands/lifecycle.js';
 import { registerMessageCommands } from './commands/message.js';
 import { registerNameCommands } from './commands/names.js';
+import { registerResultsCommands } from './commands/results.js';
+import { registerRoutesCommands } from './commands/routes.js';
 import { type CliIo, processIo, UsageError } from './io.js';
 
 export function buildProgram(io: CliIo = processIo): Command {
@@ -16,6 +18,8 @@ export function buildProgram(io: CliIo = processIo): Command {
   registerMessageCommands(program, io);
   registerNameCommands(program, io);
   registerLifecycleCommand(program, io);
+  registerRoutesCommands(program, io);
+  registerResultsCommands(program, io);
   return program;
 }
 

@@ -1,23 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { DNS_1123_LABEL } from '@pitwall/domain';
-import type { CliIo } from '../src/io.js';
 import { runCli } from '../src/program.js';
-
-function captureIo(stdin = ''): CliIo & { stdout: () => string; stderr: () => string } {
-  let out = '';
-  let err = '';
-  return {
-    out: (text) => {
-      out += text.endsWith('\n') ? text : `${text}\n`;
-    },
-    err: (text) => {
-      err += text.endsWith('\n') ? text : `${text}\n`;
-    },
-    readStdin: async () => stdin,
-    stdout: () => out,
-    stderr: () => err,
-  };
-}
+import { captureIo } from './capture-io.js';
 
 describe('pitwall CLI', () => {
   it('lists its commands under --help and exits 0', async () => {

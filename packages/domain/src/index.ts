@@ -3,3 +3,4 @@ export * from './lifecycle.js';
 export * from './message.js';
 export * from './names.js';
 export * from './results/index.js';
+export * from './routes/index.js';

@@ -1,4 +1,6 @@
-import { parseSubmissionMessage, workerJobName } from '@pitwall/domain';
+import { readFileSync } from 'node:fs';
+import { routesFile } from '@pitwall/carla-routes';
+import { parseRouteFile, parseSubmissionMessage, planRoutes, workerJobName } from '@pitwall/domain';
 import type { Command } from 'commander';
 import type { CliIo } from '../io.js';
 import { lifecycleTable } from './lifecycle.js';
@@ -45,7 +47,15 @@ export function registerDemoCommand(program: Command, io: CliIo): void {
       }
 
       io.out('');
-      io.out('3. The submission lifecycle and what EvalAI is told at each step:');
+      io.out('3. The 20 public validation routes split over 4 GPU workers:');
+      const routes = parseRouteFile(readFileSync(routesFile('validation'), 'utf8'));
+      for (const strategy of ['contiguous', 'balanced'] as const) {
+        const plan = planRoutes(routes, { workers: 4, strategy });
+        const subsets = plan.workers.map((w) => w.routesSubset).join(' | ');
+        io.out(`   ${strategy.padEnd(10)} busiest worker ${(plan.makespan / 1000).toFixed(1)} km: ${subsets}`);
+      }
+      io.out('');
+      io.out('4. The submission lifecycle and what EvalAI is told at each step:');
       for (const line of lifecycleTable()) io.out(`   ${line}`);
       io.out('');
       io.out('Run `pnpm pitwall --help` for every command.');
