@@ -51,3 +51,50 @@ export class MergeError extends PitwallError {}
 
 /** A CARLA route file Pitwall cannot plan with. */
 export class RouteFileError extends PitwallError {}
+
+/** EvalAI did not answer, or answered 5xx: worth retrying with backoff. */
+export class EvalAiUnavailableError extends PitwallError {
+  override readonly transient = true;
+}
+
+/** EvalAI answered 429, or Pitwall's shared budget of EvalAI requests is spent for now. */
+export class EvalAiRateLimitedError extends PitwallError {
+  override readonly transient = true;
+  /** Seconds EvalAI asked us to wait, when it said. */
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(message: string, retryAfterSeconds?: number, options?: ErrorOptions) {
+    super(message, options);
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/** EvalAI refused the host token (401 token_not_valid). Retrying cannot help: the host must act. */
+export class EvalAiAuthError extends PitwallError {}
+
+/** EvalAI refused a request as invalid (4xx other than 401/404/429). */
+export class EvalAiRejectedError extends PitwallError {
+  readonly status: number;
+
+  constructor(message: string, status: number, options?: ErrorOptions) {
+    super(message, options);
+    this.status = status;
+  }
+}
+
+/** EvalAI answered with something Pitwall cannot read. */
+export class EvalAiResponseError extends PitwallError {}
+
+/** The submission (or record) does not exist. */
+export class NotFoundError extends PitwallError {}
+
+/** This execution works on an attempt that a newer attempt of the same submission replaced. */
+export class StaleAttemptError extends PitwallError {}
+
+/** The Kubernetes API (or the local executor) did not answer or answered 5xx. */
+export class JobRunnerUnavailableError extends PitwallError {
+  override readonly transient = true;
+}
+
+/** The job runner refused a request for a reason retrying cannot fix (401/403, invalid manifest). */
+export class JobRunnerRejectedError extends PitwallError {}

@@ -1,3 +1,4 @@
+export * from './control/index.js';
 export * from './errors.js';
 export * from './lifecycle.js';
 export * from './message.js';

@@ -1,0 +1,2 @@
+export * from './evalai-client.js';
+export * from './request-budget.js';

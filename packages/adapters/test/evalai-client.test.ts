@@ -1,0 +1,271 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import {
+  EvalAiAuthError,
+  EvalAiRateLimitedError,
+  EvalAiRejectedError,
+  EvalAiResponseError,
+  EvalAiUnavailableError,
+  NotFoundError,
+} from '@pitwall/domain';
+import { EvalAiEmulator } from '@pitwall/emulators';
+import { EvalAiClient, MemoryRequestBudget } from '../src/index.js';
+
+const LABELS = ['Driving score', 'Route completion'];
+const emulator = new EvalAiEmulator({
+  challengePk: 7,
+  phases: [{ pk: 11, codename: 'sensors', splits: ['leaderboard'] }],
+  labels: LABELS,
+  hostToken: 'host-token',
+});
+let url = '';
+const client = (overrides: Partial<ConstructorParameters<typeof EvalAiClient>[0]> = {}) =>
+  new EvalAiClient({
+    baseUrl: url,
+    token: 'host-token',
+    minRetryDelayMs: 1,
+    maxRetryDelayMs: 5,
+    retries: 3,
+    ...overrides,
+  });
+const result = (accuracies: Record<string, number>, split = 'leaderboard') =>
+  JSON.stringify([{ split, show_to_participant: true, accuracies }]);
+const update = (submissionPk: number, resultText = '[]') => ({
+  submissionPk,
+  phasePk: 11,
+  result: resultText,
+  stdout: 'out',
+  stderr: '',
+  metadata: '{}',
+});
+const newSubmission = () =>
+  emulator.createSubmission({ phasePk: 11, teamPk: 3, teamName: 'Team Ünï', imageUri: 'img' });
+
+beforeAll(async () => {
+  url = await emulator.start();
+});
+afterAll(() => emulator.close());
+afterEach(() => {
+  emulator.faults.length = 0;
+});
+
+describe('EvalAiClient against the EvalAI emulator', () => {
+  it('reads a submission', async () => {
+    const s = newSubmission();
+    expect(await client().getSubmission(s.id)).toEqual({
+      id: s.id,
+      status: 'submitted',
+      participantTeamPk: 3,
+      participantTeamName: 'Team Ünï',
+      challengePhasePk: 11,
+    });
+  });
+
+  it('PATCHes queued then running, appending the job name', async () => {
+    const s = newSubmission();
+    await client().patchStatus(7, { submissionPk: s.id, status: 'queued', jobName: 'Team-W0' });
+    await client().patchStatus(7, { submissionPk: s.id, status: 'running' });
+    expect(emulator.get(s.id).status).toBe('running');
+    expect(emulator.get(s.id).jobName).toEqual(['team-w0']);
+  });
+
+  it('PUTs a finished result that EvalAI accepts, and the leaderboard shows it', async () => {
+    const s = newSubmission();
+    await client().putResult(7, 'finished', update(s.id, result({ 'Driving score': 51.2, 'Route completion': 80 })));
+    expect(emulator.get(s.id).status).toBe('finished');
+    expect(emulator.leaderboard.get(`${s.id}/leaderboard`)?.accuracies).toEqual({
+      'Driving score': 51.2,
+      'Route completion': 80,
+    });
+  });
+
+  it("surfaces EvalAI's own message when a result does not match the leaderboard", async () => {
+    const s = newSubmission();
+    const wrong = client().putResult(7, 'finished', update(s.id, result({ 'Driving score': 1 })));
+    await expect(wrong).rejects.toThrow(EvalAiRejectedError);
+    await expect(client().putResult(7, 'finished', update(s.id, result({ 'Driving score': 1 })))).rejects.toThrow(
+      'Following metrics are missing in the leaderboard data: Route completion',
+    );
+    await expect(
+      client().putResult(7, 'finished', update(s.id, result({ 'Driving score': 1, 'Route completion': 2 }, 'test'))),
+    ).rejects.toThrow('Challenge Phase Split does not exist');
+  });
+
+  it('sends partial results to the partial-evaluation endpoint', async () => {
+    const s = newSubmission();
+    const sent = await client().putPartialResult(
+      7,
+      update(s.id, result({ 'Driving score': 0, 'Route completion': 0 })),
+    );
+    expect(sent).toBe(true);
+    expect(emulator.get(s.id).status).toBe('partially_evaluated');
+  });
+
+  it('turns 401 token_not_valid into an error that tells the host to rotate the token', async () => {
+    const bad = client({ token: 'expired' }).getSubmission(1);
+    await expect(bad).rejects.toThrow(EvalAiAuthError);
+    await expect(client({ token: 'expired' }).getSubmission(1)).rejects.toThrow(/Rotate the token/);
+  });
+
+  it('turns 404 into NotFoundError without retrying', async () => {
+    const before = emulator.requests.length;
+    await expect(client().getSubmission(99_999)).rejects.toThrow(NotFoundError);
+    expect(emulator.requests.length - before).toBe(1);
+  });
+
+  it('retries 5xx with backoff and then succeeds', async () => {
+    const s = newSubmission();
+    emulator.faults.push({ method: 'GET', status: 502, times: 2 });
+    const before = emulator.requests.length;
+    expect((await client().getSubmission(s.id)).id).toBe(s.id);
+    expect(emulator.requests.slice(before).map((r) => r.status)).toEqual([502, 502, 200]);
+  });
+
+  it('gives up on a persistent 5xx with a transient error', async () => {
+    emulator.faults.push({ method: 'GET', status: 503, times: 10 });
+    await expect(client({ retries: 2 }).getSubmission(1)).rejects.toThrow(EvalAiUnavailableError);
+  });
+
+  it('waits out a short Retry-After and tries again', async () => {
+    const s = newSubmission();
+    emulator.faults.push({ method: 'GET', status: 429, times: 1, retryAfterSeconds: 1 });
+    const started = Date.now();
+    expect((await client().getSubmission(s.id)).id).toBe(s.id);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+  });
+
+  it('hands a long Retry-After to the caller as a rate-limit error', async () => {
+    emulator.faults.push({ method: 'GET', status: 429, times: 1, retryAfterSeconds: 45 });
+    const error = await client()
+      .getSubmission(1)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(EvalAiRateLimitedError);
+    expect((error as EvalAiRateLimitedError).retryAfterSeconds).toBe(45);
+  });
+
+  it('rejects an answer that is not a submission', async () => {
+    const fetch = async () => new Response(JSON.stringify({ id: 'x' }), { status: 200 });
+    await expect(client({ fetch }).getSubmission(1)).rejects.toThrow(EvalAiResponseError);
+  });
+
+  it('spends the shared budget by priority: partial results give way first', async () => {
+    const s = newSubmission();
+    const budget = new MemoryRequestBudget(4, () => 0);
+    const limited = client({ budget });
+    const partial = update(s.id, result({ 'Driving score': 0, 'Route completion': 0 }));
+    expect(await limited.putPartialResult(7, partial)).toBe(true); // 1 of 2 partial slots (50%)
+    expect(await limited.putPartialResult(7, partial)).toBe(true);
+    expect(await limited.putPartialResult(7, partial)).toBe(false);
+    await limited.getSubmission(s.id); // read may use 80% = 3
+    await expect(limited.getSubmission(s.id)).rejects.toThrow(EvalAiRateLimitedError);
+    await limited.putResult(7, 'failed', update(s.id)); // results may use the whole window
+    await expect(limited.putResult(7, 'failed', update(s.id))).rejects.toThrow(EvalAiRateLimitedError);
+  });
+});
+
+describe('EvalAI emulator rules', () => {
+  const raw = (method: string, path: string, body: unknown, token = 'host-token') =>
+    fetch(`${url}${path}`, {
+      method,
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+
+  it('accepts only queued and running on PATCH, and only terminal statuses on PUT', async () => {
+    const s = newSubmission();
+    expect(
+      (
+        await raw('PATCH', '/api/jobs/challenge/7/update_submission/', {
+          submission: s.id,
+          submission_status: 'finished',
+        })
+      ).status,
+    ).toBe(400);
+    expect(
+      (
+        await raw('PUT', '/api/jobs/challenge/7/update_submission/', {
+          submission: s.id,
+          challenge_phase: 11,
+          submission_status: 'running',
+        })
+      ).status,
+    ).toBe(400);
+    expect(
+      (
+        await raw('PUT', '/api/jobs/challenge/7/update_submission/', {
+          submission: s.id,
+          challenge_phase: 11,
+          submission_status: 'FAILED',
+          stdout: '',
+          stderr: 'x',
+        })
+      ).status,
+    ).toBe(200);
+    expect(emulator.get(s.id).status).toBe('failed');
+  });
+
+  it('requires result to be a JSON string, not an array', async () => {
+    const s = newSubmission();
+    const body = {
+      submission: s.id,
+      challenge_phase: 11,
+      submission_status: 'finished',
+      result: [{ split: 'leaderboard' }],
+    };
+    const response = await raw('PUT', '/api/jobs/challenge/7/update_submission/', body);
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({
+      error: '`result` key contains invalid data. Please try again with correct format!',
+    });
+  });
+
+  it('fails with 500 on a null stdout, as EvalAI does', async () => {
+    const s = newSubmission();
+    const body = { submission: s.id, challenge_phase: 11, submission_status: 'failed', stdout: null, stderr: '' };
+    expect((await raw('PUT', '/api/jobs/challenge/7/update_submission/', body)).status).toBe(500);
+  });
+
+  it('lets the last writer win, even finished over cancelled', async () => {
+    const s = newSubmission();
+    emulator.cancel(s.id);
+    const body = { submission: s.id, challenge_phase: 11, submission_status: 'failed', stdout: '', stderr: '' };
+    await raw('PUT', '/api/jobs/challenge/7/update_submission/', body);
+    expect(emulator.get(s.id).status).toBe('failed');
+  });
+
+  it('throttles a token past its requests per minute with 429 and Retry-After', async () => {
+    let clock = 1_000_000;
+    const strict = new EvalAiEmulator({
+      challengePk: 1,
+      phases: [],
+      labels: [],
+      hostToken: 't',
+      requestsPerMinute: 2,
+      now: () => clock,
+    });
+    const base = await strict.start();
+    try {
+      const get = () => fetch(`${base}/api/jobs/submission/1`, { headers: { Authorization: 'Bearer t' } });
+      expect((await get()).status).toBe(404);
+      clock += 10_000;
+      expect((await get()).status).toBe(404);
+      const throttled = await get();
+      expect(throttled.status).toBe(429);
+      expect(throttled.headers.get('retry-after')).toBe('50');
+      clock += 50_001;
+      expect((await get()).status).toBe(404);
+    } finally {
+      await strict.close();
+    }
+  });
+
+  it('publishes the message the way EvalAI does', () => {
+    const s = newSubmission();
+    expect(JSON.parse(emulator.messageFor(s.id))).toEqual({
+      challenge_pk: '7',
+      phase_pk: '11',
+      submission_pk: s.id,
+      submitted_image_uri: 'img',
+      is_static_dataset_code_upload_submission: false,
+    });
+  });
+});

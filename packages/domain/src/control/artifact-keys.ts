@@ -1,0 +1,21 @@
+/**
+ * Where a submission's files live in the artifact store (an S3 bucket in production):
+ *
+ *   submissions/<pk>/workers/<worker>/checkpoint.json   the evaluator's checkpoint (uploaded by logcopy)
+ *   submissions/<pk>/workers/<worker>/status/<file>     the containers' status files
+ *   submissions/<pk>/workers/<worker>/logs/<container>.log
+ *   submissions/<pk>/control/cancel                      written by the control plane; logcopy obeys it
+ *   submissions/<pk>/merged/results.json                 the merged checkpoint (merge_statistics.py format)
+ *   submissions/<pk>/evalai/{result.json,stdout.txt,stderr.txt,metadata.json}
+ *
+ * Attempts of the same submission share the worker folders: a resumed worker continues from its checkpoint.
+ */
+export const artifactKeys = {
+  submission: (pk: number) => `submissions/${pk}/`,
+  worker: (pk: number, worker: number) => `submissions/${pk}/workers/${worker}/`,
+  checkpoint: (pk: number, worker: number) => `submissions/${pk}/workers/${worker}/checkpoint.json`,
+  cancel: (pk: number) => `submissions/${pk}/control/cancel`,
+  merged: (pk: number) => `submissions/${pk}/merged/results.json`,
+  evalai: (pk: number, file: 'result.json' | 'stdout.txt' | 'stderr.txt' | 'metadata.json') =>
+    `submissions/${pk}/evalai/${file}`,
+} as const;

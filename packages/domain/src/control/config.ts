@@ -1,0 +1,78 @@
+import { z } from 'zod';
+import { CARLA_LEADERBOARD_LABELS } from '../results/evalai-payload.js';
+import { CARLA_VALUE_SOURCES } from '../results/merge.js';
+import { PLAN_STRATEGIES } from '../routes/plan.js';
+
+/**
+ * What differs between challenges: parsed once at start (from a file or an environment variable
+ * at the edge) and handed to the use cases. Nothing here reads the environment.
+ */
+const positiveInt = z.number().int().min(1);
+
+export const trackConfigSchema = z.object({
+  /** Track codename, as the evaluator's --track takes it: SENSORS, MAP, SENSORS_QUALIFIER… */
+  track: z.string().regex(/^[A-Z0-9_]{1,40}$/, { error: 'must be an upper-case codename' }),
+  /** Key of the route XML in the artifact store. */
+  routesKey: z.string().min(1),
+  repetitions: positiveInt.max(100).default(1),
+  workers: positiveInt.max(64),
+  strategy: z.enum(PLAN_STRATEGIES).default('balanced'),
+  /** Wall-clock limit for the whole submission, from registration. */
+  timeLimitSeconds: positiveInt.max(14 * 24 * 3600),
+  /** Teams must have passed this track's qualifier first. */
+  requiresQualifier: z.string().optional(),
+  /** Finishing this track with every threshold met qualifies the team for `grants`. */
+  qualifier: z.object({ grants: z.string(), thresholds: z.record(z.string(), z.number()) }).optional(),
+});
+export type TrackConfig = z.infer<typeof trackConfigSchema>;
+
+export const challengeConfigSchema = z.object({
+  challengePk: positiveInt,
+  /** EvalAI phase pk (as a string key) → track. */
+  phases: z.record(z.string().regex(/^[0-9]+$/), trackConfigSchema).refine((p) => Object.keys(p).length > 0, {
+    error: 'must configure at least one phase',
+  }),
+  /** Regular expressions an image URI must match one of, e.g. an ECR registry/repository prefix. */
+  allowedImages: z
+    .array(
+      z.string().refine(
+        (pattern) => {
+          try {
+            return Boolean(new RegExp(pattern));
+          } catch {
+            return false;
+          }
+        },
+        { error: 'must be a valid regular expression' },
+      ),
+    )
+    .min(1),
+  leaderboard: z
+    .object({
+      split: z.string().min(1),
+      showToParticipant: z.boolean().default(true),
+      labels: z.record(z.string(), z.enum(CARLA_VALUE_SOURCES)),
+    })
+    .default({ split: 'leaderboard', showToParticipant: true, labels: { ...CARLA_LEADERBOARD_LABELS } }),
+  poll: z
+    .object({
+      /** First wait between observations. */
+      initialSeconds: positiveInt.default(30),
+      /** The wait grows with the run's age up to this. */
+      maxSeconds: positiveInt.default(300),
+      /** After this many observations the execution hands over to a fresh one (25,000-event history limit). */
+      maxTurns: positiveInt.default(1500),
+    })
+    .default({ initialSeconds: 30, maxSeconds: 300, maxTurns: 1500 }),
+});
+export type ChallengeConfig = z.infer<typeof challengeConfigSchema>;
+
+export function parseChallengeConfig(raw: unknown): ChallengeConfig {
+  return challengeConfigSchema.parse(raw);
+}
+
+/** The wait before the next observation: grows with the run's age so that long runs stay far below the history limit. */
+export function pollWaitSeconds(poll: ChallengeConfig['poll'], ageSeconds: number): number {
+  const steps = Math.floor(Math.max(0, ageSeconds) / 1800); // one step per half hour
+  return Math.min(poll.maxSeconds, poll.initialSeconds * (1 + steps));
+}

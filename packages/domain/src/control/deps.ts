@@ -1,0 +1,33 @@
+import { NotFoundError, StaleAttemptError } from '../errors.js';
+import type { ChallengeConfig, TrackConfig } from './config.js';
+import type { ArtifactStore, Clock, EvalAiHost, ExecutionProbe, JobRunner, SubmissionStore } from './ports.js';
+import type { SubmissionRecord, SubmissionRef } from './records.js';
+
+/** Everything the control-plane use cases talk to; each handler wires only what it uses. */
+export interface ControlPlane {
+  readonly config: ChallengeConfig;
+  readonly store: SubmissionStore;
+  readonly artifacts: ArtifactStore;
+  readonly evalai: EvalAiHost;
+  readonly jobs: JobRunner;
+  readonly clock: Clock;
+  readonly executions?: ExecutionProbe;
+}
+
+export function trackOf(config: ChallengeConfig, phasePk: number): TrackConfig | undefined {
+  return config.phases[String(phasePk)];
+}
+
+/** The record of this attempt; throws when the record is gone or a newer attempt replaced it. */
+export async function currentRecord(store: SubmissionStore, ref: SubmissionRef): Promise<SubmissionRecord> {
+  const record = await store.get(ref.submissionPk);
+  if (!record) throw new NotFoundError(`submission ${ref.submissionPk} has no record`);
+  if (record.attempt !== ref.attempt) {
+    throw new StaleAttemptError(`submission ${ref.submissionPk} is at attempt ${record.attempt}, not ${ref.attempt}`);
+  }
+  return record;
+}
+
+export function isoNow(clock: Clock): string {
+  return clock.now().toISOString();
+}

@@ -1,0 +1,176 @@
+import { MergeError } from '../errors.js';
+import { isTerminal } from '../lifecycle.js';
+import { accuracies, evalAiResultFields } from '../results/evalai-payload.js';
+import { CARLA_VALUE_SOURCES, formatMergedCheckpoint, globalStatistic } from '../results/merge.js';
+import { artifactKeys } from './artifact-keys.js';
+import { type ControlPlane, currentRecord, isoNow, trackOf } from './deps.js';
+import type { PollState } from './observe.js';
+import type { SubmissionOutcome, SubmissionRef, TerminalStatus } from './records.js';
+import { mergeSubmissionResults } from './results-io.js';
+
+const LOG_TAIL_BYTES = 4000;
+
+export interface CollectedOutcome extends SubmissionOutcome {
+  /** A qualifier track passed: the track the team may now enter. */
+  readonly grantsQualification?: string;
+}
+
+/**
+ * Collect: merge the final results, decide the outcome, and store everything (merged checkpoint and
+ * EvalAI files in the artifact store, metrics as numbers in the record) before anything is published.
+ */
+export async function collectResults(
+  deps: Pick<ControlPlane, 'config' | 'store' | 'artifacts' | 'jobs' | 'clock'>,
+  input: { submission: SubmissionRef; poll: PollState },
+): Promise<CollectedOutcome> {
+  const { submission, poll } = input;
+  const pk = submission.submissionPk;
+  const record = await currentRecord(deps.store, submission);
+  const plan = record.plan;
+  const errors: string[] = [];
+  let report: Awaited<ReturnType<typeof mergeSubmissionResults>> | undefined;
+  try {
+    report = plan ? await mergeSubmissionResults(deps.artifacts, pk, plan) : undefined;
+  } catch (error) {
+    if (!(error instanceof MergeError)) throw error;
+    errors.push(`The workers' results could not be merged: ${error.message}`);
+  }
+  for (const { worker, error } of report?.rejected ?? []) {
+    errors.push(`Worker ${worker} wrote a results file that cannot be accepted: ${error.message}`);
+  }
+
+  let outcome: CollectedOutcome;
+  if (poll.phase === 'cancelled') outcome = { status: 'cancelled', reason: poll.reason ?? 'Cancelled.' };
+  else if (poll.phase !== 'done')
+    outcome = { status: 'failed', reason: poll.reason ?? `The evaluation stopped (${poll.phase}).` };
+  else if (errors.length > 0) outcome = { status: 'failed', reason: errors[0] as string };
+  else if (!report?.complete) {
+    const done = report?.merged._checkpoint.records.length ?? 0;
+    outcome = {
+      status: 'failed',
+      reason: `The results are incomplete: ${done} of ${plan?.expectedRoutes} routes were evaluated.`,
+    };
+  } else outcome = { status: 'finished' };
+
+  if (outcome.status === 'failed') errors.unshift(outcome.reason ?? '');
+  for (const worker of poll.failedWorkers ?? []) {
+    const jobName = plan?.workers.find((w) => w.worker === worker)?.jobName;
+    const tail = jobName ? await deps.jobs.logTail(jobName, 'agent', LOG_TAIL_BYTES).catch(() => '') : '';
+    if (tail) errors.push(`--- last lines of worker ${worker}'s agent log ---\n${tail}`);
+  }
+
+  const merged = report?.merged;
+  const global = merged?._checkpoint.global_record;
+  const track = trackOf(deps.config, submission.phasePk);
+  let grantsQualification: string | undefined;
+  let stdoutNote = '';
+  if (outcome.status === 'finished' && merged && track?.qualifier) {
+    const scores = accuracies(merged, deps.config.leaderboard);
+    const passed = Object.entries(track.qualifier.thresholds).every(([label, min]) => (scores[label] ?? 0) > min);
+    grantsQualification = passed ? track.qualifier.grants : undefined;
+    stdoutNote = passed
+      ? `CONGRATULATIONS! You passed the qualifier and can now submit to ${track.qualifier.grants}.\n\n`
+      : 'Unfortunately you did not pass the qualifier thresholds this time.\n\n';
+  }
+  if (grantsQualification) outcome = { ...outcome, grantsQualification };
+
+  const fields = merged
+    ? evalAiResultFields(merged, {
+        leaderboard: deps.config.leaderboard,
+        errors,
+        metadata: { attempt: submission.attempt, outcome: outcome.status },
+      })
+    : {
+        result: '[]',
+        stdout: '',
+        stderr: errors.join('\n'),
+        metadata: JSON.stringify({ attempt: submission.attempt }),
+      };
+  if (merged) await deps.artifacts.put(artifactKeys.merged(pk), formatMergedCheckpoint(merged), 'application/json');
+  await deps.artifacts.put(artifactKeys.evalai(pk, 'result.json'), fields.result, 'application/json');
+  await deps.artifacts.put(artifactKeys.evalai(pk, 'stdout.txt'), stdoutNote + fields.stdout, 'text/plain');
+  await deps.artifacts.put(artifactKeys.evalai(pk, 'stderr.txt'), fields.stderr, 'text/plain');
+  await deps.artifacts.put(artifactKeys.evalai(pk, 'metadata.json'), fields.metadata, 'application/json');
+
+  const metrics = global
+    ? Object.fromEntries(CARLA_VALUE_SOURCES.map((source) => [source, globalStatistic(global, source)]))
+    : undefined;
+  const progress = merged ? { done: merged._checkpoint.records.length, total: plan?.expectedRoutes ?? 0 } : undefined;
+  await deps.store.patch(
+    pk,
+    submission.attempt,
+    {
+      outcome: { status: outcome.status, ...(outcome.reason ? { reason: outcome.reason } : {}) },
+      ...(metrics ? { metrics } : {}),
+      ...(progress ? { progress } : {}),
+    },
+    isoNow(deps.clock),
+  );
+  return outcome;
+}
+
+/**
+ * Publish: PUT the terminal status with the stored files, then record it. Never writes finished (or
+ * failed) over a submission the participant cancelled: EvalAI keeps whatever is written last.
+ */
+export async function publishOutcome(
+  deps: Pick<ControlPlane, 'store' | 'artifacts' | 'evalai' | 'clock'>,
+  input: { submission: SubmissionRef; outcome: CollectedOutcome },
+): Promise<{ status: TerminalStatus }> {
+  const { submission } = input;
+  const pk = submission.submissionPk;
+  const record = await currentRecord(deps.store, submission);
+  if (isTerminal(record.status) && record.evalaiReported) return { status: record.status as TerminalStatus };
+  const remote = await deps.evalai.getSubmission(pk);
+  const status: TerminalStatus = remote.status === 'cancelled' ? 'cancelled' : input.outcome.status;
+  if (remote.status !== 'cancelled') {
+    const read = async (file: 'result.json' | 'stdout.txt' | 'stderr.txt' | 'metadata.json') =>
+      (await deps.artifacts.get(artifactKeys.evalai(pk, file))) ?? '';
+    await deps.evalai.putResult(submission.challengePk, status, {
+      submissionPk: pk,
+      phasePk: submission.phasePk,
+      // EvalAI reads result only for finished submissions; its own workers send [] otherwise.
+      result: status === 'finished' ? (await read('result.json')) || '[]' : '[]',
+      stdout: await read('stdout.txt'),
+      stderr: status === 'finished' ? '' : (await read('stderr.txt')) || (input.outcome.reason ?? ''),
+      metadata: await read('metadata.json'),
+    });
+  }
+  const reason = status === input.outcome.status ? input.outcome.reason : 'The submission was cancelled on EvalAI.';
+  await settle(deps, submission, status, reason);
+  if (status === 'finished' && input.outcome.grantsQualification) {
+    await deps.store.grantQualification(submission.teamPk, input.outcome.grantsQualification, pk, isoNow(deps.clock));
+  }
+  return { status };
+}
+
+/** Moves the record to its terminal status (once) and marks it reported to EvalAI. */
+export async function settle(
+  deps: Pick<ControlPlane, 'store' | 'clock'>,
+  submission: SubmissionRef,
+  status: TerminalStatus,
+  reason: string | undefined,
+): Promise<void> {
+  const record = await currentRecord(deps.store, submission);
+  const at = isoNow(deps.clock);
+  if (isTerminal(record.status)) {
+    await deps.store.patch(submission.submissionPk, submission.attempt, { evalaiReported: true }, at);
+  } else {
+    await deps.store.transition(submission.submissionPk, submission.attempt, status, {
+      at,
+      ...(reason ? { reason } : {}),
+      patch: { evalaiReported: true },
+    });
+  }
+}
+
+/** Cleanup: delete every worker's job (and its pods). Jobs already gone are fine. */
+export async function deleteJobs(
+  deps: Pick<ControlPlane, 'store' | 'jobs'>,
+  submission: SubmissionRef,
+): Promise<{ deleted: number }> {
+  const record = await deps.store.get(submission.submissionPk);
+  const names = record?.plan?.workers.map((w) => w.jobName) ?? [];
+  const results = await Promise.all(names.map((name) => deps.jobs.delete(name)));
+  return { deleted: results.filter((r) => r === 'deleted').length };
+}

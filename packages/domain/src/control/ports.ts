@@ -1,0 +1,133 @@
+import type { EvalAiStatus, SubmissionStatus } from '../lifecycle.js';
+import type { SubmissionPatch, SubmissionRecord, SubmissionRef } from './records.js';
+
+/** The submission as EvalAI's GET /api/jobs/submission/<pk> describes it (untrusted, validated by the adapter). */
+export interface EvalAiSubmission {
+  readonly id: number;
+  readonly status: EvalAiStatus;
+  readonly participantTeamPk: number;
+  readonly participantTeamName: string;
+  readonly challengePhasePk: number;
+}
+
+export interface EvalAiResultUpdate {
+  readonly submissionPk: number;
+  readonly phasePk: number;
+  readonly result: string;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly metadata: string;
+}
+
+/** EvalAI's host REST API, as Pitwall uses it. */
+export interface EvalAiHost {
+  getSubmission(submissionPk: number): Promise<EvalAiSubmission>;
+  /** PATCH update_submission: only queued and running. */
+  patchStatus(
+    challengePk: number,
+    update: { submissionPk: number; status: 'queued' | 'running'; jobName?: string },
+  ): Promise<void>;
+  /** PUT update_submission: only finished, failed and cancelled. */
+  putResult(
+    challengePk: number,
+    status: 'finished' | 'failed' | 'cancelled',
+    update: EvalAiResultUpdate,
+  ): Promise<void>;
+  /**
+   * PUT update_partially_evaluated_submission with partially_evaluated. Best effort: returns false
+   * when Pitwall's request budget has no room for it right now.
+   */
+  putPartialResult(challengePk: number, update: EvalAiResultUpdate): Promise<boolean>;
+}
+
+export interface NewSubmission extends SubmissionRef {
+  readonly executionId: string;
+  readonly at: string;
+}
+
+/** Durable submission records. Status changes are conditional: an illegal change is refused, never applied. */
+export interface SubmissionStore {
+  /** Creates the record of a first attempt; false when it already exists (a duplicate delivery). */
+  create(submission: NewSubmission): Promise<boolean>;
+  get(submissionPk: number): Promise<SubmissionRecord | undefined>;
+  /** failed → resuming with the next attempt; false when the record is not failed at `fromAttempt` any more. */
+  beginResume(submission: NewSubmission, fromAttempt: number): Promise<boolean>;
+  /** Throws IllegalTransitionError, or StaleAttemptError when the record is at another attempt. */
+  transition(
+    submissionPk: number,
+    attempt: number,
+    to: SubmissionStatus,
+    change: { at: string; reason?: string; patch?: SubmissionPatch },
+  ): Promise<SubmissionRecord>;
+  /** Throws StaleAttemptError when the record is at another attempt. */
+  patch(submissionPk: number, attempt: number, patch: SubmissionPatch, at: string): Promise<void>;
+  /** Records not in a terminal status (for the sweeper). */
+  listActive(): Promise<SubmissionRecord[]>;
+  hasQualification(teamPk: number, track: string): Promise<boolean>;
+  grantQualification(teamPk: number, track: string, submissionPk: number, at: string): Promise<void>;
+}
+
+/** Files of a submission (checkpoints, logs, merged results, EvalAI files); see artifact-keys.ts. */
+export interface ArtifactStore {
+  get(key: string): Promise<string | undefined>;
+  put(key: string, body: string, contentType?: string): Promise<void>;
+}
+
+export interface WorkerJobSpec {
+  readonly name: string;
+  readonly submissionPk: number;
+  readonly attempt: number;
+  readonly worker: number;
+  readonly teamPk: number;
+  readonly teamName: string;
+  readonly track: string;
+  readonly image: string;
+  readonly routesKey: string;
+  readonly routesSubset: string;
+  readonly repetitions: number;
+  /** Continue from the worker's checkpoint (a later attempt). */
+  readonly resume: boolean;
+  /** Seconds the job may run before Kubernetes stops it (activeDeadlineSeconds). */
+  readonly activeDeadlineSeconds: number;
+  /** Where the worker's files go in the artifact store. */
+  readonly artifactPrefix: string;
+}
+
+export type JobState = 'pending' | 'running' | 'succeeded' | 'failed' | 'missing';
+
+export interface ContainerObservation {
+  readonly name: string;
+  readonly restarts: number;
+  readonly lastExitCode?: number;
+  readonly lastReason?: string;
+}
+
+export interface JobObservation {
+  readonly name: string;
+  readonly state: JobState;
+  /** Why the job failed, in words (deadline exceeded, backoff limit reached, …). */
+  readonly reason?: string;
+  readonly containers: readonly ContainerObservation[];
+}
+
+/** Runs a worker's Job: on EKS in production, as local processes on one machine. */
+export interface JobRunner {
+  /** 'exists' when a job of that name is already there: it counts as launched. */
+  launch(spec: WorkerJobSpec): Promise<'created' | 'exists'>;
+  observe(name: string): Promise<JobObservation>;
+  /** Deletes the job and its pods (foreground); 'absent' when it was already gone. */
+  delete(name: string): Promise<'deleted' | 'absent'>;
+  /** The last bytes of a container's log, for the participant's stderr. */
+  logTail(name: string, container: string, maxBytes: number): Promise<string>;
+}
+
+/** Whether a state-machine execution is still alive (for the sweeper). */
+export interface ExecutionProbe {
+  isRunning(executionId: string): Promise<boolean>;
+}
+
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };

@@ -1,0 +1,75 @@
+import type { SubmissionStatus } from '../lifecycle.js';
+import type { PlanStrategy } from '../routes/plan.js';
+
+/** What the state machine carries between states for one attempt: ids and small facts only. */
+export interface SubmissionRef {
+  readonly submissionPk: number;
+  readonly challengePk: number;
+  readonly phasePk: number;
+  readonly attempt: number;
+  readonly track: string;
+  readonly teamPk: number;
+  readonly teamName: string;
+  readonly imageUri: string;
+  /** ISO time of registration (of this attempt). */
+  readonly registeredAt: string;
+  /** ISO time after which the attempt is failed for the time limit. */
+  readonly deadline: string;
+}
+
+export interface WorkerAssignmentRecord {
+  readonly worker: number;
+  readonly routeIds: readonly string[];
+  readonly routesSubset: string;
+  readonly jobName: string;
+}
+
+export interface SubmissionPlanRecord {
+  readonly strategy: PlanStrategy;
+  readonly workerCount: number;
+  readonly repetitions: number;
+  /** Routes × repetitions: the number of records a complete result has. */
+  readonly expectedRoutes: number;
+  readonly routesKey: string;
+  readonly workers: readonly WorkerAssignmentRecord[];
+}
+
+export type TerminalStatus = 'finished' | 'failed' | 'cancelled';
+
+export interface SubmissionOutcome {
+  readonly status: TerminalStatus;
+  /** Why, in words for the participant (failed/cancelled). */
+  readonly reason?: string;
+}
+
+export interface StatusChange {
+  readonly status: SubmissionStatus;
+  readonly at: string;
+  readonly attempt: number;
+  readonly reason?: string;
+}
+
+/** The durable record of a submission: one item, all attempts. */
+export interface SubmissionRecord extends SubmissionRef {
+  readonly status: SubmissionStatus;
+  readonly history: readonly StatusChange[];
+  readonly executionId?: string;
+  readonly plan?: SubmissionPlanRecord;
+  readonly progress?: { readonly done: number; readonly total: number };
+  /** Digest of the last partial results sent to EvalAI, so unchanged results are not sent again. */
+  readonly partialDigest?: string;
+  /** Global statistics as numbers, by CARLA statistic name. */
+  readonly metrics?: Readonly<Record<string, number>>;
+  readonly outcome?: SubmissionOutcome;
+  /** True once EvalAI has accepted the terminal status of the current attempt. */
+  readonly evalaiReported?: boolean;
+  readonly updatedAt: string;
+}
+
+/** Fields a use case may set without changing the status. */
+export type SubmissionPatch = Partial<
+  Pick<
+    SubmissionRecord,
+    'plan' | 'progress' | 'partialDigest' | 'metrics' | 'outcome' | 'evalaiReported' | 'executionId'
+  >
+>;

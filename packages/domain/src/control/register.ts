@@ -1,0 +1,105 @@
+import { InvalidMessageError } from '../errors.js';
+import { isEligibleForEvaluation } from '../lifecycle.js';
+import { parseSubmissionMessage, type SubmissionMessage } from '../message.js';
+import { type ControlPlane, isoNow, trackOf } from './deps.js';
+import type { EvalAiSubmission } from './ports.js';
+import type { SubmissionRef } from './records.js';
+
+export type Registration =
+  | { readonly action: 'run'; readonly submission: SubmissionRef }
+  | { readonly action: 'skip'; readonly reason: string }
+  | { readonly action: 'reject'; readonly reason: string; readonly submission: SubmissionRef };
+
+export const QUALIFIER_REQUIRED =
+  'You are not allowed to submit to this track. Please run the qualifier track first and pass it.';
+
+/**
+ * The Pipe's input is the SQS batch (an array of one record), a record, or the message itself.
+ * Returns the message body (a string or an object) without trusting any of it.
+ */
+export function messageBodyOf(event: unknown): unknown {
+  let item = event;
+  if (Array.isArray(event)) {
+    if (event.length !== 1) throw new InvalidMessageError('(batch)', `expected one message, got ${event.length}`);
+    item = event[0];
+  }
+  if (item !== null && typeof item === 'object' && 'body' in item && ('messageId' in item || 'receiptHandle' in item)) {
+    return (item as { body: unknown }).body;
+  }
+  return item;
+}
+
+/**
+ * Register: read the message, ask EvalAI about the submission, and record this attempt exactly once.
+ * A second delivery of the same message finds the record and is skipped; a resume starts a new attempt.
+ */
+export async function registerSubmission(
+  deps: Pick<ControlPlane, 'config' | 'store' | 'evalai' | 'clock'>,
+  input: { event: unknown; executionId: string },
+): Promise<Registration> {
+  const message = parseSubmissionMessage(messageBodyOf(input.event));
+  const remote = await deps.evalai.getSubmission(message.submissionPk);
+  if (!isEligibleForEvaluation(remote.status)) {
+    return { action: 'skip', reason: `EvalAI reports the submission as ${remote.status}` };
+  }
+  const existing = await deps.store.get(message.submissionPk);
+  const attempt = remote.status === 'resuming' && existing ? existing.attempt + 1 : 1;
+  const ref = submissionRef(deps, message, remote, attempt);
+  const record = { ...ref, executionId: input.executionId, at: ref.registeredAt };
+  if (attempt === 1) {
+    if (!(await deps.store.create(record))) {
+      return { action: 'skip', reason: `already registered (duplicate delivery of submission ${ref.submissionPk})` };
+    }
+  } else if (existing?.status !== 'failed' || !(await deps.store.beginResume(record, existing.attempt))) {
+    return { action: 'skip', reason: `already being resumed (status ${existing?.status})` };
+  }
+  const reason = await rejectionReason(deps, message, remote, ref);
+  return reason ? { action: 'reject', reason, submission: ref } : { action: 'run', submission: ref };
+}
+
+function submissionRef(
+  deps: Pick<ControlPlane, 'config' | 'clock'>,
+  message: SubmissionMessage,
+  remote: EvalAiSubmission,
+  attempt: number,
+): SubmissionRef {
+  const now = deps.clock.now();
+  const track = trackOf(deps.config, message.phasePk);
+  return {
+    submissionPk: message.submissionPk,
+    challengePk: message.challengePk,
+    phasePk: message.phasePk,
+    attempt,
+    track: track?.track ?? 'UNCONFIGURED',
+    teamPk: remote.participantTeamPk,
+    teamName: remote.participantTeamName,
+    imageUri: message.submittedImageUri ?? '',
+    registeredAt: isoNow(deps.clock),
+    deadline: new Date(now.getTime() + (track?.timeLimitSeconds ?? 0) * 1000).toISOString(),
+  };
+}
+
+async function rejectionReason(
+  deps: Pick<ControlPlane, 'config' | 'store'>,
+  message: SubmissionMessage,
+  remote: EvalAiSubmission,
+  ref: SubmissionRef,
+): Promise<string | undefined> {
+  const { config } = deps;
+  if (message.challengePk !== config.challengePk) {
+    return `This submission belongs to challenge ${message.challengePk}; this evaluation backend serves challenge ${config.challengePk}.`;
+  }
+  if (remote.challengePhasePk !== message.phasePk) {
+    return `The queue message names phase ${message.phasePk} but EvalAI has the submission in phase ${remote.challengePhasePk}.`;
+  }
+  const track = trackOf(config, message.phasePk);
+  if (!track) return `Phase ${message.phasePk} is not set up for evaluation. Please contact the challenge hosts.`;
+  if (!ref.imageUri) return 'No Docker image was submitted. Push your agent with `evalai push`.';
+  if (!config.allowedImages.some((pattern) => new RegExp(pattern).test(ref.imageUri))) {
+    return `The image ${ref.imageUri} does not come from an allowed registry. Submit it with \`evalai push\`.`;
+  }
+  if (track.requiresQualifier && !(await deps.store.hasQualification(ref.teamPk, track.track))) {
+    return QUALIFIER_REQUIRED;
+  }
+  return undefined;
+}

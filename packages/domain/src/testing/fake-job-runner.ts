@@ -1,0 +1,54 @@
+import type { JobObservation, JobRunner, JobState, WorkerJobSpec } from '../control/ports.js';
+
+interface FakeJob {
+  spec: WorkerJobSpec;
+  observation: JobObservation;
+}
+
+/**
+ * An in-memory JobRunner for tests: launches are recorded, and the test decides what each job
+ * looks like (`setState`, `fail`), standing in for the cluster or the local executor.
+ */
+export class FakeJobRunner implements JobRunner {
+  readonly jobs = new Map<string, FakeJob>();
+  readonly launches: WorkerJobSpec[] = [];
+  readonly deletions: string[] = [];
+  readonly logs = new Map<string, string>();
+  /** Called after every launch, e.g. to simulate an evaluator writing files. */
+  onLaunch: ((spec: WorkerJobSpec) => void | Promise<void>) | undefined;
+
+  async launch(spec: WorkerJobSpec): Promise<'created' | 'exists'> {
+    this.launches.push(spec);
+    if (this.jobs.has(spec.name)) return 'exists';
+    this.jobs.set(spec.name, { spec, observation: { name: spec.name, state: 'pending', containers: [] } });
+    await this.onLaunch?.(spec);
+    return 'created';
+  }
+
+  async observe(name: string): Promise<JobObservation> {
+    return this.jobs.get(name)?.observation ?? { name, state: 'missing', containers: [] };
+  }
+
+  async delete(name: string): Promise<'deleted' | 'absent'> {
+    this.deletions.push(name);
+    return this.jobs.delete(name) ? 'deleted' : 'absent';
+  }
+
+  async logTail(name: string, container: string, maxBytes: number): Promise<string> {
+    return (this.logs.get(`${name}/${container}`) ?? '').slice(-maxBytes);
+  }
+
+  setState(name: string, state: JobState, observation: Partial<JobObservation> = {}): void {
+    const job = this.jobs.get(name);
+    if (!job) throw new Error(`no job ${name}`);
+    job.observation = { ...job.observation, ...observation, name, state };
+  }
+
+  /** Every job of a submission, in worker order. */
+  jobsOf(submissionPk: number): WorkerJobSpec[] {
+    return [...this.jobs.values()]
+      .map((j) => j.spec)
+      .filter((s) => s.submissionPk === submissionPk)
+      .sort((a, b) => a.worker - b.worker);
+  }
+}

@@ -1,0 +1,2 @@
+export * from './evalai-emulator.js';
+export * from './servers.js';

@@ -1,0 +1,60 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+// Both are CommonJS packages without types; see types.d.ts.
+import dynalite from 'dynalite';
+import S3rver from 's3rver';
+
+export interface RunningServer {
+  readonly endpoint: string;
+  close(): Promise<void>;
+}
+
+/** s3rver accepts only these credentials. */
+export const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
+
+/**
+ * An embedded DynamoDB (dynalite) on 127.0.0.1 and a free port. With `directory`, tables are kept on
+ * disk there (a restart continues); without, in memory. dynalite has no transactions: Pitwall uses none.
+ */
+export async function startDynamoDb(options: { directory?: string } = {}): Promise<RunningServer> {
+  const server = dynalite({
+    createTableMs: 0,
+    deleteTableMs: 0,
+    updateTableMs: 0,
+    ...(options.directory ? { path: options.directory } : {}),
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/**
+ * An embedded S3 (s3rver) on 127.0.0.1 and a free port, with the given buckets. Files live under
+ * `directory` (kept) or a temporary folder (removed on close). Clients need forcePathStyle and S3RVER_CREDENTIALS.
+ */
+export async function startS3(options: { buckets: readonly string[]; directory?: string }): Promise<RunningServer> {
+  const directory = options.directory ?? (await mkdtemp(join(tmpdir(), 'pitwall-s3-')));
+  const server = new S3rver({
+    address: '127.0.0.1',
+    port: 0,
+    silent: true,
+    directory,
+    configureBuckets: options.buckets.map((name) => ({ name })),
+  });
+  const address = (await server.run()) as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${address.port}`,
+    close: async () => {
+      await server.close();
+      if (!options.directory) await rm(directory, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,15 @@
+// Minimal declarations for the two CommonJS servers Pitwall embeds.
+declare module 'dynalite' {
+  import type { Server } from 'node:http';
+
+  function dynalite(options?: Record<string, unknown>): Server;
+  export default dynalite;
+}
+
+declare module 's3rver' {
+  export default class S3rver {
+    constructor(options: Record<string, unknown>);
+    run(): Promise<unknown>;
+    close(): Promise<void>;
+  }
+}
