@@ -1,0 +1,225 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import {
+  canTransition,
+  IllegalTransitionError,
+  isTerminal,
+  type NewSubmission,
+  NotFoundError,
+  StaleAttemptError,
+  SUBMISSION_STATUSES,
+  type SubmissionPatch,
+  type SubmissionRecord,
+  type SubmissionStatus,
+  type SubmissionStore,
+} from '@pitwall/domain';
+import { ACTIVE_INDEX } from './dynamodb-tables.js';
+
+const ACTIVE = '1';
+/** A resumed attempt starts without the previous attempt's outcome. */
+const CLEARED_ON_RESUME = ['outcome', 'evalaiReported', 'partialDigest', 'metrics'] as const;
+const submissionKey = (pk: number) => ({ pk: `SUB#${pk}` });
+
+/** Submission records in DynamoDB; every status change is one conditional update (no transactions). */
+export class DynamoDbSubmissionStore implements SubmissionStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async create(submission: NewSubmission): Promise<boolean> {
+    const { executionId, at, ...ref } = submission;
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            ...submissionKey(submission.submissionPk),
+            ...ref,
+            executionId,
+            status: 'received',
+            history: [{ status: 'received', at, attempt: ref.attempt }],
+            active: ACTIVE,
+            updatedAt: at,
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  async get(submissionPk: number): Promise<SubmissionRecord | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: submissionKey(submissionPk), ConsistentRead: true }),
+    );
+    return Item ? toRecord(Item) : undefined;
+  }
+
+  async beginResume(submission: NewSubmission, fromAttempt: number): Promise<boolean> {
+    const { executionId, at, submissionPk, ...ref } = submission;
+    const set = { ...ref, executionId, status: 'resuming', active: ACTIVE, updatedAt: at };
+    const names = Object.keys(set);
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: submissionKey(submissionPk),
+          UpdateExpression: `SET ${names.map((_, i) => `#f${i} = :f${i}`).join(', ')}, #history = list_append(#history, :change) REMOVE ${CLEARED_ON_RESUME.map((_, i) => `#r${i}`).join(', ')}`,
+          ConditionExpression: '#status = :failed AND #attempt = :from',
+          ExpressionAttributeNames: {
+            ...Object.fromEntries(names.map((n, i) => [`#f${i}`, n])),
+            ...Object.fromEntries(CLEARED_ON_RESUME.map((n, i) => [`#r${i}`, n])),
+            '#status': 'status',
+            '#attempt': 'attempt',
+            '#history': 'history',
+          },
+          ExpressionAttributeValues: {
+            ...Object.fromEntries(names.map((n, i) => [`:f${i}`, set[n as keyof typeof set]])),
+            ':change': [{ status: 'resuming', at, attempt: ref.attempt }],
+            ':failed': 'failed',
+            ':from': fromAttempt,
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  async transition(
+    submissionPk: number,
+    attempt: number,
+    to: SubmissionStatus,
+    change: { at: string; reason?: string; patch?: SubmissionPatch },
+  ): Promise<SubmissionRecord> {
+    const from = SUBMISSION_STATUSES.filter((s) => canTransition(s, to));
+    if (from.length === 0) throw new IllegalTransitionError('any status', to);
+    const fields: Record<string, unknown> = { ...change.patch, status: to, updatedAt: change.at };
+    if (!isTerminal(to)) fields.active = ACTIVE;
+    const { expression, names, values } = setExpression(fields);
+    try {
+      const { Attributes } = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: submissionKey(submissionPk),
+          UpdateExpression: `${expression}, #history = list_append(#history, :change)${isTerminal(to) ? ' REMOVE #active' : ''}`,
+          // `received` is reached by create only: no status may move to it.
+          ConditionExpression: `#attempt = :attempt AND #status IN (${from.map((_, i) => `:from${i}`).join(', ')})`,
+          ExpressionAttributeNames: {
+            ...names,
+            '#status': 'status',
+            '#attempt': 'attempt',
+            '#history': 'history',
+            ...(isTerminal(to) ? { '#active': 'active' } : {}),
+          },
+          ExpressionAttributeValues: {
+            ...values,
+            ':attempt': attempt,
+            ':change': [{ status: to, at: change.at, attempt, ...(change.reason ? { reason: change.reason } : {}) }],
+            ...Object.fromEntries(from.map((s, i) => [`:from${i}`, s])),
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return toRecord(Attributes ?? {});
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const current = await this.current(submissionPk, attempt, error);
+      throw new IllegalTransitionError(current.status, to, { cause: error });
+    }
+  }
+
+  async patch(submissionPk: number, attempt: number, patch: SubmissionPatch, at: string): Promise<void> {
+    const { expression, names, values } = setExpression({ ...patch, updatedAt: at });
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: submissionKey(submissionPk),
+          UpdateExpression: expression,
+          ConditionExpression: '#attempt = :attempt',
+          ExpressionAttributeNames: { ...names, '#attempt': 'attempt' },
+          ExpressionAttributeValues: { ...values, ':attempt': attempt },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      await this.current(submissionPk, attempt, error);
+      throw error;
+    }
+  }
+
+  async listActive(): Promise<SubmissionRecord[]> {
+    const records: SubmissionRecord[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: ACTIVE_INDEX,
+          KeyConditionExpression: '#active = :active',
+          ExpressionAttributeNames: { '#active': 'active' },
+          ExpressionAttributeValues: { ':active': ACTIVE },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      records.push(...(page.Items ?? []).map(toRecord));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return records;
+  }
+
+  async hasQualification(teamPk: number, track: string): Promise<boolean> {
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk: `QUAL#${teamPk}#${track}` }, ConsistentRead: true }),
+    );
+    return Item !== undefined;
+  }
+
+  async grantQualification(teamPk: number, track: string, submissionPk: number, at: string): Promise<void> {
+    await this.client.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { pk: `QUAL#${teamPk}#${track}`, teamPk, track, submissionPk, at },
+      }),
+    );
+  }
+
+  /** After a refused condition: the record as it is, or the error that explains the refusal. */
+  private async current(submissionPk: number, attempt: number, cause: unknown): Promise<SubmissionRecord> {
+    const record = await this.get(submissionPk);
+    if (!record) throw new NotFoundError(`submission ${submissionPk} has no record`, { cause });
+    if (record.attempt !== attempt) {
+      throw new StaleAttemptError(`submission ${submissionPk} is at attempt ${record.attempt}, not ${attempt}`, {
+        cause,
+      });
+    }
+    return record;
+  }
+}
+
+function setExpression(fields: Record<string, unknown>) {
+  const entries = Object.entries(fields).filter(([, value]) => value !== undefined);
+  return {
+    expression: `SET ${entries.map((_, i) => `#p${i} = :p${i}`).join(', ')}`,
+    names: Object.fromEntries(entries.map(([key], i) => [`#p${i}`, key])),
+    values: Object.fromEntries(entries.map(([, value], i) => [`:p${i}`, value])),
+  };
+}
+
+function toRecord(item: Record<string, unknown>): SubmissionRecord {
+  const { pk: _pk, active: _active, ...record } = item;
+  return record as unknown as SubmissionRecord;
+}

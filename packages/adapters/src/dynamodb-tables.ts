@@ -1,0 +1,41 @@
+import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+
+/**
+ * One table holds submission records (`SUB#<pk>`), qualifications (`QUAL#<team>#<track>`) and the
+ * shared EvalAI request budget (`BUDGET#<window>`, expiring by TTL on `expiresAt`). A sparse index
+ * on `active` (present only while a submission needs attention) lets the sweeper find stuck ones.
+ */
+export const ACTIVE_INDEX = 'active-by-deadline';
+
+export function submissionsTable(name: string): CreateTableCommandInput {
+  return {
+    TableName: name,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      { AttributeName: 'pk', AttributeType: 'S' },
+      { AttributeName: 'active', AttributeType: 'S' },
+      { AttributeName: 'deadline', AttributeType: 'S' },
+    ],
+    KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: ACTIVE_INDEX,
+        KeySchema: [
+          { AttributeName: 'active', KeyType: 'HASH' },
+          { AttributeName: 'deadline', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+    ],
+  };
+}
+
+/** Powertools' idempotency persistence layer expects a string key `id`. */
+export function idempotencyTable(name: string): CreateTableCommandInput {
+  return {
+    TableName: name,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+    KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+  };
+}

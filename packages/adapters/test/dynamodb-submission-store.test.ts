@@ -1,0 +1,119 @@
+import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { IllegalTransitionError, type NewSubmission, StaleAttemptError } from '@pitwall/domain';
+import { type RunningServer, startDynamoDb } from '@pitwall/emulators';
+import {
+  createDocumentClient,
+  DynamoDbRequestBudget,
+  DynamoDbSubmissionStore,
+  submissionsTable,
+} from '../src/index.js';
+
+let server: RunningServer;
+let store: DynamoDbSubmissionStore;
+let client: ReturnType<typeof createDocumentClient>;
+const TABLE = 'pitwall-submissions';
+
+function submission(pk: number, overrides: Partial<NewSubmission> = {}): NewSubmission {
+  return {
+    submissionPk: pk,
+    challengePk: 1,
+    phasePk: 2,
+    attempt: 1,
+    track: 'SENSORS',
+    teamPk: 3,
+    teamName: 'Team',
+    imageUri: 'img',
+    registeredAt: '2026-01-01T00:00:00.000Z',
+    deadline: '2026-01-02T00:00:00.000Z',
+    executionId: 'exec-1',
+    at: '2026-01-01T00:00:00.000Z',
+    ...overrides,
+  };
+}
+
+beforeAll(async () => {
+  server = await startDynamoDb();
+  client = createDocumentClient({
+    region: 'eu-west-1',
+    endpoint: server.endpoint,
+    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+  });
+  await client.send(new CreateTableCommand(submissionsTable(TABLE)));
+  store = new DynamoDbSubmissionStore(client, TABLE);
+});
+afterAll(async () => {
+  client.destroy();
+  await server.close();
+});
+
+describe('DynamoDbSubmissionStore on dynalite', () => {
+  it('creates a record once: a second create is a duplicate', async () => {
+    expect(await store.create(submission(1))).toBe(true);
+    expect(await store.create(submission(1, { executionId: 'exec-2' }))).toBe(false);
+    const record = await store.get(1);
+    expect(record).toMatchObject({ status: 'received', attempt: 1, executionId: 'exec-1', teamName: 'Team' });
+    expect(record?.history).toEqual([{ status: 'received', at: '2026-01-01T00:00:00.000Z', attempt: 1 }]);
+  });
+
+  it('applies legal transitions and keeps the history', async () => {
+    await store.create(submission(2));
+    await store.transition(2, 1, 'queued', { at: 't1' });
+    const record = await store.transition(2, 1, 'running', { at: 't2', patch: { progress: { done: 1, total: 20 } } });
+    expect(record.status).toBe('running');
+    expect(record.progress).toEqual({ done: 1, total: 20 });
+    expect(record.history.map((h) => h.status)).toEqual(['received', 'queued', 'running']);
+  });
+
+  it('refuses an illegal transition and leaves the record as it was', async () => {
+    await store.create(submission(3));
+    await store.transition(3, 1, 'queued', { at: 't1' });
+    await store.transition(3, 1, 'cancelled', { at: 't2', reason: 'participant' });
+    await expect(store.transition(3, 1, 'finished', { at: 't3' })).rejects.toThrow(IllegalTransitionError);
+    await expect(store.transition(3, 1, 'running', { at: 't3' })).rejects.toThrow(
+      'a submission cannot go from cancelled to running',
+    );
+    expect((await store.get(3))?.status).toBe('cancelled');
+  });
+
+  it('refuses writes from a replaced attempt', async () => {
+    await store.create(submission(4));
+    await expect(store.transition(4, 2, 'queued', { at: 't' })).rejects.toThrow(StaleAttemptError);
+    await expect(store.patch(4, 2, { progress: { done: 0, total: 1 } }, 't')).rejects.toThrow(StaleAttemptError);
+  });
+
+  it('resumes only a failed attempt, once', async () => {
+    await store.create(submission(5));
+    expect(await store.beginResume(submission(5, { attempt: 2, executionId: 'exec-r' }), 1)).toBe(false); // not failed
+    await store.transition(5, 1, 'failed', {
+      at: 't',
+      reason: 'crashed',
+      patch: { evalaiReported: true, outcome: { status: 'failed' } },
+    });
+    expect(await store.beginResume(submission(5, { attempt: 2, executionId: 'exec-r' }), 1)).toBe(true);
+    expect(await store.beginResume(submission(5, { attempt: 2, executionId: 'exec-s' }), 1)).toBe(false); // duplicate
+    const record = await store.get(5);
+    expect(record).toMatchObject({ status: 'resuming', attempt: 2, executionId: 'exec-r' });
+    expect(record?.evalaiReported).toBeUndefined();
+    expect(record?.outcome).toBeUndefined();
+  });
+
+  it('lists exactly the submissions that are not terminal', async () => {
+    const active = (await store.listActive()).map((r) => r.submissionPk).sort();
+    expect(active).toEqual([1, 2, 4, 5]);
+  });
+
+  it('records qualifications', async () => {
+    expect(await store.hasQualification(3, 'SENSORS')).toBe(false);
+    await store.grantQualification(3, 'SENSORS', 9, 't');
+    expect(await store.hasQualification(3, 'SENSORS')).toBe(true);
+  });
+
+  it('shares the EvalAI budget with a conditional counter', async () => {
+    const budget = new DynamoDbRequestBudget(client, TABLE, 10, () => 0);
+    const other = new DynamoDbRequestBudget(client, TABLE, 10, () => 0);
+    const granted = await Promise.all(Array.from({ length: 12 }, (_, i) => (i % 2 ? budget : other).take('result')));
+    expect(granted.filter(Boolean)).toHaveLength(10);
+    expect(await budget.take('result')).toBe(false);
+  });
+});
