@@ -6,3 +6,4 @@ export * from './evalai-client.js';
 export * from './memory-artifact-store.js';
 export * from './request-budget.js';
 export * from './s3-artifact-store.js';
+export * from './step-functions-executions.js';

@@ -1,6 +1,14 @@
 import { NotFoundError, StaleAttemptError } from '../errors.js';
 import type { ChallengeConfig, TrackConfig } from './config.js';
-import type { ArtifactStore, Clock, EvalAiHost, ExecutionProbe, JobRunner, SubmissionStore } from './ports.js';
+import type {
+  ArtifactStore,
+  Clock,
+  EvalAiHost,
+  ExecutionProbe,
+  ExecutionStarter,
+  JobRunner,
+  SubmissionStore,
+} from './ports.js';
 import type { SubmissionRecord, SubmissionRef } from './records.js';
 
 /** Everything the control-plane use cases talk to; each handler wires only what it uses. */
@@ -12,6 +20,7 @@ export interface ControlPlane {
   readonly jobs: JobRunner;
   readonly clock: Clock;
   readonly executions?: ExecutionProbe;
+  readonly starter?: ExecutionStarter;
 }
 
 export function trackOf(config: ChallengeConfig, phasePk: number): TrackConfig | undefined {

@@ -3,6 +3,7 @@ export * from './config.js';
 export * from './deps.js';
 export * from './failure.js';
 export * from './finish.js';
+export * from './handover.js';
 export * from './launch.js';
 export * from './observe.js';
 export * from './ports.js';

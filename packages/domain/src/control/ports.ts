@@ -126,6 +126,11 @@ export interface ExecutionProbe {
   isRunning(executionId: string): Promise<boolean>;
 }
 
+/** Starts a fresh execution of the same state machine (the hand-over); returns its id. */
+export interface ExecutionStarter {
+  start(input: unknown): Promise<string>;
+}
+
 export interface Clock {
   now(): Date;
 }

@@ -1,0 +1,32 @@
+import { PitwallError } from '../errors.js';
+import { pollWaitSeconds } from './config.js';
+import { type ControlPlane, currentRecord, isoNow } from './deps.js';
+import type { PollState } from './observe.js';
+import type { Registration } from './register.js';
+
+/** What a fresh execution needs to continue polling where the old one stopped. */
+export interface HandOverInput {
+  readonly registration: Extract<Registration, { action: 'run' }>;
+  readonly plan: unknown;
+  readonly poll: PollState;
+}
+
+/**
+ * HandOver: an execution's history is limited to 25,000 events, so a long run continues in a fresh
+ * execution of the same state machine, which starts at the poll loop. The record follows the new execution.
+ */
+export async function handOver(
+  deps: Pick<ControlPlane, 'config' | 'store' | 'clock' | 'starter'>,
+  input: HandOverInput,
+): Promise<{ executionId: string }> {
+  if (!deps.starter) throw new PitwallError('no execution starter is configured for the hand-over');
+  const submission = input.registration.submission;
+  await currentRecord(deps.store, submission);
+  const age = (deps.clock.now().getTime() - Date.parse(submission.registeredAt)) / 1000;
+  const poll: PollState = { phase: 'running', turn: 0, waitSeconds: pollWaitSeconds(deps.config.poll, age) };
+  const executionId = await deps.starter.start({
+    handover: { registration: input.registration, plan: input.plan, poll },
+  });
+  await deps.store.patch(submission.submissionPk, submission.attempt, { executionId }, isoNow(deps.clock));
+  return { executionId };
+}

@@ -1,0 +1,91 @@
+import { type ChallengeConfig, parseChallengeConfig } from '@pitwall/domain';
+import { z } from 'zod';
+
+/**
+ * The one place a Lambda reads its environment: parsed once, at cold start, into a typed object.
+ * A missing or malformed variable stops the function with a message naming it.
+ */
+const envSchema = z.object({
+  AWS_REGION: z.string().min(1).default('eu-west-1'),
+  PITWALL_TABLE: z.string().min(3),
+  PITWALL_IDEMPOTENCY_TABLE: z.string().min(3),
+  PITWALL_BUCKET: z.string().min(3),
+  PITWALL_CHALLENGE_CONFIG: z.string().min(2),
+  EVALAI_API_SERVER: z.url(),
+  /** The host token itself (local runs), or the name of the Secrets Manager secret holding it. */
+  EVALAI_TOKEN: z.string().min(1).optional(),
+  EVALAI_TOKEN_SECRET: z.string().min(1).optional(),
+  /** Pitwall's share of EvalAI's 60 requests per minute for this token. */
+  EVALAI_REQUESTS_PER_MINUTE: z.coerce.number().int().min(1).max(60).default(50),
+  /** Needed by the hand-over to a fresh execution and by the sweeper. */
+  PITWALL_STATE_MACHINE_ARN: z.string().optional(),
+  /** Local servers instead of AWS (the local runtime). */
+  PITWALL_DYNAMODB_ENDPOINT: z.url().optional(),
+  PITWALL_S3_ENDPOINT: z.url().optional(),
+});
+
+export interface LambdaConfig {
+  readonly region: string;
+  readonly table: string;
+  readonly idempotencyTable: string;
+  readonly bucket: string;
+  readonly challenge: ChallengeConfig;
+  readonly evalai: {
+    readonly apiServer: string;
+    readonly token?: string;
+    readonly tokenSecret?: string;
+    readonly requestsPerMinute: number;
+  };
+  readonly stateMachineArn?: string;
+  readonly endpoints: { readonly dynamodb?: string; readonly s3?: string };
+}
+
+export class ConfigurationError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ConfigurationError';
+  }
+}
+
+export function readLambdaConfig(env: Readonly<Record<string, string | undefined>>): LambdaConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigurationError(`environment variable ${issue?.path.join('.')}: ${issue?.message}`, {
+      cause: parsed.error,
+    });
+  }
+  const e = parsed.data;
+  if (!e.EVALAI_TOKEN && !e.EVALAI_TOKEN_SECRET) {
+    throw new ConfigurationError('set EVALAI_TOKEN_SECRET (or EVALAI_TOKEN for local runs)');
+  }
+  let challenge: ChallengeConfig;
+  try {
+    challenge = parseChallengeConfig(JSON.parse(e.PITWALL_CHALLENGE_CONFIG));
+  } catch (error) {
+    throw new ConfigurationError(
+      `PITWALL_CHALLENGE_CONFIG is not a valid challenge configuration: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  return {
+    region: e.AWS_REGION,
+    table: e.PITWALL_TABLE,
+    idempotencyTable: e.PITWALL_IDEMPOTENCY_TABLE,
+    bucket: e.PITWALL_BUCKET,
+    challenge,
+    evalai: {
+      apiServer: e.EVALAI_API_SERVER,
+      ...(e.EVALAI_TOKEN ? { token: e.EVALAI_TOKEN } : {}),
+      ...(e.EVALAI_TOKEN_SECRET ? { tokenSecret: e.EVALAI_TOKEN_SECRET } : {}),
+      requestsPerMinute: e.EVALAI_REQUESTS_PER_MINUTE,
+    },
+    ...(e.PITWALL_STATE_MACHINE_ARN ? { stateMachineArn: e.PITWALL_STATE_MACHINE_ARN } : {}),
+    endpoints: {
+      ...(e.PITWALL_DYNAMODB_ENDPOINT ? { dynamodb: e.PITWALL_DYNAMODB_ENDPOINT } : {}),
+      ...(e.PITWALL_S3_ENDPOINT ? { s3: e.PITWALL_S3_ENDPOINT } : {}),
+    },
+  };
+}

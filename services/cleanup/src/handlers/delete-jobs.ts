@@ -1,0 +1,9 @@
+import { deleteJobs as deleteAll } from '@pitwall/domain';
+import { lambdaHandler, parseTaskInput, type RawHandler, taskInputs } from '@pitwall/lambda-kit';
+
+export const deleteJobs: RawHandler<{ deleted: number }> =
+  ({ plane }) =>
+  async (event) =>
+    deleteAll(plane, parseTaskInput(taskInputs.submission, event).submission);
+
+export const handler = lambdaHandler(deleteJobs);

@@ -1,0 +1,16 @@
+import { handleFailure as fail, type Registration } from '@pitwall/domain';
+import { lambdaHandler, parseTaskInput, type RawHandler, taskInputs } from '@pitwall/lambda-kit';
+
+/** Where every Catch of the state machine leads: the whole state comes in, with `error`. */
+export const handleFailure: RawHandler<Awaited<ReturnType<typeof fail>>> =
+  ({ plane }) =>
+  async (event) => {
+    const { state } = parseTaskInput(taskInputs.handleFailure, event);
+    return fail(plane, {
+      registration: state.registration as Registration | undefined,
+      event: state.event,
+      error: state.error,
+    });
+  };
+
+export const handler = lambdaHandler(handleFailure);

@@ -1,0 +1,13 @@
+import { type SweepReport, sweepSubmissions } from '@pitwall/domain';
+import { lambdaHandler, logger, type RawHandler } from '@pitwall/lambda-kit';
+
+/** Scheduled: drive stuck submissions to a terminal status. The schedule's event carries nothing we need. */
+export const sweep: RawHandler<SweepReport> =
+  ({ plane }) =>
+  async () => {
+    const report = await sweepSubmissions(plane);
+    if (report.errors.length > 0) logger.error('sweeper could not settle some submissions', { errors: report.errors });
+    return report;
+  };
+
+export const handler = lambdaHandler(sweep);

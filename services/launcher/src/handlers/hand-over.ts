@@ -1,0 +1,9 @@
+import { type HandOverInput, handOver as handOverTo } from '@pitwall/domain';
+import { lambdaHandler, parseTaskInput, type RawHandler, taskInputs } from '@pitwall/lambda-kit';
+
+export const handOver: RawHandler<{ executionId: string }> =
+  ({ plane }) =>
+  async (event) =>
+    handOverTo(plane, parseTaskInput(taskInputs.handOver, event) as HandOverInput);
+
+export const handler = lambdaHandler(handOver);

@@ -1,0 +1,14 @@
+import { launchWorker as launch } from '@pitwall/domain';
+import { idempotentOn, lambdaHandler, parseTaskInput, type RawHandler, taskInputs } from '@pitwall/lambda-kit';
+
+/** One Job per worker, once per attempt: a repeated launch returns the first result. */
+export const launchWorker: RawHandler<Awaited<ReturnType<typeof launch>>> = ({ plane, idempotency }) => {
+  const launchOnce = idempotentOn(
+    idempotency,
+    '[submission.submissionPk, submission.attempt, worker]',
+    (input: { submission: Parameters<typeof launch>[1]['submission']; worker: number }) => launch(plane, input),
+  );
+  return async (event) => launchOnce(parseTaskInput(taskInputs.launchWorker, event));
+};
+
+export const handler = lambdaHandler(launchWorker);

@@ -1,0 +1,11 @@
+import { markQueued as mark } from '@pitwall/domain';
+import { lambdaHandler, parseTaskInput, type RawHandler, taskInputs } from '@pitwall/lambda-kit';
+
+export const markQueued: RawHandler<{ status: 'queued' }> =
+  ({ plane }) =>
+  async (event) => {
+    await mark(plane, parseTaskInput(taskInputs.submission, event).submission);
+    return { status: 'queued' };
+  };
+
+export const handler = lambdaHandler(markQueued);

@@ -1,0 +1,9 @@
+import { observeSubmission, type PollState } from '@pitwall/domain';
+import { lambdaHandler, parseTaskInput, type RawHandler, taskInputs } from '@pitwall/lambda-kit';
+
+export const observe: RawHandler<PollState> =
+  ({ plane }) =>
+  async (event) =>
+    observeSubmission(plane, parseTaskInput(taskInputs.observe, event));
+
+export const handler = lambdaHandler(observe);

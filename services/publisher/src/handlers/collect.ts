@@ -1,0 +1,9 @@
+import { type CollectedOutcome, collectResults } from '@pitwall/domain';
+import { lambdaHandler, parseTaskInput, type RawHandler, taskInputs } from '@pitwall/lambda-kit';
+
+export const collect: RawHandler<CollectedOutcome> =
+  ({ plane }) =>
+  async (event) =>
+    collectResults(plane, parseTaskInput(taskInputs.collect, event));
+
+export const handler = lambdaHandler(collect);

@@ -1,0 +1,14 @@
+import { publishOutcome } from '@pitwall/domain';
+import { idempotentOn, lambdaHandler, parseTaskInput, type RawHandler, taskInputs } from '@pitwall/lambda-kit';
+
+type Input = Parameters<typeof publishOutcome>[1];
+
+/** The terminal PUT to EvalAI, once per attempt. */
+export const publish: RawHandler<Awaited<ReturnType<typeof publishOutcome>>> = ({ plane, idempotency }) => {
+  const publishOnce = idempotentOn(idempotency, '[submission.submissionPk, submission.attempt]', (input: Input) =>
+    publishOutcome(plane, input),
+  );
+  return async (event) => publishOnce(parseTaskInput(taskInputs.publish, event) as Input);
+};
+
+export const handler = lambdaHandler(publish);

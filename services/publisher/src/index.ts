@@ -1,0 +1,2 @@
+export { collect } from './handlers/collect.js';
+export { publish } from './handlers/publish.js';

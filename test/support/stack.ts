@@ -1,0 +1,127 @@
+import { readFileSync } from 'node:fs';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  createDocumentClient,
+  createS3Client,
+  DynamoDbSubmissionStore,
+  EvalAiClient,
+  idempotencyTable,
+  MemoryRequestBudget,
+  S3ArtifactStore,
+  submissionsTable,
+} from '@pitwall/adapters';
+import { routesFile } from '@pitwall/carla-routes';
+import { type ChallengeConfig, type Clock, type ControlPlane, parseChallengeConfig } from '@pitwall/domain';
+import { FakeJobRunner } from '@pitwall/domain/testing';
+import { EvalAiEmulator, type RunningServer, S3RVER_CREDENTIALS, startDynamoDb, startS3 } from '@pitwall/emulators';
+import type { HandlerServices } from '@pitwall/lambda-kit';
+
+export const CHALLENGE_PK = 203;
+export const PHASE_PK = 527;
+export const HOST_TOKEN = 'host-token';
+export const IMAGE = '123456789012.dkr.ecr.us-east-1.amazonaws.com/leaderboard-20-participant-team-1:abc';
+const LABELS = [
+  'Driving score',
+  'Route completion',
+  'Infraction penalty',
+  'Collisions pedestrians',
+  'Collisions vehicles',
+  'Collisions layout',
+  'Red light infractions',
+  'Stop sign infractions',
+  'Off-road infractions',
+  'Route deviations',
+  'Route timeouts',
+  'Agent blocked',
+  'Yield emergency vehicle infractions',
+  'Scenario timeouts',
+  'Min speed infractions',
+];
+
+export function challengeConfig(overrides: Partial<Record<string, unknown>> = {}): ChallengeConfig {
+  return parseChallengeConfig({
+    challengePk: CHALLENGE_PK,
+    phases: {
+      [PHASE_PK]: { track: 'SENSORS', routesKey: 'routes/validation.xml', workers: 4, timeLimitSeconds: 3600 },
+    },
+    allowedImages: ['^123456789012\\.dkr\\.ecr\\.us-east-1\\.amazonaws\\.com/'],
+    poll: { initialSeconds: 1, maxSeconds: 1, maxTurns: 1000 },
+    ...overrides,
+  });
+}
+
+/** A settable clock, so deadlines can pass without waiting. */
+export class TestClock implements Clock {
+  constructor(public time = Date.parse('2026-06-01T12:00:00Z')) {}
+  now(): Date {
+    return new Date(this.time);
+  }
+  advance(seconds: number): void {
+    this.time += seconds * 1000;
+  }
+}
+
+/** Real local servers (dynalite, s3rver, the EvalAI emulator) and the real adapters over them. */
+export class Stack {
+  readonly jobs = new FakeJobRunner();
+  readonly clock = new TestClock();
+  readonly evalai = new EvalAiEmulator({
+    challengePk: CHALLENGE_PK,
+    phases: [{ pk: PHASE_PK, codename: 'leaderboard-20-SENSORS', splits: ['leaderboard'] }],
+    labels: LABELS,
+    hostToken: HOST_TOKEN,
+    // The suite runs many submissions a minute; the throttle and the budget have tests of their own.
+    requestsPerMinute: 100_000,
+  });
+  plane!: ControlPlane;
+  services!: HandlerServices;
+  private servers: RunningServer[] = [];
+  private clients: { destroy(): void }[] = [];
+
+  static async start(config: ChallengeConfig = challengeConfig()): Promise<Stack> {
+    const stack = new Stack();
+    await stack.boot(config);
+    return stack;
+  }
+
+  private async boot(config: ChallengeConfig): Promise<void> {
+    const [dynamo, s3] = await Promise.all([startDynamoDb(), startS3({ buckets: ['pitwall'] })]);
+    this.servers.push(dynamo, s3);
+    const evalaiUrl = await this.evalai.start();
+    const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+    const raw = new DynamoDBClient({ region: 'eu-west-1', endpoint: dynamo.endpoint, credentials });
+    const documents = createDocumentClient({ region: 'eu-west-1', endpoint: dynamo.endpoint, credentials });
+    const s3Client = createS3Client({ region: 'eu-west-1', endpoint: s3.endpoint, credentials: S3RVER_CREDENTIALS });
+    this.clients.push(raw, documents, s3Client);
+    await raw.send(new CreateTableCommand(submissionsTable('pitwall')));
+    await raw.send(new CreateTableCommand(idempotencyTable('pitwall-idempotency')));
+    const artifacts = new S3ArtifactStore(s3Client, 'pitwall');
+    await artifacts.put('routes/validation.xml', readFileSync(routesFile('validation'), 'utf8'));
+    this.plane = {
+      config,
+      store: new DynamoDbSubmissionStore(documents, 'pitwall'),
+      artifacts,
+      evalai: new EvalAiClient({
+        baseUrl: evalaiUrl,
+        token: HOST_TOKEN,
+        budget: new MemoryRequestBudget(100_000),
+        minRetryDelayMs: 1,
+        maxRetryDelayMs: 5,
+        retries: 2,
+      }),
+      jobs: this.jobs,
+      clock: this.clock,
+    };
+    this.services = {
+      plane: this.plane,
+      idempotency: new DynamoDBPersistenceLayer({ tableName: 'pitwall-idempotency', awsSdkV3Client: raw }),
+    };
+  }
+
+  async stop(): Promise<void> {
+    await this.evalai.close();
+    for (const client of this.clients) client.destroy();
+    await Promise.all(this.servers.map((s) => s.close()));
+  }
+}
