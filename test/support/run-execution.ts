@@ -33,7 +33,14 @@ export interface RunOptions {
   readonly beforeObserve?: (turn: number) => void | Promise<void>;
 }
 
-type Handler = (input: unknown) => Promise<unknown>;
+type Handler = (input: unknown, context?: never) => Promise<unknown>;
+
+/** What a Lambda would be given: the remaining time is the Task's TimeoutSeconds. */
+const lambdaContext = {
+  getRemainingTimeInMillis: () => 120_000,
+  functionName: 'local',
+  awsRequestId: 'local',
+} as never;
 /** The engine's event log entries (its EventLog type is not exported). */
 export type EventLog = { type: string; state?: { name: string }; [key: string]: unknown };
 
@@ -43,7 +50,7 @@ export async function runExecution(stack: Stack, input: unknown, options: RunOpt
   const services = stack.services;
   let turn = 0;
   const observeHandler = observe(services);
-  const handlers: Record<string, Handler> = {
+  const wired: Record<string, Handler> = {
     Register: register(services),
     Plan: plan(services),
     LaunchWorker: launchWorker(services),
@@ -58,6 +65,9 @@ export async function runExecution(stack: Stack, input: unknown, options: RunOpt
     Cleanup: deleteJobs(services),
     HandleFailure: handleFailure(services),
   };
+  const handlers = Object.fromEntries(
+    Object.entries(wired).map(([name, handler]) => [name, (input: unknown) => handler(input, lambdaContext)]),
+  );
   const executionId =
     options.executionId ??
     `arn:aws:states:eu-west-1:000000000000:execution:pitwall:${Math.random().toString(36).slice(2)}`;

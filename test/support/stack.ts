@@ -19,6 +19,7 @@ import type { HandlerServices } from '@pitwall/lambda-kit';
 
 export const CHALLENGE_PK = 203;
 export const PHASE_PK = 527;
+export const QUALIFIER_PHASE_PK = 528;
 export const HOST_TOKEN = 'host-token';
 export const IMAGE = '123456789012.dkr.ecr.us-east-1.amazonaws.com/leaderboard-20-participant-team-1:abc';
 const LABELS = [
@@ -68,7 +69,10 @@ export class Stack {
   readonly clock = new TestClock();
   readonly evalai = new EvalAiEmulator({
     challengePk: CHALLENGE_PK,
-    phases: [{ pk: PHASE_PK, codename: 'leaderboard-20-SENSORS', splits: ['leaderboard'] }],
+    phases: [
+      { pk: PHASE_PK, codename: 'leaderboard-20-SENSORS', splits: ['leaderboard'] },
+      { pk: QUALIFIER_PHASE_PK, codename: 'leaderboard-20-SENSORS_QUALIFIER', splits: ['leaderboard'] },
+    ],
     labels: LABELS,
     hostToken: HOST_TOKEN,
     // The suite runs many submissions a minute; the throttle and the budget have tests of their own.
@@ -76,6 +80,10 @@ export class Stack {
   });
   plane!: ControlPlane;
   services!: HandlerServices;
+  /** What a hand-over does: the test starts a fresh execution here. */
+  onStartExecution: ((input: unknown) => Promise<string>) | undefined;
+  /** Executions the sweeper should consider alive. */
+  readonly runningExecutions = new Set<string>();
   private servers: RunningServer[] = [];
   private clients: { destroy(): void }[] = [];
 
@@ -112,10 +120,17 @@ export class Stack {
       }),
       jobs: this.jobs,
       clock: this.clock,
+      starter: {
+        start: (input) => {
+          if (!this.onStartExecution) throw new Error('this test does not expect a hand-over');
+          return this.onStartExecution(input);
+        },
+      },
+      executions: { isRunning: async (id) => this.runningExecutions.has(id) },
     };
     this.services = {
       plane: this.plane,
-      idempotency: new DynamoDBPersistenceLayer({ tableName: 'pitwall-idempotency', awsSdkV3Client: raw }),
+      idempotency: () => new DynamoDBPersistenceLayer({ tableName: 'pitwall-idempotency', awsSdkV3Client: raw }),
     };
   }
 

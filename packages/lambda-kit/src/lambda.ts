@@ -14,27 +14,29 @@ import { logger, metrics, tracer } from './observability.js';
 /** What a raw handler is built from: the control plane, and where idempotency records go. */
 export interface HandlerServices {
   readonly plane: ControlPlane;
-  readonly idempotency?: BasePersistenceLayer;
+  /** A new persistence layer for each idempotent operation. */
+  readonly idempotency?: () => BasePersistenceLayer;
 }
 
 /** A raw handler: services in, a function of the task input out. Tests and the local runtime call it directly. */
-export type RawHandler<R> = (services: HandlerServices) => (event: unknown) => Promise<R>;
+export type RawHandler<R> = (services: HandlerServices) => (event: unknown, context?: Context) => Promise<R>;
 
 async function servicesFromEnvironment(): Promise<HandlerServices> {
   const config = readLambdaConfig(process.env);
   const endpoint = config.endpoints.dynamodb;
   return {
     plane: await buildControlPlane(config),
-    idempotency: new DynamoDBPersistenceLayer({
-      tableName: config.idempotencyTable,
-      awsSdkV3Client: new DynamoDBClient({ region: config.region, ...(endpoint ? { endpoint } : {}) }),
-    }),
+    idempotency: () =>
+      new DynamoDBPersistenceLayer({
+        tableName: config.idempotencyTable,
+        awsSdkV3Client: new DynamoDBClient({ region: config.region, ...(endpoint ? { endpoint } : {}) }),
+      }),
   };
 }
 
 /** The Lambda entry point of a raw handler: middleware first, handler last; wiring once per cold start. */
 export function lambdaHandler<R>(raw: RawHandler<R>) {
-  let built: Promise<(event: unknown) => Promise<R>> | undefined;
+  let built: Promise<(event: unknown, context?: Context) => Promise<R>> | undefined;
   const handler = () => {
     built ??= servicesFromEnvironment()
       .then(raw)
@@ -48,5 +50,5 @@ export function lambdaHandler<R>(raw: RawHandler<R>) {
     .use(injectLambdaContext(logger, { clearState: true }))
     .use(logMetrics(metrics, { captureColdStartMetric: true }))
     .use(captureLambdaHandler(tracer, { captureResponse: false }))
-    .handler(async (event) => (await handler())(event));
+    .handler(async (event, context) => (await handler())(event, context));
 }

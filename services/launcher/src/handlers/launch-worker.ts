@@ -8,7 +8,7 @@ export const launchWorker: RawHandler<Awaited<ReturnType<typeof launch>>> = ({ p
     '[submission.submissionPk, submission.attempt, worker]',
     (input: { submission: Parameters<typeof launch>[1]['submission']; worker: number }) => launch(plane, input),
   );
-  return async (event) => launchOnce(parseTaskInput(taskInputs.launchWorker, event));
+  return async (event, context) => launchOnce(parseTaskInput(taskInputs.launchWorker, event), context);
 };
 
 export const handler = lambdaHandler(launchWorker);

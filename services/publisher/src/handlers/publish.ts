@@ -8,7 +8,7 @@ export const publish: RawHandler<Awaited<ReturnType<typeof publishOutcome>>> = (
   const publishOnce = idempotentOn(idempotency, '[submission.submissionPk, submission.attempt]', (input: Input) =>
     publishOutcome(plane, input),
   );
-  return async (event) => publishOnce(parseTaskInput(taskInputs.publish, event) as Input);
+  return async (event, context) => publishOnce(parseTaskInput(taskInputs.publish, event) as Input, context);
 };
 
 export const handler = lambdaHandler(publish);

@@ -1,0 +1,52 @@
+import { describe, expect, it } from '@jest/globals';
+import { ConfigurationError, readLambdaConfig } from '../src/index.js';
+
+const env = {
+  PITWALL_TABLE: 'pitwall-submissions',
+  PITWALL_IDEMPOTENCY_TABLE: 'pitwall-idempotency',
+  PITWALL_BUCKET: 'pitwall-artifacts',
+  EVALAI_API_SERVER: 'https://eval.ai',
+  EVALAI_TOKEN_SECRET: 'pitwall/evalai',
+  PITWALL_CHALLENGE_CONFIG: JSON.stringify({
+    challengePk: 5,
+    phases: { 9: { track: 'SENSORS', routesKey: 'routes/s.xml', workers: 4, timeLimitSeconds: 7200 } },
+    allowedImages: ['^1234\\.dkr\\.ecr\\.'],
+  }),
+};
+
+describe('readLambdaConfig', () => {
+  it('parses the environment into a typed configuration with defaults', () => {
+    const config = readLambdaConfig(env);
+    expect(config.evalai).toEqual({
+      apiServer: 'https://eval.ai',
+      tokenSecret: 'pitwall/evalai',
+      requestsPerMinute: 50,
+    });
+    expect(config.challenge.phases['9']).toMatchObject({ workers: 4, strategy: 'balanced', repetitions: 1 });
+    expect(config.challenge.leaderboard.split).toBe('leaderboard');
+    expect(config.region).toBe('eu-west-1');
+  });
+
+  it.each([
+    [{ PITWALL_TABLE: undefined }, 'environment variable PITWALL_TABLE'],
+    [{ EVALAI_API_SERVER: 'not a url' }, 'environment variable EVALAI_API_SERVER'],
+    [{ EVALAI_REQUESTS_PER_MINUTE: '90' }, 'environment variable EVALAI_REQUESTS_PER_MINUTE'],
+    [{ EVALAI_TOKEN_SECRET: undefined }, 'set EVALAI_TOKEN_SECRET'],
+    [
+      { PITWALL_CHALLENGE_CONFIG: '{"challengePk": 5}' },
+      'PITWALL_CHALLENGE_CONFIG is not a valid challenge configuration',
+    ],
+    [{ PITWALL_CHALLENGE_CONFIG: 'not json' }, 'PITWALL_CHALLENGE_CONFIG is not a valid challenge configuration'],
+  ])('refuses %p naming what is wrong', (change, message) => {
+    expect(() => readLambdaConfig({ ...env, ...change })).toThrow(ConfigurationError);
+    expect(() => readLambdaConfig({ ...env, ...change })).toThrow(message);
+  });
+
+  it('refuses an image pattern that is not a regular expression', () => {
+    const config = JSON.parse(env.PITWALL_CHALLENGE_CONFIG);
+    config.allowedImages = ['(unclosed'];
+    expect(() => readLambdaConfig({ ...env, PITWALL_CHALLENGE_CONFIG: JSON.stringify(config) })).toThrow(
+      'must be a valid regular expression',
+    );
+  });
+});

@@ -1,0 +1,51 @@
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { EvalAiEmulator } from '@pitwall/emulators';
+import { mockClient } from 'aws-sdk-client-mock';
+
+const emulator = new EvalAiEmulator({
+  challengePk: 5,
+  phases: [{ pk: 9, codename: 's', splits: ['s'] }],
+  labels: [],
+  hostToken: 't',
+});
+Object.assign(process.env, {
+  AWS_REGION: 'eu-west-1',
+  AWS_ACCESS_KEY_ID: 'test',
+  AWS_SECRET_ACCESS_KEY: 'test',
+  POWERTOOLS_METRICS_DISABLED: 'true',
+  POWERTOOLS_LOG_LEVEL: 'SILENT',
+  PITWALL_TABLE: 'pitwall-submissions',
+  PITWALL_IDEMPOTENCY_TABLE: 'pitwall-idempotency',
+  PITWALL_BUCKET: 'pitwall-artifacts',
+  EVALAI_API_SERVER: await emulator.start(),
+  EVALAI_TOKEN_SECRET: 'pitwall/evalai-token',
+  PITWALL_CHALLENGE_CONFIG: JSON.stringify({
+    challengePk: 5,
+    phases: { 9: { track: 'SENSORS', routesKey: 'r.xml', workers: 2, timeLimitSeconds: 600 } },
+    allowedImages: ['.*'],
+  }),
+});
+const { handler } = await import('../src/handlers/sweep.js');
+const dynamo = mockClient(DynamoDBDocumentClient);
+mockClient(SecretsManagerClient).on(GetSecretValueCommand).resolves({ SecretString: 't' });
+afterAll(() => emulator.close());
+
+describe('cleanup sweep Lambda', () => {
+  it('reads the submissions needing attention page by page from the sparse index', async () => {
+    dynamo
+      .on(QueryCommand)
+      .resolvesOnce({ Items: [], LastEvaluatedKey: { pk: 'SUB#1' } })
+      .resolvesOnce({ Items: [] });
+    const report = await handler({ source: 'aws.scheduler' }, { getRemainingTimeInMillis: () => 60_000 } as never);
+    expect(report).toEqual({ examined: 0, failed: [], errors: [] });
+    const queries = dynamo.commandCalls(QueryCommand).map((c) => c.args[0].input);
+    expect(queries).toHaveLength(2);
+    expect(queries[0]).toMatchObject({
+      IndexName: 'active-by-deadline',
+      ExpressionAttributeValues: { ':active': '1' },
+    });
+    expect(queries[1]?.ExclusiveStartKey).toEqual({ pk: 'SUB#1' });
+  });
+});
