@@ -2,6 +2,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { EvalAiEmulator } from '@pitwall/emulators';
+import { setLambdaTestEnvironment } from '@pitwall/lambda-kit/testing';
 import { mockClient } from 'aws-sdk-client-mock';
 
 const emulator = new EvalAiEmulator({
@@ -10,23 +11,7 @@ const emulator = new EvalAiEmulator({
   labels: [],
   hostToken: 't',
 });
-Object.assign(process.env, {
-  AWS_REGION: 'eu-west-1',
-  AWS_ACCESS_KEY_ID: 'test',
-  AWS_SECRET_ACCESS_KEY: 'test',
-  POWERTOOLS_METRICS_DISABLED: 'true',
-  POWERTOOLS_LOG_LEVEL: 'SILENT',
-  PITWALL_TABLE: 'pitwall-submissions',
-  PITWALL_IDEMPOTENCY_TABLE: 'pitwall-idempotency',
-  PITWALL_BUCKET: 'pitwall-artifacts',
-  EVALAI_API_SERVER: await emulator.start(),
-  EVALAI_TOKEN_SECRET: 'pitwall/evalai-token',
-  PITWALL_CHALLENGE_CONFIG: JSON.stringify({
-    challengePk: 5,
-    phases: { 9: { track: 'SENSORS', routesKey: 'r.xml', workers: 2, timeLimitSeconds: 600 } },
-    allowedImages: ['.*'],
-  }),
-});
+setLambdaTestEnvironment({ evalaiUrl: await emulator.start(), challengePk: 5, phasePk: 9, allowedImages: ['.*'] });
 const { handler } = await import('../src/handlers/sweep.js');
 const dynamo = mockClient(DynamoDBDocumentClient);
 mockClient(SecretsManagerClient).on(GetSecretValueCommand).resolves({ SecretString: 't' });

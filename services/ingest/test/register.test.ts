@@ -3,6 +3,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { EvalAiEmulator } from '@pitwall/emulators';
+import { setLambdaTestEnvironment } from '@pitwall/lambda-kit/testing';
 import { mockClient } from 'aws-sdk-client-mock';
 
 // The Lambda reads its environment once, at cold start, so it is set before the handler is imported.
@@ -13,24 +14,7 @@ const emulator = new EvalAiEmulator({
   hostToken: 'secret-token',
 });
 const url = await emulator.start();
-Object.assign(process.env, {
-  AWS_REGION: 'eu-west-1',
-  AWS_ACCESS_KEY_ID: 'test',
-  AWS_SECRET_ACCESS_KEY: 'test',
-  POWERTOOLS_METRICS_DISABLED: 'true',
-  POWERTOOLS_LOG_LEVEL: 'SILENT',
-  POWERTOOLS_SERVICE_NAME: 'ingest',
-  PITWALL_TABLE: 'pitwall-submissions',
-  PITWALL_IDEMPOTENCY_TABLE: 'pitwall-idempotency',
-  PITWALL_BUCKET: 'pitwall-artifacts',
-  EVALAI_API_SERVER: url,
-  EVALAI_TOKEN_SECRET: 'pitwall/evalai-token',
-  PITWALL_CHALLENGE_CONFIG: JSON.stringify({
-    challengePk: 5,
-    phases: { 9: { track: 'SENSORS', routesKey: 'routes/sensors.xml', workers: 2, timeLimitSeconds: 600 } },
-    allowedImages: ['^registry\\.example/'],
-  }),
-});
+setLambdaTestEnvironment({ evalaiUrl: url, challengePk: 5, phasePk: 9, allowedImages: ['^registry\\.example/'] });
 const { handler } = await import('../src/handlers/register.js');
 
 const dynamo = mockClient(DynamoDBDocumentClient);
