@@ -1,0 +1,3 @@
+export * from './manifest-validation.js';
+export * from './settings.js';
+export * from './worker-job.js';

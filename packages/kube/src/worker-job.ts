@@ -1,0 +1,204 @@
+import { labelValue, type WorkerJobSpec } from '@pitwall/domain';
+import type { IJob } from 'kubernetes-models/batch/v1/Job';
+import type { IContainer } from 'kubernetes-models/v1/Container';
+import type { ISecurityContext } from 'kubernetes-models/v1/SecurityContext';
+import type { ClusterSettings } from './settings.js';
+
+/** Paths inside the pod; the evaluator scripts and logcopy agree on them. */
+export const POD_PATHS = {
+  evaluator: '/workspace/leaderboard-code',
+  checkpoint: '/tmp/agent/checkpoint.json',
+  status: '/tmp/status',
+  logs: '/tmp/logs',
+  gpu: '/gpu',
+  awsToken: '/var/run/secrets/pitwall/aws',
+} as const;
+
+export const LABELS = {
+  app: 'app.kubernetes.io/name',
+  managedBy: 'app.kubernetes.io/managed-by',
+  submission: 'pitwall.dev/submission',
+  attempt: 'pitwall.dev/attempt',
+  worker: 'pitwall.dev/worker',
+  team: 'pitwall.dev/team',
+  track: 'pitwall.dev/track',
+} as const;
+
+/** Nothing a container does can gain privileges; no Linux capabilities at all. */
+const LOCKED_DOWN: ISecurityContext = {
+  allowPrivilegeEscalation: false,
+  capabilities: { drop: ['ALL'] },
+  privileged: false,
+};
+
+const env = (values: Record<string, string>) => Object.entries(values).map(([name, value]) => ({ name, value }));
+
+/**
+ * The Job for one worker of a submission: the CARLA simulator, the participant's agent (untrusted,
+ * one GPU) and logcopy. Only logcopy holds cloud credentials (a projected web-identity token mounted
+ * into it alone); the pod gets no service-account token, no service links and no EvalAI token.
+ */
+export function buildWorkerJob(spec: WorkerJobSpec, settings: ClusterSettings): IJob {
+  const instanceType = settings.instanceTypes[spec.track];
+  if (!instanceType) throw new RangeError(`no instance type is configured for track ${spec.track}`);
+  const worker = String(spec.worker);
+  const routesFile = `${POD_PATHS.evaluator}/data/${spec.routesKey.split('/').at(-1) ?? 'routes.xml'}`;
+  const labels = {
+    [LABELS.app]: 'pitwall-worker',
+    [LABELS.managedBy]: 'pitwall',
+    [LABELS.submission]: String(spec.submissionPk),
+    [LABELS.attempt]: String(spec.attempt),
+    [LABELS.worker]: worker,
+    [LABELS.team]: labelValue(spec.teamName),
+    [LABELS.track]: labelValue(spec.track),
+  };
+  const awsToken = { name: 'aws-token', mountPath: POD_PATHS.awsToken, readOnly: true };
+  const logcopyEnv = env({
+    SUBMISSION_PK: String(spec.submissionPk),
+    WORKER: worker,
+    ATTEMPT: String(spec.attempt),
+    RESUME: spec.resume ? '1' : '0',
+    S3_BUCKET: settings.bucket,
+    S3_PREFIX: spec.artifactPrefix,
+    DYNAMODB_TABLE: settings.table,
+    AWS_REGION: settings.region,
+    AWS_ROLE_ARN: settings.logcopyRoleArn,
+    AWS_WEB_IDENTITY_TOKEN_FILE: `${POD_PATHS.awsToken}/token`,
+    PERIOD_SECONDS: String(settings.logcopyPeriodSeconds),
+    STATUS_DIR: POD_PATHS.status,
+    CHECKPOINT_PATH: POD_PATHS.checkpoint,
+    LOG_DIR: POD_PATHS.logs,
+  });
+  const logcopyMounts = [
+    { name: 'status', mountPath: POD_PATHS.status },
+    { name: 'checkpoint', mountPath: '/tmp/agent' },
+    { name: 'logs', mountPath: POD_PATHS.logs },
+    awsToken,
+  ];
+  const restore: IContainer = {
+    name: 'restore',
+    image: settings.images.logcopy,
+    args: ['restore'],
+    env: logcopyEnv,
+    volumeMounts: logcopyMounts,
+    resources: limits(settings.resources.logcopy),
+    securityContext: { ...LOCKED_DOWN, runAsNonRoot: true, runAsUser: 1000, readOnlyRootFilesystem: true },
+  };
+  const evaluatorFiles: IContainer = {
+    name: 'evaluator-files',
+    image: settings.images.evaluator,
+    command: [
+      'sh',
+      '-c',
+      `cp -a /workspace/leaderboard/. ${POD_PATHS.evaluator}/ && mkdir -p ${POD_PATHS.logs} ${POD_PATHS.status}`,
+    ],
+    volumeMounts: [
+      { name: 'evaluator', mountPath: POD_PATHS.evaluator },
+      { name: 'logs', mountPath: POD_PATHS.logs },
+      { name: 'status', mountPath: POD_PATHS.status },
+    ],
+    resources: limits(settings.resources.logcopy),
+    securityContext: LOCKED_DOWN,
+  };
+  const simulator: IContainer = {
+    name: 'simulator',
+    image: settings.images.simulator,
+    command: ['bash', `${POD_PATHS.evaluator}/scripts/run_carla.sh`],
+    env: env({ WORKER_ID: worker, STATUS_DIR: POD_PATHS.status, GPU_DIR: POD_PATHS.gpu, LOG_DIR: POD_PATHS.logs }),
+    volumeMounts: [
+      { name: 'evaluator', mountPath: POD_PATHS.evaluator, readOnly: true },
+      { name: 'status', mountPath: POD_PATHS.status },
+      { name: 'logs', mountPath: POD_PATHS.logs },
+      { name: 'gpu', mountPath: POD_PATHS.gpu, readOnly: true },
+    ],
+    resources: limits(settings.resources.simulator),
+    securityContext: LOCKED_DOWN,
+  };
+  const agent: IContainer = {
+    name: 'agent',
+    image: spec.image,
+    // The official scripts come from the evaluator image, so a participant cannot replace them.
+    command: ['bash', `${POD_PATHS.evaluator}/scripts/run_leaderboard.sh`],
+    env: env({
+      WORKER_ID: worker,
+      CHALLENGE_TRACK_CODENAME: spec.track,
+      ROUTES: routesFile,
+      ROUTES_SUBSET: spec.routesSubset,
+      REPETITIONS: String(spec.repetitions),
+      CHECKPOINT_ENDPOINT: POD_PATHS.checkpoint,
+      RESUME: spec.resume ? '1' : '0',
+      STATUS_DIR: POD_PATHS.status,
+      GPU_DIR: POD_PATHS.gpu,
+      LOG_DIR: POD_PATHS.logs,
+    }),
+    volumeMounts: [
+      { name: 'evaluator', mountPath: POD_PATHS.evaluator, readOnly: true },
+      { name: 'checkpoint', mountPath: '/tmp/agent' },
+      { name: 'status', mountPath: POD_PATHS.status },
+      { name: 'logs', mountPath: POD_PATHS.logs },
+      // The agent writes its GPU's UUID here; the simulator renders on the same GPU.
+      { name: 'gpu', mountPath: POD_PATHS.gpu },
+    ],
+    resources: limits(settings.resources.agent, { 'nvidia.com/gpu': '1' }),
+    securityContext: LOCKED_DOWN,
+  };
+  const logcopy: IContainer = {
+    name: 'logcopy',
+    image: settings.images.logcopy,
+    args: ['watch'],
+    env: logcopyEnv,
+    volumeMounts: logcopyMounts,
+    resources: limits(settings.resources.logcopy),
+    securityContext: { ...LOCKED_DOWN, runAsNonRoot: true, runAsUser: 1000, readOnlyRootFilesystem: true },
+  };
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: {
+      name: spec.name,
+      namespace: settings.namespace,
+      labels,
+      annotations: { 'pitwall.dev/team-name': spec.teamName.slice(0, 256) },
+    },
+    spec: {
+      backoffLimit: settings.backoffLimit,
+      activeDeadlineSeconds: spec.activeDeadlineSeconds,
+      ttlSecondsAfterFinished: settings.ttlSecondsAfterFinished,
+      template: {
+        metadata: { labels },
+        spec: {
+          restartPolicy: 'OnFailure',
+          serviceAccountName: settings.serviceAccountName,
+          automountServiceAccountToken: false,
+          enableServiceLinks: false,
+          priorityClassName: settings.priorityClassName,
+          terminationGracePeriodSeconds: 60,
+          securityContext: { seccompProfile: { type: 'RuntimeDefault' } },
+          nodeSelector: { 'node.kubernetes.io/instance-type': instanceType },
+          tolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }],
+          initContainers: [evaluatorFiles, restore],
+          containers: [simulator, agent, logcopy],
+          volumes: [
+            { name: 'evaluator', emptyDir: {} },
+            { name: 'checkpoint', emptyDir: {} },
+            { name: 'status', emptyDir: {} },
+            { name: 'logs', emptyDir: {} },
+            { name: 'gpu', emptyDir: {} },
+            {
+              name: 'aws-token',
+              projected: {
+                sources: [
+                  { serviceAccountToken: { audience: 'sts.amazonaws.com', expirationSeconds: 86400, path: 'token' } },
+                ],
+              },
+            },
+          ],
+        },
+      },
+    },
+  };
+}
+
+function limits(amount: { cpu: string; memory: string }, extra: Record<string, string> = {}) {
+  return { requests: { ...amount, ...extra }, limits: { ...amount, ...extra } };
+}

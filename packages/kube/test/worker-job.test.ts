@@ -1,0 +1,188 @@
+import { describe, expect, it } from '@jest/globals';
+import { type WorkerJobSpec, workerJobName } from '@pitwall/domain';
+import fc from 'fast-check';
+import { buildWorkerJob, InvalidManifestError, parseClusterSettings, validateManifest } from '../src/index.js';
+
+export const settings = parseClusterSettings({
+  images: {
+    simulator: '342236305043.dkr.ecr.us-west-2.amazonaws.com/leaderboard-20-simulator:0.9.15',
+    evaluator: '342236305043.dkr.ecr.us-west-2.amazonaws.com/leaderboard-20-evaluator:2.0',
+    logcopy: '342236305043.dkr.ecr.us-west-2.amazonaws.com/pitwall-logcopy:1',
+  },
+  logcopyRoleArn: 'arn:aws:iam::342236305043:role/pitwall-logcopy',
+  region: 'us-west-2',
+  bucket: 'pitwall-artifacts',
+  table: 'pitwall-submissions',
+  instanceTypes: { SENSORS: 'g5.2xlarge', MAP: 'g5.xlarge' },
+});
+
+export function spec(overrides: Partial<WorkerJobSpec> = {}): WorkerJobSpec {
+  const base = { teamName: 'Team Alpha', track: 'SENSORS', submissionPk: 1351, worker: 2, attempt: 1 };
+  const merged = { ...base, ...overrides };
+  return {
+    name: workerJobName({
+      team: merged.teamName,
+      track: merged.track,
+      submissionId: merged.submissionPk,
+      worker: merged.worker,
+      attempt: merged.attempt,
+    }),
+    teamPk: 265,
+    image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/leaderboard-20-participant-team-265:bb55',
+    routesKey: 'routes/routes_testing.xml',
+    routesSubset: '0-4',
+    repetitions: 1,
+    resume: false,
+    activeDeadlineSeconds: 86_700,
+    artifactPrefix: `submissions/${merged.submissionPk}/workers/${merged.worker}/`,
+    ...merged,
+  };
+}
+
+const containers = (job: ReturnType<typeof buildWorkerJob>) => {
+  const pod = job.spec?.template.spec;
+  return [...(pod?.initContainers ?? []), ...(pod?.containers ?? [])];
+};
+const byName = (job: ReturnType<typeof buildWorkerJob>, name: string) => containers(job).find((c) => c.name === name);
+
+describe('buildWorkerJob', () => {
+  it('is a valid Job by the official schema and the API server name rules', async () => {
+    await expect(validateManifest(buildWorkerJob(spec(), settings))).resolves.toBeUndefined();
+  });
+
+  it('runs the simulator, the agent and logcopy, with the agent alone on a GPU', () => {
+    const job = buildWorkerJob(spec(), settings);
+    expect(job.spec?.template.spec?.containers.map((c) => c.name)).toEqual(['simulator', 'agent', 'logcopy']);
+    expect(byName(job, 'agent')?.resources?.limits).toMatchObject({ 'nvidia.com/gpu': '1' });
+    expect(byName(job, 'simulator')?.resources?.limits?.['nvidia.com/gpu']).toBeUndefined();
+    expect(byName(job, 'agent')?.image).toBe(spec().image);
+    const agentEnv = Object.fromEntries((byName(job, 'agent')?.env ?? []).map((e) => [e.name, e.value]));
+    expect(agentEnv).toMatchObject({
+      ROUTES_SUBSET: '0-4',
+      RESUME: '0',
+      WORKER_ID: '2',
+      CHECKPOINT_ENDPOINT: '/tmp/agent/checkpoint.json',
+    });
+    expect(agentEnv.ROUTES).toBe('/workspace/leaderboard-code/data/routes_testing.xml');
+  });
+
+  it('schedules on the track’s GPU nodes with a deadline, a TTL and a priority', () => {
+    const job = buildWorkerJob(spec({ track: 'MAP' }), settings);
+    const pod = job.spec?.template.spec;
+    expect(pod?.nodeSelector).toEqual({ 'node.kubernetes.io/instance-type': 'g5.xlarge' });
+    expect(pod?.tolerations).toContainEqual({ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' });
+    expect(pod?.priorityClassName).toBe('pitwall-evaluation');
+    expect(pod?.restartPolicy).toBe('OnFailure');
+    expect(job.spec).toMatchObject({ backoffLimit: 4, activeDeadlineSeconds: 86_700, ttlSecondsAfterFinished: 21_600 });
+  });
+
+  it('tells a resumed worker to continue from its checkpoint', () => {
+    const job = buildWorkerJob(spec({ resume: true, attempt: 2 }), settings);
+    expect(byName(job, 'agent')?.env).toContainEqual({ name: 'RESUME', value: '1' });
+    expect(byName(job, 'restore')?.env).toContainEqual({ name: 'RESUME', value: '1' });
+    expect(job.metadata?.labels?.['pitwall.dev/attempt']).toBe('2');
+  });
+
+  it('refuses a track without an instance type', () => {
+    expect(() => buildWorkerJob(spec({ track: 'UNKNOWN' }), settings)).toThrow(
+      'no instance type is configured for track UNKNOWN',
+    );
+  });
+});
+
+describe('the untrusted agent is locked down', () => {
+  const job = buildWorkerJob(spec(), settings);
+  const pod = job.spec?.template.spec;
+
+  it('mounts no service-account token and no service links', () => {
+    expect(pod?.automountServiceAccountToken).toBe(false);
+    expect(pod?.enableServiceLinks).toBe(false);
+    expect(pod?.hostNetwork).toBeUndefined();
+  });
+
+  it('gives cloud credentials to logcopy (and its restore step) only', () => {
+    const withToken = containers(job).filter((c) => c.volumeMounts?.some((m) => m.name === 'aws-token'));
+    expect(withToken.map((c) => c.name).sort()).toEqual(['logcopy', 'restore']);
+    for (const name of ['agent', 'simulator', 'evaluator-files']) {
+      const container = byName(job, name);
+      expect(container?.envFrom).toBeUndefined();
+      for (const variable of container?.env ?? []) {
+        expect(variable.name).not.toMatch(/AWS|TOKEN|SECRET|PASSWORD|KEY|EVALAI/);
+        expect(variable.valueFrom).toBeUndefined();
+      }
+    }
+    expect(pod?.volumes?.some((v) => v.secret || v.hostPath)).toBe(false);
+  });
+
+  it('never carries an EvalAI token', () => {
+    expect(JSON.stringify(job)).not.toMatch(/EVALAI|evalai|Bearer/);
+  });
+
+  it('lets no container escalate privileges, keep capabilities or run unbounded', () => {
+    for (const container of containers(job)) {
+      expect(container.securityContext?.allowPrivilegeEscalation).toBe(false);
+      expect(container.securityContext?.privileged).toBe(false);
+      expect(container.securityContext?.capabilities?.drop).toEqual(['ALL']);
+      expect(container.resources?.requests?.cpu).toBeDefined();
+      expect(container.resources?.requests?.memory).toBeDefined();
+      expect(container.resources?.limits?.cpu).toBeDefined();
+      expect(container.resources?.limits?.memory).toBeDefined();
+    }
+    expect(pod?.securityContext?.seccompProfile?.type).toBe('RuntimeDefault');
+  });
+
+  it('mounts the official evaluator code read-only into the agent', () => {
+    expect(byName(job, 'agent')?.volumeMounts).toContainEqual({
+      name: 'evaluator',
+      mountPath: '/workspace/leaderboard-code',
+      readOnly: true,
+    });
+  });
+});
+
+describe('hostile inputs', () => {
+  it.each([
+    ['symbols', '?!@#$%^&*() «ÉQUIPE» 東京 🚗'],
+    ['a 500-character name', 'x'.repeat(500)],
+    ['an empty name', ''],
+    ['label-breaking characters', '-_.team_.-'],
+  ])('still gives a valid Job for a team name with %s', async (_case, teamName) => {
+    await expect(validateManifest(buildWorkerJob(spec({ teamName }), settings))).resolves.toBeUndefined();
+  });
+
+  it('handles a huge routes subset', async () => {
+    const routesSubset = Array.from({ length: 2000 }, (_, i) => String(i * 2)).join(',');
+    const job = buildWorkerJob(spec({ routesSubset }), settings);
+    await expect(validateManifest(job)).resolves.toBeUndefined();
+    expect(byName(job, 'agent')?.env).toContainEqual({ name: 'ROUTES_SUBSET', value: routesSubset });
+  });
+
+  it('is valid for any team name and ids (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.string({ unit: 'binary', maxLength: 300 }),
+        fc.integer({ min: 1 }),
+        fc.nat({ max: 63 }),
+        async (teamName, submissionPk, worker) => {
+          await validateManifest(buildWorkerJob(spec({ teamName, submissionPk, worker }), settings));
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+});
+
+describe('validateManifest', () => {
+  it('rejects what the API server would', async () => {
+    const job = buildWorkerJob(spec(), settings);
+    await expect(validateManifest({ ...job, metadata: { ...job.metadata, name: 'Team?Alpha' } })).rejects.toThrow(
+      InvalidManifestError,
+    );
+    await expect(
+      validateManifest({ ...job, metadata: { ...job.metadata, labels: { 'pitwall.dev/team': 'a b' } } }),
+    ).rejects.toThrow('label pitwall.dev/team="a b" is invalid');
+    const noContainers = structuredClone(job);
+    (noContainers.spec?.template.spec as { containers?: unknown }).containers = undefined;
+    await expect(validateManifest(noContainers)).rejects.toThrow('must have required property');
+  });
+});
