@@ -1,43 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { type WorkerJobSpec, workerJobName } from '@pitwall/domain';
 import fc from 'fast-check';
-import { buildWorkerJob, InvalidManifestError, parseClusterSettings, validateManifest } from '../src/index.js';
-
-export const settings = parseClusterSettings({
-  images: {
-    simulator: '342236305043.dkr.ecr.us-west-2.amazonaws.com/leaderboard-20-simulator:0.9.15',
-    evaluator: '342236305043.dkr.ecr.us-west-2.amazonaws.com/leaderboard-20-evaluator:2.0',
-    logcopy: '342236305043.dkr.ecr.us-west-2.amazonaws.com/pitwall-logcopy:1',
-  },
-  logcopyRoleArn: 'arn:aws:iam::342236305043:role/pitwall-logcopy',
-  region: 'us-west-2',
-  bucket: 'pitwall-artifacts',
-  table: 'pitwall-submissions',
-  instanceTypes: { SENSORS: 'g5.2xlarge', MAP: 'g5.xlarge' },
-});
-
-export function spec(overrides: Partial<WorkerJobSpec> = {}): WorkerJobSpec {
-  const base = { teamName: 'Team Alpha', track: 'SENSORS', submissionPk: 1351, worker: 2, attempt: 1 };
-  const merged = { ...base, ...overrides };
-  return {
-    name: workerJobName({
-      team: merged.teamName,
-      track: merged.track,
-      submissionId: merged.submissionPk,
-      worker: merged.worker,
-      attempt: merged.attempt,
-    }),
-    teamPk: 265,
-    image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/leaderboard-20-participant-team-265:bb55',
-    routesKey: 'routes/routes_testing.xml',
-    routesSubset: '0-4',
-    repetitions: 1,
-    resume: false,
-    activeDeadlineSeconds: 86_700,
-    artifactPrefix: `submissions/${merged.submissionPk}/workers/${merged.worker}/`,
-    ...merged,
-  };
-}
+import { buildWorkerJob, InvalidManifestError, validateManifest } from '../src/index.js';
+import { settings, spec } from './support/fixtures.js';
 
 const containers = (job: ReturnType<typeof buildWorkerJob>) => {
   const pod = job.spec?.template.spec;

@@ -1,4 +1,5 @@
 import { type ChallengeConfig, parseChallengeConfig } from '@pitwall/domain';
+import { type ClusterSettings, parseClusterSettings } from '@pitwall/kube';
 import { z } from 'zod';
 
 /**
@@ -19,6 +20,9 @@ const envSchema = z.object({
   EVALAI_REQUESTS_PER_MINUTE: z.coerce.number().int().min(1).max(60).default(50),
   /** Needed by the hand-over to a fresh execution and by the sweeper. */
   PITWALL_STATE_MACHINE_ARN: z.string().optional(),
+  /** The EKS cluster that runs the Jobs, and how Jobs are laid out on it (JSON). */
+  PITWALL_EKS_CLUSTER: z.string().min(1).optional(),
+  PITWALL_CLUSTER_SETTINGS: z.string().min(2).optional(),
   /** Local servers instead of AWS (the local runtime). */
   PITWALL_DYNAMODB_ENDPOINT: z.url().optional(),
   PITWALL_S3_ENDPOINT: z.url().optional(),
@@ -37,6 +41,7 @@ export interface LambdaConfig {
     readonly requestsPerMinute: number;
   };
   readonly stateMachineArn?: string;
+  readonly cluster?: { readonly name: string; readonly settings: ClusterSettings };
   readonly endpoints: { readonly dynamodb?: string; readonly s3?: string };
 }
 
@@ -70,6 +75,19 @@ export function readLambdaConfig(env: Readonly<Record<string, string | undefined
       },
     );
   }
+  if (Boolean(e.PITWALL_EKS_CLUSTER) !== Boolean(e.PITWALL_CLUSTER_SETTINGS)) {
+    throw new ConfigurationError('set both PITWALL_EKS_CLUSTER and PITWALL_CLUSTER_SETTINGS, or neither');
+  }
+  let cluster: LambdaConfig['cluster'];
+  if (e.PITWALL_EKS_CLUSTER && e.PITWALL_CLUSTER_SETTINGS) {
+    try {
+      cluster = { name: e.PITWALL_EKS_CLUSTER, settings: parseClusterSettings(JSON.parse(e.PITWALL_CLUSTER_SETTINGS)) };
+    } catch (error) {
+      throw new ConfigurationError(`PITWALL_CLUSTER_SETTINGS is not valid: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+  }
   return {
     region: e.AWS_REGION,
     table: e.PITWALL_TABLE,
@@ -83,6 +101,7 @@ export function readLambdaConfig(env: Readonly<Record<string, string | undefined
       requestsPerMinute: e.EVALAI_REQUESTS_PER_MINUTE,
     },
     ...(e.PITWALL_STATE_MACHINE_ARN ? { stateMachineArn: e.PITWALL_STATE_MACHINE_ARN } : {}),
+    ...(cluster ? { cluster } : {}),
     endpoints: {
       ...(e.PITWALL_DYNAMODB_ENDPOINT ? { dynamodb: e.PITWALL_DYNAMODB_ENDPOINT } : {}),
       ...(e.PITWALL_S3_ENDPOINT ? { s3: e.PITWALL_S3_ENDPOINT } : {}),

@@ -1,4 +1,5 @@
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import { EKSClient } from '@aws-sdk/client-eks';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import {
   createDocumentClient,
@@ -18,6 +19,7 @@ import {
   JobRunnerRejectedError,
   systemClock,
 } from '@pitwall/domain';
+import { EksConnection, KubernetesJobRunner } from '@pitwall/kube';
 import type { LambdaConfig } from './config.js';
 
 /** What the edge supplies beyond the configuration: the job runner, and test doubles. */
@@ -28,7 +30,7 @@ export interface Wiring {
   readonly fetch?: typeof fetch;
 }
 
-/** Until the Kubernetes adapter is wired in, launching on AWS fails loudly instead of silently. */
+/** A function configured without a cluster (ingest, publisher) must never reach for one. */
 const noJobRunner: JobRunner = {
   launch: async () => {
     throw new JobRunnerRejectedError('no job runner is configured for this function');
@@ -74,8 +76,14 @@ export async function buildControlPlane(config: LambdaConfig, wiring: Wiring = {
       budget: new DynamoDbRequestBudget(documents, config.table, config.evalai.requestsPerMinute),
       ...(wiring.fetch ? { fetch: wiring.fetch } : {}),
     }),
-    jobs: wiring.jobs ?? noJobRunner,
+    jobs: wiring.jobs ?? clusterJobRunner(config) ?? noJobRunner,
     clock: wiring.clock ?? systemClock,
     ...(executions ? { executions, starter: executions } : {}),
   };
+}
+
+function clusterJobRunner(config: LambdaConfig): JobRunner | undefined {
+  if (!config.cluster) return undefined;
+  const connection = new EksConnection(new EKSClient({ region: config.region }), config.cluster.name);
+  return new KubernetesJobRunner(() => connection.get(), config.cluster.settings);
 }

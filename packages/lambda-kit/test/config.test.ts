@@ -42,6 +42,34 @@ describe('readLambdaConfig', () => {
     expect(() => readLambdaConfig({ ...env, ...change })).toThrow(message);
   });
 
+  it('reads the cluster the Jobs run on, with its settings', () => {
+    const settings = {
+      images: { simulator: 's', evaluator: 'e', logcopy: 'l' },
+      logcopyRoleArn: 'arn:aws:iam::123456789012:role/pitwall-logcopy',
+      region: 'us-west-2',
+      bucket: 'pitwall-artifacts',
+      table: 'pitwall-submissions',
+      instanceTypes: { SENSORS: 'g5.2xlarge' },
+    };
+    const config = readLambdaConfig({
+      ...env,
+      PITWALL_EKS_CLUSTER: 'pitwall',
+      PITWALL_CLUSTER_SETTINGS: JSON.stringify(settings),
+    });
+    expect(config.cluster?.name).toBe('pitwall');
+    expect(config.cluster?.settings).toMatchObject({ namespace: 'evaluations', backoffLimit: 4 });
+    expect(() => readLambdaConfig({ ...env, PITWALL_EKS_CLUSTER: 'pitwall' })).toThrow(
+      'set both PITWALL_EKS_CLUSTER and PITWALL_CLUSTER_SETTINGS',
+    );
+    expect(() =>
+      readLambdaConfig({
+        ...env,
+        PITWALL_EKS_CLUSTER: 'p',
+        PITWALL_CLUSTER_SETTINGS: JSON.stringify({ ...settings, logcopyRoleArn: 'x' }),
+      }),
+    ).toThrow('PITWALL_CLUSTER_SETTINGS is not valid');
+  });
+
   it('refuses an image pattern that is not a regular expression', () => {
     const config = JSON.parse(env.PITWALL_CHALLENGE_CONFIG);
     config.allowedImages = ['(unclosed'];

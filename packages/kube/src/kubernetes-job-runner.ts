@@ -1,0 +1,196 @@
+import { ApiException, BatchV1Api, CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import {
+  type ContainerObservation,
+  type JobObservation,
+  type JobRunner,
+  JobRunnerRejectedError,
+  JobRunnerUnavailableError,
+  type WorkerJobSpec,
+} from '@pitwall/domain';
+import type { KubeConnection } from './eks-connection.js';
+import type { ClusterSettings } from './settings.js';
+import { buildWorkerJob } from './worker-job.js';
+
+interface Apis {
+  readonly token: string;
+  readonly batch: BatchV1Api;
+  readonly core: CoreV1Api;
+}
+
+/** Worker Jobs on a Kubernetes cluster (EKS in production) through @kubernetes/client-node. */
+export class KubernetesJobRunner implements JobRunner {
+  private apis: Apis | undefined;
+
+  constructor(
+    private readonly connection: () => Promise<KubeConnection>,
+    private readonly settings: ClusterSettings,
+  ) {}
+
+  async launch(spec: WorkerJobSpec): Promise<'created' | 'exists'> {
+    const { batch } = await this.client();
+    try {
+      await batch.createNamespacedJob({
+        namespace: this.settings.namespace,
+        body: buildWorkerJob(spec, this.settings) as never,
+      });
+      return 'created';
+    } catch (error) {
+      if (statusOf(error) === 409) return 'exists';
+      throw translate(error, `create job ${spec.name}`);
+    }
+  }
+
+  async observe(name: string): Promise<JobObservation> {
+    const { batch, core } = await this.client();
+    const namespace = this.settings.namespace;
+    let job: Awaited<ReturnType<BatchV1Api['readNamespacedJob']>>;
+    try {
+      job = await batch.readNamespacedJob({ name, namespace });
+    } catch (error) {
+      if (statusOf(error) === 404) return { name, state: 'missing', containers: [] };
+      throw translate(error, `read job ${name}`);
+    }
+    const pods = await this.pods(core, name);
+    const conditions = job.status?.conditions ?? [];
+    const condition = (type: string) => conditions.find((c) => c.type === type && c.status === 'True');
+    const failed = condition('Failed');
+    const containers = containerSummary(pods);
+    if (condition('Complete')) return { name, state: 'succeeded', containers };
+    if (failed) {
+      const reason = [failed.reason, failed.message].filter(Boolean).join(': ') || 'the job failed';
+      return { name, state: 'failed', reason, containers };
+    }
+    const running = pods.some((p) => p.status?.phase === 'Running');
+    return { name, state: running ? 'running' : 'pending', containers };
+  }
+
+  async delete(name: string): Promise<'deleted' | 'absent'> {
+    const { batch } = await this.client();
+    try {
+      // Foreground: the Job goes only once its pods are gone, so no agent outlives its Job.
+      await batch.deleteNamespacedJob({ name, namespace: this.settings.namespace, propagationPolicy: 'Foreground' });
+      return 'deleted';
+    } catch (error) {
+      if (statusOf(error) === 404) return 'absent';
+      throw translate(error, `delete job ${name}`);
+    }
+  }
+
+  async logTail(name: string, container: string, maxBytes: number): Promise<string> {
+    try {
+      const { core } = await this.client();
+      const pods = await this.pods(core, name);
+      const newest = pods.sort((a, b) => timeOf(b) - timeOf(a))[0]?.metadata?.name;
+      if (!newest) return '';
+      const log = await core.readNamespacedPodLog({
+        name: newest,
+        namespace: this.settings.namespace,
+        container,
+        tailLines: 200,
+        limitBytes: maxBytes,
+      });
+      return typeof log === 'string' ? log.slice(-maxBytes) : '';
+    } catch {
+      return ''; // the log is a courtesy for the participant; its absence never fails the submission
+    }
+  }
+
+  private async pods(core: CoreV1Api, jobName: string): Promise<V1Pod[]> {
+    try {
+      const list = await core.listNamespacedPod({
+        namespace: this.settings.namespace,
+        labelSelector: `job-name=${jobName}`,
+      });
+      return list.items;
+    } catch (error) {
+      throw translate(error, `list pods of ${jobName}`);
+    }
+  }
+
+  /** API clients for the current token; rebuilt when the token is renewed. */
+  private async client(): Promise<Apis> {
+    let connection: KubeConnection;
+    try {
+      connection = await this.connection();
+    } catch (error) {
+      throw new JobRunnerUnavailableError(`cannot reach the cluster's API: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+    if (this.apis?.token === connection.token) return this.apis;
+    const config = new KubeConfig();
+    config.loadFromOptions({
+      clusters: [
+        {
+          name: 'pitwall',
+          server: connection.server,
+          ...(connection.caData ? { caData: connection.caData } : {}),
+          skipTLSVerify: connection.skipTLSVerify ?? false,
+        },
+      ],
+      users: [{ name: 'pitwall', token: connection.token }],
+      contexts: [{ name: 'pitwall', cluster: 'pitwall', user: 'pitwall' }],
+      currentContext: 'pitwall',
+    });
+    this.apis = {
+      token: connection.token,
+      batch: config.makeApiClient(BatchV1Api),
+      core: config.makeApiClient(CoreV1Api),
+    };
+    return this.apis;
+  }
+}
+
+function statusOf(error: unknown): number | undefined {
+  return error instanceof ApiException ? error.code : undefined;
+}
+
+/** Kubernetes errors as the domain's named errors, which the state machine retries or catches. */
+function translate(error: unknown, action: string): Error {
+  const status = statusOf(error);
+  const detail = error instanceof ApiException ? statusMessage(error.body) : (error as Error).message;
+  if (status === 401 || status === 403) {
+    return new JobRunnerRejectedError(
+      `the cluster refused to ${action} (${status}: ${detail}); check the launcher role's EKS access entry and its Role in the namespace`,
+      { cause: error },
+    );
+  }
+  if (status !== undefined && status < 500 && status !== 429) {
+    return new JobRunnerRejectedError(`the cluster refused to ${action} (${status}: ${detail})`, { cause: error });
+  }
+  return new JobRunnerUnavailableError(`could not ${action}: ${status ?? 'no answer'}${detail ? ` (${detail})` : ''}`, {
+    cause: error,
+  });
+}
+
+function statusMessage(body: unknown): string {
+  try {
+    const parsed = typeof body === 'string' ? JSON.parse(body) : body;
+    return typeof parsed?.message === 'string' ? parsed.message : String(body ?? '');
+  } catch {
+    return String(body ?? '').slice(0, 300);
+  }
+}
+
+function timeOf(pod: V1Pod): number {
+  const created = pod.metadata?.creationTimestamp;
+  return created ? new Date(created).getTime() : 0;
+}
+
+/** Restarts and the last termination of each container, over all the Job's pods. */
+function containerSummary(pods: readonly V1Pod[]): ContainerObservation[] {
+  const byName = new Map<string, { restarts: number; lastExitCode?: number; lastReason?: string }>();
+  for (const pod of [...pods].sort((a, b) => timeOf(a) - timeOf(b))) {
+    for (const status of pod.status?.containerStatuses ?? []) {
+      const entry = byName.get(status.name) ?? { restarts: 0 };
+      entry.restarts += status.restartCount ?? 0;
+      const terminated = status.state?.terminated ?? status.lastState?.terminated;
+      if (terminated) {
+        entry.lastExitCode = terminated.exitCode;
+        if (terminated.reason) entry.lastReason = terminated.reason;
+      }
+      byName.set(status.name, entry);
+    }
+  }
+  return [...byName.entries()].map(([name, entry]) => ({ name, ...entry }));
+}

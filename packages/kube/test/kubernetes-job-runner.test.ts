@@ -1,0 +1,143 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { JobRunnerRejectedError, JobRunnerUnavailableError } from '@pitwall/domain';
+import { KubernetesJobRunner } from '../src/index.js';
+import { FakeKubeApi } from './support/fake-kube-api.js';
+import { settings, spec } from './support/fixtures.js';
+
+const api = new FakeKubeApi('cluster-token');
+let server = '';
+const runner = (token = 'cluster-token') =>
+  new KubernetesJobRunner(async () => ({ server, token, skipTLSVerify: true }), settings);
+
+beforeAll(async () => {
+  server = await api.start();
+});
+afterAll(() => api.close());
+beforeEach(() => {
+  api.jobs.clear();
+  api.pods.clear();
+  api.faults.length = 0;
+});
+
+const pod = (name: string, phase: string, containers: Record<string, unknown>[], created = '2026-06-01T12:00:00Z') => ({
+  metadata: { name, creationTimestamp: created },
+  status: { phase, containerStatuses: containers },
+});
+
+describe('KubernetesJobRunner against a fake API server', () => {
+  it('creates the worker Job (validated by the server) and treats 409 as already launched', async () => {
+    const job = spec();
+    expect(await runner().launch(job)).toBe('created');
+    expect(api.jobs.get(job.name)).toBeDefined();
+    expect(await runner().launch(job)).toBe('exists');
+    expect(api.requests.filter((r) => r.method === 'POST').map((r) => r.status)).toEqual([201, 409]);
+  });
+
+  it('reads pending, running, succeeded and failed from the Job and its pods', async () => {
+    const job = spec();
+    const r = runner();
+    await r.launch(job);
+    expect((await r.observe(job.name)).state).toBe('pending');
+    api.pods.set(job.name, [
+      pod('p1', 'Running', [{ name: 'agent', restartCount: 0, image: 'a', imageID: '', ready: true }]),
+    ]);
+    expect((await r.observe(job.name)).state).toBe('running');
+    api.setJobStatus(job.name, { conditions: [{ type: 'Complete', status: 'True' }], succeeded: 1 });
+    expect((await r.observe(job.name)).state).toBe('succeeded');
+    api.setJobStatus(job.name, {
+      failed: 1,
+      conditions: [
+        {
+          type: 'Failed',
+          status: 'True',
+          reason: 'BackoffLimitExceeded',
+          message: 'Job has reached the specified backoff limit',
+        },
+      ],
+    });
+    api.pods.set(job.name, [
+      pod('p1', 'Failed', [
+        {
+          name: 'agent',
+          restartCount: 2,
+          image: 'a',
+          imageID: '',
+          ready: false,
+          lastState: { terminated: { exitCode: 137, reason: 'OOMKilled' } },
+        },
+        {
+          name: 'simulator',
+          restartCount: 1,
+          image: 's',
+          imageID: '',
+          ready: false,
+          state: { terminated: { exitCode: 0, reason: 'Completed' } },
+        },
+      ]),
+    ]);
+    const failed = await r.observe(job.name);
+    expect(failed).toMatchObject({
+      state: 'failed',
+      reason: 'BackoffLimitExceeded: Job has reached the specified backoff limit',
+    });
+    expect(failed.containers).toContainEqual({
+      name: 'agent',
+      restarts: 2,
+      lastExitCode: 137,
+      lastReason: 'OOMKilled',
+    });
+  });
+
+  it('reports a job that is gone as missing', async () => {
+    expect(await runner().observe('nowhere')).toEqual({ name: 'nowhere', state: 'missing', containers: [] });
+  });
+
+  it('deletes with foreground propagation, and a missing job is already gone', async () => {
+    const job = spec();
+    await runner().launch(job);
+    expect(await runner().delete(job.name)).toBe('deleted');
+    const deletion = api.requests.find((r) => r.method === 'DELETE');
+    expect(deletion?.path).toContain('propagationPolicy=Foreground');
+    expect(await runner().delete(job.name)).toBe('absent');
+  });
+
+  it('tails the newest pod’s container log, and answers empty when there is none', async () => {
+    const job = spec();
+    await runner().launch(job);
+    api.pods.set(job.name, [
+      pod('old', 'Failed', [], '2026-06-01T12:00:00Z'),
+      pod('new', 'Running', [], '2026-06-01T12:05:00Z'),
+    ]);
+    api.logs.set('new/agent', 'line 1\nRuntimeError: CUDA out of memory\n');
+    expect(await runner().logTail(job.name, 'agent', 1000)).toBe('line 1\nRuntimeError: CUDA out of memory\n');
+    expect(await runner().logTail(job.name, 'agent', 12)).toBe('t of memory\n'.slice(-12));
+    expect(await runner().logTail(job.name, 'simulator', 1000)).toBe('');
+  });
+
+  it('turns 401 into a rejection that points at the access entry', async () => {
+    const error = await runner('wrong-token')
+      .launch(spec())
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(JobRunnerRejectedError);
+    expect((error as Error).message).toContain('access entry');
+  });
+
+  it('turns 5xx into a transient error and a server-side validation failure into a rejection', async () => {
+    api.faults.push({ method: 'POST', status: 503 });
+    await expect(runner().launch(spec())).rejects.toThrow(JobRunnerUnavailableError);
+    const invalid = { ...spec(), name: 'Not_A_Valid_Name' };
+    const error = await runner()
+      .launch(invalid)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(JobRunnerRejectedError);
+    expect((error as Error).message).toContain('is not a valid DNS-1123 name');
+  });
+
+  it('turns an unreachable API into a transient error', async () => {
+    const down = new KubernetesJobRunner(
+      async () => ({ server: 'http://127.0.0.1:9', token: 't', skipTLSVerify: true }),
+      settings,
+    );
+    await expect(down.observe('x')).rejects.toThrow(JobRunnerUnavailableError);
+  });
+});
