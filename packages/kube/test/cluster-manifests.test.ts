@@ -1,0 +1,113 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from '@jest/globals';
+import { parseAllDocuments } from 'yaml';
+import { validateManifest } from '../src/index.js';
+
+const CLUSTER = fileURLToPath(new URL('../../../cluster/', import.meta.url));
+type Doc = Record<string, any>; // biome-ignore lint/suspicious/noExplicitAny: manifests are walked freely
+
+function documents(file: string): Doc[] {
+  return parseAllDocuments(readFileSync(join(CLUSTER, file), 'utf8')).map((d) => d.toJS() as Doc);
+}
+
+const manifestFiles = ['evaluations.yaml', ...readdirSync(join(CLUSTER, 'addons')).map((f) => `addons/${f}`)];
+const all = manifestFiles.flatMap((file) => documents(file).map((doc) => ({ file, doc })));
+const find = (kind: string, name: string) =>
+  all.find(({ doc }) => doc.kind === kind && doc.metadata?.name === name)?.doc;
+const eksctl = documents('cluster.yaml')[0] as Doc;
+const gpuGroups = (eksctl.managedNodeGroups as Doc[]).filter((g) => String(g.instanceType).startsWith('g5.'));
+
+describe('cluster/ manifests', () => {
+  it.each(all.map(({ file, doc }) => [`${file}: ${doc.kind} ${doc.metadata?.name}`, doc]))(
+    '%s is valid against the official schema',
+    async (_name, doc) => {
+      await expect(validateManifest(doc)).resolves.toBeUndefined();
+    },
+  );
+
+  it('gives the launcher exactly what it needs, in the evaluations namespace only', () => {
+    const role = find('Role', 'pitwall-launcher');
+    expect(role?.metadata.namespace).toBe('evaluations');
+    expect(role?.rules).toEqual([
+      { apiGroups: ['batch'], resources: ['jobs'], verbs: ['create', 'get', 'delete'] },
+      { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] },
+      { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
+    ]);
+    expect(
+      all.some(({ doc }) => doc.kind === 'ClusterRoleBinding' && JSON.stringify(doc).includes('pitwall-launcher')),
+    ).toBe(false);
+  });
+
+  it('denies all ingress to evaluation pods and allows egress only to DNS and HTTPS', () => {
+    const policy = find('NetworkPolicy', 'evaluation-pods');
+    expect(policy?.spec.podSelector.matchLabels).toEqual({ 'app.kubernetes.io/name': 'pitwall-worker' });
+    expect(policy?.spec.policyTypes).toEqual(['Ingress', 'Egress']);
+    expect(policy?.spec.ingress).toEqual([]);
+    const ports = ((policy?.spec.egress ?? []) as Doc[]).flatMap((rule) => rule.ports.map((p: Doc) => p.port));
+    expect([...new Set(ports)].sort()).toEqual([443, 53]);
+  });
+
+  it('runs the evaluation service account without a token or IRSA annotation', () => {
+    const account = find('ServiceAccount', 'evaluation-worker');
+    expect(account?.automountServiceAccountToken).toBe(false);
+    expect(account?.metadata.annotations?.['eks.amazonaws.com/role-arn']).toBeUndefined();
+  });
+
+  it('lets the DaemonSets that serve GPU nodes tolerate the GPU taint', () => {
+    for (const name of ['nvidia-device-plugin', 'fluentd-cloudwatch']) {
+      const tolerations = find('DaemonSet', name)?.spec.template.spec.tolerations as Doc[];
+      expect(tolerations).toContainEqual({ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' });
+    }
+  });
+
+  it('ships the simulator, agent and logcopy logs to CloudWatch', () => {
+    const config = find('ConfigMap', 'fluentd-config')?.data['fluent.conf'] as string;
+    expect(config).toContain('@type cloudwatch_logs');
+    expect(config).toMatch(/simulator\|agent\|logcopy/);
+  });
+
+  it('runs a cluster-autoscaler of the cluster’s minor version, least-waste, discovering the GPU groups', () => {
+    const container = find('Deployment', 'cluster-autoscaler')?.spec.template.spec.containers[0] as Doc;
+    const minor = String(eksctl.metadata.version);
+    expect(container.image).toMatch(new RegExp(`:v${minor.replace('.', '\\.')}\\.\\d+$`));
+    expect(container.command).toContain('--expander=least-waste');
+    expect(container.command).toContain(
+      `--node-group-auto-discovery=asg:tag=k8s.io/cluster-autoscaler/enabled,k8s.io/cluster-autoscaler/${eksctl.metadata.name}`,
+    );
+  });
+});
+
+describe('cluster/cluster.yaml (eksctl)', () => {
+  it('has OIDC for IRSA and network policy enforcement in the CNI', () => {
+    expect(eksctl.iam.withOIDC).toBe(true);
+    const cni = (eksctl.addons as Doc[]).find((a) => a.name === 'vpc-cni');
+    expect(JSON.parse(cni?.configurationValues).enableNetworkPolicy).toBe('true');
+  });
+
+  it('has the four GPU node groups, each scaling up from zero', () => {
+    expect(gpuGroups.map((g) => g.instanceType)).toEqual(['g5.xlarge', 'g5.2xlarge', 'g5.4xlarge', 'g5.12xlarge']);
+    for (const group of gpuGroups) {
+      expect(group.minSize).toBe(0);
+      expect(group.propagateASGTags).toBe(true);
+      expect(group.taints).toContainEqual({ key: 'nvidia.com/gpu', value: 'true', effect: 'NoSchedule' });
+      const tags = group.tags as Record<string, string>;
+      expect(tags['k8s.io/cluster-autoscaler/enabled']).toBe('true');
+      expect(tags[`k8s.io/cluster-autoscaler/${eksctl.metadata.name}`]).toBe('owned');
+      expect(tags['k8s.io/cluster-autoscaler/node-template/taint/nvidia.com/gpu']).toBe('true:NoSchedule');
+      for (const [label, value] of Object.entries(group.labels as Record<string, string>)) {
+        expect(tags[`k8s.io/cluster-autoscaler/node-template/label/${label}`]).toBe(value);
+      }
+      const gpus = group.instanceType === 'g5.12xlarge' ? '4' : '1';
+      expect(tags['k8s.io/cluster-autoscaler/node-template/resources/nvidia.com/gpu']).toBe(gpus);
+    }
+  });
+
+  it('creates logcopy’s role without annotating the service account', () => {
+    const logcopy = (eksctl.iam.serviceAccounts as Doc[]).find((s) => s.roleName === 'pitwall-logcopy');
+    expect(logcopy?.roleOnly).toBe(true);
+    const actions = ((logcopy?.attachPolicy.Statement ?? []) as Doc[]).flatMap((s) => s.Action);
+    expect(actions.sort()).toEqual(['dynamodb:PutItem', 's3:GetObject', 's3:PutObject']);
+  });
+});

@@ -1,0 +1,20 @@
+import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { ProgressSink, WorkerProgress } from './logcopy.js';
+
+/** One item per worker (`WORKER#<pk>#<worker>`) beside the submission's record, expiring after a week. */
+export class DynamoDbProgressSink implements ProgressSink {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  async record(progress: WorkerProgress): Promise<void> {
+    const expiresAt = Math.floor(Date.parse(progress.heartbeatAt) / 1000) + 7 * 24 * 3600;
+    await this.client.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: { pk: `WORKER#${progress.submissionPk}#${progress.worker}`, ...progress, expiresAt },
+      }),
+    );
+  }
+}

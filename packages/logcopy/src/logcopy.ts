@@ -1,0 +1,147 @@
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { type ArtifactStore, artifactKeys, parseCheckpoint } from '@pitwall/domain';
+import type { LogcopyConfig } from './config.js';
+
+/** Where the worker's progress and heartbeat go (one DynamoDB item per worker in production). */
+export interface ProgressSink {
+  record(progress: WorkerProgress): Promise<void>;
+}
+
+export interface WorkerProgress {
+  readonly submissionPk: number;
+  readonly worker: number;
+  readonly attempt: number;
+  readonly heartbeatAt: string;
+  readonly done?: number;
+  readonly total?: number;
+  readonly entryStatus?: string;
+}
+
+export interface SyncReport {
+  readonly uploaded: readonly string[];
+  readonly cancelled: boolean;
+  /** Both the simulator and the agent wrote their done file: logcopy may stop. */
+  readonly finished: boolean;
+}
+
+/**
+ * One logcopy: uploads the files that changed since the last pass (checkpoint, status files, logs),
+ * records progress and a heartbeat, and turns the control plane's cancel marker into the local cancel
+ * file the simulator and agent scripts obey.
+ */
+export class Logcopy {
+  private readonly seen = new Map<string, string>();
+  private cancelRelayed = false;
+
+  constructor(
+    private readonly config: LogcopyConfig,
+    private readonly artifacts: ArtifactStore,
+    private readonly progress: ProgressSink,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async syncOnce(): Promise<SyncReport> {
+    const uploaded: string[] = [];
+    for (const [path, key] of await this.files()) {
+      const fingerprint = await fingerprintOf(path);
+      if (fingerprint === undefined || this.seen.get(path) === fingerprint) continue;
+      await this.artifacts.put(key, await readFile(path, 'utf8'));
+      this.seen.set(path, fingerprint);
+      uploaded.push(key);
+    }
+    await this.progress.record(await this.currentProgress());
+    const cancelled = await this.relayCancel();
+    const status = await listNames(this.config.statusDir);
+    const w = this.config.worker;
+    const finished = status.includes(`agent-${w}.done`) && status.includes(`simulator-${w}.done`);
+    return { uploaded, cancelled, finished };
+  }
+
+  /** The loop of the logcopy container: sync every period until both containers are done or the signal fires. */
+  async run(signal: AbortSignal): Promise<'finished' | 'stopped'> {
+    while (!signal.aborted) {
+      const report = await this.syncOnce();
+      if (report.finished) return 'finished';
+      await sleep(this.config.periodMs, signal);
+    }
+    await this.syncOnce(); // SIGTERM: one last flush before the pod goes
+    return 'stopped';
+  }
+
+  /** Before the containers start: a resumed worker gets its checkpoint back. */
+  async restore(): Promise<boolean> {
+    if (!this.config.resume) return false;
+    const checkpoint = await this.artifacts.get(`${this.config.prefix}checkpoint.json`);
+    if (checkpoint === undefined) return false;
+    await mkdir(dirname(this.config.checkpointPath), { recursive: true });
+    await writeFile(this.config.checkpointPath, checkpoint);
+    return true;
+  }
+
+  private async files(): Promise<[string, string][]> {
+    const { checkpointPath, statusDir, logDir, prefix } = this.config;
+    const files: [string, string][] = [[checkpointPath, `${prefix}checkpoint.json`]];
+    for (const name of await listNames(statusDir)) files.push([join(statusDir, name), `${prefix}status/${name}`]);
+    for (const name of await listNames(logDir)) files.push([join(logDir, name), `${prefix}logs/${basename(name)}`]);
+    return files;
+  }
+
+  private async currentProgress(): Promise<WorkerProgress> {
+    const base = {
+      submissionPk: this.config.submissionPk,
+      worker: this.config.worker,
+      attempt: this.config.attempt,
+      heartbeatAt: this.now().toISOString(),
+    };
+    try {
+      const checkpoint = parseCheckpoint(await readFile(this.config.checkpointPath, 'utf8'));
+      if (!checkpoint) return base;
+      const [done, total] = checkpoint._checkpoint.progress;
+      return { ...base, done, total, entryStatus: checkpoint.entry_status };
+    } catch {
+      return base; // no checkpoint yet, or one the control plane will reject when it merges
+    }
+  }
+
+  private async relayCancel(): Promise<boolean> {
+    if (this.cancelRelayed) return true;
+    if ((await this.artifacts.get(artifactKeys.cancel(this.config.submissionPk))) === undefined) return false;
+    await mkdir(this.config.statusDir, { recursive: true });
+    await writeFile(join(this.config.statusDir, `simulation-${this.config.worker}.cancel`), '');
+    this.cancelRelayed = true;
+    return true;
+  }
+}
+
+async function fingerprintOf(path: string): Promise<string | undefined> {
+  try {
+    const info = await stat(path);
+    return info.isFile() ? `${info.size}:${info.mtimeMs}` : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function listNames(directory: string): Promise<string[]> {
+  try {
+    return (await readdir(directory, { withFileTypes: true }))
+      .filter((e) => e.isFile())
+      .map((e) => e.name)
+      .sort();
+  } catch {
+    return [];
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

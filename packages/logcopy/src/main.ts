@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+// The logcopy container's entry point: `watch` (the sidecar) or `restore` (the init step of a resumed worker).
+import { createDocumentClient, createS3Client, S3ArtifactStore } from '@pitwall/adapters';
+import { readLogcopyConfig } from './config.js';
+import { DynamoDbProgressSink } from './dynamodb-progress.js';
+import { Logcopy } from './logcopy.js';
+
+async function main(command: string | undefined): Promise<number> {
+  if (command !== 'watch' && command !== 'restore') {
+    console.error('usage: logcopy watch|restore (configured through the environment, see config.ts)');
+    return 2;
+  }
+  const config = readLogcopyConfig(process.env);
+  const local = (endpoint: string | undefined, credentials: { accessKeyId: string; secretAccessKey: string }) =>
+    endpoint ? { region: config.region, endpoint, credentials } : { region: config.region };
+  const s3 = createS3Client(local(config.endpoints.s3, { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }));
+  const dynamo = createDocumentClient(
+    local(config.endpoints.dynamodb, { accessKeyId: 'local', secretAccessKey: 'local' }),
+  );
+  const logcopy = new Logcopy(
+    config,
+    new S3ArtifactStore(s3, config.bucket),
+    new DynamoDbProgressSink(dynamo, config.table),
+  );
+  if (command === 'restore') {
+    console.log((await logcopy.restore()) ? 'restored the checkpoint' : 'nothing to restore');
+    return 0;
+  }
+  const stop = new AbortController();
+  process.once('SIGTERM', () => stop.abort());
+  process.once('SIGINT', () => stop.abort());
+  console.log(`logcopy: ${await logcopy.run(stop.signal)}`);
+  return 0;
+}
+
+main(process.argv[2]).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error(`logcopy: ${(error as Error).message}`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,170 @@
+import { spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { createDocumentClient, createS3Client, S3ArtifactStore, submissionsTable } from '@pitwall/adapters';
+import { artifactKeys, INFRACTION_KEYS } from '@pitwall/domain';
+import { type RunningServer, S3RVER_CREDENTIALS, startDynamoDb, startS3 } from '@pitwall/emulators';
+// @ts-expect-error build.mjs is plain JavaScript
+import { bundle } from '../build.mjs';
+import { DynamoDbProgressSink, Logcopy, type LogcopyConfig, readLogcopyConfig } from '../src/index.js';
+
+let s3Server: RunningServer;
+let dynamoServer: RunningServer;
+let artifacts: S3ArtifactStore;
+let documents: ReturnType<typeof createDocumentClient>;
+let dir: string;
+let config: LogcopyConfig;
+
+const record = (id: number) => ({
+  index: id,
+  route_id: `RouteScenario_${id}_rep0`,
+  status: 'Perfect',
+  num_infractions: 0,
+  infractions: Object.fromEntries(INFRACTION_KEYS.map((k) => [k, []])),
+  scores: { score_route: 100.0, score_penalty: 1.0, score_composed: 100.0 },
+  meta: { route_length: 1000.0, duration_game: 10.0, duration_system: 40.0 },
+});
+const checkpoint = (done: number) =>
+  JSON.stringify({
+    _checkpoint: { global_record: {}, progress: [done, 2], records: Array.from({ length: done }, (_, i) => record(i)) },
+    entry_status: 'Started',
+    eligible: false,
+    sensors: ['carla_camera'],
+    values: [],
+    labels: [],
+  });
+
+beforeAll(async () => {
+  [s3Server, dynamoServer] = await Promise.all([startS3({ buckets: ['pitwall'] }), startDynamoDb()]);
+  const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+  const raw = new DynamoDBClient({ region: 'eu-west-1', endpoint: dynamoServer.endpoint, credentials });
+  await raw.send(new CreateTableCommand(submissionsTable('pitwall')));
+  raw.destroy();
+  documents = createDocumentClient({ region: 'eu-west-1', endpoint: dynamoServer.endpoint, credentials });
+  artifacts = new S3ArtifactStore(
+    createS3Client({ region: 'eu-west-1', endpoint: s3Server.endpoint, credentials: S3RVER_CREDENTIALS }),
+    'pitwall',
+  );
+});
+afterAll(async () => {
+  documents.destroy();
+  await Promise.all([s3Server.close(), dynamoServer.close()]);
+});
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'logcopy-'));
+  const pk = Math.floor(Math.random() * 1e6) + 1;
+  config = readLogcopyConfig({
+    SUBMISSION_PK: String(pk),
+    WORKER: '1',
+    S3_BUCKET: 'pitwall',
+    S3_PREFIX: artifactKeys.worker(pk, 1),
+    DYNAMODB_TABLE: 'pitwall',
+    AWS_REGION: 'eu-west-1',
+    PERIOD_SECONDS: '0.05',
+    STATUS_DIR: join(dir, 'status'),
+    CHECKPOINT_PATH: join(dir, 'agent', 'checkpoint.json'),
+    LOG_DIR: join(dir, 'logs'),
+  });
+  await mkdir(config.statusDir, { recursive: true });
+  await mkdir(config.logDir, { recursive: true });
+  await mkdir(join(dir, 'agent'), { recursive: true });
+});
+
+const logcopy = (c = config) => new Logcopy(c, artifacts, new DynamoDbProgressSink(documents, 'pitwall'));
+const progressItem = async () =>
+  (await documents.send(new GetCommand({ TableName: 'pitwall', Key: { pk: `WORKER#${config.submissionPk}#1` } }))).Item;
+
+describe('logcopy against s3rver and dynalite', () => {
+  it('uploads what the evaluator writes and records progress', async () => {
+    await writeFile(join(config.statusDir, 'simulator-1.start0'), '');
+    await writeFile(join(config.logDir, 'agent-1.log'), 'route 0 started\n');
+    await writeFile(config.checkpointPath, checkpoint(1));
+    const report = await logcopy().syncOnce();
+    expect([...report.uploaded].sort()).toEqual([
+      `${config.prefix}checkpoint.json`,
+      `${config.prefix}logs/agent-1.log`,
+      `${config.prefix}status/simulator-1.start0`,
+    ]);
+    expect(await artifacts.get(`${config.prefix}checkpoint.json`)).toBe(checkpoint(1));
+    expect(await progressItem()).toMatchObject({ done: 1, total: 2, entryStatus: 'Started', worker: 1, attempt: 1 });
+  });
+
+  it('uploads only files that changed since the last pass', async () => {
+    const copy = logcopy();
+    await writeFile(config.checkpointPath, checkpoint(1));
+    await writeFile(join(config.logDir, 'agent-1.log'), 'a\n');
+    await copy.syncOnce();
+    expect((await copy.syncOnce()).uploaded).toEqual([]);
+    await writeFile(config.checkpointPath, checkpoint(2));
+    expect((await copy.syncOnce()).uploaded).toEqual([`${config.prefix}checkpoint.json`]);
+    expect(await progressItem()).toMatchObject({ done: 2, total: 2 });
+  });
+
+  it('keeps the heartbeat going when the checkpoint is malformed, and still uploads it for the control plane to judge', async () => {
+    await writeFile(config.checkpointPath, '{"_checkpoint": ');
+    const report = await logcopy().syncOnce();
+    expect(report.uploaded).toContain(`${config.prefix}checkpoint.json`);
+    const item = await progressItem();
+    expect(item?.heartbeatAt).toBeDefined();
+    expect(item?.done).toBeUndefined();
+  });
+
+  it('turns the control plane’s cancel marker into the local cancel file', async () => {
+    const copy = logcopy();
+    expect((await copy.syncOnce()).cancelled).toBe(false);
+    await artifacts.put(artifactKeys.cancel(config.submissionPk), 'cancelled by the participant');
+    expect((await copy.syncOnce()).cancelled).toBe(true);
+    const upload = await artifacts.get(`${config.prefix}status/simulation-1.cancel`);
+    expect(upload).toBeUndefined(); // written locally during this pass; uploaded on the next
+    expect((await copy.syncOnce()).uploaded).toContain(`${config.prefix}status/simulation-1.cancel`);
+  });
+
+  it('stops once both the simulator and the agent are done, after a last upload', async () => {
+    await writeFile(join(config.statusDir, 'simulator-1.done'), '');
+    await writeFile(join(config.statusDir, 'agent-1.done'), '');
+    await writeFile(config.checkpointPath, checkpoint(2));
+    expect(await logcopy().run(new AbortController().signal)).toBe('finished');
+    expect(await artifacts.get(`${config.prefix}status/agent-1.done`)).toBe('');
+  });
+
+  it('flushes once more and stops on SIGTERM', async () => {
+    const stop = new AbortController();
+    const running = logcopy().run(stop.signal);
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    await writeFile(join(config.logDir, 'simulator-1.log'), 'last words\n');
+    stop.abort();
+    expect(await running).toBe('stopped');
+    expect(await artifacts.get(`${config.prefix}logs/simulator-1.log`)).toBe('last words\n');
+  });
+
+  it('restores a resumed worker’s checkpoint, and nothing for a first attempt', async () => {
+    await artifacts.put(`${config.prefix}checkpoint.json`, checkpoint(1));
+    expect(await logcopy().restore()).toBe(false);
+    await rm(config.checkpointPath, { force: true });
+    expect(await logcopy({ ...config, resume: true }).restore()).toBe(true);
+  });
+
+  it('refuses a configuration that is missing a variable, naming it', () => {
+    expect(() => readLogcopyConfig({ WORKER: '1' })).toThrow('logcopy: environment variable SUBMISSION_PK');
+  });
+});
+
+describe('the logcopy bundle (what the container image runs)', () => {
+  it('builds with esbuild and runs without node_modules', async () => {
+    const out = join(await mkdtemp(join(tmpdir(), 'logcopy-bundle-')), 'logcopy.mjs');
+    await bundle(out);
+    const usage = spawnSync(process.execPath, [out], { encoding: 'utf8' });
+    expect(usage.status).toBe(2);
+    expect(usage.stderr).toContain('usage: logcopy watch|restore');
+    const unconfigured = spawnSync(process.execPath, [out, 'watch'], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH },
+    });
+    expect(unconfigured.status).toBe(1);
+    expect(unconfigured.stderr).toContain('environment variable SUBMISSION_PK');
+  }, 60_000);
+});
