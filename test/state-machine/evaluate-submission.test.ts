@@ -84,6 +84,7 @@ describe('evaluate-submission.asl.yaml', () => {
     expect(stored).toMatchObject({ status: 'finished', evalaiReported: true, progress: { done: 20, total: 20 } });
     expect(stored?.metrics?.score_composed).toBe(75);
     expect(await stack.plane.artifacts.get(artifactKeys.merged(pk))).toContain('"entry_status": "Finished"');
+    expect(await stack.plane.artifacts.get(artifactKeys.cancel(pk))).toBeUndefined();
     const jobs = stored?.plan?.workers.map((w) => w.jobName) ?? [];
     expect(jobs).toHaveLength(4);
     expect(stack.jobs.deletions).toEqual(expect.arrayContaining(jobs));
@@ -180,6 +181,7 @@ describe('evaluate-submission.asl.yaml', () => {
     expect(stack.evalai.get(pk).status).toBe('cancelled');
     expect(stack.evalai.get(pk).history.at(-1)?.via).toBe('participant'); // nothing written over the cancel
     expect((await record(pk))?.status).toBe('cancelled');
+    expect(await stack.plane.artifacts.get(artifactKeys.cancel(pk))).toBe('The submission was cancelled on EvalAI.');
     expect(stack.jobs.deletions.filter((name) => name.includes(`-${pk}-w`))).toHaveLength(4);
   });
 
@@ -195,6 +197,7 @@ describe('evaluate-submission.asl.yaml', () => {
     const remote = stack.evalai.get(pk);
     expect(remote.status).toBe('failed');
     expect(remote.stderr).toContain('Time limit exceeded: the evaluation did not finish within 3600 seconds.');
+    expect(await stack.plane.artifacts.get(artifactKeys.cancel(pk))).toContain('Time limit exceeded');
     expect(stack.jobs.deletions.filter((name) => name.includes(`-${pk}-w`))).toHaveLength(4);
   });
 

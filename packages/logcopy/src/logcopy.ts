@@ -58,7 +58,11 @@ export class Logcopy {
     return { uploaded, cancelled, finished };
   }
 
-  /** The loop of the logcopy container: sync every period until both containers are done or the signal fires. */
+  /**
+   * The loop of the logcopy container: sync every period until both containers are done or the signal
+   * fires. A crash does not stop it: the kubelet restarts crashed containers (restartPolicy OnFailure),
+   * and when the Job gives up its pod is terminated, which is the SIGTERM that ends this loop.
+   */
   async run(signal: AbortSignal): Promise<'finished' | 'stopped'> {
     while (!signal.aborted) {
       const report = await this.syncOnce();

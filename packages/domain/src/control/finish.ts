@@ -27,6 +27,10 @@ export async function collectResults(
   const pk = submission.submissionPk;
   const record = await currentRecord(deps.store, submission);
   const plan = record.plan;
+  if (poll.phase !== 'done') {
+    // Workers still running stop gracefully: logcopy relays this to the simulator and agent scripts.
+    await deps.artifacts.put(artifactKeys.cancel(pk), poll.reason ?? poll.phase, 'text/plain');
+  }
   const errors: string[] = [];
   let report: Awaited<ReturnType<typeof mergeSubmissionResults>> | undefined;
   try {
