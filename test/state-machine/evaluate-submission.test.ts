@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { artifactKeys } from '@pitwall/domain';
+import { loadStateMachine, STATE_MACHINE_FILE } from '@pitwall/local';
 import aslValidator from 'asl-validator';
 import { parse } from 'yaml';
 import { checkpointText, instantEvaluations, routesOf, writeCheckpoint } from '../support/evaluator.js';
 import { runExecution } from '../support/run-execution.js';
 import { IMAGE, PHASE_PK, Stack } from '../support/stack.js';
-import { loadStateMachine, STATE_MACHINE_FILE } from '../support/state-machine.js';
 
 let stack: Stack;
 let team = 0;

@@ -25,6 +25,10 @@ export interface EvalAiEmulatorOptions {
   /** leaderboard.schema.labels */
   readonly labels: readonly string[];
   readonly hostToken: string;
+  /** The token participants use for the participant endpoints (submit, cancel, leaderboard). */
+  readonly participantToken?: string;
+  /** What EvalAI does after recording a submission: publish its message to the challenge's queue. */
+  readonly onSubmission?: (submission: EmulatedSubmission, message: string) => Promise<void>;
   /** Per token, as EvalAI's UserRateThrottle ("60/minute"). */
   readonly requestsPerMinute?: number;
   readonly now?: () => number;
@@ -191,9 +195,9 @@ export class EvalAiEmulator {
     let headers: Record<string, string> = {};
     try {
       body = await readBody(request);
-      this.authorize(request);
+      const role = this.authorize(request);
       this.injectedFault(method, url.pathname);
-      payload = this.route(method, url, body);
+      payload = role === 'host' ? this.route(method, url, body) : await this.participantRoute(method, url, body);
       status = 200;
     } catch (error) {
       if (error instanceof HttpError) {
@@ -209,10 +213,12 @@ export class EvalAiEmulator {
     response.end(JSON.stringify(payload));
   }
 
-  private authorize(request: IncomingMessage): void {
+  private authorize(request: IncomingMessage): 'host' | 'participant' {
     const header = request.headers.authorization ?? '';
-    const token = /^Bearer (.+)$/.exec(header)?.[1];
-    if (token !== this.options.hostToken) throw new HttpError(401, TOKEN_NOT_VALID);
+    const token = /^Bearer (.+)$/.exec(header)?.[1] ?? '';
+    const role =
+      token === this.options.hostToken ? 'host' : token === this.options.participantToken ? 'participant' : undefined;
+    if (!role) throw new HttpError(401, TOKEN_NOT_VALID);
     // DRF's throttle: a sliding log of the last minute's requests per user.
     const limit = this.options.requestsPerMinute ?? 60;
     const now = this.now();
@@ -227,6 +233,7 @@ export class EvalAiEmulator {
     }
     log.push(now);
     this.throttle.set(token, log);
+    return role;
   }
 
   private injectedFault(method: string, path: string): void {
@@ -265,6 +272,38 @@ export class EvalAiEmulator {
         .map((s) => this.serialize(s));
     }
     throw new HttpError(404, { detail: 'Not found.' });
+  }
+
+  /** What a participant can do: submit an image, cancel a submission, look at the leaderboard. */
+  private async participantRoute(method: string, url: URL, body: unknown): Promise<unknown> {
+    const path = url.pathname;
+    let m = /^\/api\/jobs\/challenge\/(\d+)\/challenge_phase\/(\d+)\/submission\/$/.exec(path);
+    if (m && method === 'POST') {
+      const data = fields(body);
+      const image = data.submitted_image_uri;
+      const team = data.team_name;
+      if (typeof image !== 'string' || !image) throw new HttpError(400, { error: 'submitted_image_uri is required' });
+      if (typeof team !== 'string' || !team) throw new HttpError(400, { error: 'team_name is required' });
+      const teamPk = this.teamPkOf(team);
+      const submission = this.createSubmission({ phasePk: Number(m[2]), teamPk, teamName: team, imageUri: image });
+      await this.options.onSubmission?.(submission, this.messageFor(submission.id));
+      return this.serialize(submission);
+    }
+    m = /^\/api\/jobs\/challenges\/(\d+)\/submissions\/(\d+)\/update_submission_meta\/$/.exec(path);
+    if (m && method === 'PATCH') {
+      if (String(fields(body).status ?? '').toLowerCase() !== 'cancelled')
+        throw new HttpError(400, { error: 'only cancelling is supported' });
+      this.cancel(this.found(Number(m[2])).id);
+      return this.serialize(this.found(Number(m[2])));
+    }
+    if (/^\/api\/challenges\/(\d+)\/leaderboard\/$/.test(path) && method === 'GET')
+      return [...this.leaderboard.values()];
+    throw new HttpError(403, { detail: 'Sorry, you are not allowed to perform this operation!' });
+  }
+
+  private teamPkOf(teamName: string): number {
+    const known = [...this.submissions.values()].find((s) => s.teamName === teamName);
+    return known?.teamPk ?? 1000 + new Set([...this.submissions.values()].map((s) => s.teamName)).size;
   }
 
   private found(pk: number): EmulatedSubmission {

@@ -34,7 +34,7 @@ export const clusterSettingsSchema = z.object({
     .int()
     .min(60)
     .default(6 * 3600),
-  logcopyPeriodSeconds: z.number().int().min(5).default(30),
+  logcopyPeriodSeconds: z.number().positive().default(30),
   resources: z
     .object({
       simulator: resources('3', '12Gi'),

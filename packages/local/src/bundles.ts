@@ -1,0 +1,28 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { LOGCOPY_ENTRY } from '@pitwall/logcopy';
+import { build } from 'esbuild';
+import type { LocalPrograms } from './local-job-runner.js';
+
+/** Bundles logcopy (as its image does) and the CARLA stand-in, so each container starts as plain node. */
+export async function buildLocalPrograms(directory: string): Promise<LocalPrograms> {
+  mkdirSync(directory, { recursive: true });
+  const programs = { logcopy: join(directory, 'logcopy.mjs'), standin: join(directory, 'carla-standin.mjs') };
+  const bundle = (entry: string, outfile: string) =>
+    build({
+      entryPoints: [entry],
+      outfile,
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'esm',
+      keepNames: true,
+      banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+      logLevel: 'error',
+    });
+  await Promise.all([
+    bundle(LOGCOPY_ENTRY, programs.logcopy),
+    bundle(new URL('./standin/carla-standin.ts', import.meta.url).pathname, programs.standin),
+  ]);
+  return programs;
+}

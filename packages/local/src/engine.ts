@@ -1,0 +1,175 @@
+import { readFileSync } from 'node:fs';
+import type { ExecutionProbe, ExecutionStarter } from '@pitwall/domain';
+import type { HandlerServices } from '@pitwall/lambda-kit';
+import { deleteJobs, handleFailure } from '@pitwall/service-cleanup';
+import { register } from '@pitwall/service-ingest';
+import { handOver, launchWorker, markQueued, observe, plan } from '@pitwall/service-launcher';
+import { collect, publish } from '@pitwall/service-publisher';
+import { StateMachine } from 'aws-local-stepfunctions';
+import { parse } from 'yaml';
+
+// Node 20 lacks Promise.withResolvers, which aws-local-stepfunctions 3 (built for Node 22) uses in every Task.
+const promiseStatics = Promise as unknown as { withResolvers?: unknown };
+promiseStatics.withResolvers ??= <T>() => {
+  let resolve!: (value: T) => void;
+  let reject!: (reason?: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+};
+
+export const STATE_MACHINE_FILE = new URL('../../../state-machines/evaluate-submission.asl.yaml', import.meta.url);
+
+/** The ASL file as AWS gets it, with the `${param:…}` Lambda ARNs filled in with placeholders. */
+export function loadStateMachine(): Record<string, unknown> {
+  const text = readFileSync(STATE_MACHINE_FILE, 'utf8').replace(
+    /\$\{param:([A-Za-z]+)\}/g,
+    (_, name: string) => `arn:aws:lambda:eu-west-1:000000000000:function:pitwall-${name.replace(/FunctionArn$/, '')}`,
+  );
+  return parse(text) as Record<string, unknown>;
+}
+
+/** Every Task state name, including those inside Map iterations. */
+export function taskStateNames(definition: Record<string, unknown>): string[] {
+  const states = definition.States as Record<string, Record<string, unknown>>;
+  return Object.entries(states).flatMap(([name, state]) => {
+    if (state.Type === 'Task') return [name];
+    const processor = (state.ItemProcessor ?? state.Iterator) as Record<string, unknown> | undefined;
+    return processor ? taskStateNames(processor) : [];
+  });
+}
+
+/** The engine's event log entries (its own type is not exported). */
+export type EventLog = { type: string; state?: { name: string }; [key: string]: unknown };
+
+export interface ExecutionResult {
+  readonly status: 'SUCCEEDED' | 'FAILED' | 'ABORTED';
+  readonly output?: unknown;
+  readonly error?: { readonly name: string; readonly message: string };
+  readonly events: readonly EventLog[];
+  /** Names of the states entered, in order. */
+  readonly path: readonly string[];
+}
+
+export interface RunOptions {
+  readonly executionId?: string;
+  /** How long the poll loop's Wait lasts locally. */
+  readonly waitMs?: number;
+  /** How long a Retry waits locally. */
+  readonly retryMs?: number;
+  /** Called before each Observe, e.g. to cancel or to move the clock in tests. */
+  readonly beforeObserve?: (turn: number) => void | Promise<void>;
+  readonly signal?: AbortSignal;
+}
+
+type Handler = (input: unknown, context?: never) => Promise<unknown>;
+
+/** What a Lambda would be given: the remaining time is the Task's TimeoutSeconds. */
+const lambdaContext = {
+  getRemainingTimeInMillis: () => 120_000,
+  functionName: 'local',
+  awsRequestId: 'local',
+} as never;
+
+/** Runs the real ASL file in aws-local-stepfunctions, each Task wired to its real handler. */
+export async function runStateMachine(
+  services: HandlerServices,
+  input: unknown,
+  options: RunOptions = {},
+): Promise<ExecutionResult> {
+  const definition = loadStateMachine();
+  let turn = 0;
+  const observeHandler = observe(services);
+  const wired: Record<string, Handler> = {
+    Register: register(services),
+    Plan: plan(services),
+    LaunchWorker: launchWorker(services),
+    MarkQueued: markQueued(services),
+    Observe: async (event, context) => {
+      await options.beforeObserve?.(++turn);
+      return observeHandler(event, context);
+    },
+    HandOver: handOver(services),
+    Collect: collect(services),
+    Publish: publish(services),
+    Cleanup: deleteJobs(services),
+    HandleFailure: handleFailure(services),
+  };
+  const handlers = Object.fromEntries(
+    Object.entries(wired).map(([name, handler]) => [name, (event: unknown) => handler(event, lambdaContext)]),
+  );
+  const executionId = options.executionId ?? newExecutionId();
+  const machine = new StateMachine(definition as never, { validationOptions: { checkArn: true, checkPaths: true } });
+  const execution = machine.run(input as never, {
+    overrides: {
+      taskResourceLocalHandlers: handlers as never,
+      waitTimeOverrides: { WaitForWorkers: options.waitMs ?? 5 },
+      retryIntervalOverrides: Object.fromEntries(
+        taskStateNames(definition).map((name) => [name, options.retryMs ?? 5]),
+      ),
+    },
+    noThrowOnAbort: true,
+    context: { Execution: { Id: executionId } } as never,
+  });
+  options.signal?.addEventListener('abort', () => execution.abort(), { once: true });
+  const events: EventLog[] = [];
+  const logged = (async () => {
+    for await (const event of execution.eventLogs) events.push(event as unknown as EventLog);
+  })();
+  try {
+    const output = await execution.result;
+    await logged.catch(() => undefined);
+    const status = options.signal?.aborted ? 'ABORTED' : 'SUCCEEDED';
+    return { status, output, events, path: enteredStates(events) };
+  } catch (error) {
+    await logged.catch(() => undefined);
+    // The engine wraps the Fail state's error (Error → name, Cause → message) in an ExecutionError.
+    const e = ((error as Error).cause ?? error) as Error;
+    return { status: 'FAILED', error: { name: e.name, message: e.message }, events, path: enteredStates(events) };
+  }
+}
+
+function enteredStates(events: readonly EventLog[]): string[] {
+  return events.filter((e) => e.type === 'StateEntered').map((e) => e.state?.name ?? '');
+}
+
+export function newExecutionId(): string {
+  return `arn:aws:states:local:000000000000:execution:evaluate-submission:${crypto.randomUUID()}`;
+}
+
+/** Executions started by the Pipe or a hand-over, tracked like Step Functions tracks them. */
+export class LocalEngine implements ExecutionStarter, ExecutionProbe {
+  private readonly executions = new Map<string, Promise<ExecutionResult>>();
+  private readonly stop = new AbortController();
+  services: HandlerServices | undefined;
+
+  constructor(private readonly options: Pick<RunOptions, 'waitMs' | 'retryMs'> = {}) {}
+
+  async start(input: unknown): Promise<string> {
+    if (!this.services) throw new Error('the local engine is not wired yet');
+    const executionId = newExecutionId();
+    const run = runStateMachine(this.services, input, { ...this.options, executionId, signal: this.stop.signal });
+    this.executions.set(executionId, run);
+    void run.finally(() => this.executions.delete(executionId));
+    return executionId;
+  }
+
+  async isRunning(executionId: string): Promise<boolean> {
+    return this.executions.has(executionId);
+  }
+
+  get running(): number {
+    return this.executions.size;
+  }
+
+  /** Resolves once no execution is running. */
+  async idle(): Promise<void> {
+    while (this.executions.size > 0) await Promise.allSettled([...this.executions.values()]);
+  }
+
+  abortAll(): void {
+    this.stop.abort();
+  }
+}

@@ -1,0 +1,5 @@
+export * from './bundles.js';
+export * from './engine.js';
+export * from './local-job-runner.js';
+export * from './pipe.js';
+export * from './runtime.js';

@@ -1,0 +1,258 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ContainerObservation, JobObservation, JobRunner, WorkerJobSpec } from '@pitwall/domain';
+import { buildWorkerJob, type ClusterSettings, validateManifest } from '@pitwall/kube';
+import type { IJob } from 'kubernetes-models/batch/v1/Job';
+import type { IContainer } from 'kubernetes-models/v1/Container';
+
+/** The local programs that stand in for the Job's images. */
+export interface LocalPrograms {
+  /** The bundled logcopy (the same code as the logcopy image). */
+  readonly logcopy: string;
+  /** The bundled CARLA stand-in (simulator and agent). */
+  readonly standin: string;
+}
+
+export interface LocalJobRunnerOptions {
+  readonly directory: string;
+  readonly settings: ClusterSettings;
+  readonly programs: LocalPrograms;
+  /** The route file a Job's evaluator-files step would copy in, by its key. */
+  readonly routeFile: (key: string) => Promise<string>;
+  /** Extra environment for logcopy: the local S3 and DynamoDB endpoints. */
+  readonly logcopyEnv: Readonly<Record<string, string>>;
+  /** How fast the stand-in drives. */
+  readonly msPerKm: number;
+}
+
+interface ContainerRun {
+  readonly spec: IContainer;
+  process?: ChildProcess;
+  restarts: number;
+  lastExitCode?: number;
+  lastReason?: string;
+  exited: boolean;
+}
+
+/**
+ * Runs the Job manifest Pitwall would send to Kubernetes, on this machine: emptyDirs are folders, each
+ * container a child process, with restartPolicy OnFailure, backoffLimit, activeDeadlineSeconds and
+ * deletion honoured. A Job's folder survives a restart of the runtime, as a cluster would keep running.
+ */
+export class LocalJobRunner implements JobRunner {
+  private readonly jobs = new Map<string, LocalJob>();
+
+  constructor(private readonly options: LocalJobRunnerOptions) {
+    mkdirSync(options.directory, { recursive: true });
+  }
+
+  async launch(spec: WorkerJobSpec): Promise<'created' | 'exists'> {
+    if (this.jobs.has(spec.name) || existsSync(join(this.options.directory, spec.name, 'spec.json'))) return 'exists';
+    const manifest = buildWorkerJob(spec, this.options.settings);
+    await validateManifest(manifest);
+    const job = new LocalJob(spec, manifest, join(this.options.directory, spec.name), this.options);
+    this.jobs.set(spec.name, job);
+    await job.start();
+    return 'created';
+  }
+
+  async observe(name: string): Promise<JobObservation> {
+    const job = this.jobs.get(name);
+    if (!job) return { name, state: 'missing', containers: [] };
+    return job.observation();
+  }
+
+  async delete(name: string): Promise<'deleted' | 'absent'> {
+    const job = this.jobs.get(name);
+    if (!job) return 'absent';
+    this.jobs.delete(name);
+    await job.stop();
+    await rm(join(this.options.directory, name), { recursive: true, force: true });
+    return 'deleted';
+  }
+
+  async logTail(name: string, container: string, maxBytes: number): Promise<string> {
+    try {
+      return (await readFile(join(this.options.directory, name, 'logs', `${container}.log`), 'utf8')).slice(-maxBytes);
+    } catch {
+      return '';
+    }
+  }
+
+  /** After a restart of the runtime: Jobs that were running carry on, as they would on a cluster. */
+  async recover(): Promise<number> {
+    const { readdir } = await import('node:fs/promises');
+    let recovered = 0;
+    for (const name of await readdir(this.options.directory)) {
+      const specFile = join(this.options.directory, name, 'spec.json');
+      if (this.jobs.has(name) || !existsSync(specFile)) continue;
+      const spec = JSON.parse(readFileSync(specFile, 'utf8')) as WorkerJobSpec;
+      const job = new LocalJob(
+        spec,
+        buildWorkerJob(spec, this.options.settings),
+        join(this.options.directory, name),
+        this.options,
+      );
+      this.jobs.set(name, job);
+      await job.start();
+      recovered += 1;
+    }
+    return recovered;
+  }
+
+  /** Stops every process, leaving the Jobs' folders for the next start. */
+  async shutdown(): Promise<void> {
+    await Promise.all([...this.jobs.values()].map((job) => job.stop()));
+    this.jobs.clear();
+  }
+}
+
+class LocalJob {
+  private state: JobObservation['state'] = 'pending';
+  private reason: string | undefined;
+  private failures = 0;
+  private readonly runs = new Map<string, ContainerRun>();
+  private deadline: NodeJS.Timeout | undefined;
+  private stopping = false;
+
+  constructor(
+    private readonly spec: WorkerJobSpec,
+    private readonly manifest: IJob,
+    private readonly directory: string,
+    private readonly options: LocalJobRunnerOptions,
+  ) {}
+
+  async start(): Promise<void> {
+    const pod = this.manifest.spec?.template.spec;
+    mkdirSync(join(this.directory, 'logs'), { recursive: true });
+    writeFileSync(join(this.directory, 'spec.json'), JSON.stringify(this.spec));
+    for (const volume of pod?.volumes ?? []) mkdirSync(this.volume(volume.name), { recursive: true });
+    writeFileSync(join(this.volume('aws-token'), 'token'), 'local-web-identity-token');
+    const deadlineMs = (this.manifest.spec?.activeDeadlineSeconds ?? 86_400) * 1000;
+    this.deadline = setTimeout(
+      () => void this.fail('DeadlineExceeded', 'Job was active longer than specified deadline'),
+      deadlineMs,
+    );
+    this.deadline.unref();
+    // Init containers, in order: the evaluator's files, then logcopy's restore.
+    const evaluator = this.volume('evaluator');
+    mkdirSync(join(evaluator, 'data'), { recursive: true });
+    const routesFile = join(evaluator, 'data', this.spec.routesKey.split('/').at(-1) ?? 'routes.xml');
+    if (!existsSync(routesFile)) writeFileSync(routesFile, await this.options.routeFile(this.spec.routesKey));
+    const restore = pod?.initContainers?.find((c) => c.name === 'restore');
+    if (restore && (await this.runToEnd(restore)) !== 0) return this.fail('InitFailed', 'the restore step failed');
+    this.state = 'running';
+    for (const container of pod?.containers ?? []) {
+      const run: ContainerRun = { spec: container, restarts: 0, exited: false };
+      this.runs.set(container.name, run);
+      this.spawnContainer(run);
+    }
+  }
+
+  observation(): JobObservation {
+    const containers: ContainerObservation[] = [...this.runs.values()].map((run) => ({
+      name: run.spec.name,
+      restarts: run.restarts,
+      ...(run.lastExitCode === undefined ? {} : { lastExitCode: run.lastExitCode }),
+      ...(run.lastReason ? { lastReason: run.lastReason } : {}),
+    }));
+    return { name: this.spec.name, state: this.state, ...(this.reason ? { reason: this.reason } : {}), containers };
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.deadline) clearTimeout(this.deadline);
+    await Promise.all([...this.runs.values()].map((run) => terminate(run.process)));
+  }
+
+  private spawnContainer(run: ContainerRun): void {
+    const child = this.spawn(run.spec);
+    run.process = child;
+    run.exited = false;
+    child.on('exit', (code, signal) => {
+      run.exited = true;
+      run.lastExitCode = code ?? (signal ? 137 : 1);
+      run.lastReason = code === 0 ? 'Completed' : signal ? 'Killed' : 'Error';
+      if (this.stopping || this.state !== 'running') return;
+      if (code === 0) {
+        if ([...this.runs.values()].every((r) => r.exited && r.lastExitCode === 0)) this.succeed();
+        return;
+      }
+      // restartPolicy OnFailure: container restarts count against the Job's backoffLimit.
+      this.failures += 1;
+      if (this.failures > (this.manifest.spec?.backoffLimit ?? 6)) {
+        void this.fail('BackoffLimitExceeded', 'Job has reached the specified backoff limit');
+        return;
+      }
+      run.restarts += 1;
+      setTimeout(() => {
+        if (!this.stopping && this.state === 'running') this.spawnContainer(run);
+      }, 200).unref();
+    });
+  }
+
+  private succeed(): void {
+    this.state = 'succeeded';
+    if (this.deadline) clearTimeout(this.deadline);
+  }
+
+  private async fail(reason: string, message: string): Promise<void> {
+    if (this.state === 'succeeded' || this.state === 'failed') return;
+    this.state = 'failed';
+    this.reason = `${reason}: ${message}`;
+    if (this.deadline) clearTimeout(this.deadline);
+    this.stopping = true;
+    await Promise.all([...this.runs.values()].map((run) => terminate(run.process)));
+  }
+
+  private runToEnd(container: IContainer): Promise<number> {
+    const child = this.spawn(container);
+    return new Promise((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
+  }
+
+  /** The program that stands in for the container's image, with the manifest's env and mounts. */
+  private spawn(container: IContainer): ChildProcess {
+    const { programs, settings } = this.options;
+    const env: Record<string, string> = { PATH: process.env.PATH ?? '' };
+    for (const variable of container.env ?? []) env[variable.name] = this.localPath(container, variable.value ?? '');
+    let args: string[];
+    if (container.image === settings.images.logcopy) {
+      args = [programs.logcopy, ...(container.args ?? [])];
+      Object.assign(env, this.options.logcopyEnv);
+    } else if (container.image === settings.images.simulator) {
+      args = [programs.standin, 'simulator'];
+    } else {
+      args = [programs.standin, 'agent'];
+      env.AGENT_BEHAVIOUR = container.image?.split(':').at(-1) ?? 'good';
+      env.AGENT_IMAGE = container.image ?? '';
+    }
+    env.PITWALL_STANDIN_MS_PER_KM = String(this.options.msPerKm);
+    const log = createWriteStream(join(this.directory, 'logs', `${container.name}.log`), { flags: 'a' });
+    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout?.pipe(log, { end: false });
+    child.stderr?.pipe(log, { end: false });
+    return child;
+  }
+
+  /** Paths inside the pod become the volume folders they are mounted from. */
+  private localPath(container: IContainer, value: string): string {
+    const mounts = [...(container.volumeMounts ?? [])].sort((a, b) => b.mountPath.length - a.mountPath.length);
+    const mount = mounts.find((m) => value === m.mountPath || value.startsWith(`${m.mountPath}/`));
+    return mount ? this.volume(mount.name) + value.slice(mount.mountPath.length) : value;
+  }
+
+  private volume(name: string): string {
+    return join(this.directory, 'volumes', name);
+  }
+}
+
+async function terminate(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 2000);
+  await exited;
+  clearTimeout(timer);
+}

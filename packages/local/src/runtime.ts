@@ -1,0 +1,331 @@
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  createDocumentClient,
+  createS3Client,
+  DynamoDbSubmissionStore,
+  EvalAiClient,
+  idempotencyTable,
+  MemoryRequestBudget,
+  S3ArtifactStore,
+  submissionsTable,
+} from '@pitwall/adapters';
+import { routesFile } from '@pitwall/carla-routes';
+import {
+  type ChallengeConfig,
+  type ControlPlane,
+  launchWorker,
+  markQueued,
+  parseChallengeConfig,
+  planSubmission,
+  systemClock,
+} from '@pitwall/domain';
+import {
+  type EmulatedSubmission,
+  EvalAiEmulator,
+  type RunningServer,
+  S3RVER_CREDENTIALS,
+  startDynamoDb,
+  startS3,
+} from '@pitwall/emulators';
+import { parseClusterSettings } from '@pitwall/kube';
+import { createSqsServer } from 'local-aws-sqs';
+import { buildLocalPrograms } from './bundles.js';
+import { LocalEngine } from './engine.js';
+import { LocalJobRunner } from './local-job-runner.js';
+import { SqsPipe } from './pipe.js';
+
+export const LOCAL_CHALLENGE_PK = 1;
+export const LOCAL_PHASE_PK = 1;
+export const LOCAL_HOST_TOKEN = 'local-host-token';
+export const LOCAL_PARTICIPANT_TOKEN = 'local-participant-token';
+const REGION = 'eu-west-1';
+const TABLE = 'pitwall-submissions';
+const BUCKET = 'pitwall-artifacts';
+const QUEUE = 'evalai-submissions';
+/** Local time runs fast: polls every half second, so EvalAI's per-minute budget is scaled up to match. */
+const LOCAL_REQUESTS_PER_MINUTE = 100_000;
+
+export const LEADERBOARD_LABELS = [
+  'Driving score',
+  'Route completion',
+  'Infraction penalty',
+  'Collisions pedestrians',
+  'Collisions vehicles',
+  'Collisions layout',
+  'Red light infractions',
+  'Stop sign infractions',
+  'Off-road infractions',
+  'Route deviations',
+  'Route timeouts',
+  'Agent blocked',
+  'Yield emergency vehicle infractions',
+  'Scenario timeouts',
+  'Min speed infractions',
+];
+
+export interface LocalRuntimeOptions {
+  /** Where DynamoDB tables, S3 files and Job folders are kept, so a restart continues. */
+  readonly stateDir: string;
+  /** An EvalAI to talk to; by default one is embedded. */
+  readonly evalai?: EvalAiEmulator;
+  readonly workers?: number;
+  readonly timeLimitSeconds?: number;
+  /** The poll loop's Wait, locally. */
+  readonly pollMs?: number;
+  /** How fast the CARLA stand-in drives (milliseconds per route kilometre). */
+  readonly msPerKm?: number;
+  /** Restart Jobs and executions found on disk. */
+  readonly recover?: boolean;
+}
+
+export interface LocalEndpoints {
+  readonly dynamodb: string;
+  readonly s3: string;
+  readonly sqs: string;
+  readonly queueUrl: string;
+  readonly deadLetterQueueUrl: string;
+  readonly evalai: string;
+}
+
+/**
+ * The whole pipeline on one machine: dynalite, s3rver and an SQS server on 127.0.0.1, the EvalAI emulator,
+ * the Pipe, the same state machine run by the local engine with the real handlers, and the local executor.
+ */
+export class LocalRuntime {
+  readonly evalai: EvalAiEmulator;
+  readonly engine: LocalEngine;
+  jobs!: LocalJobRunner;
+  plane!: ControlPlane;
+  endpoints!: LocalEndpoints;
+  private pipe!: SqsPipe;
+  private sqs!: SQSClient;
+  private readonly servers: RunningServer[] = [];
+  private readonly clients: { destroy(): void }[] = [];
+  private ownsEvalAi: boolean;
+
+  private constructor(private readonly options: LocalRuntimeOptions) {
+    this.ownsEvalAi = !options.evalai;
+    this.evalai =
+      options.evalai ??
+      new EvalAiEmulator({
+        challengePk: LOCAL_CHALLENGE_PK,
+        phases: [{ pk: LOCAL_PHASE_PK, codename: 'local-SENSORS', splits: ['leaderboard'] }],
+        labels: LEADERBOARD_LABELS,
+        hostToken: LOCAL_HOST_TOKEN,
+        participantToken: LOCAL_PARTICIPANT_TOKEN,
+        requestsPerMinute: LOCAL_REQUESTS_PER_MINUTE,
+        onSubmission: (_submission, message) => this.publish(message),
+      });
+    this.engine = new LocalEngine({ waitMs: options.pollMs ?? 500, retryMs: 200 });
+  }
+
+  static async start(options: LocalRuntimeOptions): Promise<LocalRuntime> {
+    const runtime = new LocalRuntime(options);
+    try {
+      await runtime.boot();
+    } catch (error) {
+      await runtime.stop();
+      throw error;
+    }
+    return runtime;
+  }
+
+  get challenge(): ChallengeConfig {
+    return this.plane.config;
+  }
+
+  /** A participant's `evalai push`: EvalAI records the submission and publishes its message. */
+  async submit(team: string, image: string): Promise<EmulatedSubmission> {
+    const teamPk =
+      1000 + [...new Set([...this.evalai.submissions.values()].map((s) => s.teamName)), team].indexOf(team);
+    const submission = this.evalai.createSubmission({
+      phasePk: LOCAL_PHASE_PK,
+      teamPk,
+      teamName: team,
+      imageUri: image,
+    });
+    await this.publish(this.evalai.messageFor(submission.id));
+    return submission;
+  }
+
+  /** Sends a message to the submissions queue exactly as EvalAI's sender does. */
+  async publish(message: string): Promise<void> {
+    await this.sqs.send(new SendMessageCommand({ QueueUrl: this.endpoints.queueUrl, MessageBody: message }));
+  }
+
+  async stop(): Promise<void> {
+    await this.pipe?.stop();
+    this.engine.abortAll();
+    await this.jobs?.shutdown();
+    if (this.ownsEvalAi) await this.evalai.close();
+    for (const client of this.clients) client.destroy();
+    await Promise.all(this.servers.map((server) => server.close()));
+  }
+
+  private async boot(): Promise<void> {
+    const { stateDir } = this.options;
+    mkdirSync(join(stateDir, 'dynamodb'), { recursive: true });
+    mkdirSync(join(stateDir, 's3'), { recursive: true });
+    const [dynamo, s3] = await Promise.all([
+      startDynamoDb({ directory: join(stateDir, 'dynamodb') }),
+      startS3({ buckets: [BUCKET], directory: join(stateDir, 's3') }),
+    ]);
+    this.servers.push(dynamo, s3);
+    const sqsServer = await createSqsServer({ port: 0, hostname: '127.0.0.1', region: REGION });
+    const sqsAddress = sqsServer.address() as { port: number };
+    const sqsEndpoint = `http://127.0.0.1:${sqsAddress.port}`;
+    this.servers.push({
+      endpoint: sqsEndpoint,
+      close: () => new Promise((resolve) => sqsServer.close(() => resolve())),
+    });
+    const evalaiUrl = this.ownsEvalAi ? await this.evalai.start() : this.evalai.url;
+
+    const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+    const dynamoClient = new DynamoDBClient({ region: REGION, endpoint: dynamo.endpoint, credentials });
+    const documents = createDocumentClient({ region: REGION, endpoint: dynamo.endpoint, credentials });
+    const s3Client = createS3Client({ region: REGION, endpoint: s3.endpoint, credentials: S3RVER_CREDENTIALS });
+    this.sqs = new SQSClient({ region: REGION, endpoint: sqsEndpoint, credentials });
+    this.clients.push(dynamoClient, documents, s3Client, this.sqs);
+    for (const table of [submissionsTable(TABLE), idempotencyTable(`${TABLE}-idempotency`)]) {
+      try {
+        await dynamoClient.send(new CreateTableCommand(table));
+      } catch (error) {
+        if (!(error instanceof ResourceInUseException)) throw error; // kept from the last run
+      }
+    }
+    const { queueUrl, deadLetterQueueUrl, queueArn } = await this.createQueues();
+    this.endpoints = {
+      dynamodb: dynamo.endpoint,
+      s3: s3.endpoint,
+      sqs: sqsEndpoint,
+      queueUrl,
+      deadLetterQueueUrl,
+      evalai: evalaiUrl,
+    };
+
+    const artifacts = new S3ArtifactStore(s3Client, BUCKET);
+    await artifacts.put('routes/validation.xml', readFileSync(routesFile('validation'), 'utf8'), 'application/xml');
+    const challenge = parseChallengeConfig({
+      challengePk: LOCAL_CHALLENGE_PK,
+      phases: {
+        [LOCAL_PHASE_PK]: {
+          track: 'SENSORS',
+          routesKey: 'routes/validation.xml',
+          workers: this.options.workers ?? 4,
+          timeLimitSeconds: this.options.timeLimitSeconds ?? 600,
+        },
+      },
+      allowedImages: ['^local/agent:'],
+      poll: { initialSeconds: 1, maxSeconds: 1, maxTurns: 5000 },
+    });
+    this.jobs = new LocalJobRunner({
+      directory: join(stateDir, 'jobs'),
+      settings: parseClusterSettings({
+        images: {
+          simulator: 'local/carla-simulator:0.9.15',
+          evaluator: 'local/leaderboard-evaluator:2.0',
+          logcopy: 'local/pitwall-logcopy:dev',
+        },
+        logcopyRoleArn: 'arn:aws:iam::000000000000:role/pitwall-logcopy',
+        region: REGION,
+        bucket: BUCKET,
+        table: TABLE,
+        instanceTypes: { SENSORS: 'local' },
+        backoffLimit: 2,
+        logcopyPeriodSeconds: 0.25,
+      }),
+      programs: await buildLocalPrograms(join(stateDir, 'bin')),
+      routeFile: async (key) => (await artifacts.get(key)) ?? '',
+      logcopyEnv: {
+        S3_ENDPOINT: s3.endpoint,
+        DYNAMODB_ENDPOINT: dynamo.endpoint,
+        AWS_ACCESS_KEY_ID: 'local',
+        AWS_SECRET_ACCESS_KEY: 'local',
+      },
+      msPerKm: this.options.msPerKm ?? 50,
+    });
+    this.plane = {
+      config: challenge,
+      store: new DynamoDbSubmissionStore(documents, TABLE),
+      artifacts,
+      evalai: new EvalAiClient({
+        baseUrl: evalaiUrl,
+        token: LOCAL_HOST_TOKEN,
+        budget: new MemoryRequestBudget(LOCAL_REQUESTS_PER_MINUTE),
+        minRetryDelayMs: 50,
+        maxRetryDelayMs: 500,
+      }),
+      jobs: this.jobs,
+      clock: systemClock,
+      executions: this.engine,
+      starter: this.engine,
+    };
+    this.engine.services = {
+      plane: this.plane,
+      idempotency: () =>
+        new DynamoDBPersistenceLayer({ tableName: `${TABLE}-idempotency`, awsSdkV3Client: dynamoClient }),
+    };
+    if (this.options.recover ?? true) await this.recover();
+    this.pipe = new SqsPipe(this.sqs, queueUrl, queueArn, this.engine);
+    this.pipe.start();
+  }
+
+  private async createQueues() {
+    const dlq = await this.sqs.send(new CreateQueueCommand({ QueueName: `${QUEUE}-dlq` }));
+    const deadLetterQueueUrl = dlq.QueueUrl ?? '';
+    const dlqArn = (
+      await this.sqs.send(new GetQueueAttributesCommand({ QueueUrl: deadLetterQueueUrl, AttributeNames: ['QueueArn'] }))
+    ).Attributes?.QueueArn;
+    const queue = await this.sqs.send(
+      new CreateQueueCommand({
+        QueueName: QUEUE,
+        Attributes: {
+          VisibilityTimeout: '30',
+          RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: 3 }),
+        },
+      }),
+    );
+    const queueUrl = queue.QueueUrl ?? '';
+    const queueArn =
+      (await this.sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] })))
+        .Attributes?.QueueArn ?? '';
+    return { queueUrl, deadLetterQueueUrl, queueArn };
+  }
+
+  /**
+   * After a restart: Jobs on disk carry on (a cluster keeps running), each active submission gets a fresh
+   * execution that picks up its poll loop, and submissions EvalAI still shows as submitted without a
+   * record get their message again (the queue's messages did not survive).
+   */
+  private async recover(): Promise<void> {
+    await this.jobs.recover();
+    for (const record of await this.plane.store.listActive()) {
+      if (record.status === 'received' || record.status === 'resuming') {
+        const plan = await planSubmission(this.plane, record);
+        for (const { worker } of plan.workers) await launchWorker(this.plane, { submission: record, worker });
+        await markQueued(this.plane, record);
+      }
+      const current = await this.plane.store.get(record.submissionPk);
+      const executionId = await this.engine.start({
+        handover: {
+          registration: { action: 'run', submission: record },
+          plan: {
+            workerCount: current?.plan?.workerCount,
+            workers: current?.plan?.workers.map((w) => ({ worker: w.worker })),
+          },
+          poll: { phase: 'running', turn: 0, waitSeconds: 1 },
+        },
+      });
+      await this.plane.store.patch(record.submissionPk, record.attempt, { executionId }, new Date().toISOString());
+    }
+    for (const submission of this.evalai.submissions.values()) {
+      if (submission.status === 'submitted' && !(await this.plane.store.get(submission.id))) {
+        await this.publish(this.evalai.messageFor(submission.id));
+      }
+    }
+  }
+}
