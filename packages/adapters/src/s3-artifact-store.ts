@@ -20,7 +20,14 @@ export class S3ArtifactStore implements ArtifactStore {
 
   async put(key: string, body: string, contentType = 'application/octet-stream'): Promise<void> {
     await this.client.send(
-      new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType }),
+      // A sized body: the SDK warns that it cannot measure an empty string.
+      new PutObjectCommand({
+        Bucket: this.bucket,
+        Key: key,
+        Body: Buffer.from(body, 'utf8'),
+        ContentLength: Buffer.byteLength(body, 'utf8'),
+        ContentType: contentType,
+      }),
     );
   }
 }

@@ -215,7 +215,10 @@ class LocalJob {
   /** The program that stands in for the container's image, with the manifest's env and mounts. */
   private spawn(container: IContainer): ChildProcess {
     const { programs, settings } = this.options;
-    const env: Record<string, string> = { PATH: process.env.PATH ?? '' };
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? '',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    };
     for (const variable of container.env ?? []) env[variable.name] = this.localPath(container, variable.value ?? '');
     let args: string[];
     if (container.image === settings.images.logcopy) {

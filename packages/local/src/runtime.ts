@@ -138,6 +138,10 @@ export class LocalRuntime {
     return this.plane.config;
   }
 
+  get stateDir(): string {
+    return this.options.stateDir;
+  }
+
   /** A participant's `evalai push`: EvalAI records the submission and publishes its message. */
   async submit(team: string, image: string): Promise<EmulatedSubmission> {
     const teamPk =

@@ -42,6 +42,10 @@ export class Logcopy {
   ) {}
 
   async syncOnce(): Promise<SyncReport> {
+    // Read the done files before uploading: whatever was written before them goes up in this same pass.
+    const status = await listNames(this.config.statusDir);
+    const w = this.config.worker;
+    const finished = status.includes(`agent-${w}.done`) && status.includes(`simulator-${w}.done`);
     const uploaded: string[] = [];
     for (const [path, key] of await this.files()) {
       const fingerprint = await fingerprintOf(path);
@@ -52,9 +56,6 @@ export class Logcopy {
     }
     await this.progress.record(await this.currentProgress());
     const cancelled = await this.relayCancel();
-    const status = await listNames(this.config.statusDir);
-    const w = this.config.worker;
-    const finished = status.includes(`agent-${w}.done`) && status.includes(`simulator-${w}.done`);
     return { uploaded, cancelled, finished };
   }
 

@@ -1,0 +1,140 @@
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { EvalAiEmulator } from '@pitwall/emulators';
+import {
+  LEADERBOARD_LABELS,
+  LOCAL_CHALLENGE_PK,
+  LOCAL_HOST_TOKEN,
+  LOCAL_PHASE_PK,
+  LocalRuntime,
+  type LocalRuntimeOptions,
+} from '@pitwall/local';
+
+const TERMINAL = ['finished', 'failed', 'cancelled'];
+const fast = { workers: 2, pollMs: 200, msPerKm: 4 } satisfies Partial<LocalRuntimeOptions>;
+
+async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const started = Date.now();
+  while (!(await condition())) {
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+const stateDir = () => mkdtempSync(join(tmpdir(), 'pitwall-local-'));
+
+describe('the local runtime, end to end with processes', () => {
+  let runtime: LocalRuntime;
+  beforeAll(async () => {
+    runtime = await LocalRuntime.start({ stateDir: stateDir(), ...fast });
+  });
+  afterAll(() => runtime.stop());
+  const finish = (pk: number) => until(() => TERMINAL.includes(runtime.evalai.get(pk).status));
+
+  it('evaluates a good agent once, however many times its message is delivered', async () => {
+    const submission = await runtime.submit('Team Good', 'local/agent:good');
+    const message = runtime.evalai.messageFor(submission.id);
+    await runtime.publish(message);
+    await runtime.publish(message);
+    await finish(submission.id);
+    const remote = runtime.evalai.get(submission.id);
+    expect(remote.status).toBe('finished');
+    expect(remote.jobName).toHaveLength(1); // one PATCH queued: one evaluation
+    expect(remote.stdout).toContain('Completed 20 out of 20 routes');
+    const row = runtime.evalai.leaderboard.get(`${submission.id}/leaderboard`);
+    expect(Object.keys(row?.accuracies ?? {})).toEqual(LEADERBOARD_LABELS);
+    expect(row?.accuracies['Driving score']).toBeGreaterThan(0);
+    await runtime.engine.idle();
+    expect(readdirSync(join(runtime.stateDir, 'jobs'))).toEqual([]); // the jobs were deleted
+  }, 90_000);
+
+  it('resumes an agent that crashes once from its checkpoint and finishes with every route', async () => {
+    const submission = await runtime.submit('Team Crashy', 'local/agent:crash-once');
+    await finish(submission.id);
+    const remote = runtime.evalai.get(submission.id);
+    expect(remote.status).toBe('finished');
+    expect(remote.stdout).toContain('Completed 20 out of 20 routes');
+  }, 90_000);
+
+  it('fails an agent whose checkpoint cannot be trusted, saying why', async () => {
+    const submission = await runtime.submit('Team Liar', 'local/agent:bad-checkpoint');
+    await finish(submission.id);
+    const remote = runtime.evalai.get(submission.id);
+    expect(remote.status).toBe('failed');
+    expect(remote.stderr).toContain('scores.score_route: must be between 0 and 100');
+  }, 90_000);
+
+  it('stops within two poll periods when the participant cancels, and deletes the jobs', async () => {
+    const submission = await runtime.submit('Team Quitter', 'local/agent:slow');
+    await until(async () => (await runtime.plane.store.get(submission.id))?.status === 'running');
+    const jobs = (await runtime.plane.store.get(submission.id))?.plan?.workers.map((w) => w.jobName) ?? [];
+    runtime.evalai.cancel(submission.id);
+    const cancelledAt = Date.now();
+    await until(async () => (await runtime.plane.store.get(submission.id))?.status === 'cancelled', 20_000);
+    expect(Date.now() - cancelledAt).toBeLessThan(2 * 200 + 2000); // two polls, plus the time to act
+    await runtime.engine.idle();
+    for (const job of jobs) expect((await runtime.jobs.observe(job)).state).toBe('missing');
+    expect(runtime.evalai.get(submission.id).status).toBe('cancelled');
+  }, 90_000);
+});
+
+describe('the local runtime under a time limit', () => {
+  it('fails an agent that hangs once its time limit passes, and deletes its jobs', async () => {
+    const runtime = await LocalRuntime.start({ stateDir: stateDir(), ...fast, timeLimitSeconds: 4 });
+    try {
+      const submission = await runtime.submit('Team Sleepy', 'local/agent:hang');
+      await until(() => TERMINAL.includes(runtime.evalai.get(submission.id).status), 60_000);
+      const remote = runtime.evalai.get(submission.id);
+      expect(remote.status).toBe('failed');
+      expect(remote.stderr).toContain('Time limit exceeded');
+      await runtime.engine.idle();
+      const jobs = (await runtime.plane.store.get(submission.id))?.plan?.workers.map((w) => w.jobName) ?? [];
+      for (const job of jobs) expect((await runtime.jobs.observe(job)).state).toBe('missing');
+    } finally {
+      await runtime.stop();
+    }
+  }, 90_000);
+});
+
+describe('the local runtime across a restart', () => {
+  it('takes every submission to its terminal status when stopped mid-run and started again', async () => {
+    let current: LocalRuntime | undefined;
+    const evalai = new EvalAiEmulator({
+      challengePk: LOCAL_CHALLENGE_PK,
+      phases: [{ pk: LOCAL_PHASE_PK, codename: 'local-SENSORS', splits: ['leaderboard'] }],
+      labels: LEADERBOARD_LABELS,
+      hostToken: LOCAL_HOST_TOKEN,
+      requestsPerMinute: 100_000,
+      onSubmission: async (_s, message) => current?.publish(message),
+    });
+    await evalai.start();
+    const dir = stateDir();
+    try {
+      current = await LocalRuntime.start({ stateDir: dir, evalai, ...fast, msPerKm: 15 });
+      const running = await current.submit('Team Patient', 'local/agent:good');
+      await until(async () => (await current?.plane.store.get(running.id))?.progress !== undefined);
+      await current.stop();
+      // Submitted while Pitwall was down: its message is gone with the in-memory queue.
+      const waiting = evalai.createSubmission({
+        phasePk: LOCAL_PHASE_PK,
+        teamPk: 5,
+        teamName: 'Team Late',
+        imageUri: 'local/agent:good',
+      });
+      expect(existsSync(join(dir, 'dynamodb'))).toBe(true);
+
+      current = await LocalRuntime.start({ stateDir: dir, evalai, ...fast });
+      const restarted = current;
+      await until(() => [running.id, waiting.id].every((pk) => TERMINAL.includes(evalai.get(pk).status)), 90_000);
+      expect(evalai.get(running.id).status).toBe('finished');
+      expect(evalai.get(running.id).stdout).toContain('Completed 20 out of 20 routes');
+      expect(evalai.get(waiting.id).status).toBe('finished');
+      await restarted.engine.idle();
+    } finally {
+      await current?.stop();
+      await evalai.close();
+    }
+  }, 150_000);
+});
