@@ -1,5 +1,5 @@
 import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { ArtifactStore } from '@pitwall/domain';
+import { type ArtifactStore, ArtifactStoreUnavailableError } from '@pitwall/domain';
 
 /** Submission files in one S3 bucket, under the keys of the domain's artifactKeys. */
 export class S3ArtifactStore implements ArtifactStore {
@@ -14,12 +14,13 @@ export class S3ArtifactStore implements ArtifactStore {
       return (await Body?.transformToString('utf8')) ?? '';
     } catch (error) {
       if (error instanceof NoSuchKey || (error as { name?: string }).name === 'NoSuchKey') return undefined;
-      throw error;
+      throw unavailable(error, `read ${key}`);
     }
   }
 
   async put(key: string, body: string, contentType = 'application/octet-stream'): Promise<void> {
-    await this.client.send(
+    await this.send(
+      key,
       // A sized body: the SDK warns that it cannot measure an empty string.
       new PutObjectCommand({
         Bucket: this.bucket,
@@ -30,4 +31,22 @@ export class S3ArtifactStore implements ArtifactStore {
       }),
     );
   }
+
+  private async send(key: string, command: PutObjectCommand): Promise<void> {
+    try {
+      await this.client.send(command);
+    } catch (error) {
+      throw unavailable(error, `write ${key}`);
+    }
+  }
+}
+
+/**
+ * S3's own errors (access denied, no such bucket) stay as they are; a transfer that broke off, a
+ * timeout or a 5xx becomes ArtifactStoreUnavailableError, which the state machine retries.
+ */
+function unavailable(error: unknown, action: string): Error {
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  if (status !== undefined && status < 500) return error as Error;
+  return new ArtifactStoreUnavailableError(`could not ${action}: ${(error as Error).message}`, { cause: error });
 }

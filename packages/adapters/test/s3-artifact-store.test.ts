@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { ArtifactStoreUnavailableError } from '@pitwall/domain';
 import { type RunningServer, S3RVER_CREDENTIALS, startS3 } from '@pitwall/emulators';
 import { createS3Client, S3ArtifactStore } from '../src/index.js';
 
@@ -19,6 +20,18 @@ describe('S3ArtifactStore on s3rver', () => {
     const store = new S3ArtifactStore(s3, 'pitwall-artifacts');
     await store.put('submissions/1/evalai/stdout.txt', 'Équipe ✓\n', 'text/plain');
     expect(await store.get('submissions/1/evalai/stdout.txt')).toBe('Équipe ✓\n');
+  });
+
+  it('turns an unreachable S3 into a transient error the state machine retries', async () => {
+    const down = createS3Client({
+      region: 'eu-west-1',
+      endpoint: 'http://127.0.0.1:9',
+      credentials: S3RVER_CREDENTIALS,
+    });
+    const store = new S3ArtifactStore(down, 'pitwall-artifacts');
+    await expect(store.get('submissions/1/x')).rejects.toThrow(ArtifactStoreUnavailableError);
+    await expect(store.put('submissions/1/x', 'y')).rejects.toThrow(ArtifactStoreUnavailableError);
+    down.destroy();
   });
 
   it('answers undefined for a missing key', async () => {

@@ -1,11 +1,14 @@
 /** Where commands write, so tests can run the program in-process and read what it printed. */
 export interface CliIo {
+  /** A terminal that can be redrawn (live progress), not a pipe or a file. */
+  readonly interactive: boolean;
   out(text: string): void;
   err(text: string): void;
   readStdin(): Promise<string>;
 }
 
 export const processIo: CliIo = {
+  interactive: Boolean(process.stdout.isTTY),
   out: (text) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
   err: (text) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
   readStdin: async () => {

@@ -1,10 +1,11 @@
 import { Command, CommanderError } from 'commander';
-import { registerDemoCommand } from './commands/demo.js';
 import { registerLifecycleCommand } from './commands/lifecycle.js';
+import { registerLocalCommands } from './commands/local.js';
 import { registerMessageCommands } from './commands/message.js';
 import { registerNameCommands } from './commands/names.js';
 import { registerResultsCommands } from './commands/results.js';
 import { registerRoutesCommands } from './commands/routes.js';
+import { registerTourCommand } from './commands/tour.js';
 import { type CliIo, processIo, UsageError } from './io.js';
 
 export function buildProgram(io: CliIo = processIo): Command {
@@ -14,7 +15,8 @@ export function buildProgram(io: CliIo = processIo): Command {
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     // Set before the commands are added so that every subcommand inherits it.
     .exitOverride();
-  registerDemoCommand(program, io);
+  registerLocalCommands(program, io);
+  registerTourCommand(program, io);
   registerMessageCommands(program, io);
   registerNameCommands(program, io);
   registerLifecycleCommand(program, io);

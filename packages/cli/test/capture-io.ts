@@ -5,6 +5,7 @@ export function captureIo(stdin = ''): CliIo & { stdout: () => string; stderr: (
   let out = '';
   let err = '';
   return {
+    interactive: false,
     out: (text) => {
       out += text.endsWith('\n') ? text : `${text}\n`;
     },

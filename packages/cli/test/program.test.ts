@@ -7,7 +7,20 @@ describe('pitwall CLI', () => {
   it('lists its commands under --help and exits 0', async () => {
     const io = captureIo();
     expect(await runCli(['--help'], io)).toBe(0);
-    for (const command of ['demo', 'message', 'names', 'lifecycle']) expect(io.stdout()).toContain(command);
+    for (const command of [
+      'demo',
+      'local',
+      'submit',
+      'cancel',
+      'tour',
+      'message',
+      'names',
+      'lifecycle',
+      'routes',
+      'results',
+    ]) {
+      expect(io.stdout()).toContain(command);
+    }
   });
 
   it('exits 2 on an unknown command', async () => {
@@ -51,9 +64,9 @@ describe('pitwall CLI', () => {
     expect(io.stdout()).toMatch(/^cancelled\s+terminal\s+EvalAI: PUT cancelled/m);
   });
 
-  it('runs the demo to the end', async () => {
+  it('runs the tour to the end', async () => {
     const io = captureIo();
-    expect(await runCli(['demo'], io)).toBe(0);
+    expect(await runCli(['tour'], io)).toBe(0);
     expect(io.stdout()).toContain('read as challenge 203, phase 527, submission 1351');
     expect(io.stdout()).toContain('Run `pnpm pitwall --help`');
   });

@@ -98,3 +98,8 @@ export class JobRunnerUnavailableError extends PitwallError {
 
 /** The job runner refused a request for a reason retrying cannot fix (401/403, invalid manifest). */
 export class JobRunnerRejectedError extends PitwallError {}
+
+/** The artifact store (S3) did not answer, or a transfer broke off: worth retrying. */
+export class ArtifactStoreUnavailableError extends PitwallError {
+  override readonly transient = true;
+}

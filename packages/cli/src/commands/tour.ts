@@ -16,19 +16,13 @@ export const SAMPLE_MESSAGE = JSON.stringify({
 
 const SAMPLE_TEAM = 'Équipe «Zoë» ? Autonomous Driving Lab #42';
 
-/**
- * What `npm start` runs. The embedded pipeline (local DynamoDB, S3, SQS, EvalAI emulator and
- * executor) is not built yet, so this walks through the parts that already work end to end.
- */
-export function registerDemoCommand(program: Command, io: CliIo): void {
+/** A quick look at the domain rules, without starting anything. */
+export function registerTourCommand(program: Command, io: CliIo): void {
   program
-    .command('demo')
-    .description('walk through what Pitwall can do on this machine today')
+    .command('tour')
+    .description('a quick tour of the domain rules: message parsing, Job names, route plans, the lifecycle')
     .action(() => {
-      io.out('Pitwall demo');
-      io.out('The embedded pipeline (local AWS servers, EvalAI emulator, executor) is not built yet;');
-      io.out('this shows the parts of Pitwall that already run end to end.');
-      io.out('');
+      io.out('Pitwall tour');
 
       io.out('1. An EvalAI submission message, as EvalAI sends it:');
       io.out(`   ${SAMPLE_MESSAGE}`);

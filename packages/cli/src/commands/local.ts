@@ -1,0 +1,251 @@
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { isTerminal, mergeSubmissionResults } from '@pitwall/domain';
+import { LOCAL_CHALLENGE_PK, LOCAL_PARTICIPANT_TOKEN, LOCAL_PHASE_PK, LocalRuntime } from '@pitwall/local';
+import Table from 'cli-table3';
+import type { Command } from 'commander';
+import logUpdate from 'log-update';
+import { type CliIo, UsageError } from '../io.js';
+import { integerOption } from '../options.js';
+
+const STATE = '.pitwall';
+const ENDPOINTS_FILE = join(STATE, 'endpoints.json');
+
+/** The three demo teams: a steady agent, one that crashes once and resumes, and a slow one. */
+export const DEMO_TEAMS = [
+  { team: 'Team Steady', image: 'local/agent:good' },
+  { team: 'Team Phoenix', image: 'local/agent:crash-once' },
+  { team: 'Team Tortoise', image: 'local/agent:slow' },
+] as const;
+
+interface Row {
+  readonly pk: number;
+  readonly team: string;
+  readonly image: string;
+  readonly status: string;
+  readonly done: number;
+  readonly total: number;
+  readonly scoreSoFar: number | undefined;
+}
+
+/** Where each submission stands: the record's status and progress, and the driving score of its routes so far. */
+async function rows(
+  runtime: LocalRuntime,
+  submissions: readonly { pk: number; team: string; image: string }[],
+): Promise<Row[]> {
+  return Promise.all(
+    submissions.map(async ({ pk, team, image }) => {
+      const record = await runtime.plane.store.get(pk);
+      let scoreSoFar: number | undefined;
+      if (record?.plan) {
+        try {
+          const records = (await mergeSubmissionResults(runtime.plane.artifacts, pk, record.plan)).merged._checkpoint
+            .records;
+          if (records.length > 0)
+            scoreSoFar = records.reduce((sum, r) => sum + r.scores.score_composed, 0) / records.length;
+        } catch {
+          scoreSoFar = undefined; // results that cannot be merged are reported when the run ends
+        }
+      }
+      const status = isTerminal(record?.status ?? 'received')
+        ? (record?.status ?? '')
+        : (record?.status ?? 'submitted');
+      return {
+        pk,
+        team,
+        image,
+        status,
+        done: record?.progress?.done ?? 0,
+        total: record?.plan?.expectedRoutes ?? 0,
+        scoreSoFar,
+      };
+    }),
+  );
+}
+
+function progressTable(current: readonly Row[]): string {
+  const table = new Table({
+    head: ['#', 'team', 'agent', 'status', 'routes', 'driving score so far'],
+    style: { head: [], border: [] },
+  });
+  for (const r of current) {
+    table.push([
+      r.pk,
+      r.team,
+      r.image,
+      r.status,
+      r.total ? `${r.done}/${r.total}` : '-',
+      r.scoreSoFar?.toFixed(2) ?? '-',
+    ]);
+  }
+  return table.toString();
+}
+
+export interface DemoOptions {
+  readonly workers: number;
+  readonly msPerKm: number;
+  readonly stateDir: string;
+  readonly live: boolean;
+}
+
+/** Runs the demo: three teams through the whole local pipeline, live progress, then the leaderboard. */
+export async function runDemo(io: CliIo, options: DemoOptions): Promise<boolean> {
+  rmSync(options.stateDir, { recursive: true, force: true });
+  io.out(
+    'Starting Pitwall on this machine: DynamoDB, S3 and SQS servers, the EvalAI emulator, the state machine, the executor…',
+  );
+  const runtime = await LocalRuntime.start({
+    stateDir: options.stateDir,
+    workers: options.workers,
+    msPerKm: options.msPerKm,
+    pollMs: 300,
+  });
+  try {
+    io.out(
+      `Submitting ${DEMO_TEAMS.length} agents to the ${runtime.challenge.phases[LOCAL_PHASE_PK]?.track} track, ${options.workers} workers each, on the 20 validation routes.`,
+    );
+    const submissions = [];
+    for (const { team, image } of DEMO_TEAMS)
+      submissions.push({ pk: (await runtime.submit(team, image)).id, team, image });
+    const seen = new Map<number, string>();
+    const deadline = Date.now() + 300_000;
+    let current = await rows(runtime, submissions);
+    while (!current.every((r) => isTerminal(r.status as never)) && Date.now() < deadline) {
+      if (options.live) logUpdate(progressTable(current));
+      for (const r of current) {
+        const line = `${r.team}: ${r.status}${r.total ? `, ${r.done}/${r.total} routes` : ''}`;
+        if (!options.live && seen.get(r.pk) !== line) io.out(`  ${line}`);
+        seen.set(r.pk, line);
+      }
+      await new Promise((done) => setTimeout(done, 400));
+      current = await rows(runtime, submissions);
+    }
+    if (options.live) {
+      logUpdate(progressTable(current));
+      logUpdate.done();
+    }
+    await runtime.engine.idle();
+    io.out('');
+    io.out('Leaderboard (as EvalAI shows it):');
+    const board = new Table({
+      head: ['rank', 'team', 'Driving score', 'Route completion', 'Infraction penalty'],
+      style: { head: [], border: [] },
+    });
+    const entries = [...runtime.evalai.leaderboard.values()].sort(
+      (a, b) => (b.accuracies['Driving score'] ?? 0) - (a.accuracies['Driving score'] ?? 0),
+    );
+    entries.forEach((entry, i) => {
+      board.push([
+        i + 1,
+        entry.teamName,
+        entry.accuracies['Driving score'],
+        entry.accuracies['Route completion'],
+        entry.accuracies['Infraction penalty'],
+      ]);
+    });
+    io.out(board.toString());
+    io.out('');
+    for (const { pk, team } of submissions) {
+      const remote = runtime.evalai.get(pk);
+      io.out(`${team}: ${remote.status} on EvalAI${remote.stderr ? ` (${remote.stderr.split('\n')[0]})` : ''}`);
+      io.out(`  artifacts: ${join(resolve(options.stateDir), 's3', 'pitwall-artifacts', 'submissions', String(pk))}`);
+    }
+    return submissions.every(({ pk }) => runtime.evalai.get(pk).status === 'finished');
+  } finally {
+    await runtime.stop();
+  }
+}
+
+export function registerLocalCommands(program: Command, io: CliIo): void {
+  program
+    .command('demo')
+    .description('run the whole pipeline on this machine: three agents evaluated, live progress, the leaderboard')
+    .option('--workers <n>', 'workers per submission', integerOption('--workers', 1), 4)
+    .option('--ms-per-km <n>', 'how fast the CARLA stand-in drives', integerOption('--ms-per-km', 1), 40)
+    .action(async (options: { workers: number; msPerKm: number }) => {
+      const finished = await runDemo(io, {
+        ...options,
+        stateDir: join(STATE, 'demo'),
+        live: io.interactive,
+      });
+      if (!finished) throw new Error('not every demo submission finished; see the reasons above');
+    });
+
+  const local = program.command('local').description('the local runtime');
+  local
+    .command('up')
+    .description('start the whole pipeline on this machine and keep it running (Ctrl-C stops it)')
+    .option('--workers <n>', 'workers per submission', integerOption('--workers', 1), 4)
+    .action(async (options: { workers: number }) => {
+      const runtime = await LocalRuntime.start({
+        stateDir: join(STATE, 'state'),
+        workers: options.workers,
+        msPerKm: 40,
+      });
+      mkdirSync(STATE, { recursive: true });
+      writeFileSync(
+        ENDPOINTS_FILE,
+        JSON.stringify({ ...runtime.endpoints, participantToken: LOCAL_PARTICIPANT_TOKEN }, null, 2),
+      );
+      io.out('Pitwall is running locally:');
+      for (const [name, value] of Object.entries(runtime.endpoints)) io.out(`  ${name.padEnd(18)} ${value}`);
+      io.out(`  state              ${resolve(STATE, 'state')}`);
+      io.out(
+        'Submit with `pnpm pitwall submit --team NAME --image local/agent:good` (good, slow, crash-once, hang, bad-checkpoint).',
+      );
+      await new Promise<void>((done) => {
+        process.once('SIGINT', done);
+        process.once('SIGTERM', done);
+      });
+      io.out('Stopping…');
+      await runtime.stop();
+      rmSync(ENDPOINTS_FILE, { force: true });
+    });
+
+  program
+    .command('submit')
+    .description('submit an agent to the running local Pitwall, as `evalai push` would')
+    .requiredOption('--team <name>', 'team name')
+    .requiredOption('--image <uri>', 'agent image, local/agent:<good|slow|crash-once|hang|bad-checkpoint>')
+    .action(async (options: { team: string; image: string }) => {
+      const endpoints = runningEndpoints();
+      const response = await fetch(
+        `${endpoints.evalai}/api/jobs/challenge/${LOCAL_CHALLENGE_PK}/challenge_phase/${LOCAL_PHASE_PK}/submission/`,
+        {
+          method: 'POST',
+          headers: { Authorization: `Bearer ${endpoints.participantToken}`, 'Content-Type': 'application/json' },
+          body: JSON.stringify({ team_name: options.team, submitted_image_uri: options.image }),
+        },
+      );
+      const body = (await response.json()) as { id?: number; error?: string };
+      if (!response.ok) throw new UsageError(`EvalAI refused the submission: ${body.error ?? response.status}`);
+      io.out(`submission ${body.id} submitted for ${options.team}`);
+    });
+
+  program
+    .command('cancel')
+    .description('cancel a submission on the running local Pitwall, as a participant would on EvalAI')
+    .requiredOption('--submission <pk>', 'submission id', integerOption('--submission', 1))
+    .action(async (options: { submission: number }) => {
+      const endpoints = runningEndpoints();
+      const response = await fetch(
+        `${endpoints.evalai}/api/jobs/challenges/${LOCAL_CHALLENGE_PK}/submissions/${options.submission}/update_submission_meta/`,
+        {
+          method: 'PATCH',
+          headers: { Authorization: `Bearer ${endpoints.participantToken}`, 'Content-Type': 'application/json' },
+          body: JSON.stringify({ status: 'cancelled' }),
+        },
+      );
+      if (!response.ok)
+        throw new UsageError(`EvalAI refused to cancel submission ${options.submission} (${response.status})`);
+      io.out(`submission ${options.submission} cancelled`);
+    });
+}
+
+function runningEndpoints(): { evalai: string; participantToken: string } {
+  try {
+    return JSON.parse(readFileSync(ENDPOINTS_FILE, 'utf8'));
+  } catch {
+    throw new UsageError('no local Pitwall is running here: start one with `pnpm pitwall local up`');
+  }
+}
