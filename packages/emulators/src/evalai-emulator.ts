@@ -49,8 +49,8 @@ export interface EmulatedSubmission {
   stdout: string;
   stderr: string;
   metadata: string;
-  /** Every status written, in order, and by which call. */
-  readonly history: { status: string; via: string }[];
+  /** Every status written, in order, by which call, and when (ms since the epoch). */
+  readonly history: { status: string; via: string; at: number }[];
 }
 
 export interface LeaderboardRow {
@@ -141,7 +141,7 @@ export class EvalAiEmulator {
       stdout: '',
       stderr: '',
       metadata: '',
-      history: [{ status: 'submitted', via: 'participant' }],
+      history: [{ status: 'submitted', via: 'participant', at: this.now() }],
     };
     this.submissions.set(submission.id, submission);
     return submission;
@@ -183,7 +183,7 @@ export class EvalAiEmulator {
 
   private setStatus(s: EmulatedSubmission, status: EvalAiStatus, via: string): void {
     s.status = status;
-    s.history.push({ status, via });
+    s.history.push({ status, via, at: this.now() });
   }
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {

@@ -73,13 +73,25 @@ const lambdaContext = {
   awsRequestId: 'local',
 } as never;
 
+let compiled: { machine: StateMachine; tasks: string[] } | undefined;
+
+/** The state machine, read and validated once: validating the definition on every run costs more than running it. */
+function stateMachine() {
+  if (!compiled) {
+    const definition = loadStateMachine();
+    const machine = new StateMachine(definition as never, { validationOptions: { checkArn: true, checkPaths: true } });
+    compiled = { machine, tasks: taskStateNames(definition) };
+  }
+  return compiled;
+}
+
 /** Runs the real ASL file in aws-local-stepfunctions, each Task wired to its real handler. */
 export async function runStateMachine(
   services: HandlerServices,
   input: unknown,
   options: RunOptions = {},
 ): Promise<ExecutionResult> {
-  const definition = loadStateMachine();
+  const { machine, tasks } = stateMachine();
   let turn = 0;
   const observeHandler = observe(services);
   const wired: Record<string, Handler> = {
@@ -101,14 +113,11 @@ export async function runStateMachine(
     Object.entries(wired).map(([name, handler]) => [name, (event: unknown) => handler(event, lambdaContext)]),
   );
   const executionId = options.executionId ?? newExecutionId();
-  const machine = new StateMachine(definition as never, { validationOptions: { checkArn: true, checkPaths: true } });
   const execution = machine.run(input as never, {
     overrides: {
       taskResourceLocalHandlers: handlers as never,
       waitTimeOverrides: { WaitForWorkers: options.waitMs ?? 5 },
-      retryIntervalOverrides: Object.fromEntries(
-        taskStateNames(definition).map((name) => [name, options.retryMs ?? 5]),
-      ),
+      retryIntervalOverrides: Object.fromEntries(tasks.map((name) => [name, options.retryMs ?? 5])),
     },
     noThrowOnAbort: true,
     context: { Execution: { Id: executionId } } as never,

@@ -1,5 +1,6 @@
 export * from './bundles.js';
 export * from './engine.js';
+export * from './instant-job-runner.js';
 export * from './local-job-runner.js';
 export * from './pipe.js';
 export * from './runtime.js';

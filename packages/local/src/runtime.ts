@@ -35,6 +35,7 @@ import { parseClusterSettings } from '@pitwall/kube';
 import { createSqsServer } from 'local-aws-sqs';
 import { buildLocalPrograms } from './bundles.js';
 import { LocalEngine } from './engine.js';
+import { InstantJobRunner } from './instant-job-runner.js';
 import { LocalJobRunner } from './local-job-runner.js';
 import { SqsPipe } from './pipe.js';
 
@@ -80,6 +81,8 @@ export interface LocalRuntimeOptions {
   readonly msPerKm?: number;
   /** Restart Jobs and executions found on disk. */
   readonly recover?: boolean;
+  /** `processes` runs each Job's containers; `instant` completes Jobs at launch (benchmarks). */
+  readonly executor?: 'processes' | 'instant';
 }
 
 export interface LocalEndpoints {
@@ -98,7 +101,7 @@ export interface LocalEndpoints {
 export class LocalRuntime {
   readonly evalai: EvalAiEmulator;
   readonly engine: LocalEngine;
-  jobs!: LocalJobRunner;
+  jobs!: LocalJobRunner | InstantJobRunner;
   plane!: ControlPlane;
   endpoints!: LocalEndpoints;
   private pipe!: SqsPipe;
@@ -164,7 +167,7 @@ export class LocalRuntime {
   async stop(): Promise<void> {
     await this.pipe?.stop();
     this.engine.abortAll();
-    await this.jobs?.shutdown();
+    if (this.jobs instanceof LocalJobRunner) await this.jobs.shutdown();
     if (this.ownsEvalAi) await this.evalai.close();
     for (const client of this.clients) client.destroy();
     await Promise.all(this.servers.map((server) => server.close()));
@@ -226,32 +229,10 @@ export class LocalRuntime {
       allowedImages: ['^local/agent:'],
       poll: { initialSeconds: 1, maxSeconds: 1, maxTurns: 5000 },
     });
-    this.jobs = new LocalJobRunner({
-      directory: join(stateDir, 'jobs'),
-      settings: parseClusterSettings({
-        images: {
-          simulator: 'local/carla-simulator:0.9.15',
-          evaluator: 'local/leaderboard-evaluator:2.0',
-          logcopy: 'local/pitwall-logcopy:dev',
-        },
-        logcopyRoleArn: 'arn:aws:iam::000000000000:role/pitwall-logcopy',
-        region: REGION,
-        bucket: BUCKET,
-        table: TABLE,
-        instanceTypes: { SENSORS: 'local' },
-        backoffLimit: 2,
-        logcopyPeriodSeconds: 0.25,
-      }),
-      programs: await buildLocalPrograms(join(stateDir, 'bin')),
-      routeFile: async (key) => (await artifacts.get(key)) ?? '',
-      logcopyEnv: {
-        S3_ENDPOINT: s3.endpoint,
-        DYNAMODB_ENDPOINT: dynamo.endpoint,
-        AWS_ACCESS_KEY_ID: 'local',
-        AWS_SECRET_ACCESS_KEY: 'local',
-      },
-      msPerKm: this.options.msPerKm ?? 50,
-    });
+    this.jobs =
+      this.options.executor === 'instant'
+        ? new InstantJobRunner(artifacts)
+        : await this.processExecutor(artifacts, dynamo.endpoint, s3.endpoint);
     this.plane = {
       config: challenge,
       store: new DynamoDbSubmissionStore(documents, TABLE),
@@ -276,6 +257,36 @@ export class LocalRuntime {
     if (this.options.recover ?? true) await this.recover();
     this.pipe = new SqsPipe(this.sqs, queueUrl, queueArn, this.engine);
     this.pipe.start();
+  }
+
+  /** Each Job's containers as processes: the real logcopy and the CARLA stand-in. */
+  private async processExecutor(artifacts: S3ArtifactStore, dynamodb: string, s3: string): Promise<LocalJobRunner> {
+    return new LocalJobRunner({
+      directory: join(this.options.stateDir, 'jobs'),
+      settings: parseClusterSettings({
+        images: {
+          simulator: 'local/carla-simulator:0.9.15',
+          evaluator: 'local/leaderboard-evaluator:2.0',
+          logcopy: 'local/pitwall-logcopy:dev',
+        },
+        logcopyRoleArn: 'arn:aws:iam::000000000000:role/pitwall-logcopy',
+        region: REGION,
+        bucket: BUCKET,
+        table: TABLE,
+        instanceTypes: { SENSORS: 'local' },
+        backoffLimit: 2,
+        logcopyPeriodSeconds: 0.25,
+      }),
+      programs: await buildLocalPrograms(join(this.options.stateDir, 'bin')),
+      routeFile: async (key) => (await artifacts.get(key)) ?? '',
+      logcopyEnv: {
+        S3_ENDPOINT: s3,
+        DYNAMODB_ENDPOINT: dynamodb,
+        AWS_ACCESS_KEY_ID: 'local',
+        AWS_SECRET_ACCESS_KEY: 'local',
+      },
+      msPerKm: this.options.msPerKm ?? 50,
+    });
   }
 
   private async createQueues() {
@@ -306,7 +317,7 @@ export class LocalRuntime {
    * record get their message again (the queue's messages did not survive).
    */
   private async recover(): Promise<void> {
-    await this.jobs.recover();
+    if (this.jobs instanceof LocalJobRunner) await this.jobs.recover();
     for (const record of await this.plane.store.listActive()) {
       if (record.status === 'received' || record.status === 'resuming') {
         const plan = await planSubmission(this.plane, record);

@@ -150,3 +150,16 @@ export function routesSubset(inFileOrder: readonly RouteInfo[]): string {
 function sumLengths(routes: readonly RouteInfo[]): number {
   return routes.reduce((sum, route) => sum + route.length, 0);
 }
+
+/** The routes a `--routes-subset` argument selects, in file order: ids and `first-last` ranges, as the evaluator reads them. */
+export function expandRoutesSubset(routes: readonly RouteInfo[], subset: string): RouteInfo[] {
+  if (!subset) return [...routes];
+  const chosen = new Set<string>();
+  for (const part of subset.split(',')) {
+    const [first, last = first] = part.split('-');
+    const start = routes.findIndex((r) => r.id === first);
+    const end = routes.findIndex((r) => r.id === last);
+    for (let i = start; i >= 0 && i <= end; i++) chosen.add(routes[i]?.id ?? '');
+  }
+  return routes.filter((r) => chosen.has(r.id));
+}

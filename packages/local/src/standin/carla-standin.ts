@@ -13,7 +13,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { INFRACTION_KEYS, parseRouteFile, type RouteInfo } from '@pitwall/domain';
+import { expandRoutesSubset, INFRACTION_KEYS, parseRouteFile, type RouteInfo } from '@pitwall/domain';
 
 const env = process.env;
 const role = process.argv[2];
@@ -40,19 +40,6 @@ async function simulator(): Promise<number> {
   }
 }
 
-/** The routes of --routes-subset, in file order: ids and `first-last` ranges, as the evaluator reads them. */
-function selectRoutes(routes: RouteInfo[], subset: string): RouteInfo[] {
-  if (!subset) return routes;
-  const chosen = new Set<string>();
-  for (const part of subset.split(',')) {
-    const [first, last = first] = part.split('-');
-    const start = routes.findIndex((r) => r.id === first);
-    const end = routes.findIndex((r) => r.id === last);
-    for (let i = start; i >= 0 && i <= end; i++) chosen.add(routes[i]?.id ?? '');
-  }
-  return routes.filter((r) => chosen.has(r.id));
-}
-
 /** A deterministic but varied drive: the team's image decides how well it drives. */
 function drive(routeId: string, repetition: number, seed: number) {
   const x = Math.sin(Number(routeId) * 12.9898 + repetition * 78.233 + seed) * 43758.5453;
@@ -70,7 +57,7 @@ async function agent(): Promise<number> {
   const checkpointPath = env.CHECKPOINT_ENDPOINT ?? '/tmp/agent/checkpoint.json';
   const attemptCrash = crashId('agent');
   touch(`agent-${worker}.start${attemptCrash}`);
-  const routes = selectRoutes(parseRouteFile(readFileSync(env.ROUTES ?? '', 'utf8')), env.ROUTES_SUBSET ?? '');
+  const routes = expandRoutesSubset(parseRouteFile(readFileSync(env.ROUTES ?? '', 'utf8')), env.ROUTES_SUBSET ?? '');
   const repetitions = Number(env.REPETITIONS ?? '1');
   const plan = routes.flatMap((r) => Array.from({ length: repetitions }, (_, rep) => ({ route: r, rep })));
   const seed = [...(env.AGENT_IMAGE ?? '')].reduce((h, c) => (h * 31 + c.charCodeAt(0)) % 10007, 7);

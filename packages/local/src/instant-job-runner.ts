@@ -1,0 +1,73 @@
+import {
+  type ArtifactStore,
+  artifactKeys,
+  expandRoutesSubset,
+  INFRACTION_KEYS,
+  type JobObservation,
+  type JobRunner,
+  parseRouteFile,
+  type RouteInfo,
+  type WorkerJobSpec,
+} from '@pitwall/domain';
+
+/**
+ * Jobs that evaluate instantly: at launch the worker's complete checkpoint is written and the Job has
+ * succeeded. For measuring the control plane alone (`pnpm bench:burst`), with no processes at all.
+ */
+export class InstantJobRunner implements JobRunner {
+  /** Launch times by submission, for the benchmark. */
+  readonly launchedAt = new Map<number, number[]>();
+  private readonly jobs = new Map<string, JobObservation>();
+  private readonly routes = new Map<string, RouteInfo[]>();
+
+  constructor(private readonly artifacts: ArtifactStore) {}
+
+  async launch(spec: WorkerJobSpec): Promise<'created' | 'exists'> {
+    if (this.jobs.has(spec.name)) return 'exists';
+    const routes = expandRoutesSubset(await this.routeFile(spec.routesKey), spec.routesSubset);
+    const records = routes.map((route, index) => ({
+      index,
+      route_id: `RouteScenario_${route.id}_rep0`,
+      status: 'Perfect',
+      num_infractions: 0,
+      infractions: Object.fromEntries(INFRACTION_KEYS.map((k) => [k, []])),
+      scores: { score_route: 100.0, score_penalty: 1.0, score_composed: 100.0 },
+      meta: { route_length: route.length, duration_game: 1.0, duration_system: 1.0 },
+    }));
+    await this.artifacts.put(
+      artifactKeys.checkpoint(spec.submissionPk, spec.worker),
+      JSON.stringify({
+        _checkpoint: { global_record: {}, progress: [records.length, records.length], records },
+        entry_status: 'Finished',
+        eligible: true,
+        sensors: ['carla_camera'],
+        values: [],
+        labels: [],
+      }),
+    );
+    this.jobs.set(spec.name, { name: spec.name, state: 'succeeded', containers: [] });
+    this.launchedAt.set(spec.submissionPk, [...(this.launchedAt.get(spec.submissionPk) ?? []), Date.now()]);
+    return 'created';
+  }
+
+  async observe(name: string): Promise<JobObservation> {
+    return this.jobs.get(name) ?? { name, state: 'missing', containers: [] };
+  }
+
+  async delete(name: string): Promise<'deleted' | 'absent'> {
+    return this.jobs.delete(name) ? 'deleted' : 'absent';
+  }
+
+  async logTail(): Promise<string> {
+    return '';
+  }
+
+  private async routeFile(key: string): Promise<RouteInfo[]> {
+    let routes = this.routes.get(key);
+    if (!routes) {
+      routes = parseRouteFile((await this.artifacts.get(key)) ?? '');
+      this.routes.set(key, routes);
+    }
+    return routes;
+  }
+}
