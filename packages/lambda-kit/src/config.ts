@@ -1,5 +1,6 @@
 import { type ChallengeConfig, parseChallengeConfig } from '@pitwall/domain';
-import { type ClusterSettings, parseClusterSettings } from '@pitwall/kube';
+// The settings schema only: the Kubernetes client stays out of functions that never call the cluster.
+import { type ClusterSettings, parseClusterSettings } from '@pitwall/kube/settings';
 import { z } from 'zod';
 
 /**

@@ -1,5 +1,4 @@
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
-import { EKSClient } from '@aws-sdk/client-eks';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import {
   createDocumentClient,
@@ -19,12 +18,12 @@ import {
   JobRunnerRejectedError,
   systemClock,
 } from '@pitwall/domain';
-import { EksConnection, KubernetesJobRunner } from '@pitwall/kube';
 import type { LambdaConfig } from './config.js';
 
 /** What the edge supplies beyond the configuration: the job runner, and test doubles. */
 export interface Wiring {
-  readonly jobs?: JobRunner;
+  /** Functions that talk to the cluster pass `kubernetesJobRunner` (from `@pitwall/lambda-kit/kubernetes`). */
+  readonly jobs?: JobRunner | ((config: LambdaConfig) => JobRunner | undefined);
   readonly clock?: Clock;
   readonly executions?: ExecutionProbe & ExecutionStarter;
   readonly fetch?: typeof fetch;
@@ -76,14 +75,8 @@ export async function buildControlPlane(config: LambdaConfig, wiring: Wiring = {
       budget: new DynamoDbRequestBudget(documents, config.table, config.evalai.requestsPerMinute),
       ...(wiring.fetch ? { fetch: wiring.fetch } : {}),
     }),
-    jobs: wiring.jobs ?? clusterJobRunner(config) ?? noJobRunner,
+    jobs: (typeof wiring.jobs === 'function' ? wiring.jobs(config) : wiring.jobs) ?? noJobRunner,
     clock: wiring.clock ?? systemClock,
     ...(executions ? { executions, starter: executions } : {}),
   };
-}
-
-function clusterJobRunner(config: LambdaConfig): JobRunner | undefined {
-  if (!config.cluster) return undefined;
-  const connection = new EksConnection(new EKSClient({ region: config.region }), config.cluster.name);
-  return new KubernetesJobRunner(() => connection.get(), config.cluster.settings);
 }

@@ -8,7 +8,7 @@ import middy from '@middy/core';
 import type { ControlPlane } from '@pitwall/domain';
 import type { Context } from 'aws-lambda';
 import { readLambdaConfig } from './config.js';
-import { buildControlPlane } from './control-plane.js';
+import { buildControlPlane, type Wiring } from './control-plane.js';
 import { logger, metrics, tracer } from './observability.js';
 
 /** What a raw handler is built from: the control plane, and where idempotency records go. */
@@ -21,11 +21,11 @@ export interface HandlerServices {
 /** A raw handler: services in, a function of the task input out. Tests and the local runtime call it directly. */
 export type RawHandler<R> = (services: HandlerServices) => (event: unknown, context?: Context) => Promise<R>;
 
-async function servicesFromEnvironment(): Promise<HandlerServices> {
+async function servicesFromEnvironment(wiring: Wiring): Promise<HandlerServices> {
   const config = readLambdaConfig(process.env);
   const endpoint = config.endpoints.dynamodb;
   return {
-    plane: await buildControlPlane(config),
+    plane: await buildControlPlane(config, wiring),
     idempotency: () =>
       new DynamoDBPersistenceLayer({
         tableName: config.idempotencyTable,
@@ -35,10 +35,10 @@ async function servicesFromEnvironment(): Promise<HandlerServices> {
 }
 
 /** The Lambda entry point of a raw handler: middleware first, handler last; wiring once per cold start. */
-export function lambdaHandler<R>(raw: RawHandler<R>) {
+export function lambdaHandler<R>(raw: RawHandler<R>, wiring: Wiring = {}) {
   let built: Promise<(event: unknown, context?: Context) => Promise<R>> | undefined;
   const handler = () => {
-    built ??= servicesFromEnvironment()
+    built ??= servicesFromEnvironment(wiring)
       .then(raw)
       .catch((error: unknown) => {
         built = undefined; // let the next invocation try again (e.g. the secret was not readable yet)

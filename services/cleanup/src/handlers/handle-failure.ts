@@ -1,5 +1,6 @@
 import { handleFailure as fail, type Registration } from '@pitwall/domain';
 import { lambdaHandler, parseTaskInput, type RawHandler, taskInputs } from '@pitwall/lambda-kit';
+import { kubernetesJobRunner } from '@pitwall/lambda-kit/kubernetes';
 
 /** Where every Catch of the state machine leads: the whole state comes in, with `error`. */
 export const handleFailure: RawHandler<Awaited<ReturnType<typeof fail>>> =
@@ -13,4 +14,4 @@ export const handleFailure: RawHandler<Awaited<ReturnType<typeof fail>>> =
     });
   };
 
-export const handler = lambdaHandler(handleFailure);
+export const handler = lambdaHandler(handleFailure, { jobs: kubernetesJobRunner });

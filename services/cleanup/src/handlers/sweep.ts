@@ -1,5 +1,6 @@
 import { type SweepReport, sweepSubmissions } from '@pitwall/domain';
 import { lambdaHandler, logger, type RawHandler } from '@pitwall/lambda-kit';
+import { kubernetesJobRunner } from '@pitwall/lambda-kit/kubernetes';
 
 /** Scheduled: drive stuck submissions to a terminal status. The schedule's event carries nothing we need. */
 export const sweep: RawHandler<SweepReport> =
@@ -10,4 +11,4 @@ export const sweep: RawHandler<SweepReport> =
     return report;
   };
 
-export const handler = lambdaHandler(sweep);
+export const handler = lambdaHandler(sweep, { jobs: kubernetesJobRunner });

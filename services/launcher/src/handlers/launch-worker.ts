@@ -1,5 +1,6 @@
 import { launchWorker as launch } from '@pitwall/domain';
 import { idempotentOn, lambdaHandler, parseTaskInput, type RawHandler, taskInputs } from '@pitwall/lambda-kit';
+import { kubernetesJobRunner } from '@pitwall/lambda-kit/kubernetes';
 
 /** One Job per worker, once per attempt: a repeated launch returns the first result. */
 export const launchWorker: RawHandler<Awaited<ReturnType<typeof launch>>> = ({ plane, idempotency }) => {
@@ -11,4 +12,4 @@ export const launchWorker: RawHandler<Awaited<ReturnType<typeof launch>>> = ({ p
   return async (event, context) => launchOnce(parseTaskInput(taskInputs.launchWorker, event), context);
 };
 
-export const handler = lambdaHandler(launchWorker);
+export const handler = lambdaHandler(launchWorker, { jobs: kubernetesJobRunner });

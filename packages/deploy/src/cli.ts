@@ -1,0 +1,78 @@
+#!/usr/bin/env node
+// pnpm stage --stage <name>: validate stages/<name>.yml and write what the Serverless files read.
+// pnpm package [--stage ci]: that, then `osls package` for every service, offline.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseStageConfig, serverlessVariables } from './stage-config.js';
+
+const root = new URL('../../../', import.meta.url).pathname;
+export const SERVICES = ['ingest', 'launcher', 'publisher', 'cleanup'] as const;
+
+export function prepareStage(stage: string) {
+  const file = join(root, 'stages', `${stage}.yml`);
+  const config = parseStageConfig(readFileSync(file, 'utf8'), file);
+  const variables = serverlessVariables(stage, config);
+  mkdirSync(join(root, 'services', '.stage'), { recursive: true });
+  writeFileSync(join(root, 'services', '.stage', `${stage}.json`), JSON.stringify(variables, null, 2));
+  return variables;
+}
+
+/**
+ * What compose would pass between services, as literals: offline there are no deployed stacks to read
+ * outputs from, so the ARNs are the ones the functions will have (their names are fixed).
+ */
+export function offlineParams(stage: string, region: string): string[] {
+  const fn = (service: string, name: string) =>
+    `arn:aws:lambda:${region}:000000000000:function:pitwall-${service}-${stage}-${name}`;
+  return [
+    `registerFunctionArn=${fn('ingest', 'register')}`,
+    `planFunctionArn=${fn('launcher', 'plan')}`,
+    `launchWorkerFunctionArn=${fn('launcher', 'launchWorker')}`,
+    `markQueuedFunctionArn=${fn('launcher', 'markQueued')}`,
+    `observeFunctionArn=${fn('launcher', 'observe')}`,
+    `handOverFunctionArn=${fn('launcher', 'handOver')}`,
+    `collectFunctionArn=${fn('publisher', 'collect')}`,
+    `publishFunctionArn=${fn('publisher', 'publish')}`,
+    `queueArn=arn:aws:sqs:${region}:000000000000:pitwall-${stage}-submissions`,
+    `alarmTopicArn=arn:aws:sns:${region}:000000000000:pitwall-${stage}-alarms`,
+  ];
+}
+
+export function packageService(service: string, stage: string, region: string): number {
+  const params = offlineParams(stage, region).flatMap((p) => ['--param', p]);
+  const result = spawnSync(join(root, 'node_modules', '.bin', 'osls'), ['package', '--stage', stage, ...params], {
+    cwd: join(root, 'services', service),
+    stdio: 'inherit',
+    env: {
+      ...process.env,
+      // Packaging never calls AWS; the SDK only wants something to sign with.
+      AWS_ACCESS_KEY_ID: 'AKIAPACKAGEOFFLINE',
+      AWS_SECRET_ACCESS_KEY: 'offline',
+      AWS_REGION: region,
+      SLS_TELEMETRY_DISABLED: '1',
+    },
+  });
+  return result.status ?? 1;
+}
+
+function main(argv: string[]): number {
+  const command = argv[0];
+  const stageAt = argv.indexOf('--stage');
+  const stage = stageAt >= 0 ? (argv[stageAt + 1] ?? '') : 'ci';
+  const variables = prepareStage(stage);
+  console.log(`stages/${stage}.yml is valid; wrote services/.stage/${stage}.json`);
+  if (command === 'stage') return 0;
+  if (command !== 'package') {
+    console.error('usage: deploy stage|package [--stage <name>]');
+    return 2;
+  }
+  for (const service of SERVICES) {
+    console.log(`packaging services/${service} for stage ${stage}…`);
+    const status = packageService(service, stage, variables.region);
+    if (status !== 0) return status;
+  }
+  return 0;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) process.exitCode = main(process.argv.slice(2));

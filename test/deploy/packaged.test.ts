@@ -1,0 +1,127 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from '@jest/globals';
+import { offlineParams, packageService, prepareStage, SERVICES } from '@pitwall/deploy';
+import { loadStateMachine } from '@pitwall/local';
+
+// biome-ignore lint/suspicious/noExplicitAny: CloudFormation templates are walked freely
+type Cfn = Record<string, any>;
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const STAGE = 'ci';
+const templates: Record<string, Cfn> = {};
+const resources = () => Object.values(templates).flatMap((t) => Object.entries(t.Resources as Cfn));
+
+beforeAll(() => {
+  const { region } = prepareStage(STAGE);
+  for (const service of SERVICES) {
+    expect(packageService(service, STAGE, region)).toBe(0);
+    templates[service] = JSON.parse(
+      readFileSync(join(root, 'services', service, '.serverless', 'cloudformation-template-update-stack.json'), 'utf8'),
+    );
+  }
+}, 240_000);
+
+describe('the packaged CloudFormation (pnpm package, offline)', () => {
+  it('gives every function a role of its own', () => {
+    const functions = resources().filter(([, r]) => r.Type === 'AWS::Lambda::Function');
+    expect(functions.length).toBe(11);
+    const roles = functions.map(([, f]) => f.Properties.Role['Fn::GetAtt']?.[0]);
+    expect(new Set(roles).size).toBe(functions.length);
+  });
+
+  // X-Ray and CloudWatch Logs' delivery APIs accept no resource but "*" (the state machine's logging role).
+  const RESOURCELESS =
+    /^(xray:(PutTraceSegments|PutTelemetryRecords|GetSamplingRules|GetSamplingTargets)|logs:(CreateLogDelivery|GetLogDelivery|UpdateLogDelivery|DeleteLogDelivery|ListLogDeliveries|PutResourcePolicy|DescribeResourcePolicies|DescribeLogGroups))$/;
+
+  it('grants no wildcard action, and a wildcard resource only where AWS offers nothing narrower', () => {
+    for (const [name, role] of resources().filter(([, r]) => r.Type === 'AWS::IAM::Role')) {
+      for (const policy of role.Properties.Policies ?? []) {
+        for (const statement of policy.PolicyDocument.Statement) {
+          const actions = [statement.Action].flat();
+          for (const action of actions) expect(`${name}: ${action}`).not.toMatch(/\*/);
+          if ([statement.Resource].flat().includes('*')) {
+            for (const action of actions)
+              expect(`${name}: ${action}`).toMatch(new RegExp(`: ${RESOURCELESS.source.slice(1)}`));
+          }
+        }
+      }
+    }
+  });
+
+  it('deploys the state machine file unchanged, with logging and tracing on', () => {
+    const machine = templates.cleanup?.Resources.EvaluateSubmissionStateMachine.Properties;
+    const [text, substitutions] = machine.DefinitionString['Fn::Sub'] as [string, Record<string, unknown>];
+    // Lambda ARNs arrive as literals (from --param) or as ${…} substitutions (this service's own functions);
+    // both become the placeholders loadStateMachine() puts in.
+    const placeholder = (fn: string) => `arn:aws:lambda:eu-west-1:000000000000:function:pitwall-${fn}`;
+    const definition = JSON.parse(
+      text
+        .replace(/arn:aws:lambda:[^:"]+:[0-9]+:function:pitwall-[a-z]+-ci-(\w+)/g, (_, fn: string) => placeholder(fn))
+        .replace(/\$\{(\w+)\}/g, (_, name: string) => {
+          const target = /(\w)(\w*)LambdaFunction/.exec(JSON.stringify(substitutions[name]));
+          return placeholder(`${target?.[1]?.toLowerCase()}${target?.[2]}`);
+        }),
+    );
+    // The plugin's validation adds the default QueryLanguage to every state; the file itself has none.
+    const withoutDefaults = JSON.parse(JSON.stringify(definition), (key, value) =>
+      key === 'QueryLanguage' ? undefined : value,
+    );
+    expect(withoutDefaults).toEqual(loadStateMachine());
+    expect(machine.LoggingConfiguration.Level).toBe('ERROR');
+    expect(machine.TracingConfiguration.Enabled).toBe(true);
+  });
+
+  it('starts one execution per message: the Pipe reads the queue in batches of one and targets the state machine', () => {
+    const pipe = templates.cleanup?.Resources.SubmissionsPipe.Properties;
+    expect(pipe.Source).toBe(
+      offlineParams(STAGE, 'us-west-2')
+        .find((p) => p.startsWith('queueArn='))
+        ?.slice('queueArn='.length),
+    );
+    expect(pipe.SourceParameters.SqsQueueParameters.BatchSize).toBe(1);
+    expect(pipe.Target).toEqual({ Ref: 'EvaluateSubmissionStateMachine' });
+  });
+
+  it('gives the queue a dead-letter queue, an alarm on it, and a visibility timeout above the Pipe’s', () => {
+    const r = templates.ingest?.Resources;
+    expect(r.SubmissionsQueue.Properties.RedrivePolicy).toEqual({
+      deadLetterTargetArn: { 'Fn::GetAtt': ['SubmissionsDeadLetterQueue', 'Arn'] },
+      maxReceiveCount: 5,
+    });
+    expect(r.SubmissionsQueue.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(300);
+    expect(r.DeadLetterAlarm.Properties.Threshold).toBe(0);
+  });
+
+  it('keeps the tables recoverable and the bucket private and encrypted', () => {
+    const r = templates.ingest?.Resources;
+    for (const table of [r.SubmissionsTable, r.IdempotencyTable]) {
+      expect(table.Properties.BillingMode).toBe('PAY_PER_REQUEST');
+      expect(table.Properties.PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled).toBe(true);
+    }
+    expect(r.ArtifactsBucket.Properties.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
+    expect(r.ArtifactsBucket.Properties.BucketEncryption).toBeDefined();
+  });
+
+  it('keeps function names within 64 characters for a 20-character stage name', () => {
+    const longest = 'x'.repeat(20);
+    for (const [service, template] of Object.entries(templates)) {
+      for (const [, fn] of Object.entries(template.Resources as Cfn).filter(
+        ([, r]) => r.Type === 'AWS::Lambda::Function',
+      )) {
+        const name = String(fn.Properties.FunctionName).replace(`-${STAGE}-`, `-${longest}-`);
+        expect(`${service}: ${name} (${name.length})`).toMatch(/\(([1-5]?[0-9]|6[0-4])\)$/);
+      }
+    }
+  });
+
+  it('schedules the sweeper', () => {
+    const rules = Object.values(templates.cleanup?.Resources as Cfn).filter((r) => r.Type === 'AWS::Events::Rule');
+    expect(rules.map((r) => r.Properties.ScheduleExpression)).toEqual(['rate(10 minutes)']);
+  });
+});
