@@ -68,7 +68,6 @@ if (mode === 'test') {
   const report = join(root, '.jest-report.json');
   rmSync(report, { force: true });
   const jestStatus = run(pnpm, ['run', '--silent', 'jest', '--json', `--outputFile=${report}`]);
-  // Sub-benchmarks and packaging checks that later issues add run from here too.
   if (!existsSync(report)) {
     console.error('[pitwall] jest wrote no report');
     process.exit(jestStatus || 1);

@@ -12,7 +12,13 @@ import {
   submissionsTable,
 } from '@pitwall/adapters';
 import { routesFile } from '@pitwall/carla-routes';
-import { type ChallengeConfig, type Clock, type ControlPlane, parseChallengeConfig } from '@pitwall/domain';
+import {
+  CARLA_LEADERBOARD_LABELS,
+  type ChallengeConfig,
+  type Clock,
+  type ControlPlane,
+  parseChallengeConfig,
+} from '@pitwall/domain';
 import { FakeJobRunner } from '@pitwall/domain/testing';
 import { EvalAiEmulator, type RunningServer, S3RVER_CREDENTIALS, startDynamoDb, startS3 } from '@pitwall/emulators';
 import type { HandlerServices } from '@pitwall/lambda-kit';
@@ -22,23 +28,7 @@ export const PHASE_PK = 527;
 export const QUALIFIER_PHASE_PK = 528;
 export const HOST_TOKEN = 'host-token';
 export const IMAGE = '123456789012.dkr.ecr.us-east-1.amazonaws.com/leaderboard-20-participant-team-1:abc';
-const LABELS = [
-  'Driving score',
-  'Route completion',
-  'Infraction penalty',
-  'Collisions pedestrians',
-  'Collisions vehicles',
-  'Collisions layout',
-  'Red light infractions',
-  'Stop sign infractions',
-  'Off-road infractions',
-  'Route deviations',
-  'Route timeouts',
-  'Agent blocked',
-  'Yield emergency vehicle infractions',
-  'Scenario timeouts',
-  'Min speed infractions',
-];
+const LABELS = Object.keys(CARLA_LEADERBOARD_LABELS);
 
 export function challengeConfig(overrides: Partial<Record<string, unknown>> = {}): ChallengeConfig {
   return parseChallengeConfig({

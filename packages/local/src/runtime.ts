@@ -15,6 +15,7 @@ import {
 } from '@pitwall/adapters';
 import { routesFile } from '@pitwall/carla-routes';
 import {
+  CARLA_LEADERBOARD_LABELS,
   type ChallengeConfig,
   type ControlPlane,
   launchWorker,
@@ -50,23 +51,8 @@ const QUEUE = 'evalai-submissions';
 /** Local time runs fast: polls every half second, so EvalAI's per-minute budget is scaled up to match. */
 const LOCAL_REQUESTS_PER_MINUTE = 100_000;
 
-export const LEADERBOARD_LABELS = [
-  'Driving score',
-  'Route completion',
-  'Infraction penalty',
-  'Collisions pedestrians',
-  'Collisions vehicles',
-  'Collisions layout',
-  'Red light infractions',
-  'Stop sign infractions',
-  'Off-road infractions',
-  'Route deviations',
-  'Route timeouts',
-  'Agent blocked',
-  'Yield emergency vehicle infractions',
-  'Scenario timeouts',
-  'Min speed infractions',
-];
+/** EvalAI's leaderboard labels: the CARLA challenge's 15. */
+export const LEADERBOARD_LABELS = Object.keys(CARLA_LEADERBOARD_LABELS);
 
 export interface LocalRuntimeOptions {
   /** Where DynamoDB tables, S3 files and Job folders are kept, so a restart continues. */
