@@ -1,17 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  createDocumentClient,
-  createS3Client,
-  DynamoDbSubmissionStore,
-  EvalAiClient,
-  idempotencyTable,
-  MemoryRequestBudget,
-  S3ArtifactStore,
-  submissionsTable,
-} from '@pitwall/adapters';
-import { routesFile } from '@pitwall/carla-routes';
+import { EvalAiClient, MemoryRequestBudget } from '@pitwall/adapters';
 import {
   CARLA_LEADERBOARD_LABELS,
   type ChallengeConfig,
@@ -20,8 +7,9 @@ import {
   parseChallengeConfig,
 } from '@pitwall/domain';
 import { FakeJobRunner } from '@pitwall/domain/testing';
-import { EvalAiEmulator, type RunningServer, S3RVER_CREDENTIALS, startDynamoDb, startS3 } from '@pitwall/emulators';
+import { EvalAiEmulator } from '@pitwall/emulators';
 import type { HandlerServices } from '@pitwall/lambda-kit';
+import { type LocalStores, startLocalStores } from '@pitwall/local';
 
 export const CHALLENGE_PK = 203;
 export const PHASE_PK = 527;
@@ -74,8 +62,7 @@ export class Stack {
   onStartExecution: ((input: unknown) => Promise<string>) | undefined;
   /** Executions the sweeper should consider alive. */
   readonly runningExecutions = new Set<string>();
-  private servers: RunningServer[] = [];
-  private clients: { destroy(): void }[] = [];
+  private stores: LocalStores | undefined;
 
   static async start(config: ChallengeConfig = challengeConfig()): Promise<Stack> {
     const stack = new Stack();
@@ -84,22 +71,13 @@ export class Stack {
   }
 
   private async boot(config: ChallengeConfig): Promise<void> {
-    const [dynamo, s3] = await Promise.all([startDynamoDb(), startS3({ buckets: ['pitwall'] })]);
-    this.servers.push(dynamo, s3);
+    const stores = await startLocalStores({ table: 'pitwall', bucket: 'pitwall', region: 'eu-west-1' });
+    this.stores = stores;
     const evalaiUrl = await this.evalai.start();
-    const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
-    const raw = new DynamoDBClient({ region: 'eu-west-1', endpoint: dynamo.endpoint, credentials });
-    const documents = createDocumentClient({ region: 'eu-west-1', endpoint: dynamo.endpoint, credentials });
-    const s3Client = createS3Client({ region: 'eu-west-1', endpoint: s3.endpoint, credentials: S3RVER_CREDENTIALS });
-    this.clients.push(raw, documents, s3Client);
-    await raw.send(new CreateTableCommand(submissionsTable('pitwall')));
-    await raw.send(new CreateTableCommand(idempotencyTable('pitwall-idempotency')));
-    const artifacts = new S3ArtifactStore(s3Client, 'pitwall');
-    await artifacts.put('routes/validation.xml', readFileSync(routesFile('validation'), 'utf8'));
     this.plane = {
       config,
-      store: new DynamoDbSubmissionStore(documents, 'pitwall'),
-      artifacts,
+      store: stores.store,
+      artifacts: stores.artifacts,
       evalai: new EvalAiClient({
         baseUrl: evalaiUrl,
         token: HOST_TOKEN,
@@ -120,13 +98,12 @@ export class Stack {
     };
     this.services = {
       plane: this.plane,
-      idempotency: () => new DynamoDBPersistenceLayer({ tableName: 'pitwall-idempotency', awsSdkV3Client: raw }),
+      idempotency: stores.idempotency,
     };
   }
 
   async stop(): Promise<void> {
     await this.evalai.close();
-    for (const client of this.clients) client.destroy();
-    await Promise.all(this.servers.map((s) => s.close()));
+    await this.stores?.close();
   }
 }

@@ -4,3 +4,4 @@ export * from './instant-job-runner.js';
 export * from './local-job-runner.js';
 export * from './pipe.js';
 export * from './runtime.js';
+export * from './stores.js';

@@ -1,19 +1,6 @@
-import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
-import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import {
-  createDocumentClient,
-  createS3Client,
-  DynamoDbSubmissionStore,
-  EvalAiClient,
-  idempotencyTable,
-  MemoryRequestBudget,
-  S3ArtifactStore,
-  submissionsTable,
-} from '@pitwall/adapters';
-import { routesFile } from '@pitwall/carla-routes';
+import { EvalAiClient, MemoryRequestBudget, type S3ArtifactStore } from '@pitwall/adapters';
 import {
   CARLA_LEADERBOARD_LABELS,
   type ChallengeConfig,
@@ -24,14 +11,7 @@ import {
   planSubmission,
   systemClock,
 } from '@pitwall/domain';
-import {
-  type EmulatedSubmission,
-  EvalAiEmulator,
-  type RunningServer,
-  S3RVER_CREDENTIALS,
-  startDynamoDb,
-  startS3,
-} from '@pitwall/emulators';
+import { type EmulatedSubmission, EvalAiEmulator, type RunningServer } from '@pitwall/emulators';
 import { parseClusterSettings } from '@pitwall/kube';
 import { createSqsServer } from 'local-aws-sqs';
 import { buildLocalPrograms } from './bundles.js';
@@ -39,6 +19,7 @@ import { LocalEngine } from './engine.js';
 import { InstantJobRunner } from './instant-job-runner.js';
 import { LocalJobRunner } from './local-job-runner.js';
 import { SqsPipe } from './pipe.js';
+import { startLocalStores } from './stores.js';
 
 export const LOCAL_CHALLENGE_PK = 1;
 export const LOCAL_PHASE_PK = 1;
@@ -160,14 +141,14 @@ export class LocalRuntime {
   }
 
   private async boot(): Promise<void> {
-    const { stateDir } = this.options;
-    mkdirSync(join(stateDir, 'dynamodb'), { recursive: true });
-    mkdirSync(join(stateDir, 's3'), { recursive: true });
-    const [dynamo, s3] = await Promise.all([
-      startDynamoDb({ directory: join(stateDir, 'dynamodb') }),
-      startS3({ buckets: [BUCKET], directory: join(stateDir, 's3') }),
-    ]);
-    this.servers.push(dynamo, s3);
+    const stores = await startLocalStores({
+      table: TABLE,
+      bucket: BUCKET,
+      region: REGION,
+      directory: this.options.stateDir,
+    });
+    this.servers.push({ endpoint: '', close: () => stores.close() });
+    const { dynamodb: dynamo, s3 } = stores;
     const sqsServer = await createSqsServer({ port: 0, hostname: '127.0.0.1', region: REGION });
     const sqsAddress = sqsServer.address() as { port: number };
     const sqsEndpoint = `http://127.0.0.1:${sqsAddress.port}`;
@@ -177,19 +158,12 @@ export class LocalRuntime {
     });
     const evalaiUrl = this.ownsEvalAi ? await this.evalai.start() : this.evalai.url;
 
-    const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
-    const dynamoClient = new DynamoDBClient({ region: REGION, endpoint: dynamo.endpoint, credentials });
-    const documents = createDocumentClient({ region: REGION, endpoint: dynamo.endpoint, credentials });
-    const s3Client = createS3Client({ region: REGION, endpoint: s3.endpoint, credentials: S3RVER_CREDENTIALS });
-    this.sqs = new SQSClient({ region: REGION, endpoint: sqsEndpoint, credentials });
-    this.clients.push(dynamoClient, documents, s3Client, this.sqs);
-    for (const table of [submissionsTable(TABLE), idempotencyTable(`${TABLE}-idempotency`)]) {
-      try {
-        await dynamoClient.send(new CreateTableCommand(table));
-      } catch (error) {
-        if (!(error instanceof ResourceInUseException)) throw error; // kept from the last run
-      }
-    }
+    this.sqs = new SQSClient({
+      region: REGION,
+      endpoint: sqsEndpoint,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    this.clients.push(this.sqs);
     const { queueUrl, deadLetterQueueUrl, queueArn } = await this.createQueues();
     this.endpoints = {
       dynamodb: dynamo.endpoint,
@@ -200,8 +174,7 @@ export class LocalRuntime {
       evalai: evalaiUrl,
     };
 
-    const artifacts = new S3ArtifactStore(s3Client, BUCKET);
-    await artifacts.put('routes/validation.xml', readFileSync(routesFile('validation'), 'utf8'), 'application/xml');
+    const { artifacts } = stores;
     const challenge = parseChallengeConfig({
       challengePk: LOCAL_CHALLENGE_PK,
       phases: {
@@ -221,7 +194,7 @@ export class LocalRuntime {
         : await this.processExecutor(artifacts, dynamo.endpoint, s3.endpoint);
     this.plane = {
       config: challenge,
-      store: new DynamoDbSubmissionStore(documents, TABLE),
+      store: stores.store,
       artifacts,
       evalai: new EvalAiClient({
         baseUrl: evalaiUrl,
@@ -237,8 +210,7 @@ export class LocalRuntime {
     };
     this.engine.services = {
       plane: this.plane,
-      idempotency: () =>
-        new DynamoDBPersistenceLayer({ tableName: `${TABLE}-idempotency`, awsSdkV3Client: dynamoClient }),
+      idempotency: stores.idempotency,
     };
     if (this.options.recover ?? true) await this.recover();
     this.pipe = new SqsPipe(this.sqs, queueUrl, queueArn, this.engine);

@@ -1,0 +1,72 @@
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import {
+  createDocumentClient,
+  createS3Client,
+  DynamoDbSubmissionStore,
+  idempotencyTable,
+  S3ArtifactStore,
+  submissionsTable,
+} from '@pitwall/adapters';
+import { routesFile } from '@pitwall/carla-routes';
+import { type RunningServer, S3RVER_CREDENTIALS, startDynamoDb, startS3 } from '@pitwall/emulators';
+
+export interface LocalStores {
+  readonly dynamodb: RunningServer;
+  readonly s3: RunningServer;
+  readonly store: DynamoDbSubmissionStore;
+  readonly artifacts: S3ArtifactStore;
+  /** A new idempotency persistence layer for each idempotent operation. */
+  readonly idempotency: () => DynamoDBPersistenceLayer;
+  close(): Promise<void>;
+}
+
+export interface LocalStoresOptions {
+  readonly table: string;
+  readonly bucket: string;
+  readonly region: string;
+  /** Keep the data on disk here (a restart continues); in memory and a temporary folder otherwise. */
+  readonly directory?: string;
+}
+
+/**
+ * dynalite and s3rver with Pitwall's tables and bucket, the adapters over them, and the public
+ * validation routes uploaded as `routes/validation.xml`.
+ */
+export async function startLocalStores(options: LocalStoresOptions): Promise<LocalStores> {
+  const { table, bucket, region, directory } = options;
+  if (directory) {
+    mkdirSync(join(directory, 'dynamodb'), { recursive: true });
+    mkdirSync(join(directory, 's3'), { recursive: true });
+  }
+  const [dynamodb, s3] = await Promise.all([
+    startDynamoDb(directory ? { directory: join(directory, 'dynamodb') } : {}),
+    startS3({ buckets: [bucket], ...(directory ? { directory: join(directory, 's3') } : {}) }),
+  ]);
+  const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+  const raw = new DynamoDBClient({ region, endpoint: dynamodb.endpoint, credentials });
+  const documents = createDocumentClient({ region, endpoint: dynamodb.endpoint, credentials });
+  const s3Client = createS3Client({ region, endpoint: s3.endpoint, credentials: S3RVER_CREDENTIALS });
+  for (const definition of [submissionsTable(table), idempotencyTable(`${table}-idempotency`)]) {
+    try {
+      await raw.send(new CreateTableCommand(definition));
+    } catch (error) {
+      if (!(error instanceof ResourceInUseException)) throw error; // kept from the last run
+    }
+  }
+  const artifacts = new S3ArtifactStore(s3Client, bucket);
+  await artifacts.put('routes/validation.xml', readFileSync(routesFile('validation'), 'utf8'), 'application/xml');
+  return {
+    dynamodb,
+    s3,
+    store: new DynamoDbSubmissionStore(documents, table),
+    artifacts,
+    idempotency: () => new DynamoDBPersistenceLayer({ tableName: `${table}-idempotency`, awsSdkV3Client: raw }),
+    close: async () => {
+      for (const client of [raw, documents, s3Client]) client.destroy();
+      await Promise.all([dynamodb.close(), s3.close()]);
+    },
+  };
+}
