@@ -17,6 +17,8 @@ export class SqsPipe {
     private readonly queueUrl: string,
     private readonly queueArn: string,
     private readonly starter: ExecutionStarter,
+    /** How long a received message stays hidden; it comes back after this if it was not deleted. */
+    private readonly visibilityTimeoutSeconds = 30,
   ) {}
 
   start(): void {
@@ -43,7 +45,7 @@ export class SqsPipe {
       new ReceiveMessageCommand({
         QueueUrl: this.queueUrl,
         MaxNumberOfMessages: 1,
-        VisibilityTimeout: 30,
+        VisibilityTimeout: this.visibilityTimeoutSeconds,
         WaitTimeSeconds: 0,
       }),
     );
