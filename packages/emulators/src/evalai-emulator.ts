@@ -301,7 +301,8 @@ export class EvalAiEmulator {
     throw new HttpError(403, { detail: 'Sorry, you are not allowed to perform this operation!' });
   }
 
-  private teamPkOf(teamName: string): number {
+  /** EvalAI's participant team pk for a team name: the one it already has, or the next free one. */
+  teamPkOf(teamName: string): number {
     const known = [...this.submissions.values()].find((s) => s.teamName === teamName);
     return known?.teamPk ?? 1000 + new Set([...this.submissions.values()].map((s) => s.teamName)).size;
   }

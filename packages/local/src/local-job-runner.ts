@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ContainerObservation, JobObservation, JobRunner, WorkerJobSpec } from '@pitwall/domain';
 import { buildWorkerJob, type ClusterSettings, validateManifest } from '@pitwall/kube';
@@ -83,7 +83,6 @@ export class LocalJobRunner implements JobRunner {
 
   /** After a restart of the runtime: Jobs that were running carry on, as they would on a cluster. */
   async recover(): Promise<number> {
-    const { readdir } = await import('node:fs/promises');
     let recovered = 0;
     for (const name of await readdir(this.options.directory)) {
       const specFile = join(this.options.directory, name, 'spec.json');

@@ -114,11 +114,9 @@ export class LocalRuntime {
 
   /** A participant's `evalai push`: EvalAI records the submission and publishes its message. */
   async submit(team: string, image: string): Promise<EmulatedSubmission> {
-    const teamPk =
-      1000 + [...new Set([...this.evalai.submissions.values()].map((s) => s.teamName)), team].indexOf(team);
     const submission = this.evalai.createSubmission({
       phasePk: LOCAL_PHASE_PK,
-      teamPk,
+      teamPk: this.evalai.teamPkOf(team),
       teamName: team,
       imageUri: image,
     });

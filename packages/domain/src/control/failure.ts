@@ -45,14 +45,7 @@ export async function failSubmission(
   const remote = await deps.evalai.getSubmission(submission.submissionPk);
   const status: TerminalStatus = remote.status === 'cancelled' ? 'cancelled' : 'failed';
   if (status === 'failed') {
-    await deps.evalai.putResult(submission.challengePk, 'failed', {
-      submissionPk: submission.submissionPk,
-      phasePk: submission.phasePk,
-      result: '[]',
-      stdout: '',
-      stderr: reason,
-      metadata: JSON.stringify({ attempt: submission.attempt, outcome: 'failed' }),
-    });
+    await putFailed(deps.evalai, submission, reason, { attempt: submission.attempt, outcome: 'failed' });
   }
   await settle(deps, submission, status, reason);
   return { status };
@@ -82,15 +75,25 @@ export async function handleFailure(
     throw new InvalidMessageError('(body)', `cannot be read, and names no submission: ${describeCaught(input.error)}`);
   const remote = await deps.evalai.getSubmission(ids.submissionPk);
   if (isEvalAiTerminal(remote.status)) return { status: 'unreported' };
-  await deps.evalai.putResult(ids.challengePk, 'failed', {
-    submissionPk: ids.submissionPk,
-    phasePk: remote.challengePhasePk,
+  await putFailed(deps.evalai, { ...ids, phasePk: remote.challengePhasePk }, reason, {});
+  return { status: 'failed' };
+}
+
+/** FAILED on EvalAI the way its own workers send it: no result, the reason as stderr. */
+function putFailed(
+  evalai: ControlPlane['evalai'],
+  submission: { challengePk: number; submissionPk: number; phasePk: number },
+  reason: string,
+  metadata: Record<string, unknown>,
+): Promise<void> {
+  return evalai.putResult(submission.challengePk, 'failed', {
+    submissionPk: submission.submissionPk,
+    phasePk: submission.phasePk,
     result: '[]',
     stdout: '',
     stderr: reason,
-    metadata: '{}',
+    metadata: JSON.stringify(metadata),
   });
-  return { status: 'failed' };
 }
 
 /** Submission and challenge ids from a message that failed validation, if they are there at all. */

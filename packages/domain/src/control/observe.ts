@@ -49,9 +49,9 @@ export async function observeSubmission(
   }
 
   const jobs = await Promise.all(plan.workers.map((w) => deps.jobs.observe(w.jobName)));
-  const failed = plan.workers.filter((_, i) => isBroken(jobs[i]));
+  const failed = plan.workers.flatMap((w, i) => (isBroken(jobs[i]) ? [{ worker: w.worker, job: jobs[i] }] : []));
   if (failed.length > 0) {
-    const reasons = failed.map((w) => `worker ${w.worker}: ${describeFailure(jobs[plan.workers.indexOf(w)])}`);
+    const reasons = failed.map(({ worker, job }) => `worker ${worker}: ${describeFailure(job)}`);
     return end(
       'failed',
       `The evaluation failed. ${reasons.join('; ')}.`,
