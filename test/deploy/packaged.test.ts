@@ -1,9 +1,12 @@
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { offlineParams, packageService, prepareStage, SERVICES } from '@pitwall/deploy';
 import { loadStateMachine } from '@pitwall/local';
+import AdmZip from 'adm-zip';
 
 // biome-ignore lint/suspicious/noExplicitAny: CloudFormation templates are walked freely
 type Cfn = Record<string, any>;
@@ -11,6 +14,8 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 const STAGE = 'ci';
 const templates: Record<string, Cfn> = {};
 const resources = () => Object.values(templates).flatMap((t) => Object.entries(t.Resources as Cfn));
+/** Each function's zip, by the name its CloudFormation resource points at. */
+const zips: Record<string, AdmZip> = {};
 
 beforeAll(() => {
   const { region } = prepareStage(STAGE);
@@ -19,6 +24,8 @@ beforeAll(() => {
     templates[service] = JSON.parse(
       readFileSync(join(root, 'services', service, '.serverless', 'cloudformation-template-update-stack.json'), 'utf8'),
     );
+    const dir = join(root, 'services', service, '.serverless');
+    for (const zip of readdirSync(dir).filter((f) => f.endsWith('.zip'))) zips[zip] = new AdmZip(join(dir, zip));
   }
 }, 240_000);
 
@@ -123,5 +130,70 @@ describe('the packaged CloudFormation (pnpm package, offline)', () => {
   it('schedules the sweeper', () => {
     const rules = Object.values(templates.cleanup?.Resources as Cfn).filter((r) => r.Type === 'AWS::Events::Rule');
     expect(rules.map((r) => r.Properties.ScheduleExpression)).toEqual(['rate(10 minutes)']);
+  });
+});
+
+describe('the packaged Lambda bundles', () => {
+  const functions = () =>
+    resources()
+      .filter(([, r]) => r.Type === 'AWS::Lambda::Function')
+      .map(([id, fn]) => {
+        const zip = zips[String(fn.Properties.Code.S3Key).split('/').pop() ?? ''];
+        if (!zip) throw new Error(`${id} has no packaged zip`);
+        const roleId = fn.Properties.Role['Fn::GetAtt'][0];
+        const role = resources().find(([rid]) => rid === roleId)?.[1];
+        const actions = (role?.Properties.Policies ?? []).flatMap((p: Cfn) =>
+          p.PolicyDocument.Statement.flatMap((st: Cfn) => [st.Action].flat()),
+        ) as string[];
+        const entry = zip.getEntries().find((e) => e.entryName.endsWith('.mjs'));
+        return { id, zip, actions, code: entry?.getData().toString('utf8') ?? '', entryName: entry?.entryName ?? '' };
+      });
+
+  // A client is in a bundle only when its function wires the port, and the role grants only those services.
+  const CLIENTS: [string, RegExp, RegExp][] = [
+    ['S3', /\bGetObjectCommand\b/, /^s3:/],
+    ['Secrets Manager', /\bGetSecretValueCommand\b/, /^secretsmanager:/],
+    ['Step Functions', /\b(StartExecution|DescribeExecution)Command\b/, /^states:/],
+    ['EKS', /\bDescribeClusterCommand\b/, /^eks:/],
+  ];
+
+  it.each(CLIENTS)('bundles the %s client exactly where the role allows its service', (_, client, action) => {
+    for (const { id, code, actions } of functions()) {
+      expect(`${id}: ${client.test(code)}`).toBe(`${id}: ${actions.some((a) => action.test(a))}`);
+    }
+  });
+
+  it('maps only Pitwall’s own sources, and leaves the X-Ray SDK out', () => {
+    for (const { id, zip, code, entryName } of functions()) {
+      const map = JSON.parse(zip.getEntry(`${entryName}.map`)?.getData().toString('utf8') ?? '{}');
+      expect(map.sources.length).toBeGreaterThan(0);
+      expect(`${id}: ${map.sources.filter((s: string) => s.includes('node_modules'))}`).toBe(`${id}: `);
+      expect(`${id}: ${/aws-xray-sdk|cls-hooked/.test(code)}`).toBe(`${id}: false`);
+    }
+  });
+
+  describe('a stack trace from a bundle', () => {
+    let dir: string;
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('points at the TypeScript line in Pitwall’s code', () => {
+      dir = mkdtempSync(join(tmpdir(), 'bundle-trace-'));
+      const register = zips['register.zip'];
+      register?.extractAllTo(dir, true);
+      // No configuration at all: the handler throws from readLambdaConfig, at cold start.
+      const script = `const { handler } = await import('./src/handlers/register.mjs');
+        await handler({}, { functionName: 'f', awsRequestId: 'r', getRemainingTimeInMillis: () => 1000 })
+          .catch((e) => console.log(e.stack));`;
+      const run = spawnSync(process.execPath, ['--enable-source-maps', '--input-type=module', '-e', script], {
+        cwd: dir,
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH, POWERTOOLS_METRICS_DISABLED: 'true', POWERTOOLS_LOG_LEVEL: 'SILENT' },
+      });
+      const frames = run.stdout.split('\n').filter((line) => line.trim().startsWith('at '));
+      expect(run.stdout).toContain('ConfigurationError: environment variable PITWALL_TABLE');
+      expect(frames[0]).toMatch(/packages\/lambda-kit\/src\/config\.ts:\d+:\d+/);
+      // Library frames keep the bundle's own position rather than borrowing a neighbour's mapping.
+      expect(frames.some((f) => /register\.mjs:\d+:\d+/.test(f))).toBe(true);
+    });
   });
 });

@@ -1,27 +1,25 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 export interface AwsClientOptions {
   readonly region: string;
   /** A local server (dynalite, s3rver); AWS when absent. */
-  readonly endpoint?: string;
+  readonly endpoint?: string | undefined;
   readonly credentials?: { accessKeyId: string; secretAccessKey: string };
 }
 
-const local = (options: AwsClientOptions) => ({
-  region: options.region,
-  ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-  ...(options.credentials ? { credentials: options.credentials } : {}),
-});
-
-export function createDocumentClient(options: AwsClientOptions): DynamoDBDocumentClient {
-  return DynamoDBDocumentClient.from(new DynamoDBClient(local(options)), {
-    marshallOptions: { removeUndefinedValues: true },
-  });
+/** SDK client options: AWS's credential chain, or for a local server the given (or any) credentials. */
+export function clientOptions(
+  options: AwsClientOptions,
+  localCredentials = { accessKeyId: 'local', secretAccessKey: 'local' },
+) {
+  if (!options.endpoint)
+    return { region: options.region, ...(options.credentials ? { credentials: options.credentials } : {}) };
+  return { region: options.region, endpoint: options.endpoint, credentials: options.credentials ?? localCredentials };
 }
 
-export function createS3Client(options: AwsClientOptions): S3Client {
-  // Local S3 servers serve buckets by path, not by host name.
-  return new S3Client({ ...local(options), ...(options.endpoint ? { forcePathStyle: true } : {}) });
+export function createDocumentClient(options: AwsClientOptions): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(new DynamoDBClient(clientOptions(options)), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
 }

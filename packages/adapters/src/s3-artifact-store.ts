@@ -1,5 +1,12 @@
-import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { type ArtifactStore, ArtifactStoreUnavailableError } from '@pitwall/domain';
+import { type AwsClientOptions, clientOptions } from './aws-clients.js';
+
+export function createS3Client(options: AwsClientOptions): S3Client {
+  // s3rver, the local S3 server, accepts only its own fixed credentials, and serves buckets by path.
+  const local = options.endpoint ? { forcePathStyle: true } : {};
+  return new S3Client({ ...clientOptions(options, { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }), ...local });
+}
 
 /** Submission files in one S3 bucket, under the keys of the domain's artifactKeys. */
 export class S3ArtifactStore implements ArtifactStore {

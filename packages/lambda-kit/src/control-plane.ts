@@ -1,82 +1,42 @@
-import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
-import { SFNClient } from '@aws-sdk/client-sfn';
-import {
-  createDocumentClient,
-  createS3Client,
-  DynamoDbRequestBudget,
-  DynamoDbSubmissionStore,
-  EvalAiClient,
-  S3ArtifactStore,
-  StepFunctionsExecutions,
-} from '@pitwall/adapters';
-import {
-  type Clock,
-  type ControlPlane,
-  type ExecutionProbe,
-  type ExecutionStarter,
-  type JobRunner,
-  JobRunnerRejectedError,
-  systemClock,
-} from '@pitwall/domain';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createDocumentClient, DynamoDbSubmissionStore } from '@pitwall/adapters';
+import { type Clock, type ControlPlane, systemClock } from '@pitwall/domain';
 import type { LambdaConfig } from './config.js';
 
-/** What the edge supplies beyond the configuration: the job runner, and test doubles. */
-export interface Wiring {
-  /** Functions that talk to the cluster pass `kubernetesJobRunner` (from `@pitwall/lambda-kit/kubernetes`). */
-  readonly jobs?: JobRunner | ((config: LambdaConfig) => JobRunner | undefined);
-  readonly clock?: Clock;
-  readonly executions?: ExecutionProbe & ExecutionStarter;
-  readonly fetch?: typeof fetch;
+/** What every function has: its challenge configuration, the submission store and the clock. */
+type CorePort = 'config' | 'store' | 'clock';
+/** What a function has only when it wires it, so its bundle carries only the clients it calls. */
+export type OptionalPort = Exclude<keyof ControlPlane, CorePort>;
+/** The control plane of a function that wires the ports P. */
+export type Plane<P extends OptionalPort = OptionalPort> = Pick<ControlPlane, CorePort | P>;
+
+/** What adapter factories share: the configuration, and one DynamoDB client per function. */
+export interface SharedClients {
+  readonly config: LambdaConfig;
+  readonly documents: DynamoDBDocumentClient;
 }
 
-/** A function configured without a cluster (ingest, publisher) must never reach for one. */
-const noJobRunner: JobRunner = {
-  launch: async () => {
-    throw new JobRunnerRejectedError('no job runner is configured for this function');
-  },
-  observe: async () => {
-    throw new JobRunnerRejectedError('no job runner is configured for this function');
-  },
-  delete: async () => {
-    throw new JobRunnerRejectedError('no job runner is configured for this function');
-  },
-  logTail: async () => '',
-};
+export type AdapterFactory<T> = (shared: SharedClients) => T | Promise<T>;
 
-/** Builds the adapters a control-plane function uses from its configuration. */
-export async function buildControlPlane(config: LambdaConfig, wiring: Wiring = {}): Promise<ControlPlane> {
-  const local = (endpoint: string | undefined) => ({
-    region: config.region,
-    ...(endpoint ? { endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
-  });
-  const documents = createDocumentClient(local(config.endpoints.dynamodb));
-  const s3Options = local(config.endpoints.s3);
-  // s3rver accepts only its own fixed credentials.
-  const s3 = createS3Client(
-    config.endpoints.s3
-      ? { ...s3Options, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } }
-      : s3Options,
-  );
-  const token = config.evalai.token ?? (await getSecret(config.evalai.tokenSecret ?? '', { maxAge: 300 }));
-  if (typeof token !== 'string' || token === '')
-    throw new Error(`the EvalAI token secret ${config.evalai.tokenSecret} is empty`);
-  const executions =
-    wiring.executions ??
-    (config.stateMachineArn
-      ? new StepFunctionsExecutions(new SFNClient({ region: config.region }), config.stateMachineArn)
-      : undefined);
-  return {
+/**
+ * One factory per optional port a function uses: `s3ArtifactStore`, `evalAiHost`, `kubernetesJobRunner`,
+ * `stepFunctionsExecutions`, each from its own `@pitwall/lambda-kit/<adapter>` entry.
+ */
+export type Wiring<P extends OptionalPort> = { readonly [K in P]-?: AdapterFactory<ControlPlane[K]> };
+
+/** Builds a function's control plane from its configuration: the core ports, then those it wires. */
+export async function buildPlane<P extends OptionalPort>(
+  config: LambdaConfig,
+  wiring: Wiring<P>,
+  clock: Clock = systemClock,
+): Promise<Plane<P>> {
+  const documents = createDocumentClient({ region: config.region, endpoint: config.endpoints.dynamodb });
+  const shared: SharedClients = { config, documents };
+  const plane: Record<string, unknown> = {
     config: config.challenge,
     store: new DynamoDbSubmissionStore(documents, config.table),
-    artifacts: new S3ArtifactStore(s3, config.bucket),
-    evalai: new EvalAiClient({
-      baseUrl: config.evalai.apiServer,
-      token,
-      budget: new DynamoDbRequestBudget(documents, config.table, config.evalai.requestsPerMinute),
-      ...(wiring.fetch ? { fetch: wiring.fetch } : {}),
-    }),
-    jobs: (typeof wiring.jobs === 'function' ? wiring.jobs(config) : wiring.jobs) ?? noJobRunner,
-    clock: wiring.clock ?? systemClock,
-    ...(executions ? { executions, starter: executions } : {}),
+    clock,
   };
+  for (const [port, factory] of Object.entries<AdapterFactory<unknown>>(wiring)) plane[port] = await factory(shared);
+  return plane as Plane<P>;
 }

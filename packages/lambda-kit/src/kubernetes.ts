@@ -1,11 +1,16 @@
 import { EKSClient } from '@aws-sdk/client-eks';
-import type { JobRunner } from '@pitwall/domain';
+import { type JobRunner, JobRunnerRejectedError } from '@pitwall/domain';
 import { EksConnection, KubernetesJobRunner } from '@pitwall/kube';
-import type { LambdaConfig } from './config.js';
+import type { AdapterFactory } from './control-plane.js';
+
+/** A function deployed without a cluster must say so rather than reach for one. */
+const noCluster = async (): Promise<never> => {
+  throw new JobRunnerRejectedError('no EKS cluster is configured for this function (PITWALL_EKS_CLUSTER)');
+};
 
 /** The Jobs on the configured EKS cluster; only the functions that talk to the cluster import this. */
-export function kubernetesJobRunner(config: LambdaConfig): JobRunner | undefined {
-  if (!config.cluster) return undefined;
+export const kubernetesJobRunner: AdapterFactory<JobRunner> = ({ config }) => {
+  if (!config.cluster) return { launch: noCluster, observe: noCluster, delete: noCluster, logTail: async () => '' };
   const connection = new EksConnection(new EKSClient({ region: config.region }), config.cluster.name);
   return new KubernetesJobRunner(() => connection.get(), config.cluster.settings);
-}
+};

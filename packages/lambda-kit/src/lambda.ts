@@ -2,30 +2,33 @@ import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dyn
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import middy from '@middy/core';
-import type { ControlPlane } from '@pitwall/domain';
 import type { Context } from 'aws-lambda';
 import { readLambdaConfig } from './config.js';
-import { buildControlPlane, type Wiring } from './control-plane.js';
-import { logger, metrics, tracer } from './observability.js';
+import { buildPlane, type OptionalPort, type Plane, type Wiring } from './control-plane.js';
+import { logger, metrics } from './observability.js';
 
 /** What a raw handler is built from: the control plane, and where idempotency records go. */
-export interface HandlerServices {
-  readonly plane: ControlPlane;
+export interface HandlerServices<P extends OptionalPort = OptionalPort> {
+  readonly plane: Plane<P>;
   /** A new persistence layer for each idempotent operation. */
   readonly idempotency?: () => BasePersistenceLayer;
 }
 
-/** A raw handler: services in, a function of the task input out. Tests and the local runtime call it directly. */
-export type RawHandler<R> = (services: HandlerServices) => (event: unknown, context?: Context) => Promise<R>;
+/**
+ * A raw handler: services in, a function of the task input out; P names the optional ports it uses.
+ * Tests and the local runtime call it directly, with a whole control plane.
+ */
+export type RawHandler<R, P extends OptionalPort = OptionalPort> = (
+  services: HandlerServices<P>,
+) => (event: unknown, context?: Context) => Promise<R>;
 
-async function servicesFromEnvironment(wiring: Wiring): Promise<HandlerServices> {
+async function servicesFromEnvironment<P extends OptionalPort>(wiring: Wiring<P>): Promise<HandlerServices<P>> {
   const config = readLambdaConfig(process.env);
   const endpoint = config.endpoints.dynamodb;
   return {
-    plane: await buildControlPlane(config, wiring),
+    plane: await buildPlane(config, wiring),
     idempotency: () =>
       new DynamoDBPersistenceLayer({
         tableName: config.idempotencyTable,
@@ -34,8 +37,11 @@ async function servicesFromEnvironment(wiring: Wiring): Promise<HandlerServices>
   };
 }
 
-/** The Lambda entry point of a raw handler: middleware first, handler last; wiring once per cold start. */
-export function lambdaHandler<R>(raw: RawHandler<R>, wiring: Wiring = {}) {
+/**
+ * The Lambda entry point of a raw handler: middleware first, handler last; wiring once per cold start.
+ * The wiring must supply exactly the ports the handler declares, so no unused client is bundled.
+ */
+export function lambdaHandler<R, P extends OptionalPort>(raw: RawHandler<R, P>, wiring: Wiring<NoInfer<P>>) {
   let built: Promise<(event: unknown, context?: Context) => Promise<R>> | undefined;
   const handler = () => {
     built ??= servicesFromEnvironment(wiring)
@@ -49,6 +55,5 @@ export function lambdaHandler<R>(raw: RawHandler<R>, wiring: Wiring = {}) {
   return middy<unknown, R, Error, Context>()
     .use(injectLambdaContext(logger, { clearState: true }))
     .use(logMetrics(metrics, { captureColdStartMetric: true }))
-    .use(captureLambdaHandler(tracer, { captureResponse: false }))
     .handler(async (event, context) => (await handler())(event, context));
 }

@@ -1,8 +1,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { Tracer } from '@aws-lambda-powertools/tracer';
 
 // Service name, log level and namespace come from the POWERTOOLS_* variables each service sets.
+// Traces come from Lambda's active tracing, not from the X-Ray SDK (in maintenance since February 2026,
+// and a seventh of every bundle): the ADOT layer adds per-call spans without a rebuild.
 export const logger = new Logger();
 export const metrics = new Metrics({ namespace: 'Pitwall' });
-export const tracer = new Tracer();

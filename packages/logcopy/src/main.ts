@@ -11,12 +11,8 @@ async function main(command: string | undefined): Promise<number> {
     return 2;
   }
   const config = readLogcopyConfig(process.env);
-  const local = (endpoint: string | undefined, credentials: { accessKeyId: string; secretAccessKey: string }) =>
-    endpoint ? { region: config.region, endpoint, credentials } : { region: config.region };
-  const s3 = createS3Client(local(config.endpoints.s3, { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }));
-  const dynamo = createDocumentClient(
-    local(config.endpoints.dynamodb, { accessKeyId: 'local', secretAccessKey: 'local' }),
-  );
+  const s3 = createS3Client({ region: config.region, endpoint: config.endpoints.s3 });
+  const dynamo = createDocumentClient({ region: config.region, endpoint: config.endpoints.dynamodb });
   const logcopy = new Logcopy(
     config,
     new S3ArtifactStore(s3, config.bucket),

@@ -1,9 +1,10 @@
 import { handleFailure as fail, type Registration } from '@pitwall/domain';
 import { lambdaHandler, parseTaskInput, type RawHandler, taskInputs } from '@pitwall/lambda-kit';
+import { evalAiHost } from '@pitwall/lambda-kit/evalai';
 import { kubernetesJobRunner } from '@pitwall/lambda-kit/kubernetes';
 
 /** Where every Catch of the state machine leads: the whole state comes in, with `error`. */
-export const handleFailure: RawHandler<Awaited<ReturnType<typeof fail>>> =
+export const handleFailure: RawHandler<Awaited<ReturnType<typeof fail>>, 'evalai' | 'jobs'> =
   ({ plane }) =>
   async (event) => {
     const { state } = parseTaskInput(taskInputs.handleFailure, event);
@@ -14,4 +15,4 @@ export const handleFailure: RawHandler<Awaited<ReturnType<typeof fail>>> =
     });
   };
 
-export const handler = lambdaHandler(handleFailure, { jobs: kubernetesJobRunner });
+export const handler = lambdaHandler(handleFailure, { evalai: evalAiHost, jobs: kubernetesJobRunner });

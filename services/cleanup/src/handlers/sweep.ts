@@ -1,9 +1,11 @@
 import { type SweepReport, sweepSubmissions } from '@pitwall/domain';
 import { lambdaHandler, logger, type RawHandler } from '@pitwall/lambda-kit';
+import { evalAiHost } from '@pitwall/lambda-kit/evalai';
 import { kubernetesJobRunner } from '@pitwall/lambda-kit/kubernetes';
+import { stepFunctionsExecutions } from '@pitwall/lambda-kit/step-functions';
 
 /** Scheduled: drive stuck submissions to a terminal status. The schedule's event carries nothing we need. */
-export const sweep: RawHandler<SweepReport> =
+export const sweep: RawHandler<SweepReport, 'evalai' | 'jobs' | 'executions'> =
   ({ plane }) =>
   async () => {
     const report = await sweepSubmissions(plane);
@@ -11,4 +13,8 @@ export const sweep: RawHandler<SweepReport> =
     return report;
   };
 
-export const handler = lambdaHandler(sweep, { jobs: kubernetesJobRunner });
+export const handler = lambdaHandler(sweep, {
+  evalai: evalAiHost,
+  jobs: kubernetesJobRunner,
+  executions: stepFunctionsExecutions,
+});

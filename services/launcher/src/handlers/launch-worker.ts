@@ -3,7 +3,7 @@ import { idempotentOn, lambdaHandler, parseTaskInput, type RawHandler, taskInput
 import { kubernetesJobRunner } from '@pitwall/lambda-kit/kubernetes';
 
 /** One Job per worker, once per attempt: a repeated launch returns the first result. */
-export const launchWorker: RawHandler<Awaited<ReturnType<typeof launch>>> = ({ plane, idempotency }) => {
+export const launchWorker: RawHandler<Awaited<ReturnType<typeof launch>>, 'jobs'> = ({ plane, idempotency }) => {
   const launchOnce = idempotentOn(
     idempotency,
     '[submission.submissionPk, submission.attempt, worker]',

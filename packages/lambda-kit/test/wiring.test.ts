@@ -1,0 +1,99 @@
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { submissionsTable } from '@pitwall/adapters';
+import { JobRunnerRejectedError } from '@pitwall/domain';
+import { EvalAiEmulator, type RunningServer, startDynamoDb, startS3 } from '@pitwall/emulators';
+import { evalAiHost } from '../src/evalai.js';
+import { buildPlane, type LambdaConfig, lambdaHandler, type RawHandler, readLambdaConfig } from '../src/index.js';
+import { kubernetesJobRunner } from '../src/kubernetes.js';
+import { s3ArtifactStore } from '../src/s3.js';
+import { stepFunctionsExecutions } from '../src/step-functions.js';
+
+let s3: RunningServer;
+let dynamo: RunningServer;
+let config: LambdaConfig;
+const emulator = new EvalAiEmulator({
+  challengePk: 5,
+  phases: [{ pk: 9, codename: 'sensors', splits: ['leaderboard'] }],
+  labels: ['Driving score'],
+  hostToken: 'host-token',
+});
+
+beforeAll(async () => {
+  [s3, dynamo] = await Promise.all([startS3({ buckets: ['pitwall-artifacts'] }), startDynamoDb()]);
+  const raw = new DynamoDBClient({
+    region: 'eu-west-1',
+    endpoint: dynamo.endpoint,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  await raw.send(new CreateTableCommand(submissionsTable('pitwall-submissions')));
+  raw.destroy();
+  config = readLambdaConfig({
+    PITWALL_TABLE: 'pitwall-submissions',
+    PITWALL_IDEMPOTENCY_TABLE: 'pitwall-idempotency',
+    PITWALL_BUCKET: 'pitwall-artifacts',
+    EVALAI_API_SERVER: await emulator.start(),
+    EVALAI_TOKEN: 'host-token',
+    PITWALL_CHALLENGE_CONFIG: JSON.stringify({
+      challengePk: 5,
+      phases: { 9: { track: 'SENSORS', routesKey: 'routes/s.xml', workers: 2, timeLimitSeconds: 600 } },
+      allowedImages: ['^registry\\.example/'],
+    }),
+    PITWALL_DYNAMODB_ENDPOINT: dynamo.endpoint,
+    PITWALL_S3_ENDPOINT: s3.endpoint,
+  });
+});
+afterAll(async () => {
+  await Promise.all([s3.close(), dynamo.close(), emulator.close()]);
+});
+
+describe('buildPlane', () => {
+  it('builds the core ports and only the ports it is given', async () => {
+    const plane = await buildPlane(config, { artifacts: s3ArtifactStore });
+    expect(Object.keys(plane).sort()).toEqual(['artifacts', 'clock', 'config', 'store']);
+    expect(plane.config.challengePk).toBe(5);
+  });
+
+  it('wires working adapters: S3 on the local server, EvalAI with the token and the shared budget', async () => {
+    const plane = await buildPlane(config, { artifacts: s3ArtifactStore, evalai: evalAiHost });
+    await plane.artifacts.put('notes/wiring.txt', 'hello', 'text/plain');
+    expect(await plane.artifacts.get('notes/wiring.txt')).toBe('hello');
+    const submission = emulator.createSubmission({
+      phasePk: 9,
+      teamPk: 4,
+      teamName: 'Team',
+      imageUri: 'registry.example/a:1',
+    });
+    expect(await plane.evalai.getSubmission(submission.id)).toMatchObject({ id: submission.id, status: 'submitted' });
+    expect(await plane.store.get(submission.id)).toBeUndefined();
+  });
+
+  it('gives a function without a cluster a job runner that refuses with a reason', async () => {
+    const plane = await buildPlane(config, { jobs: kubernetesJobRunner });
+    const refused = await plane.jobs.delete('job').catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(JobRunnerRejectedError);
+    expect((refused as Error).message).toContain('no EKS cluster is configured');
+  });
+
+  it('has no executions without a state machine, and Step Functions with one', async () => {
+    expect((await buildPlane(config, { executions: stepFunctionsExecutions })).executions).toBeUndefined();
+    const withArn = { ...config, stateMachineArn: 'arn:aws:states:eu-west-1:123456789012:stateMachine:pitwall' };
+    const plane = await buildPlane(withArn, { starter: stepFunctionsExecutions });
+    expect(plane.starter?.constructor.name).toBe('StepFunctionsExecutions');
+  });
+});
+
+describe('lambdaHandler wiring types', () => {
+  const needsArtifacts: RawHandler<string, 'artifacts'> =
+    ({ plane }) =>
+    async () =>
+      (await plane.artifacts.get('x')) ?? '';
+
+  it('accepts exactly the ports the handler declares', () => {
+    expect(typeof lambdaHandler(needsArtifacts, { artifacts: s3ArtifactStore })).toBe('function');
+    // @ts-expect-error a declared port that is not wired
+    lambdaHandler(needsArtifacts, {});
+    // @ts-expect-error a port the handler does not declare: its client would be bundled for nothing
+    lambdaHandler(needsArtifacts, { artifacts: s3ArtifactStore, evalai: evalAiHost });
+  });
+});
