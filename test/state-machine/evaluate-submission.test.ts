@@ -220,6 +220,28 @@ describe('evaluate-submission.asl.yaml', () => {
     expect(stack.evalai.get(pk).stderr).toContain('submitted_image_uri: must be a string');
   });
 
+  it('reads the image from the input file when the message carries none (send_submission_message)', async () => {
+    instantEvaluations(stack);
+    const { pk } = submit();
+    const body = stack.evalai.messageFor(pk, { withImage: false });
+    expect(JSON.parse(body)).not.toHaveProperty('submitted_image_uri');
+    const result = await runExecution(stack, [{ messageId: 'm', receiptHandle: 'r', body }]);
+    expect(result.status).toBe('SUCCEEDED');
+    expect((await record(pk))?.imageUri).toBe(IMAGE);
+    expect(stack.jobs.launches.find((s) => s.submissionPk === pk)?.image).toBe(IMAGE);
+    expect(stack.evalai.get(pk).status).toBe('finished');
+  });
+
+  it('tells the participant no image was submitted when neither message nor input file names one', async () => {
+    const { pk } = submit();
+    stack.evalai.get(pk).inputFile = '{"submitted_image_uri": ""}';
+    const body = stack.evalai.messageFor(pk, { withImage: false });
+    const result = await runExecution(stack, [{ messageId: 'm', receiptHandle: 'r', body }]);
+    expect(result.path.at(-1)).toBe('RejectedReported');
+    expect(stack.evalai.get(pk).status).toBe('failed');
+    expect(stack.evalai.get(pk).stderr).toContain('No Docker image was submitted');
+  });
+
   it('rejects an image from another registry with a reason the participant can act on', async () => {
     const { pk, input } = submit('docker.io/someone/agent:latest');
     const result = await runExecution(stack, input);

@@ -6,8 +6,10 @@ import {
   EvalAiRejectedError,
   EvalAiResponseError,
   type EvalAiResultUpdate,
+  type EvalAiStatus,
   type EvalAiSubmission,
   EvalAiUnavailableError,
+  MAX_IMAGE_URI_LENGTH,
   NotFoundError,
 } from '@pitwall/domain';
 import pRetry, { AbortError } from 'p-retry';
@@ -38,7 +40,16 @@ const submissionSchema = z.looseObject({
   participant_team: z.union([z.number().int().positive(), z.looseObject({ id: z.number().int().positive() })]),
   participant_team_name: z.string().nullish(),
   challenge_phase: z.union([z.number().int().positive(), z.looseObject({ id: z.number().int().positive() })]),
+  submitted_at: z.iso.datetime({ offset: true }).nullish().catch(undefined),
+  input_file: z.url().max(2048).nullish().catch(undefined),
 });
+
+/** What `evalai push` uploads as the input file of a Docker submission; the participant controls it. */
+const inputFileSchema = z.looseObject({
+  submitted_image_uri: z.string().trim().min(1).max(MAX_IMAGE_URI_LENGTH),
+});
+/** The file is a few dozen bytes; a larger one is not what `evalai push` uploaded. */
+const MAX_INPUT_FILE_BYTES = 16 * 1024;
 
 const MAX_TEAM_NAME = 200;
 
@@ -55,25 +66,33 @@ export class EvalAiClient implements EvalAiHost {
   }
 
   async getSubmission(submissionPk: number): Promise<EvalAiSubmission> {
-    const body = await this.request('read', 'GET', `/api/jobs/submission/${submissionPk}`);
-    const parsed = submissionSchema.safeParse(body);
-    if (!parsed.success) {
-      throw new EvalAiResponseError(
-        `EvalAI's submission ${submissionPk} is not in the expected form: ${parsed.error.issues[0]?.message}`,
-        {
-          cause: parsed.error,
-        },
-      );
+    return toSubmission(await this.request('read', 'GET', `/api/jobs/submission/${submissionPk}`), `${submissionPk}`);
+  }
+
+  async listSubmissions(challengePk: number, status: EvalAiStatus): Promise<EvalAiSubmission[]> {
+    const path = `/api/jobs/challenge/${challengePk}/submission/?status=${encodeURIComponent(status)}`;
+    const body = await this.request('read', 'GET', path);
+    // Some EvalAI versions wrap lists in DRF's page object.
+    const items = Array.isArray(body) ? body : (body as { results?: unknown })?.results;
+    if (!Array.isArray(items)) throw new EvalAiResponseError(`EvalAI's answer to GET ${path} is not a list`);
+    return items.map((item, i) => toSubmission(item, `#${i} of the ${status} list`));
+  }
+
+  async readSubmittedImage(submission: EvalAiSubmission): Promise<string> {
+    const what = `the input file of submission ${submission.id}`;
+    const url = submission.inputFile ? new URL(submission.inputFile) : undefined;
+    // A public file: no token goes with it, and only to https (or to the EvalAI server itself, for local runs).
+    if (!url || (url.protocol !== 'https:' && url.origin !== new URL(this.baseUrl).origin)) {
+      throw new EvalAiResponseError(`${what} is not an https URL: ${submission.inputFile ?? '(none)'}`);
     }
-    const s = parsed.data;
-    const teamPk = typeof s.participant_team === 'number' ? s.participant_team : s.participant_team.id;
-    return {
-      id: s.id,
-      status: s.status,
-      participantTeamPk: teamPk,
-      participantTeamName: (s.participant_team_name ?? '').slice(0, MAX_TEAM_NAME) || `team-${teamPk}`,
-      challengePhasePk: typeof s.challenge_phase === 'number' ? s.challenge_phase : s.challenge_phase.id,
-    };
+    const body = await this.retrying(() => this.once('GET', url.href, `GET ${what}`, undefined, MAX_INPUT_FILE_BYTES));
+    const parsed = inputFileSchema.safeParse(body);
+    if (!parsed.success) {
+      throw new EvalAiResponseError(`${what} names no Docker image: ${parsed.error.issues[0]?.message}`, {
+        cause: parsed.error,
+      });
+    }
+    return parsed.data.submitted_image_uri;
   }
 
   async patchStatus(
@@ -115,10 +134,14 @@ export class EvalAiClient implements EvalAiHost {
     return this.send(method, path, body);
   }
 
-  private async send(method: string, path: string, body?: unknown): Promise<unknown> {
+  private send(method: string, path: string, body?: unknown): Promise<unknown> {
+    return this.retrying(() => this.once(method, `${this.baseUrl}${path}`, `${method} ${path}`, body));
+  }
+
+  private async retrying(exchange: () => Promise<unknown>): Promise<unknown> {
     const { retries = 4, minRetryDelayMs = 500, maxRetryDelayMs = 8000 } = this.options;
     try {
-      return await pRetry(() => this.once(method, path, body), {
+      return await pRetry(exchange, {
         retries,
         minTimeout: minRetryDelayMs,
         maxTimeout: maxRetryDelayMs,
@@ -130,15 +153,18 @@ export class EvalAiClient implements EvalAiHost {
     }
   }
 
-  /** One HTTP exchange. Errors worth retrying are thrown as they are; the rest wrapped in AbortError. */
-  private async once(method: string, path: string, body?: unknown): Promise<unknown> {
+  /**
+   * One HTTP exchange with EvalAI's API, or (given a size limit) an unauthenticated read of a public file.
+   * Errors worth retrying are thrown as they are; the rest wrapped in AbortError.
+   */
+  private async once(method: string, url: string, label: string, body?: unknown, maxBytes?: number): Promise<unknown> {
     const { timeoutMs = 10_000, maxRetryAfterSeconds = 10 } = this.options;
     let response: Response;
     try {
-      response = await this.fetch(`${this.baseUrl}${path}`, {
+      response = await this.fetch(url, {
         method,
         headers: {
-          Authorization: `Bearer ${this.options.token}`,
+          ...(maxBytes === undefined ? { Authorization: `Bearer ${this.options.token}` } : {}),
           Accept: 'application/json',
           ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
         },
@@ -146,20 +172,20 @@ export class EvalAiClient implements EvalAiHost {
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (error) {
-      throw new EvalAiUnavailableError(`EvalAI did not answer ${method} ${path}: ${(error as Error).message}`, {
+      throw new EvalAiUnavailableError(`EvalAI did not answer ${label}: ${(error as Error).message}`, {
         cause: error,
       });
     }
-    const text = await response.text();
-    if (response.ok) return parseJson(text, method, path);
+    const text = await readText(response, label, maxBytes);
+    if (response.ok) return parseJson(text, label);
     const detail = text.slice(0, 500);
     if (response.status >= 500)
-      throw new EvalAiUnavailableError(`EvalAI answered ${response.status} to ${method} ${path}: ${detail}`);
+      throw new EvalAiUnavailableError(`EvalAI answered ${response.status} to ${label}: ${detail}`);
     if (response.status === 429) {
       const retryAfter = Number(response.headers.get('retry-after') ?? '');
       const seconds = Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter : undefined;
       const error = new EvalAiRateLimitedError(
-        `EvalAI throttled ${method} ${path} (429, Retry-After ${seconds ?? '?'} s)`,
+        `EvalAI throttled ${label} (429, Retry-After ${seconds ?? '?'} s)`,
         seconds,
       );
       if (seconds === undefined || seconds > maxRetryAfterSeconds) throw new AbortError(error);
@@ -169,15 +195,37 @@ export class EvalAiClient implements EvalAiHost {
     if (response.status === 401) {
       throw new AbortError(
         new EvalAiAuthError(
-          `EvalAI refused the host token for ${method} ${path} (401: ${detail}). Rotate the token: copy a new auth token from your EvalAI profile into Pitwall's EvalAI secret.`,
+          `EvalAI refused the host token for ${label} (401: ${detail}). Rotate the token: copy a new auth token from your EvalAI profile into Pitwall's EvalAI secret.`,
         ),
       );
     }
-    if (response.status === 404) throw new AbortError(new NotFoundError(`EvalAI has no ${path} (404)`));
+    if (response.status === 404) throw new AbortError(new NotFoundError(`EvalAI has no ${label} (404)`));
     throw new AbortError(
-      new EvalAiRejectedError(`EvalAI refused ${method} ${path} (${response.status}): ${detail}`, response.status),
+      new EvalAiRejectedError(`EvalAI refused ${label} (${response.status}): ${detail}`, response.status),
     );
   }
+}
+
+/** EvalAI's submission serializer, validated: only what Pitwall uses, bounded. */
+function toSubmission(body: unknown, which: string): EvalAiSubmission {
+  const parsed = submissionSchema.safeParse(body);
+  if (!parsed.success) {
+    throw new EvalAiResponseError(
+      `EvalAI's submission ${which} is not in the expected form: ${parsed.error.issues[0]?.message}`,
+      { cause: parsed.error },
+    );
+  }
+  const s = parsed.data;
+  const teamPk = typeof s.participant_team === 'number' ? s.participant_team : s.participant_team.id;
+  return {
+    id: s.id,
+    status: s.status,
+    participantTeamPk: teamPk,
+    participantTeamName: (s.participant_team_name ?? '').slice(0, MAX_TEAM_NAME) || `team-${teamPk}`,
+    challengePhasePk: typeof s.challenge_phase === 'number' ? s.challenge_phase : s.challenge_phase.id,
+    ...(s.submitted_at ? { submittedAt: s.submitted_at } : {}),
+    ...(s.input_file ? { inputFile: s.input_file } : {}),
+  };
 }
 
 function resultBody(status: string, update: EvalAiResultUpdate) {
@@ -193,11 +241,27 @@ function resultBody(status: string, update: EvalAiResultUpdate) {
   };
 }
 
-function parseJson(text: string, method: string, path: string): unknown {
+/** The body as text; with a limit, reading stops (and fails) as soon as it is passed. */
+async function readText(response: Response, label: string, maxBytes: number | undefined): Promise<string> {
+  if (maxBytes === undefined || !response.body) return response.text();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of response.body) {
+    size += chunk.byteLength;
+    if (size > maxBytes) {
+      await response.body.cancel().catch(() => undefined);
+      throw new AbortError(new EvalAiResponseError(`the answer to ${label} is larger than ${maxBytes} bytes`));
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function parseJson(text: string, label: string): unknown {
   if (text.trim() === '') return {};
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new AbortError(new EvalAiResponseError(`EvalAI's answer to ${method} ${path} is not JSON`, { cause: error }));
+    throw new AbortError(new EvalAiResponseError(`EvalAI's answer to ${label} is not JSON`, { cause: error }));
   }
 }

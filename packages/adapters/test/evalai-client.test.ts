@@ -37,6 +37,7 @@ const update = (submissionPk: number, resultText = '[]') => ({
   stderr: '',
   metadata: '{}',
 });
+const listedRow = (id: number) => ({ id, status: 'submitted', participant_team: 3, challenge_phase: 11 });
 const newSubmission = () =>
   emulator.createSubmission({ phasePk: 11, teamPk: 3, teamName: 'Team Ünï', imageUri: 'img' });
 
@@ -57,6 +58,8 @@ describe('EvalAiClient against the EvalAI emulator', () => {
       participantTeamPk: 3,
       participantTeamName: 'Team Ünï',
       challengePhasePk: 11,
+      submittedAt: s.submittedAt,
+      inputFile: `${url}/media/submission_files/${s.id}.json`,
     });
   });
 
@@ -145,6 +148,52 @@ describe('EvalAiClient against the EvalAI emulator', () => {
   it('rejects an answer that is not a submission', async () => {
     const fetch = async () => new Response(JSON.stringify({ id: 'x' }), { status: 200 });
     await expect(client({ fetch }).getSubmission(1)).rejects.toThrow(EvalAiResponseError);
+  });
+
+  it('lists the challenge’s submissions in one status', async () => {
+    const waiting = newSubmission();
+    const cancelled = newSubmission();
+    emulator.cancel(cancelled.id);
+    const listed = await client().listSubmissions(7, 'submitted');
+    expect(listed.map((s) => s.id)).toContain(waiting.id);
+    expect(listed.map((s) => s.id)).not.toContain(cancelled.id);
+    expect(listed.every((s) => s.status === 'submitted')).toBe(true);
+    const paged = async () => new Response(JSON.stringify({ count: 1, results: [{ ...listedRow(waiting.id) }] }));
+    expect((await client({ fetch: paged }).listSubmissions(7, 'submitted'))[0]?.id).toBe(waiting.id);
+    const notAList = async () => new Response(JSON.stringify({ detail: 'x' }));
+    await expect(client({ fetch: notAList }).listSubmissions(7, 'submitted')).rejects.toThrow('is not a list');
+  });
+
+  it('reads the image from the input file, without sending the token', async () => {
+    const s = emulator.createSubmission({ phasePk: 11, teamPk: 3, teamName: 'T', imageUri: 'registry/agent:7' });
+    const sent: Headers[] = [];
+    const recording: typeof fetch = (input, init) => {
+      sent.push(new Headers(init?.headers));
+      return fetch(input, init);
+    };
+    const evalai = client({ fetch: recording });
+    const submission = await evalai.getSubmission(s.id);
+    expect(await evalai.readSubmittedImage(submission)).toBe('registry/agent:7');
+    expect(sent.map((h) => h.has('authorization'))).toEqual([true, false]);
+  });
+
+  it.each([
+    ['not JSON', '<html>', 'is not JSON'],
+    ['without the image', '{"something": "else"}', 'names no Docker image'],
+    ['too large', JSON.stringify({ submitted_image_uri: 'a', pad: 'x'.repeat(20_000) }), 'larger than'],
+  ])('refuses an input file %s', async (_, file, message) => {
+    const s = newSubmission();
+    emulator.get(s.id).inputFile = file;
+    const evalai = client();
+    const error = await evalai.readSubmittedImage(await evalai.getSubmission(s.id)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(EvalAiResponseError);
+    expect((error as Error).message).toContain(message);
+  });
+
+  it('reads an input file only over https or from the EvalAI server itself', async () => {
+    const s = await client().getSubmission(newSubmission().id);
+    const elsewhere = { ...s, inputFile: 'http://169.254.169.254/latest/meta-data/' };
+    await expect(client().readSubmittedImage(elsewhere)).rejects.toThrow('is not an https URL');
   });
 
   it('spends the shared budget by priority: partial results give way first', async () => {

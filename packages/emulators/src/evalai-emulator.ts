@@ -41,6 +41,8 @@ export interface EmulatedSubmission {
   readonly teamPk: number;
   readonly teamName: string;
   readonly imageUri: string;
+  /** The input file `evalai push` uploaded, served publicly like EvalAI's S3 media; tests may replace it. */
+  inputFile: string;
   status: EvalAiStatus;
   jobName: string[];
   submittedAt: string;
@@ -133,6 +135,7 @@ export class EvalAiEmulator {
       id: this.nextPk++,
       challengePk: this.options.challengePk,
       ...input,
+      inputFile: JSON.stringify({ submitted_image_uri: input.imageUri }),
       status: 'submitted',
       jobName: [],
       submittedAt: new Date(this.now()).toISOString(),
@@ -147,16 +150,15 @@ export class EvalAiEmulator {
     return submission;
   }
 
-  /** The SQS body EvalAI's sender publishes: challenge and phase pks as strings, submission pk as a number. */
-  messageFor(submissionPk: number): string {
+  /**
+   * The SQS body EvalAI's sender publishes: challenge and phase pks as strings, submission pk as a number.
+   * `withImage: false` is what send_submission_message publishes: the three pks and nothing else.
+   */
+  messageFor(submissionPk: number, { withImage = true }: { withImage?: boolean } = {}): string {
     const s = this.require(submissionPk);
-    return JSON.stringify({
-      challenge_pk: String(s.challengePk),
-      phase_pk: String(s.phasePk),
-      submission_pk: s.id,
-      submitted_image_uri: s.imageUri,
-      is_static_dataset_code_upload_submission: false,
-    });
+    const pks = { challenge_pk: String(s.challengePk), phase_pk: String(s.phasePk), submission_pk: s.id };
+    if (!withImage) return JSON.stringify(pks);
+    return JSON.stringify({ ...pks, submitted_image_uri: s.imageUri, is_static_dataset_code_upload_submission: false });
   }
 
   /** The participant cancels (update_submission_meta with status cancelled). */
@@ -193,6 +195,14 @@ export class EvalAiEmulator {
     let status = 500;
     let payload: unknown;
     let headers: Record<string, string> = {};
+    const inputFile = /^\/media\/submission_files\/(\d+)\.json$/.exec(url.pathname);
+    if (inputFile && method === 'GET') {
+      // Public media, like EvalAI's S3 bucket: no token, and not counted by the API's throttle.
+      const file = this.submissions.get(Number(inputFile[1]))?.inputFile;
+      response.writeHead(file === undefined ? 404 : 200, { 'Content-Type': 'application/json' });
+      response.end(file ?? '{"detail": "Not found."}');
+      return;
+    }
     try {
       body = await readBody(request);
       const role = this.authorize(request);
@@ -320,7 +330,7 @@ export class EvalAiEmulator {
       participant_team_name: s.teamName,
       challenge_phase: s.phasePk,
       status: s.status,
-      input_file: `https://evalai.example/media/submission_files/${s.id}.json`,
+      input_file: `${this.url}/media/submission_files/${s.id}.json`,
       job_name: [...s.jobName],
       submitted_at: s.submittedAt,
       started_at: s.startedAt,

@@ -8,6 +8,10 @@ export interface EvalAiSubmission {
   readonly participantTeamPk: number;
   readonly participantTeamName: string;
   readonly challengePhasePk: number;
+  /** When the participant submitted (ISO 8601). */
+  readonly submittedAt?: string;
+  /** The public URL of the submission's file: for a Docker challenge, `{"submitted_image_uri": …}`. */
+  readonly inputFile?: string;
 }
 
 export interface EvalAiResultUpdate {
@@ -22,6 +26,13 @@ export interface EvalAiResultUpdate {
 /** EvalAI's host REST API, as Pitwall uses it. */
 export interface EvalAiHost {
   getSubmission(submissionPk: number): Promise<EvalAiSubmission>;
+  /** The challenge's submissions in one status (EvalAI does not paginate this list). */
+  listSubmissions(challengePk: number, status: EvalAiStatus): Promise<EvalAiSubmission[]>;
+  /**
+   * The image named in the submission's input file: EvalAI's only record of it besides the message,
+   * which some of EvalAI's senders leave out. Throws EvalAiResponseError when the file names none.
+   */
+  readSubmittedImage(submission: EvalAiSubmission): Promise<string>;
   /** PATCH update_submission: only queued and running. */
   patchStatus(
     challengePk: number,

@@ -1,4 +1,4 @@
-import { InvalidMessageError } from '../errors.js';
+import { EvalAiRejectedError, EvalAiResponseError, InvalidMessageError, NotFoundError } from '../errors.js';
 import { isEligibleForEvaluation } from '../lifecycle.js';
 import { parseSubmissionMessage, type SubmissionMessage } from '../message.js';
 import { type ControlPlane, isoNow, trackOf } from './deps.js';
@@ -42,9 +42,10 @@ export async function registerSubmission(
   if (!isEligibleForEvaluation(remote.status)) {
     return { action: 'skip', reason: `EvalAI reports the submission as ${remote.status}` };
   }
+  const imageUri = message.submittedImageUri ?? (await imageFromInputFile(deps, remote));
   const existing = await deps.store.get(message.submissionPk);
   const attempt = remote.status === 'resuming' && existing ? existing.attempt + 1 : 1;
-  const ref = submissionRef(deps, message, remote, attempt);
+  const ref = submissionRef(deps, message, remote, attempt, imageUri);
   const record = { ...ref, executionId: input.executionId, at: ref.registeredAt };
   if (attempt === 1) {
     if (!(await deps.store.create(record))) {
@@ -57,11 +58,33 @@ export async function registerSubmission(
   return reason ? { action: 'reject', reason, submission: ref } : { action: 'run', submission: ref };
 }
 
+/**
+ * Some of EvalAI's senders (and Pitwall's reconciler) publish no image URI: the submission's input file
+ * has it. A file that names no image leaves it empty, which Register turns into a reason for the participant.
+ */
+async function imageFromInputFile(deps: Pick<ControlPlane, 'evalai'>, remote: EvalAiSubmission): Promise<string> {
+  if (!remote.inputFile) return '';
+  try {
+    return await deps.evalai.readSubmittedImage(remote);
+  } catch (error) {
+    // A file that is missing, refused or malformed names no image; an outage is retried.
+    if (
+      error instanceof EvalAiResponseError ||
+      error instanceof NotFoundError ||
+      error instanceof EvalAiRejectedError
+    ) {
+      return '';
+    }
+    throw error;
+  }
+}
+
 function submissionRef(
   deps: Pick<ControlPlane, 'config' | 'clock'>,
   message: SubmissionMessage,
   remote: EvalAiSubmission,
   attempt: number,
+  imageUri: string,
 ): SubmissionRef {
   const now = deps.clock.now();
   const track = trackOf(deps.config, message.phasePk);
@@ -73,7 +96,7 @@ function submissionRef(
     track: track?.track ?? 'UNCONFIGURED',
     teamPk: remote.participantTeamPk,
     teamName: remote.participantTeamName,
-    imageUri: message.submittedImageUri ?? '',
+    imageUri,
     registeredAt: isoNow(deps.clock),
     deadline: new Date(now.getTime() + (track?.timeLimitSeconds ?? 0) * 1000).toISOString(),
   };
