@@ -32,7 +32,7 @@ beforeAll(() => {
 describe('the packaged CloudFormation (pnpm package, offline)', () => {
   it('gives every function a role of its own', () => {
     const functions = resources().filter(([, r]) => r.Type === 'AWS::Lambda::Function');
-    expect(functions.length).toBe(11);
+    expect(functions.length).toBe(12);
     const roles = functions.map(([, f]) => f.Properties.Role['Fn::GetAtt']?.[0]);
     expect(new Set(roles).size).toBe(functions.length);
   });
@@ -127,9 +127,16 @@ describe('the packaged CloudFormation (pnpm package, offline)', () => {
     }
   });
 
-  it('schedules the sweeper', () => {
+  it('schedules the sweeper and the reconciler, which may send only to the submissions queue', () => {
     const rules = Object.values(templates.cleanup?.Resources as Cfn).filter((r) => r.Type === 'AWS::Events::Rule');
-    expect(rules.map((r) => r.Properties.ScheduleExpression)).toEqual(['rate(10 minutes)']);
+    expect(rules.map((r) => r.Properties.ScheduleExpression).sort()).toEqual(['rate(10 minutes)', 'rate(15 minutes)']);
+    const r = templates.cleanup?.Resources;
+    const queueArn = r.SubmissionsPipe.Properties.Source;
+    expect(r.ReconcileLambdaFunction.Properties.Environment.Variables.PITWALL_QUEUE_ARN).toBe(queueArn);
+    const send = r.ReconcileRole.Properties.Policies[0].PolicyDocument.Statement.find((s: Cfn) =>
+      [s.Action].flat().includes('sqs:SendMessage'),
+    );
+    expect(send.Resource).toBe(queueArn);
   });
 });
 
@@ -155,6 +162,7 @@ describe('the packaged Lambda bundles', () => {
     ['Secrets Manager', /\bGetSecretValueCommand\b/, /^secretsmanager:/],
     ['Step Functions', /\b(StartExecution|DescribeExecution)Command\b/, /^states:/],
     ['EKS', /\bDescribeClusterCommand\b/, /^eks:/],
+    ['SQS', /\bSendMessageCommand\b/, /^sqs:/],
   ];
 
   it.each(CLIENTS)('bundles the %s client exactly where the role allows its service', (_, client, action) => {

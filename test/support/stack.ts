@@ -60,6 +60,8 @@ export class Stack {
   services!: HandlerServices;
   /** What a hand-over does: the test starts a fresh execution here. */
   onStartExecution: ((input: unknown) => Promise<string>) | undefined;
+  /** Messages the reconciler sent to EvalAI's queue. */
+  readonly resent: Parameters<ControlPlane['queue']['send']>[0][] = [];
   /** Executions the sweeper should consider alive. */
   readonly runningExecutions = new Set<string>();
   private stores: LocalStores | undefined;
@@ -87,6 +89,7 @@ export class Stack {
         retries: 2,
       }),
       jobs: this.jobs,
+      queue: { send: async (message) => void this.resent.push(message) },
       clock: this.clock,
       starter: {
         start: (input) => {

@@ -25,6 +25,8 @@ const ACTIVE = '1';
 /** A resumed attempt starts without the previous attempt's outcome. */
 const CLEARED_ON_RESUME = ['outcome', 'evalaiReported', 'partialDigest', 'metrics'] as const;
 const submissionKey = (pk: number) => ({ pk: `SUB#${pk}` });
+/** Re-send counters outlive EvalAI's 4-day message retention, then expire. */
+const RESEND_TTL = 7 * 24 * 3600;
 
 /** Submission records in DynamoDB; every status change is one conditional update (no transactions). */
 export class DynamoDbSubmissionStore implements SubmissionStore {
@@ -179,6 +181,20 @@ export class DynamoDbSubmissionStore implements SubmissionStore {
       startKey = page.LastEvaluatedKey;
     } while (startKey);
     return records;
+  }
+
+  async countResend(submissionPk: number, at: string): Promise<number> {
+    const { Attributes } = await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: `RESEND#${submissionPk}` },
+        UpdateExpression: 'ADD #count :one SET updatedAt = :at, expiresAt = :expires',
+        ExpressionAttributeNames: { '#count': 'count' },
+        ExpressionAttributeValues: { ':one': 1, ':at': at, ':expires': Math.floor(Date.parse(at) / 1000) + RESEND_TTL },
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+    return Number(Attributes?.count ?? 1);
   }
 
   async hasQualification(teamPk: number, track: string): Promise<boolean> {

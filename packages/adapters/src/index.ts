@@ -6,4 +6,5 @@ export * from './evalai-client.js';
 export * from './memory-artifact-store.js';
 export * from './request-budget.js';
 export * from './s3-artifact-store.js';
+export * from './sqs-submission-queue.js';
 export * from './step-functions-executions.js';

@@ -103,3 +103,8 @@ export class JobRunnerRejectedError extends PitwallError {}
 export class ArtifactStoreUnavailableError extends PitwallError {
   override readonly transient = true;
 }
+
+/** The submissions queue (SQS) refused or did not answer a message Pitwall sent. */
+export class SubmissionQueueUnavailableError extends PitwallError {
+  override readonly transient = true;
+}

@@ -87,6 +87,18 @@ export function parseSubmissionMessage(body: unknown): SubmissionMessage {
   };
 }
 
+/**
+ * The body EvalAI's send_submission_message publishes: the three pks and no image, which Register then
+ * reads from the submission's input file. Pitwall's reconciler re-sends lost messages in this form.
+ */
+export function formatSubmissionMessage(ids: { challengePk: number; phasePk: number; submissionPk: number }): string {
+  return JSON.stringify({
+    challenge_pk: String(ids.challengePk),
+    phase_pk: String(ids.phasePk),
+    submission_pk: ids.submissionPk,
+  });
+}
+
 function decode(body: unknown): unknown {
   if (typeof body !== 'string') {
     const size = byteLength(body);

@@ -19,6 +19,13 @@ const envSchema = z.object({
   EVALAI_TOKEN_SECRET: z.string().min(1).optional(),
   /** Pitwall's share of EvalAI's 60 requests per minute for this token. */
   EVALAI_REQUESTS_PER_MINUTE: z.coerce.number().int().min(1).max(60).default(50),
+  /** The queue EvalAI publishes to: the reconciler re-sends lost messages there. */
+  PITWALL_QUEUE_ARN: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:sqs:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,80}(\.fifo)?$/, {
+      error: 'must be an SQS queue ARN',
+    })
+    .optional(),
   /** Needed by the hand-over to a fresh execution and by the sweeper. */
   PITWALL_STATE_MACHINE_ARN: z.string().optional(),
   /** The EKS cluster that runs the Jobs, and how Jobs are laid out on it (JSON). */
@@ -42,6 +49,7 @@ export interface LambdaConfig {
     readonly requestsPerMinute: number;
   };
   readonly stateMachineArn?: string;
+  readonly queueArn?: string;
   readonly cluster?: { readonly name: string; readonly settings: ClusterSettings };
   readonly endpoints: { readonly dynamodb?: string; readonly s3?: string };
 }
@@ -102,6 +110,7 @@ export function readLambdaConfig(env: Readonly<Record<string, string | undefined
       requestsPerMinute: e.EVALAI_REQUESTS_PER_MINUTE,
     },
     ...(e.PITWALL_STATE_MACHINE_ARN ? { stateMachineArn: e.PITWALL_STATE_MACHINE_ARN } : {}),
+    ...(e.PITWALL_QUEUE_ARN ? { queueArn: e.PITWALL_QUEUE_ARN } : {}),
     ...(cluster ? { cluster } : {}),
     endpoints: {
       ...(e.PITWALL_DYNAMODB_ENDPOINT ? { dynamodb: e.PITWALL_DYNAMODB_ENDPOINT } : {}),

@@ -20,7 +20,7 @@ export type AdapterFactory<T> = (shared: SharedClients) => T | Promise<T>;
 
 /**
  * One factory per optional port a function uses: `s3ArtifactStore`, `evalAiHost`, `kubernetesJobRunner`,
- * `stepFunctionsExecutions`, each from its own `@pitwall/lambda-kit/<adapter>` entry.
+ * `sqsSubmissionQueue`, `stepFunctionsExecutions`, each from its own `@pitwall/lambda-kit/<adapter>` entry.
  */
 export type Wiring<P extends OptionalPort> = { readonly [K in P]-?: AdapterFactory<ControlPlane[K]> };
 

@@ -37,6 +37,7 @@ describe('readLambdaConfig', () => {
       'PITWALL_CHALLENGE_CONFIG is not a valid challenge configuration',
     ],
     [{ PITWALL_CHALLENGE_CONFIG: 'not json' }, 'PITWALL_CHALLENGE_CONFIG is not a valid challenge configuration'],
+    [{ PITWALL_QUEUE_ARN: 'https://sqs.eu-west-1.amazonaws.com/1/q' }, 'PITWALL_QUEUE_ARN: must be an SQS queue ARN'],
   ])('refuses %p naming what is wrong', (change, message) => {
     expect(() => readLambdaConfig({ ...env, ...change })).toThrow(ConfigurationError);
     expect(() => readLambdaConfig({ ...env, ...change })).toThrow(message);

@@ -7,6 +7,7 @@ import { evalAiHost } from '../src/evalai.js';
 import { buildPlane, type LambdaConfig, lambdaHandler, type RawHandler, readLambdaConfig } from '../src/index.js';
 import { kubernetesJobRunner } from '../src/kubernetes.js';
 import { s3ArtifactStore } from '../src/s3.js';
+import { queueUrlOf, sqsSubmissionQueue } from '../src/sqs.js';
 import { stepFunctionsExecutions } from '../src/step-functions.js';
 
 let s3: RunningServer;
@@ -80,6 +81,26 @@ describe('buildPlane', () => {
     const withArn = { ...config, stateMachineArn: 'arn:aws:states:eu-west-1:123456789012:stateMachine:pitwall' };
     const plane = await buildPlane(withArn, { starter: stepFunctionsExecutions });
     expect(plane.starter?.constructor.name).toBe('StepFunctionsExecutions');
+  });
+});
+
+describe('the submissions queue', () => {
+  it('derives the queue URL from its ARN, in every partition', () => {
+    expect(queueUrlOf('arn:aws:sqs:us-west-2:123456789012:pitwall-prod-submissions')).toBe(
+      'https://sqs.us-west-2.amazonaws.com/123456789012/pitwall-prod-submissions',
+    );
+    expect(queueUrlOf('arn:aws-cn:sqs:cn-north-1:123456789012:evalai.fifo')).toBe(
+      'https://sqs.cn-north-1.amazonaws.com.cn/123456789012/evalai.fifo',
+    );
+  });
+
+  it('refuses to wire the queue without its ARN', async () => {
+    await expect(buildPlane(config, { queue: sqsSubmissionQueue })).rejects.toThrow('set PITWALL_QUEUE_ARN');
+    const plane = await buildPlane(
+      { ...config, queueArn: 'arn:aws:sqs:eu-west-1:123456789012:q' },
+      { queue: sqsSubmissionQueue },
+    );
+    expect(plane.queue.constructor.name).toBe('SqsSubmissionQueue');
   });
 });
 

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { EvalAiClient, MemoryRequestBudget, type S3ArtifactStore } from '@pitwall/adapters';
+import { EvalAiClient, MemoryRequestBudget, type S3ArtifactStore, SqsSubmissionQueue } from '@pitwall/adapters';
 import {
   CARLA_LEADERBOARD_LABELS,
   type ChallengeConfig,
@@ -202,6 +202,7 @@ export class LocalRuntime {
         maxRetryDelayMs: 500,
       }),
       jobs: this.jobs,
+      queue: new SqsSubmissionQueue(this.sqs, queueUrl),
       clock: systemClock,
       executions: this.engine,
       starter: this.engine,

@@ -7,6 +7,7 @@ import type {
   ExecutionProbe,
   ExecutionStarter,
   JobRunner,
+  SubmissionQueue,
   SubmissionStore,
 } from './ports.js';
 import type { SubmissionRecord, SubmissionRef } from './records.js';
@@ -18,6 +19,7 @@ export interface ControlPlane {
   readonly artifacts: ArtifactStore;
   readonly evalai: EvalAiHost;
   readonly jobs: JobRunner;
+  readonly queue: SubmissionQueue;
   readonly clock: Clock;
   readonly executions?: ExecutionProbe;
   readonly starter?: ExecutionStarter;

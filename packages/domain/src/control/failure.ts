@@ -80,7 +80,7 @@ export async function handleFailure(
 }
 
 /** FAILED on EvalAI the way its own workers send it: no result, the reason as stderr. */
-function putFailed(
+export function putFailed(
   evalai: ControlPlane['evalai'],
   submission: { challengePk: number; submissionPk: number; phasePk: number },
   reason: string,

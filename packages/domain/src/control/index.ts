@@ -7,6 +7,7 @@ export * from './handover.js';
 export * from './launch.js';
 export * from './observe.js';
 export * from './ports.js';
+export * from './reconcile.js';
 export * from './records.js';
 export * from './register.js';
 export * from './results-io.js';

@@ -74,6 +74,8 @@ export interface SubmissionStore {
   patch(submissionPk: number, attempt: number, patch: SubmissionPatch, at: string): Promise<void>;
   /** Records not in a terminal status (for the sweeper). */
   listActive(): Promise<SubmissionRecord[]>;
+  /** Counts one more re-sent message for a submission that has no record; returns the count so far. */
+  countResend(submissionPk: number, at: string): Promise<number>;
   hasQualification(teamPk: number, track: string): Promise<boolean>;
   grantQualification(teamPk: number, track: string, submissionPk: number, at: string): Promise<void>;
 }
@@ -147,3 +149,13 @@ export interface Clock {
 }
 
 export const systemClock: Clock = { now: () => new Date() };
+
+/** The queue EvalAI publishes submission messages to: Pitwall writes to it only to re-send a lost message. */
+export interface SubmissionQueue {
+  /** One message for one submission; the id keeps a FIFO queue from dropping it as a duplicate. */
+  send(message: {
+    readonly body: string;
+    readonly submissionPk: number;
+    readonly deduplicationId: string;
+  }): Promise<void>;
+}

@@ -1,0 +1,61 @@
+import { CreateQueueCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { SubmissionQueueUnavailableError } from '@pitwall/domain';
+import { createSqsServer } from 'local-aws-sqs';
+import { createSqsClient, SqsSubmissionQueue } from '../src/index.js';
+
+let server: Awaited<ReturnType<typeof createSqsServer>>;
+let sqs: SQSClient;
+let endpoint = '';
+
+beforeAll(async () => {
+  server = await createSqsServer({ port: 0, hostname: '127.0.0.1', region: 'eu-west-1' });
+  const { port } = server.address() as { port: number };
+  endpoint = `http://127.0.0.1:${port}`;
+  sqs = createSqsClient({ region: 'eu-west-1', endpoint });
+});
+afterAll(async () => {
+  sqs.destroy();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+});
+
+async function receive(queueUrl: string) {
+  const { Messages } = await sqs.send(
+    new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, AttributeNames: ['All'] }),
+  );
+  return Messages ?? [];
+}
+
+describe('SqsSubmissionQueue against a local SQS server', () => {
+  it('sends the body as it is to a standard queue', async () => {
+    const url = (await sqs.send(new CreateQueueCommand({ QueueName: 'submissions' }))).QueueUrl ?? '';
+    await new SqsSubmissionQueue(sqs, url).send({
+      body: '{"submission_pk": 4}',
+      submissionPk: 4,
+      deduplicationId: 'd',
+    });
+    expect((await receive(url)).map((m) => m.Body)).toEqual(['{"submission_pk": 4}']);
+  });
+
+  it('gives a FIFO queue a group per submission and the deduplication id', async () => {
+    const url =
+      (await sqs.send(new CreateQueueCommand({ QueueName: 'submissions.fifo', Attributes: { FifoQueue: 'true' } })))
+        .QueueUrl ?? '';
+    const queue = new SqsSubmissionQueue(sqs, url);
+    await queue.send({ body: 'a', submissionPk: 9, deduplicationId: 'reconcile-9-1' });
+    await queue.send({ body: 'a', submissionPk: 9, deduplicationId: 'reconcile-9-1' }); // a duplicate: dropped
+    await queue.send({ body: 'b', submissionPk: 9, deduplicationId: 'reconcile-9-2' });
+    const messages = await receive(url);
+    expect(messages.map((m) => m.Body)).toEqual(['a', 'b']);
+    expect(messages[0]?.Attributes?.MessageGroupId).toBe('submission-9');
+  });
+
+  it('turns a refused send into a named, transient error', async () => {
+    const error = await new SqsSubmissionQueue(sqs, `${endpoint}/000000000000/no-such-queue`)
+      .send({ body: 'x', submissionPk: 1, deduplicationId: 'd' })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SubmissionQueueUnavailableError);
+    expect((error as SubmissionQueueUnavailableError).transient).toBe(true);
+    expect((error as Error).message).toContain('could not send the message of submission 1');
+  });
+});
