@@ -5,4 +5,5 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 // Traces come from Lambda's active tracing, not from the X-Ray SDK (in maintenance since February 2026,
 // and a seventh of every bundle): the ADOT layer adds per-call spans without a rebuild.
 export const logger = new Logger();
-export const metrics = new Metrics({ namespace: 'Pitwall' });
+// Metrics' own warnings (e.g. an invocation that added no metric) go through the logger and its level.
+export const metrics = new Metrics({ namespace: 'Pitwall', logger });
