@@ -6,7 +6,8 @@ import { parseAllDocuments } from 'yaml';
 import { validateManifest } from '../src/index.js';
 
 const CLUSTER = fileURLToPath(new URL('../../../cluster/', import.meta.url));
-type Doc = Record<string, any>; // biome-ignore lint/suspicious/noExplicitAny: manifests are walked freely
+// biome-ignore lint/suspicious/noExplicitAny: manifests are walked freely
+type Doc = Record<string, any>;
 
 function documents(file: string): Doc[] {
   return parseAllDocuments(readFileSync(join(CLUSTER, file), 'utf8')).map((d) => d.toJS() as Doc);

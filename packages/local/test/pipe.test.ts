@@ -47,7 +47,10 @@ describe('SqsPipe against an SQS server', () => {
     const { queue } = await queues('pipe-ok');
     const inputs: unknown[] = [];
     const pipe = new SqsPipe(sqs, queue, 'arn:aws:sqs:eu-west-1:1:pipe-ok', {
-      start: async (input) => (inputs.push(input), 'exec'),
+      start: async (input) => {
+        inputs.push(input);
+        return 'exec';
+      },
     });
     await sqs.send(new SendMessageCommand({ QueueUrl: queue, MessageBody: '{"submission_pk": 1}' }));
     expect(await pipe.pollOnce()).toBe(1);
