@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { artifactKeys } from '@pitwall/domain';
@@ -88,6 +89,14 @@ describe('evaluate-submission.asl.yaml', () => {
     const jobs = stored?.plan?.workers.map((w) => w.jobName) ?? [];
     expect(jobs).toHaveLength(4);
     expect(stack.jobs.deletions).toEqual(expect.arrayContaining(jobs));
+  });
+
+  it('lets go of the abort signal when an execution ends, so a long-lived engine does not hold on to it', async () => {
+    instantEvaluations(stack);
+    const stop = new AbortController();
+    const { input } = submit();
+    expect((await runExecution(stack, input, { signal: stop.signal })).status).toBe('SUCCEEDED');
+    expect(getEventListeners(stop.signal, 'abort')).toHaveLength(0);
   });
 
   it('skips a submission EvalAI no longer wants evaluated, without side effects', async () => {

@@ -122,7 +122,8 @@ export async function runStateMachine(
     noThrowOnAbort: true,
     context: { Execution: { Id: executionId } } as never,
   });
-  options.signal?.addEventListener('abort', () => execution.abort(), { once: true });
+  const abort = () => execution.abort();
+  options.signal?.addEventListener('abort', abort, { once: true });
   const events: EventLog[] = [];
   const logged = (async () => {
     for await (const event of execution.eventLogs) events.push(event as unknown as EventLog);
@@ -137,6 +138,9 @@ export async function runStateMachine(
     // The engine wraps the Fail state's error (Error → name, Cause → message) in an ExecutionError.
     const e = ((error as Error).cause ?? error) as Error;
     return { status: 'FAILED', error: { name: e.name, message: e.message }, events, path: enteredStates(events) };
+  } finally {
+    // The engine's signal outlives every execution: a listener left on it would keep the execution alive.
+    options.signal?.removeEventListener('abort', abort);
   }
 }
 

@@ -18,7 +18,7 @@ export class InstantJobRunner implements JobRunner {
   /** Launch times by submission, for the benchmark. */
   readonly launchedAt = new Map<number, number[]>();
   private readonly jobs = new Map<string, JobObservation>();
-  private readonly routes = new Map<string, RouteInfo[]>();
+  private readonly routes = new Map<string, readonly RouteInfo[]>();
 
   constructor(private readonly artifacts: ArtifactStore) {}
 
@@ -62,7 +62,7 @@ export class InstantJobRunner implements JobRunner {
     return '';
   }
 
-  private async routeFile(key: string): Promise<RouteInfo[]> {
+  private async routeFile(key: string): Promise<readonly RouteInfo[]> {
     let routes = this.routes.get(key);
     if (!routes) {
       routes = parseRouteFile((await this.artifacts.get(key)) ?? '');

@@ -27,8 +27,24 @@ interface RawRoute {
   waypoints?: { position?: { x?: unknown; y?: unknown; z?: unknown }[] } | string;
 }
 
+/**
+ * A challenge has a few route files, read for every submission, and parsing one is most of planning
+ * (about 40 ms for the validation file): a process keeps the last few it parsed.
+ */
+const recentlyParsed = new Map<string, readonly RouteInfo[]>();
+const KEEP_PARSED = 4;
+
 /** Reads `<routes><route id town><waypoints><position x y z/>…` and measures each route. */
-export function parseRouteFile(xml: string): RouteInfo[] {
+export function parseRouteFile(xml: string): readonly RouteInfo[] {
+  const known = recentlyParsed.get(xml);
+  if (known) return known;
+  const routes = Object.freeze(readRouteFile(xml).map((route) => Object.freeze(route)));
+  recentlyParsed.set(xml, routes);
+  if (recentlyParsed.size > KEEP_PARSED) recentlyParsed.delete(recentlyParsed.keys().next().value as string);
+  return routes;
+}
+
+function readRouteFile(xml: string): RouteInfo[] {
   if (Buffer.byteLength(xml, 'utf8') > MAX_ROUTE_FILE_BYTES) {
     throw new RouteFileError(`the route file is over ${MAX_ROUTE_FILE_BYTES} bytes`);
   }

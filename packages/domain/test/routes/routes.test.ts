@@ -30,6 +30,19 @@ describe('parseRouteFile', () => {
     for (const r of [...validation, ...training]) expect(r.length).toBeGreaterThan(100);
   });
 
+  it('parses a file once while it is among the last few seen, and hands out frozen routes', () => {
+    const xml = readFileSync(routesFile('devtest'), 'utf8');
+    const first = parseRouteFile(xml);
+    expect(parseRouteFile(`${xml}`)).toBe(first);
+    expect(Object.isFrozen(first) && Object.isFrozen(first[0])).toBe(true);
+    for (let i = 0; i < 4; i += 1)
+      parseRouteFile(
+        `<routes>${route(String(i), '<position x="0" y="0" z="0"/><position x="1" y="0" z="0"/>')}</routes>`,
+      );
+    expect(parseRouteFile(xml)).not.toBe(first);
+    expect(parseRouteFile(xml)).toEqual(first);
+  });
+
   it('measures a route along its waypoints in three dimensions', () => {
     const xml = `<routes>${route('4', '<position x="0" y="0" z="0"/><position x="3" y="4" z="0"/><position x="3" y="4" z="12"/>')}</routes>`;
     expect(parseRouteFile(xml)).toEqual([{ id: '4', town: 'Town12', length: 17, position: 0 }]);
