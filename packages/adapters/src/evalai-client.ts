@@ -85,7 +85,9 @@ export class EvalAiClient implements EvalAiHost {
     if (!url || (url.protocol !== 'https:' && url.origin !== new URL(this.baseUrl).origin)) {
       throw new EvalAiResponseError(`${what} is not an https URL: ${submission.inputFile ?? '(none)'}`);
     }
-    const body = await this.retrying(() => this.once('GET', url.href, `GET ${what}`, undefined, MAX_INPUT_FILE_BYTES));
+    const body = await this.retrying(() =>
+      this.once({ method: 'GET', url: url.href, label: `GET ${what}`, publicFile: true }),
+    );
     const parsed = inputFileSchema.safeParse(body);
     if (!parsed.success) {
       throw new EvalAiResponseError(`${what} names no Docker image: ${parsed.error.issues[0]?.message}`, {
@@ -135,7 +137,7 @@ export class EvalAiClient implements EvalAiHost {
   }
 
   private send(method: string, path: string, body?: unknown): Promise<unknown> {
-    return this.retrying(() => this.once(method, `${this.baseUrl}${path}`, `${method} ${path}`, body));
+    return this.retrying(() => this.once({ method, url: `${this.baseUrl}${path}`, label: `${method} ${path}`, body }));
   }
 
   private async retrying(exchange: () => Promise<unknown>): Promise<unknown> {
@@ -154,17 +156,24 @@ export class EvalAiClient implements EvalAiHost {
   }
 
   /**
-   * One HTTP exchange with EvalAI's API, or (given a size limit) an unauthenticated read of a public file.
+   * One HTTP exchange with EvalAI's API, or a read of a public file (no token, at most MAX_INPUT_FILE_BYTES).
    * Errors worth retrying are thrown as they are; the rest wrapped in AbortError.
    */
-  private async once(method: string, url: string, label: string, body?: unknown, maxBytes?: number): Promise<unknown> {
+  private async once(request: {
+    method: string;
+    url: string;
+    label: string;
+    body?: unknown;
+    publicFile?: boolean;
+  }): Promise<unknown> {
+    const { method, url, label, body, publicFile = false } = request;
     const { timeoutMs = 10_000, maxRetryAfterSeconds = 10 } = this.options;
     let response: Response;
     try {
       response = await this.fetch(url, {
         method,
         headers: {
-          ...(maxBytes === undefined ? { Authorization: `Bearer ${this.options.token}` } : {}),
+          ...(publicFile ? {} : { Authorization: `Bearer ${this.options.token}` }),
           Accept: 'application/json',
           ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
         },
@@ -176,7 +185,7 @@ export class EvalAiClient implements EvalAiHost {
         cause: error,
       });
     }
-    const text = await readText(response, label, maxBytes);
+    const text = await readText(response, label, publicFile ? MAX_INPUT_FILE_BYTES : undefined);
     if (response.ok) return parseJson(text, label);
     const detail = text.slice(0, 500);
     if (response.status >= 500)
