@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
 import type { ExecutionProbe, ExecutionStarter } from '@pitwall/domain';
 import type { HandlerServices } from '@pitwall/lambda-kit';
@@ -158,7 +159,10 @@ export class LocalEngine implements ExecutionStarter, ExecutionProbe {
   private readonly stop = new AbortController();
   services: HandlerServices | undefined;
 
-  constructor(private readonly options: Pick<RunOptions, 'waitMs' | 'retryMs'> = {}) {}
+  constructor(private readonly options: Pick<RunOptions, 'waitMs' | 'retryMs'> = {}) {
+    // Every running execution listens for the stop: thousands at a time in a burst are expected.
+    setMaxListeners(0, this.stop.signal);
+  }
 
   async start(input: unknown): Promise<string> {
     if (!this.services) throw new Error('the local engine is not wired yet');
