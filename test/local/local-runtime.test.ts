@@ -50,6 +50,43 @@ describe('the local runtime, end to end with processes', () => {
     expect(readdirSync(join(runtime.stateDir, 'jobs'))).toEqual([]); // the jobs were deleted
   }, 90_000);
 
+  it('sweeps and reconciles as the schedules do in AWS: a lost message is re-sent, a dead execution failed', async () => {
+    const lost = runtime.evalai.createSubmission({
+      phasePk: LOCAL_PHASE_PK,
+      teamPk: 77,
+      teamName: 'Team Lost',
+      imageUri: 'local/agent:good',
+    });
+    runtime.evalai.get(lost.id).submittedAt = new Date(Date.now() - 20 * 60_000).toISOString();
+    const orphan = runtime.evalai.createSubmission({
+      phasePk: LOCAL_PHASE_PK,
+      teamPk: 78,
+      teamName: 'Team Orphan',
+      imageUri: 'local/agent:good',
+    });
+    const now = new Date().toISOString();
+    await runtime.plane.store.create({
+      submissionPk: orphan.id,
+      challengePk: LOCAL_CHALLENGE_PK,
+      phasePk: LOCAL_PHASE_PK,
+      attempt: 1,
+      track: 'SENSORS',
+      teamPk: 78,
+      teamName: 'Team Orphan',
+      imageUri: 'local/agent:good',
+      registeredAt: now,
+      deadline: new Date(Date.now() + 600_000).toISOString(),
+      executionId: 'an-execution-that-died',
+      at: now,
+    });
+    const { sweep, reconcile } = await runtime.housekeep();
+    expect(sweep.failed).toEqual([orphan.id]);
+    expect(runtime.evalai.get(orphan.id).stderr).toContain('interrupted');
+    expect(reconcile.resent).toEqual([lost.id]);
+    await finish(lost.id);
+    expect(runtime.evalai.get(lost.id).status).toBe('finished');
+  }, 90_000);
+
   it('resumes an agent that crashes once from its checkpoint and finishes with every route', async () => {
     const submission = await runtime.submit('Team Crashy', 'local/agent:crash-once');
     await finish(submission.id);

@@ -9,6 +9,10 @@ import {
   markQueued,
   parseChallengeConfig,
   planSubmission,
+  type ReconcileReport,
+  reconcileSubmissions,
+  type SweepReport,
+  sweepSubmissions,
   systemClock,
 } from '@pitwall/domain';
 import { type EmulatedSubmission, EvalAiEmulator, type RunningServer } from '@pitwall/emulators';
@@ -50,6 +54,8 @@ export interface LocalRuntimeOptions {
   readonly recover?: boolean;
   /** `processes` runs each Job's containers; `instant` completes Jobs at launch (benchmarks). */
   readonly executor?: 'processes' | 'instant';
+  /** How often the sweeper and the reconciler run, as they do on their schedules in AWS; 0 turns them off. */
+  readonly housekeepingMs?: number;
 }
 
 export interface LocalEndpoints {
@@ -73,6 +79,10 @@ export class LocalRuntime {
   endpoints!: LocalEndpoints;
   private pipe!: SqsPipe;
   private sqs!: SQSClient;
+  private housekeeping: NodeJS.Timeout | undefined;
+  /** What the last sweep and reconciliation did. */
+  lastHousekeeping: { sweep: SweepReport; reconcile: ReconcileReport } | undefined;
+  housekeepingError: string | undefined;
   private readonly servers: RunningServer[] = [];
   private readonly clients: { destroy(): void }[] = [];
   private ownsEvalAi: boolean;
@@ -129,7 +139,16 @@ export class LocalRuntime {
     await this.sqs.send(new SendMessageCommand({ QueueUrl: this.endpoints.queueUrl, MessageBody: message }));
   }
 
+  /** One run of the scheduled sweeper and reconciler. */
+  async housekeep(): Promise<{ sweep: SweepReport; reconcile: ReconcileReport }> {
+    const sweep = await sweepSubmissions(this.plane);
+    const reconcile = await reconcileSubmissions(this.plane);
+    this.lastHousekeeping = { sweep, reconcile };
+    return this.lastHousekeeping;
+  }
+
   async stop(): Promise<void> {
+    clearInterval(this.housekeeping);
     await this.pipe?.stop();
     this.engine.abortAll();
     if (this.jobs instanceof LocalJobRunner) await this.jobs.shutdown();
@@ -214,6 +233,18 @@ export class LocalRuntime {
     if (this.options.recover ?? true) await this.recover();
     this.pipe = new SqsPipe(this.sqs, queueUrl, queueArn, this.engine);
     this.pipe.start();
+    const every = this.options.housekeepingMs ?? 60_000;
+    if (every > 0) {
+      // A run that throws (EvalAI unreachable) is kept, and the next tick tries again, as a schedule would.
+      this.housekeeping = setInterval(
+        () =>
+          void this.housekeep().catch((error: unknown) => {
+            this.housekeepingError = (error as Error).message;
+          }),
+        every,
+      );
+      this.housekeeping.unref();
+    }
   }
 
   /** Each Job's containers as processes: the real logcopy and the CARLA stand-in. */
