@@ -1,6 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient, DynamoDbSubmissionStore } from '@pitwall/adapters';
-import { type Clock, type ControlPlane, systemClock } from '@pitwall/domain';
+import { type ControlPlane, systemClock } from '@pitwall/domain';
 import type { LambdaConfig } from './config.js';
 
 /** What every function has: its challenge configuration, the submission store and the clock. */
@@ -25,17 +25,13 @@ export type AdapterFactory<T> = (shared: SharedClients) => T | Promise<T>;
 export type Wiring<P extends OptionalPort> = { readonly [K in P]-?: AdapterFactory<ControlPlane[K]> };
 
 /** Builds a function's control plane from its configuration: the core ports, then those it wires. */
-export async function buildPlane<P extends OptionalPort>(
-  config: LambdaConfig,
-  wiring: Wiring<P>,
-  clock: Clock = systemClock,
-): Promise<Plane<P>> {
+export async function buildPlane<P extends OptionalPort>(config: LambdaConfig, wiring: Wiring<P>): Promise<Plane<P>> {
   const documents = createDocumentClient({ region: config.region, endpoint: config.endpoints.dynamodb });
   const shared: SharedClients = { config, documents };
   const plane: Record<string, unknown> = {
     config: config.challenge,
     store: new DynamoDbSubmissionStore(documents, config.table),
-    clock,
+    clock: systemClock,
   };
   for (const [port, factory] of Object.entries<AdapterFactory<unknown>>(wiring)) plane[port] = await factory(shared);
   return plane as Plane<P>;
