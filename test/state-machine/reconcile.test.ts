@@ -20,7 +20,10 @@ afterAll(() => stack.stop());
 beforeEach(() => {
   stack.resent.length = 0;
   // Everything EvalAI lists is settled by earlier tests, so each test sees only its own submissions.
-  for (const s of stack.evalai.submissions.values()) if (s.status === 'submitted') stack.evalai.cancel(s.id);
+  for (const s of stack.evalai.submissions.values()) {
+    if (s.status === 'submitted' || s.status === 'resuming') stack.evalai.cancel(s.id);
+  }
+  stack.jobs.onLaunch = undefined;
 });
 
 function submit(phasePk = PHASE_PK) {
@@ -49,6 +52,26 @@ describe('the reconciler', () => {
     expect(result.status).toBe('SUCCEEDED');
     expect(stack.evalai.get(lost.id).status).toBe('finished');
     expect((await reconcileSubmissions(stack.plane)).resent).toEqual([]);
+  });
+
+  it('re-sends a resume whose message was lost, and the resumed attempt runs', async () => {
+    stack.jobs.onLaunch = (spec) =>
+      stack.jobs.setState(spec.name, 'failed', { reason: 'BackoffLimitExceeded', containers: [] });
+    const resumed = submit();
+    const body = stack.evalai.messageFor(resumed.id);
+    await runExecution(stack, [{ messageId: 'm', receiptHandle: 'r', body }]);
+    expect((await stack.plane.store.get(resumed.id))?.status).toBe('failed');
+    stack.evalai.resume(resumed.id);
+    later(60);
+    expect((await reconcileSubmissions(stack.plane)).resent).toEqual([]); // still within the grace period
+    later(RECONCILE_AFTER_SECONDS + 60);
+    const report = await reconcileSubmissions(stack.plane);
+    expect(report.resent).toEqual([resumed.id]);
+    instantEvaluations(stack);
+    const result = await runExecution(stack, [{ messageId: 'm', receiptHandle: 'r', body: stack.resent[0]?.body }]);
+    expect(result.status).toBe('SUCCEEDED');
+    expect(await stack.plane.store.get(resumed.id)).toMatchObject({ status: 'finished', attempt: 2 });
+    expect(stack.evalai.get(resumed.id).status).toBe('finished');
   });
 
   it('leaves alone a submission within the grace period, a registered one, and one of a phase it does not run', async () => {

@@ -183,11 +183,11 @@ export class DynamoDbSubmissionStore implements SubmissionStore {
     return records;
   }
 
-  async countResend(submissionPk: number, at: string): Promise<number> {
+  async countResend(submissionPk: number, attempt: number, at: string): Promise<number> {
     const { Attributes } = await this.client.send(
       new UpdateCommand({
         TableName: this.tableName,
-        Key: { pk: `RESEND#${submissionPk}` },
+        Key: { pk: `RESEND#${submissionPk}#${attempt}` },
         UpdateExpression: 'ADD #count :one SET updatedAt = :at, expiresAt = :expires',
         ExpressionAttributeNames: { '#count': 'count' },
         ExpressionAttributeValues: { ':one': 1, ':at': at, ':expires': Math.floor(Date.parse(at) / 1000) + RESEND_TTL },

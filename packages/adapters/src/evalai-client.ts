@@ -41,6 +41,7 @@ const submissionSchema = z.looseObject({
   participant_team_name: z.string().nullish(),
   challenge_phase: z.union([z.number().int().positive(), z.looseObject({ id: z.number().int().positive() })]),
   submitted_at: z.iso.datetime({ offset: true }).nullish().catch(undefined),
+  rerun_resumed_at: z.iso.datetime({ offset: true }).nullish().catch(undefined),
   input_file: z.url().max(2048).nullish().catch(undefined),
 });
 
@@ -233,6 +234,7 @@ function toSubmission(body: unknown, which: string): EvalAiSubmission {
     participantTeamName: (s.participant_team_name ?? '').slice(0, MAX_TEAM_NAME) || `team-${teamPk}`,
     challengePhasePk: typeof s.challenge_phase === 'number' ? s.challenge_phase : s.challenge_phase.id,
     ...(s.submitted_at ? { submittedAt: s.submitted_at } : {}),
+    ...(s.rerun_resumed_at ? { resumedAt: s.rerun_resumed_at } : {}),
     ...(s.input_file ? { inputFile: s.input_file } : {}),
   };
 }

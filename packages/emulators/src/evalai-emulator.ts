@@ -46,6 +46,8 @@ export interface EmulatedSubmission {
   status: EvalAiStatus;
   jobName: string[];
   submittedAt: string;
+  /** When the submission was last resumed (EvalAI's rerun_resumed_at). */
+  resumedAt: string | null;
   startedAt: string | null;
   completedAt: string | null;
   stdout: string;
@@ -139,6 +141,7 @@ export class EvalAiEmulator {
       status: 'submitted',
       jobName: [],
       submittedAt: new Date(this.now()).toISOString(),
+      resumedAt: null,
       startedAt: null,
       completedAt: null,
       stdout: '',
@@ -171,6 +174,7 @@ export class EvalAiEmulator {
     const s = this.require(submissionPk);
     if (s.status !== 'failed') throw new Error(`submission ${submissionPk} is ${s.status}, only failed ones resume`);
     this.setStatus(s, 'resuming', 'participant');
+    s.resumedAt = new Date(this.now()).toISOString();
   }
 
   get(submissionPk: number): EmulatedSubmission {
@@ -333,6 +337,7 @@ export class EvalAiEmulator {
       input_file: `${this.url}/media/submission_files/${s.id}.json`,
       job_name: [...s.jobName],
       submitted_at: s.submittedAt,
+      rerun_resumed_at: s.resumedAt,
       started_at: s.startedAt,
       completed_at: s.completedAt,
     };

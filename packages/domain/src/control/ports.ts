@@ -10,6 +10,8 @@ export interface EvalAiSubmission {
   readonly challengePhasePk: number;
   /** When the participant submitted (ISO 8601). */
   readonly submittedAt?: string;
+  /** When it was last resumed (ISO 8601). */
+  readonly resumedAt?: string;
   /** The public URL of the submission's file: for a Docker challenge, `{"submitted_image_uri": …}`. */
   readonly inputFile?: string;
 }
@@ -74,8 +76,8 @@ export interface SubmissionStore {
   patch(submissionPk: number, attempt: number, patch: SubmissionPatch, at: string): Promise<void>;
   /** Records not in a terminal status (for the sweeper). */
   listActive(): Promise<SubmissionRecord[]>;
-  /** Counts one more re-sent message for a submission that has no record; returns the count so far. */
-  countResend(submissionPk: number, at: string): Promise<number>;
+  /** Counts one more message re-sent to start this attempt of a submission; returns the count so far. */
+  countResend(submissionPk: number, attempt: number, at: string): Promise<number>;
   hasQualification(teamPk: number, track: string): Promise<boolean>;
   grantQualification(teamPk: number, track: string, submissionPk: number, at: string): Promise<void>;
 }
