@@ -85,4 +85,3 @@ const ownSourceMaps = {
 };
 
 module.exports = [zodEnglishOnly, ownSourceMaps];
-module.exports.keepOwnSources = keepOwnSources;

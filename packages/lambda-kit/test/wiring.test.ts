@@ -7,7 +7,7 @@ import { evalAiHost } from '../src/evalai.js';
 import { buildPlane, type LambdaConfig, lambdaHandler, type RawHandler, readLambdaConfig } from '../src/index.js';
 import { kubernetesJobRunner } from '../src/kubernetes.js';
 import { s3ArtifactStore } from '../src/s3.js';
-import { queueUrlOf, sqsSubmissionQueue } from '../src/sqs.js';
+import { queueOf, sqsSubmissionQueue } from '../src/sqs.js';
 import { stepFunctionsExecutions } from '../src/step-functions.js';
 
 let s3: RunningServer;
@@ -85,11 +85,12 @@ describe('buildPlane', () => {
 });
 
 describe('the submissions queue', () => {
-  it('derives the queue URL from its ARN, in every partition', () => {
-    expect(queueUrlOf('arn:aws:sqs:us-west-2:123456789012:pitwall-prod-submissions')).toBe(
+  it('derives the queue URL and region from its ARN, in every partition', () => {
+    expect(queueOf('arn:aws:sqs:us-west-2:123456789012:q').region).toBe('us-west-2');
+    expect(queueOf('arn:aws:sqs:us-west-2:123456789012:pitwall-prod-submissions').url).toBe(
       'https://sqs.us-west-2.amazonaws.com/123456789012/pitwall-prod-submissions',
     );
-    expect(queueUrlOf('arn:aws-cn:sqs:cn-north-1:123456789012:evalai.fifo')).toBe(
+    expect(queueOf('arn:aws-cn:sqs:cn-north-1:123456789012:evalai.fifo').url).toBe(
       'https://sqs.cn-north-1.amazonaws.com.cn/123456789012/evalai.fifo',
     );
   });

@@ -80,8 +80,7 @@ export class LocalRuntime {
   private pipe!: SqsPipe;
   private sqs!: SQSClient;
   private housekeeping: NodeJS.Timeout | undefined;
-  /** What the last sweep and reconciliation did. */
-  lastHousekeeping: { sweep: SweepReport; reconcile: ReconcileReport } | undefined;
+  /** Why the last scheduled sweep or reconciliation could not run, if it could not. */
   housekeepingError: string | undefined;
   private readonly servers: RunningServer[] = [];
   private readonly clients: { destroy(): void }[] = [];
@@ -143,8 +142,7 @@ export class LocalRuntime {
   async housekeep(): Promise<{ sweep: SweepReport; reconcile: ReconcileReport }> {
     const sweep = await sweepSubmissions(this.plane);
     const reconcile = await reconcileSubmissions(this.plane);
-    this.lastHousekeeping = { sweep, reconcile };
-    return this.lastHousekeeping;
+    return { sweep, reconcile };
   }
 
   async stop(): Promise<void> {
