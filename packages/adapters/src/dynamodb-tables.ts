@@ -2,10 +2,15 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 
 /**
  * One table holds submission records (`SUB#<pk>`), qualifications (`QUAL#<team>#<track>`) and the
- * shared EvalAI request budget (`BUDGET#<window>`, expiring by TTL on `expiresAt`). A sparse index
+ * shared EvalAI request budget (one item a slot, `BUDGET#evalai#<slot>`). A sparse index
  * on `active` (present only while a submission needs attention) lets the sweeper find stuck ones.
  */
 export const ACTIVE_INDEX = 'active-by-deadline';
+
+/** The item of one slot of the EvalAI request budget. */
+export function budgetSlotKey(slot: number): string {
+  return `BUDGET#evalai#${slot}`;
+}
 
 export function submissionsTable(name: string): CreateTableCommandInput {
   return {

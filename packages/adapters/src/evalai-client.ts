@@ -2,6 +2,7 @@ import {
   EVALAI_STATUSES,
   EvalAiAuthError,
   type EvalAiHost,
+  EvalAiNotHostError,
   EvalAiRateLimitedError,
   EvalAiRejectedError,
   EvalAiResponseError,
@@ -9,10 +10,10 @@ import {
   type EvalAiStatus,
   type EvalAiSubmission,
   EvalAiUnavailableError,
+  EvalAiUnverifiedEmailError,
   MAX_IMAGE_URI_LENGTH,
   NotFoundError,
 } from '@pitwall/domain';
-import pRetry, { AbortError } from 'p-retry';
 import { z } from 'zod';
 import { type RequestBudget, type RequestPriority, unlimitedBudget } from './request-budget.js';
 
@@ -21,7 +22,7 @@ export interface EvalAiClientOptions {
   readonly baseUrl: string;
   readonly token: string;
   readonly timeoutMs?: number;
-  /** Retries after the first try, for 5xx, network errors, timeouts and short 429s. */
+  /** Tries after the first, for 5xx, network errors, timeouts and short 429s. */
   readonly retries?: number;
   readonly minRetryDelayMs?: number;
   readonly maxRetryDelayMs?: number;
@@ -29,6 +30,10 @@ export interface EvalAiClientOptions {
   readonly maxRetryAfterSeconds?: number;
   readonly budget?: RequestBudget;
   readonly fetch?: typeof fetch;
+  /** The challenge this token hosts, named in errors about requests whose path does not say. */
+  readonly challengePk?: number;
+  /** How the client waits (for a Retry-After, a budget slot, a backoff); tests pass a fake clock's. */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 const submissionSchema = z.looseObject({
@@ -59,11 +64,13 @@ export class EvalAiClient implements EvalAiHost {
   private readonly baseUrl: string;
   private readonly budget: RequestBudget;
   private readonly fetch: typeof fetch;
+  private readonly sleep: (ms: number) => Promise<void>;
 
   constructor(private readonly options: EvalAiClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.budget = options.budget ?? unlimitedBudget;
     this.fetch = options.fetch ?? globalThis.fetch;
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
   async getSubmission(submissionPk: number): Promise<EvalAiSubmission> {
@@ -79,6 +86,37 @@ export class EvalAiClient implements EvalAiHost {
     return items.map((item, i) => toSubmission(item, `#${i} of the ${status} list`));
   }
 
+  /**
+   * The public leaderboard of a challenge phase split, every page, best entry per team first (EvalAI's
+   * `/api/jobs/challenge_phase_split/<id>/leaderboard/`; no token needed).
+   */
+  async leaderboard(splitId: number): Promise<LeaderboardEntry[]> {
+    const entries: LeaderboardEntry[] = [];
+    let url: string | null = `${this.baseUrl}/api/jobs/challenge_phase_split/${splitId}/leaderboard/`;
+    for (let page = 1; url && page <= MAX_BOARD_PAGES; page++) {
+      const label = `GET the leaderboard of split ${splitId}`;
+      // Anonymous (AnonRateThrottle): it costs the host token's budget nothing.
+      const body = await this.attempts(undefined, { method: 'GET', url, label, publicFile: false, anonymous: true });
+      const parsed = leaderboardPageSchema.safeParse(body);
+      if (!parsed.success) {
+        throw new EvalAiResponseError(`EvalAI's leaderboard page ${page} is not in the expected form`, {
+          cause: parsed.error,
+        });
+      }
+      for (const row of parsed.data.results) {
+        const labels = row.leaderboard__schema.labels;
+        entries.push({
+          submissionPk: row.submission__id,
+          teamName: row.submission__participant_team__team_name.slice(0, MAX_TEAM_NAME),
+          values: Object.fromEntries(labels.map((name, i) => [name, row.result[i] ?? '#'])),
+        });
+      }
+      url =
+        parsed.data.next && new URL(parsed.data.next).origin === new URL(this.baseUrl).origin ? parsed.data.next : null;
+    }
+    return entries;
+  }
+
   async readSubmittedImage(submission: EvalAiSubmission): Promise<string> {
     const what = `the input file of submission ${submission.id}`;
     const url = submission.inputFile ? new URL(submission.inputFile) : undefined;
@@ -86,9 +124,13 @@ export class EvalAiClient implements EvalAiHost {
     if (!url || (url.protocol !== 'https:' && url.origin !== new URL(this.baseUrl).origin)) {
       throw new EvalAiResponseError(`${what} is not an https URL: ${submission.inputFile ?? '(none)'}`);
     }
-    const body = await this.retrying(() =>
-      this.once({ method: 'GET', url: url.href, label: `GET ${what}`, publicFile: true }),
-    );
+    // Not EvalAI's API: no budget slot, since the throttle does not count media.
+    const body = await this.attempts(undefined, {
+      method: 'GET',
+      url: url.href,
+      label: `GET ${what}`,
+      publicFile: true,
+    });
     const parsed = inputFileSchema.safeParse(body);
     if (!parsed.success) {
       throw new EvalAiResponseError(`${what} names no Docker image: ${parsed.error.issues[0]?.message}`, {
@@ -119,62 +161,98 @@ export class EvalAiClient implements EvalAiHost {
   }
 
   async putPartialResult(challengePk: number, update: EvalAiResultUpdate): Promise<boolean> {
-    if (!(await this.budget.take('partial'))) return false;
-    await this.send(
-      'PUT',
-      `/api/jobs/challenges/${challengePk}/update_partially_evaluated_submission/`,
-      resultBody('partially_evaluated', update),
-    );
-    return true;
-  }
-
-  private async request(priority: RequestPriority, method: string, path: string, body?: unknown): Promise<unknown> {
-    if (!(await this.budget.take(priority))) {
-      throw new EvalAiRateLimitedError(
-        `Pitwall's EvalAI request budget for this minute is spent (${priority} request)`,
-      );
-    }
-    return this.send(method, path, body);
-  }
-
-  private send(method: string, path: string, body?: unknown): Promise<unknown> {
-    return this.retrying(() => this.once({ method, url: `${this.baseUrl}${path}`, label: `${method} ${path}`, body }));
-  }
-
-  private async retrying(exchange: () => Promise<unknown>): Promise<unknown> {
-    const { retries = 4, minRetryDelayMs = 500, maxRetryDelayMs = 8000 } = this.options;
     try {
-      return await pRetry(exchange, {
-        retries,
-        minTimeout: minRetryDelayMs,
-        maxTimeout: maxRetryDelayMs,
-        randomize: true,
-      });
+      await this.request(
+        'partial',
+        'PUT',
+        `/api/jobs/challenges/${challengePk}/update_partially_evaluated_submission/`,
+        resultBody('partially_evaluated', update),
+        { waitForBudget: false },
+      );
+      return true;
     } catch (error) {
-      if (error instanceof AbortError) throw error.originalError;
+      if (error instanceof BudgetSpentError) return false; // best effort: the next observation sends them
       throw error;
+    }
+  }
+
+  private request(
+    priority: RequestPriority,
+    method: string,
+    path: string,
+    body?: unknown,
+    options: { waitForBudget?: boolean } = {},
+  ): Promise<unknown> {
+    const url = `${this.baseUrl}${path}`;
+    return this.attempts(priority, { method, url, label: `${method} ${path}`, body, publicFile: false }, options);
+  }
+
+  /**
+   * One request, tried up to 1 + retries times. Each try to EvalAI's API takes a slot of the budget first,
+   * since EvalAI counts every request it receives. A 429 with a short Retry-After is waited out exactly,
+   * with no backoff on top; 5xx and network errors back off with jitter; anything else is final.
+   */
+  private async attempts(
+    priority: RequestPriority | undefined,
+    exchange: Exchange,
+    { waitForBudget = true }: { waitForBudget?: boolean } = {},
+  ): Promise<unknown> {
+    const { retries = 4, minRetryDelayMs = 500, maxRetryDelayMs = 8000, timeoutMs = 10_000 } = this.options;
+    const maxWaitMs = (this.options.maxRetryAfterSeconds ?? 10) * 1000;
+    for (let attempt = 0; ; attempt++) {
+      const lease = priority ? await this.slot(priority, timeoutMs, waitForBudget ? maxWaitMs : 0) : undefined;
+      let outcome: { value: unknown } | { error: unknown };
+      try {
+        outcome = { value: await this.once(exchange) };
+      } catch (error) {
+        outcome = { error };
+      } finally {
+        await lease?.release();
+      }
+      if ('value' in outcome) return outcome.value;
+      const { error } = outcome;
+      if (attempt >= retries) throw error;
+      if (error instanceof EvalAiRateLimitedError && error.retryAfterSeconds !== undefined) {
+        if (error.retryAfterSeconds * 1000 > maxWaitMs) throw error;
+        await this.sleep(error.retryAfterSeconds * 1000);
+      } else if (error instanceof EvalAiUnavailableError) {
+        const backoff = Math.min(maxRetryDelayMs, minRetryDelayMs * 2 ** attempt);
+        await this.sleep(backoff * (0.5 + Math.random() / 2));
+      } else {
+        throw error;
+      }
+    }
+  }
+
+  /** A budget slot, waiting for one when the wait is at most `maxWaitMs`. */
+  private async slot(priority: RequestPriority, maxRequestMs: number, maxWaitMs: number) {
+    for (let waited = 0; ; ) {
+      const grant = await this.budget.take(priority, maxRequestMs);
+      if (grant.granted) return grant.lease;
+      if (waited + grant.retryAfterMs > maxWaitMs) {
+        throw new BudgetSpentError(
+          `Pitwall's EvalAI request budget is spent for the last 60 s (${priority} request); a slot frees up in ${Math.ceil(grant.retryAfterMs / 1000)} s`,
+          Math.ceil(grant.retryAfterMs / 1000),
+        );
+      }
+      waited += grant.retryAfterMs;
+      await this.sleep(grant.retryAfterMs);
     }
   }
 
   /**
    * One HTTP exchange with EvalAI's API, or a read of a public file (no token, at most MAX_INPUT_FILE_BYTES).
-   * Errors worth retrying are thrown as they are; the rest wrapped in AbortError.
+   * EvalAI's errors become Pitwall's named errors, each saying what the host must do.
    */
-  private async once(request: {
-    method: string;
-    url: string;
-    label: string;
-    body?: unknown;
-    publicFile?: boolean;
-  }): Promise<unknown> {
-    const { method, url, label, body, publicFile = false } = request;
-    const { timeoutMs = 10_000, maxRetryAfterSeconds = 10 } = this.options;
+  private async once(request: Exchange): Promise<unknown> {
+    const { method, url, label, body, publicFile, anonymous = publicFile } = request;
+    const { timeoutMs = 10_000 } = this.options;
     let response: Response;
     try {
       response = await this.fetch(url, {
         method,
         headers: {
-          ...(publicFile ? {} : { Authorization: `Bearer ${this.options.token}` }),
+          ...(anonymous ? {} : { Authorization: `Bearer ${this.options.token}` }),
           Accept: 'application/json',
           ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
         },
@@ -188,31 +266,92 @@ export class EvalAiClient implements EvalAiHost {
     }
     const text = await readText(response, label, publicFile ? MAX_INPUT_FILE_BYTES : undefined);
     if (response.ok) return parseJson(text, label);
+    throw this.failure(response, text, label, url);
+  }
+
+  private failure(response: Response, text: string, label: string, url: string): Error {
     const detail = text.slice(0, 500);
-    if (response.status >= 500)
-      throw new EvalAiUnavailableError(`EvalAI answered ${response.status} to ${label}: ${detail}`);
-    if (response.status === 429) {
+    const status = response.status;
+    const said = errorBodySchema.safeParse(safeJson(text)).data ?? {};
+    const words = `${said.error ?? ''} ${said.detail ?? ''}`;
+    const challenge = /\/challenges?\/(\d+)\//.exec(new URL(url).pathname)?.[1] ?? this.options.challengePk;
+    if (status >= 500) return new EvalAiUnavailableError(`EvalAI answered ${status} to ${label}: ${detail}`);
+    if (status === 429) {
       const retryAfter = Number(response.headers.get('retry-after') ?? '');
       const seconds = Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter : undefined;
-      const error = new EvalAiRateLimitedError(
-        `EvalAI throttled ${label} (429, Retry-After ${seconds ?? '?'} s)`,
-        seconds,
-      );
-      if (seconds === undefined || seconds > maxRetryAfterSeconds) throw new AbortError(error);
-      await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
-      throw error;
+      return new EvalAiRateLimitedError(`EvalAI throttled ${label} (429, Retry-After ${seconds ?? '?'} s)`, seconds);
     }
-    if (response.status === 401) {
-      throw new AbortError(
-        new EvalAiAuthError(
-          `EvalAI refused the host token for ${label} (401: ${detail}). Rotate the token: copy a new auth token from your EvalAI profile into Pitwall's EvalAI secret.`,
-        ),
+    if ((status === 401 || status === 400) && /not authorized/i.test(said.error ?? '')) {
+      return new EvalAiNotHostError(
+        `EvalAI refused ${label} (${status}: ${detail}): the EvalAI user of this token is not a host of challenge ${challenge ?? '(unknown)'}. Use the auth token of a member of the challenge's host team.`,
       );
     }
-    if (response.status === 404) throw new AbortError(new NotFoundError(`EvalAI has no ${label} (404)`));
-    throw new AbortError(
-      new EvalAiRejectedError(`EvalAI refused ${label} (${response.status}): ${detail}`, response.status),
-    );
+    if (status === 403 && /verify your email/i.test(words)) {
+      return new EvalAiUnverifiedEmailError(
+        `EvalAI refused ${label} (403: ${detail}): the EvalAI user of this token has not verified its e-mail address. Verify it on EvalAI (profile → e-mail), then retry.`,
+      );
+    }
+    if (status === 401 && said.code !== 'token_not_valid' && /credentials were not provided/i.test(words)) {
+      return new EvalAiAuthError(
+        `EvalAI saw no credentials on ${label} (401: ${detail}). The Authorization header did not reach EvalAI: check any proxy between Pitwall and ${new URL(url).origin}.`,
+      );
+    }
+    if (status === 401) {
+      return new EvalAiAuthError(
+        `EvalAI refused the host token for ${label} (401: ${detail}). Rotate the token: copy a new auth token from your EvalAI profile into Pitwall's EvalAI secret.`,
+      );
+    }
+    if (status === 404) return new NotFoundError(`EvalAI has no ${label} (404)`);
+    return new EvalAiRejectedError(`EvalAI refused ${label} (${status}): ${detail}`, status);
+  }
+}
+
+/** Pitwall's own budget, not EvalAI, said no: nothing was sent. */
+class BudgetSpentError extends EvalAiRateLimitedError {}
+
+interface Exchange {
+  readonly method: string;
+  readonly url: string;
+  readonly label: string;
+  readonly body?: unknown;
+  /** A public file, not EvalAI's API: no token, a size limit. */
+  readonly publicFile: boolean;
+  /** Sent without the token (public files and EvalAI's public endpoints). */
+  readonly anonymous?: boolean;
+}
+
+/** One team's best entry on the public board, values by label ('#' where EvalAI has none). */
+export interface LeaderboardEntry {
+  readonly submissionPk: number;
+  readonly teamName: string;
+  readonly values: Readonly<Record<string, number | string>>;
+}
+
+const MAX_BOARD_PAGES = 100;
+
+const leaderboardPageSchema = z.looseObject({
+  next: z.string().nullable(),
+  results: z.array(
+    z.looseObject({
+      submission__id: z.number().int().positive(),
+      submission__participant_team__team_name: z.string(),
+      result: z.array(z.union([z.number(), z.string()])),
+      leaderboard__schema: z.looseObject({ labels: z.array(z.string()) }),
+    }),
+  ),
+});
+
+const errorBodySchema = z.looseObject({
+  error: z.string().optional().catch(undefined),
+  detail: z.string().optional().catch(undefined),
+  code: z.string().optional().catch(undefined),
+});
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
   }
 }
 
@@ -261,7 +400,7 @@ async function readText(response: Response, label: string, maxBytes: number | un
     size += chunk.byteLength;
     if (size > maxBytes) {
       await response.body.cancel().catch(() => undefined);
-      throw new AbortError(new EvalAiResponseError(`the answer to ${label} is larger than ${maxBytes} bytes`));
+      throw new EvalAiResponseError(`the answer to ${label} is larger than ${maxBytes} bytes`);
     }
     chunks.push(chunk);
   }
@@ -273,6 +412,6 @@ function parseJson(text: string, label: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new AbortError(new EvalAiResponseError(`EvalAI's answer to ${label} is not JSON`, { cause: error }));
+    throw new EvalAiResponseError(`EvalAI's answer to ${label} is not JSON`, { cause: error });
   }
 }

@@ -2,12 +2,7 @@ import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { IllegalTransitionError, type NewSubmission, StaleAttemptError } from '@pitwall/domain';
 import { type RunningServer, startDynamoDb } from '@pitwall/emulators';
-import {
-  createDocumentClient,
-  DynamoDbRequestBudget,
-  DynamoDbSubmissionStore,
-  submissionsTable,
-} from '../src/index.js';
+import { createDocumentClient, DynamoDbSubmissionStore, submissionsTable } from '../src/index.js';
 
 let server: RunningServer;
 let store: DynamoDbSubmissionStore;
@@ -107,13 +102,5 @@ describe('DynamoDbSubmissionStore on dynalite', () => {
     expect(await store.hasQualification(3, 'SENSORS')).toBe(false);
     await store.grantQualification(3, 'SENSORS', 9, 't');
     expect(await store.hasQualification(3, 'SENSORS')).toBe(true);
-  });
-
-  it('shares the EvalAI budget with a conditional counter', async () => {
-    const budget = new DynamoDbRequestBudget(client, TABLE, 10, () => 0);
-    const other = new DynamoDbRequestBudget(client, TABLE, 10, () => 0);
-    const granted = await Promise.all(Array.from({ length: 12 }, (_, i) => (i % 2 ? budget : other).take('result')));
-    expect(granted.filter(Boolean)).toHaveLength(10);
-    expect(await budget.take('result')).toBe(false);
   });
 });

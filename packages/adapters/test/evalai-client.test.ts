@@ -1,10 +1,12 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import {
   EvalAiAuthError,
+  EvalAiNotHostError,
   EvalAiRateLimitedError,
   EvalAiRejectedError,
   EvalAiResponseError,
   EvalAiUnavailableError,
+  EvalAiUnverifiedEmailError,
   NotFoundError,
 } from '@pitwall/domain';
 import { EvalAiEmulator } from '@pitwall/emulators';
@@ -16,6 +18,10 @@ const emulator = new EvalAiEmulator({
   phases: [{ pk: 11, codename: 'sensors', splits: ['leaderboard'] }],
   labels: LABELS,
   hostToken: 'host-token',
+  users: [
+    { token: 'outsider-token', host: false },
+    { token: 'unverified-token', host: true, emailVerified: false },
+  ],
 });
 let url = '';
 const client = (overrides: Partial<ConstructorParameters<typeof EvalAiClient>[0]> = {}) =>
@@ -38,8 +44,9 @@ const update = (submissionPk: number, resultText = '[]') => ({
   metadata: '{}',
 });
 const listedRow = (id: number) => ({ id, status: 'submitted', participant_team: 3, challenge_phase: 11 });
+let team = 0;
 const newSubmission = () =>
-  emulator.createSubmission({ phasePk: 11, teamPk: 3, teamName: 'Team Ünï', imageUri: 'img' });
+  emulator.createSubmission({ phasePk: 11, teamPk: ++team, teamName: 'Team Ünï', imageUri: 'img' });
 
 beforeAll(async () => {
   url = await emulator.start();
@@ -55,7 +62,7 @@ describe('EvalAiClient against the EvalAI emulator', () => {
     expect(await client().getSubmission(s.id)).toEqual({
       id: s.id,
       status: 'submitted',
-      participantTeamPk: 3,
+      participantTeamPk: team,
       participantTeamName: 'Team Ünï',
       challengePhasePk: 11,
       submittedAt: s.submittedAt,
@@ -83,10 +90,10 @@ describe('EvalAiClient against the EvalAI emulator', () => {
 
   it("surfaces EvalAI's own message when a result does not match the leaderboard", async () => {
     const s = newSubmission();
-    const wrong = client().putResult(7, 'finished', update(s.id, result({ 'Driving score': 1 })));
+    const wrong = client().putResult(7, 'finished', update(s.id, result({ 'Driving score': 1, Speed: 2 })));
     await expect(wrong).rejects.toThrow(EvalAiRejectedError);
-    await expect(client().putResult(7, 'finished', update(s.id, result({ 'Driving score': 1 })))).rejects.toThrow(
-      'Following metrics are missing in the leaderboard data: Route completion',
+    await expect(client().putResult(7, 'finished', update(s.id, result({ Speed: 1 })))).rejects.toThrow(
+      "Following metrics are missing in theleaderboard data: ['Speed']",
     );
     await expect(
       client().putResult(7, 'finished', update(s.id, result({ 'Driving score': 1, 'Route completion': 2 }, 'test'))),
@@ -128,12 +135,50 @@ describe('EvalAiClient against the EvalAI emulator', () => {
     await expect(client({ retries: 2 }).getSubmission(1)).rejects.toThrow(EvalAiUnavailableError);
   });
 
-  it('waits out a short Retry-After and tries again', async () => {
+  it('waits out a short Retry-After exactly, with no backoff on top, and tries again', async () => {
     const s = newSubmission();
-    emulator.faults.push({ method: 'GET', status: 429, times: 1, retryAfterSeconds: 1 });
-    const started = Date.now();
-    expect((await client().getSubmission(s.id)).id).toBe(s.id);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+    emulator.faults.push({ method: 'GET', status: 429, times: 1, retryAfterSeconds: 3 });
+    const waits: number[] = [];
+    const evalai = client({ sleep: async (ms) => void waits.push(ms), minRetryDelayMs: 400 });
+    expect((await evalai.getSubmission(s.id)).id).toBe(s.id);
+    expect(waits).toEqual([3000]);
+  });
+
+  it('tells the host the token hosts nothing, needs a verified e-mail, or never arrived, without retrying', async () => {
+    const s = newSubmission();
+    const before = emulator.requests.length;
+    const outsider = client({ token: 'outsider-token', challengePk: 7 });
+    await expect(outsider.getSubmission(s.id)).rejects.toThrow(EvalAiNotHostError);
+    await expect(outsider.getSubmission(s.id)).rejects.toThrow('is not a host of challenge 7');
+    await expect(outsider.patchStatus(7, { submissionPk: s.id, status: 'running' })).rejects.toThrow(
+      EvalAiNotHostError,
+    );
+    await expect(outsider.listSubmissions(7, 'submitted')).rejects.toThrow('is not a host of challenge 7');
+    await expect(outsider.putResult(7, 'failed', update(s.id))).rejects.toThrow(EvalAiNotHostError);
+    await expect(client({ token: 'unverified-token' }).getSubmission(s.id)).rejects.toThrow(EvalAiUnverifiedEmailError);
+    expect(emulator.requests.length - before).toBe(6); // one request each: none is retried
+    const stripped: typeof fetch = (input, init) => {
+      const headers = new Headers(init?.headers);
+      headers.delete('authorization');
+      return fetch(input, { ...init, headers });
+    };
+    const error = await client({ fetch: stripped })
+      .getSubmission(s.id)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(EvalAiAuthError);
+    expect((error as Error).message).toContain('The Authorization header did not reach EvalAI');
+    expect(emulator.get(s.id).status).toBe('submitted');
+  });
+
+  it('reads the public leaderboard, without the token, in label order', async () => {
+    const s = newSubmission();
+    await client().putResult(7, 'finished', update(s.id, result({ 'Route completion': 80, 'Driving score': 99_999 })));
+    const entries = await client({ token: 'not-sent' }).leaderboard(emulator.splitId(11, 'leaderboard'));
+    expect(entries[0]).toEqual({
+      submissionPk: s.id,
+      teamName: 'Team Ünï',
+      values: { 'Driving score': 99_999, 'Route completion': 80 },
+    });
   });
 
   it('hands a long Retry-After to the caller as a rate-limit error', async () => {
@@ -165,7 +210,7 @@ describe('EvalAiClient against the EvalAI emulator', () => {
   });
 
   it('reads the image from the input file, without sending the token', async () => {
-    const s = emulator.createSubmission({ phasePk: 11, teamPk: 3, teamName: 'T', imageUri: 'registry/agent:7' });
+    const s = emulator.createSubmission({ phasePk: 11, teamPk: ++team, teamName: 'T', imageUri: 'registry/agent:7' });
     const sent: Headers[] = [];
     const recording: typeof fetch = (input, init) => {
       sent.push(new Headers(init?.headers));
@@ -208,113 +253,5 @@ describe('EvalAiClient against the EvalAI emulator', () => {
     await expect(limited.getSubmission(s.id)).rejects.toThrow(EvalAiRateLimitedError);
     await limited.putResult(7, 'failed', update(s.id)); // results may use the whole window
     await expect(limited.putResult(7, 'failed', update(s.id))).rejects.toThrow(EvalAiRateLimitedError);
-  });
-});
-
-describe('EvalAI emulator rules', () => {
-  const raw = (method: string, path: string, body: unknown, token = 'host-token') =>
-    fetch(`${url}${path}`, {
-      method,
-      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-
-  it('accepts only queued and running on PATCH, and only terminal statuses on PUT', async () => {
-    const s = newSubmission();
-    expect(
-      (
-        await raw('PATCH', '/api/jobs/challenge/7/update_submission/', {
-          submission: s.id,
-          submission_status: 'finished',
-        })
-      ).status,
-    ).toBe(400);
-    expect(
-      (
-        await raw('PUT', '/api/jobs/challenge/7/update_submission/', {
-          submission: s.id,
-          challenge_phase: 11,
-          submission_status: 'running',
-        })
-      ).status,
-    ).toBe(400);
-    expect(
-      (
-        await raw('PUT', '/api/jobs/challenge/7/update_submission/', {
-          submission: s.id,
-          challenge_phase: 11,
-          submission_status: 'FAILED',
-          stdout: '',
-          stderr: 'x',
-        })
-      ).status,
-    ).toBe(200);
-    expect(emulator.get(s.id).status).toBe('failed');
-  });
-
-  it('requires result to be a JSON string, not an array', async () => {
-    const s = newSubmission();
-    const body = {
-      submission: s.id,
-      challenge_phase: 11,
-      submission_status: 'finished',
-      result: [{ split: 'leaderboard' }],
-    };
-    const response = await raw('PUT', '/api/jobs/challenge/7/update_submission/', body);
-    expect(response.status).toBe(400);
-    expect(await response.json()).toEqual({
-      error: '`result` key contains invalid data. Please try again with correct format!',
-    });
-  });
-
-  it('fails with 500 on a null stdout, as EvalAI does', async () => {
-    const s = newSubmission();
-    const body = { submission: s.id, challenge_phase: 11, submission_status: 'failed', stdout: null, stderr: '' };
-    expect((await raw('PUT', '/api/jobs/challenge/7/update_submission/', body)).status).toBe(500);
-  });
-
-  it('lets the last writer win, even finished over cancelled', async () => {
-    const s = newSubmission();
-    emulator.cancel(s.id);
-    const body = { submission: s.id, challenge_phase: 11, submission_status: 'failed', stdout: '', stderr: '' };
-    await raw('PUT', '/api/jobs/challenge/7/update_submission/', body);
-    expect(emulator.get(s.id).status).toBe('failed');
-  });
-
-  it('throttles a token past its requests per minute with 429 and Retry-After', async () => {
-    let clock = 1_000_000;
-    const strict = new EvalAiEmulator({
-      challengePk: 1,
-      phases: [],
-      labels: [],
-      hostToken: 't',
-      requestsPerMinute: 2,
-      now: () => clock,
-    });
-    const base = await strict.start();
-    try {
-      const get = () => fetch(`${base}/api/jobs/submission/1`, { headers: { Authorization: 'Bearer t' } });
-      expect((await get()).status).toBe(404);
-      clock += 10_000;
-      expect((await get()).status).toBe(404);
-      const throttled = await get();
-      expect(throttled.status).toBe(429);
-      expect(throttled.headers.get('retry-after')).toBe('50');
-      clock += 50_001;
-      expect((await get()).status).toBe(404);
-    } finally {
-      await strict.close();
-    }
-  });
-
-  it('publishes the message the way EvalAI does', () => {
-    const s = newSubmission();
-    expect(JSON.parse(emulator.messageFor(s.id))).toEqual({
-      challenge_pk: '7',
-      phase_pk: '11',
-      submission_pk: s.id,
-      submitted_image_uri: 'img',
-      is_static_dataset_code_upload_submission: false,
-    });
   });
 });

@@ -69,8 +69,17 @@ export class EvalAiRateLimitedError extends PitwallError {
   }
 }
 
-/** EvalAI refused the host token (401 token_not_valid). Retrying cannot help: the host must act. */
+/**
+ * EvalAI refused the host token (401 token_not_valid, or no credentials). Retrying cannot help: the host
+ * must act. The execution ends with this error for the hosts; the participant is not told it failed.
+ */
 export class EvalAiAuthError extends PitwallError {}
+
+/** The token is valid, but its EvalAI user is not a host of the challenge (EvalAI's 401/400 "not authorized"). */
+export class EvalAiNotHostError extends EvalAiAuthError {}
+
+/** The token's EvalAI user has not verified its e-mail address (EvalAI's 403 "Please verify your email!"). */
+export class EvalAiUnverifiedEmailError extends EvalAiAuthError {}
 
 /** EvalAI refused a request as invalid (4xx other than 401/404/429). */
 export class EvalAiRejectedError extends PitwallError {

@@ -1,35 +1,52 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { EvalAiStatus } from '@pitwall/domain';
+import { EVALAI_STATUSES, type EvalAiStatus } from '@pitwall/domain';
+import { parsePyJson } from './python-repr.js';
 
 /**
- * An EvalAI stand-in that enforces the rules of EvalAI's host API (evalai-host-api.md §2): Bearer
- * auth answering 401 token_not_valid, PATCH accepting only queued/running and PUT only
- * finished/failed/cancelled, `result` as a JSON string whose splits and labels match the phase and
- * leaderboard, the per-token throttle with 429 and Retry-After, and last-writer-wins statuses.
+ * A model of EvalAI's server as it was measured (evalai-host-api.md §7), not of what Pitwall wishes it
+ * were: every write is last-writer-wins (over a cancel too), a partial PUT on any phase makes the
+ * submission `partially_evaluated`, validation is as loose as EvalAI's, errors have EvalAI's statuses and
+ * bodies, the throttle is a sliding 60-second log per user, and the public leaderboard is EvalAI's route.
+ * Where the emulator is stricter than EvalAI it is wrong: Pitwall's own checks must do the guarding.
  * Tests and the local runtime drive the participant's side through its methods.
  */
 
 export interface EmulatedPhase {
   readonly pk: number;
   readonly codename: string;
-  /** Dataset split codenames of the phase. */
+  /** Dataset split codenames of the phase; each gets a ChallengePhaseSplit id (see `splitId`). */
   readonly splits: readonly string[];
-  /** is_partial_submission_evaluation_enabled: partial results may omit metrics. */
+  /** is_partial_submission_evaluation_enabled */
   readonly partialEvaluation?: boolean;
+  /** max_concurrent_submissions_allowed per team (EvalAI's default is 3). */
+  readonly maxConcurrentSubmissions?: number;
+}
+
+/** Someone holding a token: a host of the challenge, or any other EvalAI user (a participant). */
+export interface EmulatedUser {
+  readonly token: string;
+  /** A member of the challenge's host team. */
+  readonly host: boolean;
+  /** HasVerifiedEmail: an unverified user gets 403 on every authenticated endpoint. */
+  readonly emailVerified?: boolean;
 }
 
 export interface EvalAiEmulatorOptions {
   readonly challengePk: number;
   readonly phases: readonly EmulatedPhase[];
-  /** leaderboard.schema.labels */
+  /** leaderboard.schema.labels, in order */
   readonly labels: readonly string[];
+  /** leaderboard.schema.default_order_by (descending); the first label by default. */
+  readonly defaultOrderBy?: string;
   readonly hostToken: string;
-  /** The token participants use for the participant endpoints (submit, cancel, leaderboard). */
+  /** The token participants use for the participant endpoints (submit, cancel). */
   readonly participantToken?: string;
+  /** More users, e.g. a host whose e-mail is not verified, or a user who hosts nothing. */
+  readonly users?: readonly EmulatedUser[];
   /** What EvalAI does after recording a submission: publish its message to the challenge's queue. */
   readonly onSubmission?: (submission: EmulatedSubmission, message: string) => Promise<void>;
-  /** Per token, as EvalAI's UserRateThrottle ("60/minute"). */
+  /** Per user, as EvalAI's UserRateThrottle ("60/minute"). */
   readonly requestsPerMinute?: number;
   readonly now?: () => number;
 }
@@ -41,6 +58,8 @@ export interface EmulatedSubmission {
   readonly teamPk: number;
   readonly teamName: string;
   readonly imageUri: string;
+  /** The token of the user who submitted, who may read and cancel it. */
+  readonly createdBy: string | undefined;
   /** The input file `evalai push` uploaded, served publicly like EvalAI's S3 media; tests may replace it. */
   inputFile: string;
   status: EvalAiStatus;
@@ -53,15 +72,20 @@ export interface EmulatedSubmission {
   stdout: string;
   stderr: string;
   metadata: string;
+  /** submission_result_file: Python's str() of the show_to_participant accuracies. */
+  resultFile: string;
+  isPublic: boolean;
   /** Every status written, in order, by which call, and when (ms since the epoch). */
   readonly history: { status: string; via: string; at: number }[];
 }
 
+/** A LeaderboardData row: one per submission and split. */
 export interface LeaderboardRow {
   readonly submissionPk: number;
   readonly teamName: string;
   readonly split: string;
-  readonly accuracies: Readonly<Record<string, number>>;
+  readonly splitId: number;
+  accuracies: Record<string, number>;
 }
 
 export interface RecordedRequest {
@@ -69,6 +93,8 @@ export interface RecordedRequest {
   readonly path: string;
   readonly status: number;
   readonly body: unknown;
+  /** When the request arrived (the emulator's clock). */
+  readonly at: number;
 }
 
 export interface Fault {
@@ -80,13 +106,20 @@ export interface Fault {
   readonly retryAfterSeconds?: number;
 }
 
+/** Which upcoming API request a participant's cancel lands just before. */
+export type CancelTrigger =
+  /** The nth API request from now on (1: the very next one). */
+  | { readonly nth: number }
+  /** The next API request of this kind. */
+  | { readonly method?: string; readonly path?: RegExp };
+
 class HttpError extends Error {
   constructor(
     readonly status: number,
     readonly body: unknown,
     readonly headers: Record<string, string> = {},
   ) {
-    super(`HTTP ${status}`);
+    super(`EvalAI would answer ${status}: ${JSON.stringify(body)}`);
   }
 }
 
@@ -95,19 +128,48 @@ const TOKEN_NOT_VALID = {
   code: 'token_not_valid',
   messages: [{ token_class: 'RefreshToken', token_type: 'refresh', message: 'Token is invalid or expired' }],
 };
+const NOT_A_HOST = { error: 'Sorry, you are not authorized to make this request!' };
+/** ChallengePhase.max_concurrent_submissions_allowed's default. */
+const DEFAULT_MAX_CONCURRENT = 3;
+/** What EvalAI counts as being processed against that limit (§7). */
+const IN_PROGRESS: readonly EvalAiStatus[] = ['submitted', 'submitting', 'resuming', 'queued', 'running'];
+/** The statuses the host list filter takes (§7); anything else is a 400. */
+const LISTABLE: readonly string[] = [
+  'submitted',
+  'running',
+  'queued',
+  'resuming',
+  'failed',
+  'cancelled',
+  'finished',
+  'submitting',
+];
+/** StandardResultSetPagination */
+const PAGE_SIZE = 100;
 
 export class EvalAiEmulator {
   readonly submissions = new Map<number, EmulatedSubmission>();
+  /** LeaderboardData, by `<submission pk>/<split codename>`. */
   readonly leaderboard = new Map<string, LeaderboardRow>();
   readonly requests: RecordedRequest[] = [];
   readonly faults: Fault[] = [];
+  private readonly cancels: { trigger: CancelTrigger; submissionPk: number; countdown: number }[] = [];
   private readonly throttle = new Map<string, number[]>();
+  private readonly users = new Map<string, EmulatedUser>();
+  private readonly splits: { id: number; phase: EmulatedPhase; codename: string }[] = [];
   private nextPk = 1;
   private server: Server | undefined;
   private readonly now: () => number;
 
   constructor(private readonly options: EvalAiEmulatorOptions) {
     this.now = options.now ?? Date.now;
+    this.users.set(options.hostToken, { token: options.hostToken, host: true });
+    if (options.participantToken)
+      this.users.set(options.participantToken, { token: options.participantToken, host: false });
+    for (const user of options.users ?? []) this.users.set(user.token, user);
+    for (const phase of options.phases) {
+      for (const codename of phase.splits) this.splits.push({ id: this.splits.length + 1, phase, codename });
+    }
   }
 
   async start(): Promise<string> {
@@ -130,13 +192,42 @@ export class EvalAiEmulator {
     this.server = undefined;
   }
 
-  /** A participant's `evalai push`: the submission EvalAI records, status submitted. */
-  createSubmission(input: { phasePk: number; teamPk: number; teamName: string; imageUri: string }): EmulatedSubmission {
-    if (!this.options.phases.some((p) => p.pk === input.phasePk)) throw new Error(`no phase ${input.phasePk}`);
+  /** The ChallengePhaseSplit id of a phase's split: what the public leaderboard route takes. */
+  splitId(phasePk: number, codename: string): number {
+    const split = this.splits.find((s) => s.phase.pk === phasePk && s.codename === codename);
+    if (!split) throw new Error(`phase ${phasePk} has no split ${codename}`);
+    return split.id;
+  }
+
+  /**
+   * A participant's `evalai push`: the submission EvalAI records, status submitted. Refused (406 over
+   * HTTP) when the team already has the phase's limit of submissions being processed.
+   */
+  createSubmission(input: {
+    phasePk: number;
+    teamPk: number;
+    teamName: string;
+    imageUri: string;
+    createdBy?: string;
+  }): EmulatedSubmission {
+    const phase = this.options.phases.find((p) => p.pk === input.phasePk);
+    if (!phase) throw new HttpError(400, { error: 'Challenge Phase does not exist' });
+    const inProgress = [...this.submissions.values()].filter(
+      (s) => s.teamPk === input.teamPk && s.phasePk === phase.pk && IN_PROGRESS.includes(s.status),
+    ).length;
+    if (inProgress >= (phase.maxConcurrentSubmissions ?? DEFAULT_MAX_CONCURRENT)) {
+      throw new HttpError(406, {
+        error: `You have ${inProgress} submissions that are being processed. Please wait for them to finish and then try again.`,
+      });
+    }
     const submission: EmulatedSubmission = {
       id: this.nextPk++,
       challengePk: this.options.challengePk,
-      ...input,
+      phasePk: input.phasePk,
+      teamPk: input.teamPk,
+      teamName: input.teamName,
+      imageUri: input.imageUri,
+      createdBy: input.createdBy ?? this.options.participantToken,
       inputFile: JSON.stringify({ submitted_image_uri: input.imageUri }),
       status: 'submitted',
       jobName: [],
@@ -147,6 +238,8 @@ export class EvalAiEmulator {
       stdout: '',
       stderr: '',
       metadata: '',
+      resultFile: '',
+      isPublic: true,
       history: [{ status: 'submitted', via: 'participant', at: this.now() }],
     };
     this.submissions.set(submission.id, submission);
@@ -169,6 +262,14 @@ export class EvalAiEmulator {
     this.setStatus(this.require(submissionPk), 'cancelled', 'participant');
   }
 
+  /**
+   * Test hook: the participant cancels `submissionPk` just before the emulator handles the API request
+   * the trigger names, so a test can put a cancel between any two requests of an evaluation.
+   */
+  cancelBefore(submissionPk: number, trigger: CancelTrigger): void {
+    this.cancels.push({ trigger, submissionPk, countdown: 'nth' in trigger ? trigger.nth : 1 });
+  }
+
   /** EvalAI's resume: only failed submissions, status resuming, same pk. */
   resume(submissionPk: number): void {
     const s = this.require(submissionPk);
@@ -179,6 +280,12 @@ export class EvalAiEmulator {
 
   get(submissionPk: number): EmulatedSubmission {
     return this.require(submissionPk);
+  }
+
+  /** EvalAI's participant team pk for a team name: the one it already has, or the next free one. */
+  teamPkOf(teamName: string): number {
+    const known = [...this.submissions.values()].find((s) => s.teamName === teamName);
+    return known?.teamPk ?? 1000 + new Set([...this.submissions.values()].map((s) => s.teamName)).size;
   }
 
   private require(submissionPk: number): EmulatedSubmission {
@@ -195,23 +302,33 @@ export class EvalAiEmulator {
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const method = request.method ?? 'GET';
     const url = new URL(request.url ?? '/', 'http://emulator');
-    let body: unknown;
-    let status = 500;
-    let payload: unknown;
-    let headers: Record<string, string> = {};
-    const inputFile = /^\/media\/submission_files\/(\d+)\.json$/.exec(url.pathname);
-    if (inputFile && method === 'GET') {
+    const media = /^\/media\/(submission_files|result_files)\/(\d+)\.json$/.exec(url.pathname);
+    if (media && method === 'GET') {
       // Public media, like EvalAI's S3 bucket: no token, and not counted by the API's throttle.
-      const file = this.submissions.get(Number(inputFile[1]))?.inputFile;
+      const s = this.submissions.get(Number(media[2]));
+      const file = media[1] === 'submission_files' ? s?.inputFile : s?.resultFile;
       response.writeHead(file === undefined ? 404 : 200, { 'Content-Type': 'application/json' });
       response.end(file ?? '{"detail": "Not found."}');
       return;
     }
+    const at = this.now();
+    let body: unknown;
+    let status = 500;
+    let payload: unknown;
+    let headers: Record<string, string> = {};
     try {
       body = await readBody(request);
-      const role = this.authorize(request);
-      this.injectedFault(method, url.pathname);
-      payload = role === 'host' ? this.route(method, url, body) : await this.participantRoute(method, url, body);
+      this.applyCancels(method, url.pathname);
+      const board = /^\/api\/jobs\/challenge_phase_split\/(\d+)\/leaderboard\/$/.exec(url.pathname);
+      if (board && method === 'GET') {
+        // Public: AnonRateThrottle, no token needed.
+        this.injectedFault(method, url.pathname);
+        payload = this.publicLeaderboard(Number(board[1]), url);
+      } else {
+        const user = this.authenticate(request);
+        this.injectedFault(method, url.pathname);
+        payload = await this.route(user, method, url, body);
+      }
       status = 200;
     } catch (error) {
       if (error instanceof HttpError) {
@@ -222,18 +339,32 @@ export class EvalAiEmulator {
         payload = { error: (error as Error).message };
       }
     }
-    this.requests.push({ method, path: url.pathname + url.search, status, body });
+    this.requests.push({ method, path: url.pathname + url.search, status, body, at });
     response.writeHead(status, { 'Content-Type': 'application/json', ...headers });
     response.end(JSON.stringify(payload));
   }
 
-  private authorize(request: IncomingMessage): 'host' | 'participant' {
-    const header = request.headers.authorization ?? '';
+  private applyCancels(method: string, path: string): void {
+    for (const pending of [...this.cancels]) {
+      const { trigger } = pending;
+      const matches = 'nth' in trigger || ((!trigger.method || trigger.method === method) && trigger.path?.test(path));
+      if (!matches) continue;
+      pending.countdown -= 1;
+      if (pending.countdown > 0) continue;
+      this.cancels.splice(this.cancels.indexOf(pending), 1);
+      this.cancel(pending.submissionPk);
+    }
+  }
+
+  /** DRF's order: authentication, then permissions (HasVerifiedEmail), then the throttle. */
+  private authenticate(request: IncomingMessage): EmulatedUser {
+    const header = request.headers.authorization;
+    if (!header) throw new HttpError(401, { detail: 'Authentication credentials were not provided.' });
     const token = /^Bearer (.+)$/.exec(header)?.[1] ?? '';
-    const role =
-      token === this.options.hostToken ? 'host' : token === this.options.participantToken ? 'participant' : undefined;
-    if (!role) throw new HttpError(401, TOKEN_NOT_VALID);
-    // DRF's throttle: a sliding log of the last minute's requests per user.
+    const user = this.users.get(token);
+    if (!user) throw new HttpError(401, TOKEN_NOT_VALID);
+    if (user.emailVerified === false) throw new HttpError(403, { detail: 'Please verify your email!' });
+    // UserRateThrottle: a sliding log of the last 60 seconds' requests per user; a throttled one is not logged.
     const limit = this.options.requestsPerMinute ?? 60;
     const now = this.now();
     const log = (this.throttle.get(token) ?? []).filter((t) => t > now - 60_000);
@@ -247,7 +378,7 @@ export class EvalAiEmulator {
     }
     log.push(now);
     this.throttle.set(token, log);
-    return role;
+    return user;
   }
 
   private injectedFault(method: string, path: string): void {
@@ -261,69 +392,80 @@ export class EvalAiEmulator {
     throw new HttpError(fault.status, { detail: `injected fault ${fault.status}` }, headers);
   }
 
-  private route(method: string, url: URL, body: unknown): unknown {
+  private async route(user: EmulatedUser, method: string, url: URL, body: unknown): Promise<unknown> {
     const path = url.pathname;
     let m = /^\/api\/jobs\/submission\/(\d+)$/.exec(path);
-    if (m && method === 'GET') return this.serialize(this.found(Number(m[1])));
+    if (m && method === 'GET') {
+      const s = this.found(Number(m[1]));
+      if (!user.host && s.createdBy !== user.token) {
+        throw new HttpError(401, { error: 'Sorry, you are not authorized to access this submission.' });
+      }
+      return this.serialize(s);
+    }
     m = /^\/api\/jobs\/challenge\/(\d+)\/update_submission\/$/.exec(path);
-    if (m && method === 'PATCH') return this.patchSubmission(Number(m[1]), body);
-    if (m && method === 'PUT')
-      return this.putSubmission(Number(m[1]), body, ['finished', 'failed', 'cancelled'], 'update_submission');
+    if (m && (method === 'PATCH' || method === 'PUT')) {
+      this.requireHost(user, Number(m[1]));
+      return method === 'PATCH'
+        ? this.patchStatus(body, ['queued', 'running'])
+        : this.putResult(body, ['finished', 'failed', 'cancelled'], 'update_submission');
+    }
     m = /^\/api\/jobs\/challenges\/(\d+)\/update_partially_evaluated_submission\/$/.exec(path);
-    if (m && method === 'PUT') {
-      return this.putSubmission(
-        Number(m[1]),
-        body,
-        ['failed', 'cancelled', 'finished', 'partially_evaluated'],
-        'partial',
-      );
+    if (m && (method === 'PATCH' || method === 'PUT')) {
+      this.requireHost(user, Number(m[1]));
+      return method === 'PATCH'
+        ? this.patchPartial(body)
+        : this.putResult(body, ['failed', 'cancelled', 'finished', 'partially_evaluated'], 'partial');
     }
     m = /^\/api\/jobs\/challenge\/(\d+)\/submission\/$/.exec(path);
     if (m && method === 'GET') {
-      const wanted = url.searchParams.get('status');
-      return [...this.submissions.values()]
-        .filter((s) => s.challengePk === Number(m?.[1]) && (!wanted || s.status === wanted))
-        .map((s) => this.serialize(s));
+      this.requireHost(user, Number(m[1]));
+      return this.list(url);
     }
-    throw new HttpError(404, { detail: 'Not found.' });
-  }
-
-  /** What a participant can do: submit an image, cancel a submission, look at the leaderboard. */
-  private async participantRoute(method: string, url: URL, body: unknown): Promise<unknown> {
-    const path = url.pathname;
-    let m = /^\/api\/jobs\/challenge\/(\d+)\/challenge_phase\/(\d+)\/submission\/$/.exec(path);
+    m = /^\/api\/jobs\/challenge\/(\d+)\/challenge_phase\/(\d+)\/submission\/$/.exec(path);
     if (m && method === 'POST') {
       const data = fields(body);
       const image = data.submitted_image_uri;
       const team = data.team_name;
-      if (typeof image !== 'string' || !image) throw new HttpError(400, { error: 'submitted_image_uri is required' });
-      if (typeof team !== 'string' || !team) throw new HttpError(400, { error: 'team_name is required' });
-      const teamPk = this.teamPkOf(team);
-      const submission = this.createSubmission({ phasePk: Number(m[2]), teamPk, teamName: team, imageUri: image });
+      if (typeof image !== 'string' || !image)
+        throw new HttpError(400, { error: 'Error in submitted_image_uri from submission file' });
+      if (typeof team !== 'string' || !team)
+        throw new HttpError(403, { error: "You haven't participated in the challenge" });
+      const submission = this.createSubmission({
+        phasePk: Number(m[2]),
+        teamPk: this.teamPkOf(team),
+        teamName: team,
+        imageUri: image,
+        createdBy: user.token,
+      });
       await this.options.onSubmission?.(submission, this.messageFor(submission.id));
       return this.serialize(submission);
     }
     m = /^\/api\/jobs\/challenges\/(\d+)\/submissions\/(\d+)\/update_submission_meta\/$/.exec(path);
     if (m && method === 'PATCH') {
-      if (String(fields(body).status ?? '').toLowerCase() !== 'cancelled')
-        throw new HttpError(400, { error: 'only cancelling is supported' });
-      this.cancel(this.found(Number(m[2])).id);
-      return this.serialize(this.found(Number(m[2])));
+      const s = this.found(Number(m[2]));
+      if (!user.host && s.createdBy !== user.token) throw new HttpError(403, { error: 'Submission does not exist' });
+      // A partial SubmissionSerializer: any of EvalAI's statuses, from the participant too.
+      const wanted = fields(body).status;
+      if (wanted !== undefined) {
+        const status = String(wanted).toLowerCase();
+        if (!(EVALAI_STATUSES as readonly string[]).includes(status)) {
+          throw new HttpError(400, { status: [`"${String(wanted)}" is not a valid choice.`] });
+        }
+        this.setStatus(s, status as EvalAiStatus, user.host ? 'host' : 'participant');
+      }
+      return this.serialize(s);
     }
-    if (/^\/api\/challenges\/(\d+)\/leaderboard\/$/.test(path) && method === 'GET')
-      return [...this.leaderboard.values()];
-    throw new HttpError(403, { detail: 'Sorry, you are not allowed to perform this operation!' });
+    throw new HttpError(404, { detail: 'Not found.' });
   }
 
-  /** EvalAI's participant team pk for a team name: the one it already has, or the next free one. */
-  teamPkOf(teamName: string): number {
-    const known = [...this.submissions.values()].find((s) => s.teamName === teamName);
-    return known?.teamPk ?? 1000 + new Set([...this.submissions.values()].map((s) => s.teamName)).size;
+  /** is_user_a_host_of_challenge: the emulator serves one challenge, hosted by its host users. */
+  private requireHost(user: EmulatedUser, challengePk: number): void {
+    if (!user.host || challengePk !== this.options.challengePk) throw new HttpError(400, NOT_A_HOST);
   }
 
   private found(pk: number): EmulatedSubmission {
     const s = this.submissions.get(pk);
-    if (!s) throw new HttpError(404, { detail: 'Submission does not exist' });
+    if (!s) throw new HttpError(404, { error: `Submission ${pk} does not exist` });
     return s;
   }
 
@@ -333,8 +475,14 @@ export class EvalAiEmulator {
       participant_team: s.teamPk,
       participant_team_name: s.teamName,
       challenge_phase: s.phasePk,
+      created_by: s.createdBy === undefined ? null : 1,
       status: s.status,
+      is_public: s.isPublic,
+      is_flagged: false,
       input_file: `${this.url}/media/submission_files/${s.id}.json`,
+      submission_result_file: s.resultFile ? `${this.url}/media/result_files/${s.id}.json` : null,
+      stdout_file: null,
+      stderr_file: null,
       job_name: [...s.jobName],
       submitted_at: s.submittedAt,
       rerun_resumed_at: s.resumedAt,
@@ -343,99 +491,210 @@ export class EvalAiEmulator {
     };
   }
 
-  private patchSubmission(challengePk: number, body: unknown): unknown {
+  /** GET …/submission/?status=: one status, strict datetime bounds, no pagination. */
+  private list(url: URL): unknown {
+    const wanted = url.searchParams.get('status');
+    if (wanted === null || !LISTABLE.includes(wanted)) {
+      throw new HttpError(400, { error: `Invalid submission status ${wanted}` });
+    }
+    const bound = (name: string) => {
+      const value = url.searchParams.get(name);
+      if (value === null) return undefined;
+      const time = /^\d{4}-\d{2}-\d{2}([T ][\d:.]+)?(Z|[+-]\d{2}:?\d{2})?$/.test(value) ? Date.parse(value) : NaN;
+      if (Number.isNaN(time)) throw new HttpError(400, { error: `Invalid ${name} datetime ${value}` });
+      return time;
+    };
+    const after = bound('submitted_after');
+    const before = bound('submitted_before');
+    return [...this.submissions.values()]
+      .filter((s) => s.status === wanted)
+      .filter((s) => after === undefined || Date.parse(s.submittedAt) > after)
+      .filter((s) => before === undefined || Date.parse(s.submittedAt) < before)
+      .map((s) => this.serialize(s));
+  }
+
+  private patchStatus(body: unknown, allowed: readonly string[]): unknown {
     const data = fields(body);
     const s = this.found(Number(data.submission));
-    if (s.challengePk !== challengePk)
-      throw new HttpError(400, { error: 'Submission does not belong to this challenge' });
     const status = String(data.submission_status ?? '').toLowerCase();
-    if (status !== 'queued' && status !== 'running') {
-      throw new HttpError(400, { error: 'Sorry, submission status is not valid' });
-    }
     if (typeof data.job_name === 'string' && data.job_name) s.jobName.push(data.job_name.toLowerCase());
+    if (!allowed.includes(status)) throw new HttpError(400, { error: 'Sorry, submission status is invalid' });
     s.startedAt = new Date(this.now()).toISOString();
-    this.setStatus(s, status, 'PATCH update_submission');
+    this.setStatus(s, status as EvalAiStatus, 'PATCH update_submission');
     return this.serialize(s);
   }
 
-  private putSubmission(challengePk: number, body: unknown, allowed: readonly string[], via: string): unknown {
+  /** PATCH update_partially_evaluated_submission: running sets the status; the others merge into the rows. */
+  private patchPartial(body: unknown): unknown {
     const data = fields(body);
-    const s = this.found(Number(data.submission));
     const status = String(data.submission_status ?? '').toLowerCase();
-    if (!allowed.includes(status)) throw new HttpError(400, { error: 'Sorry, submission status is not valid' });
-    if (Number(data.challenge_phase) !== s.phasePk) {
-      throw new HttpError(400, { error: `Challenge Phase ${data.challenge_phase} does not exist for this submission` });
+    if (status === 'running') return this.patchStatus(body, ['running']);
+    if (status !== 'partially_evaluated' && status !== 'finished') {
+      throw new HttpError(400, { error: 'Sorry, submission status is invalid' });
     }
-    for (const key of ['stdout', 'stderr', 'environment_log']) {
-      // EvalAI calls .encode() on these: null is a server error there.
-      if (key in data && data[key] === null)
-        throw new HttpError(500, { error: `'NoneType' object has no attribute 'encode'` });
-    }
-    const phase = this.options.phases.find((p) => p.pk === s.phasePk);
-    let entries: { split: string; accuracies: Record<string, number> }[] = [];
-    if (status === 'finished' || status === 'partially_evaluated') {
-      entries = this.checkResult(
-        data.result,
-        phase,
-        status === 'partially_evaluated' && phase?.partialEvaluation === true,
-      );
-    }
-    s.stdout = String(data.stdout ?? '');
-    s.stderr = String(data.stderr ?? '');
-    s.metadata = String(data.metadata ?? '');
-    if (status !== 'partially_evaluated') s.completedAt = new Date(this.now()).toISOString();
-    this.setStatus(s, status as EvalAiStatus, `PUT ${via}`);
+    const s = this.found(Number(data.submission));
+    const entries = this.resultEntries(data, true);
     for (const entry of entries) {
-      this.leaderboard.set(`${s.id}/${entry.split}`, {
-        submissionPk: s.id,
-        teamName: s.teamName,
-        split: entry.split,
-        accuracies: entry.accuracies,
-      });
+      const row = this.leaderboard.get(`${s.id}/${entry.split.codename}`);
+      if (!row) {
+        throw new HttpError(400, {
+          error: `Leaderboard Data does not exist with phase_id: ${data.challenge_phase} andsubmission id: ${s.id}`,
+        });
+      }
     }
-    void challengePk; // EvalAI does not check that the submission belongs to <cpk> on PUT
+    for (const entry of entries) {
+      const row = this.leaderboard.get(`${s.id}/${entry.split.codename}`) as LeaderboardRow;
+      row.accuracies = { ...row.accuracies, ...entry.accuracies };
+    }
+    this.finishWrite(s, data, entries, status as EvalAiStatus, 'PATCH partial');
     return { success: 'Submission result has been successfully updated' };
   }
 
-  private checkResult(raw: unknown, phase: EmulatedPhase | undefined, missingAllowed: boolean) {
-    const invalid = () =>
-      new HttpError(400, { error: '`result` key contains invalid data. Please try again with correct format!' });
-    if (typeof raw !== 'string') throw invalid();
+  private putResult(body: unknown, allowed: readonly string[], via: string): unknown {
+    const data = fields(body);
+    const s = this.found(Number(data.submission));
+    const status = String(data.submission_status ?? '').toLowerCase();
+    if (!allowed.includes(status)) throw new HttpError(400, { error: 'Sorry, submission status is invalid' });
+    // Only results are read, and only for these: a failed PUT ignores result and challenge_phase.
+    const scored = status === 'finished' || (via === 'partial' && status === 'partially_evaluated');
+    const entries = scored ? this.resultEntries(data, via === 'partial') : [];
+    for (const entry of entries) {
+      this.leaderboard.set(`${s.id}/${entry.split.codename}`, {
+        submissionPk: s.id,
+        teamName: s.teamName,
+        split: entry.split.codename,
+        splitId: entry.split.id,
+        accuracies: entry.accuracies,
+      });
+    }
+    this.finishWrite(s, data, entries, status as EvalAiStatus, `PUT ${via}`);
+    return { success: 'Submission result has been successfully updated' };
+  }
+
+  private finishWrite(
+    s: EmulatedSubmission,
+    data: Record<string, unknown>,
+    entries: readonly { show: boolean; raw: string }[],
+    status: EvalAiStatus,
+    via: string,
+  ): void {
+    for (const key of ['stdout', 'stderr']) {
+      // EvalAI saves these with ContentFile(...): null is a server error there.
+      if (key in data && data[key] === null) {
+        throw new HttpError(500, { error: `'NoneType' object has no attribute 'encode'` });
+      }
+    }
+    s.stdout = String(data.stdout ?? '');
+    s.stderr = String(data.stderr ?? '');
+    if ('metadata' in data) s.metadata = String(data.metadata ?? '');
+    s.resultFile = `[${entries
+      .filter((e) => e.show)
+      .map((e) => e.raw)
+      .join(', ')}]`;
+    s.completedAt = new Date(this.now()).toISOString();
+    this.setStatus(s, status, via);
+  }
+
+  /**
+   * `result`, as EvalAI reads it: a JSON string; each split must exist for the body's challenge_phase;
+   * a label the schema has may be missing, a key it lacks is refused (accepted on the partial endpoint of
+   * a partial-evaluation phase); values must be numbers.
+   */
+  private resultEntries(data: Record<string, unknown>, partialEndpoint: boolean) {
+    const raw = data.result;
+    const invalid = (why: string) =>
+      new HttpError(400, {
+        error: `\`result\` key contains invalid data with error ${why}.Please try again with correct format.`,
+      });
+    if (typeof raw !== 'string') throw invalid('the JSON object must be str, bytes or bytearray');
     let parsed: unknown;
     try {
       parsed = JSON.parse(raw);
-    } catch {
-      throw invalid();
+    } catch (error) {
+      throw invalid((error as Error).message);
     }
-    if (!Array.isArray(parsed)) throw invalid();
-    return parsed.map((entry) => {
-      const { split, accuracies } = (entry ?? {}) as { split?: unknown; accuracies?: unknown };
-      if (typeof split !== 'string' || !phase?.splits.includes(split)) {
+    if (!Array.isArray(parsed)) throw invalid('result is not a list');
+    const phasePk = Number(data.challenge_phase);
+    const asPython = parsePyJson(raw).items ?? [];
+    return parsed.map((entry, index) => {
+      const { split, accuracies, show_to_participant } = fields(entry);
+      const phaseSplit = this.splits.find((s) => s.phase.pk === phasePk && s.codename === split);
+      if (!phaseSplit) {
         throw new HttpError(400, {
-          error: `Challenge Phase Split does not exist with phase_id: ${phase?.pk} and dataset_split codename: ${String(split)}`,
+          error: `Challenge Phase Split does not exist with phase_id: ${data.challenge_phase} andsplit codename: ${String(split)}`,
         });
       }
-      if (accuracies === null || typeof accuracies !== 'object' || Array.isArray(accuracies)) throw invalid();
-      const keys = Object.keys(accuracies);
-      const missing = this.options.labels.filter((label) => !keys.includes(label));
-      if (missing.length > 0 && !missingAllowed) {
+      if (accuracies === null || typeof accuracies !== 'object' || Array.isArray(accuracies)) {
+        throw new HttpError(500, { error: "'NoneType' object has no attribute 'items'" });
+      }
+      const unknown = Object.keys(accuracies).filter((key) => !this.options.labels.includes(key));
+      if (unknown.length > 0 && !(partialEndpoint && phaseSplit.phase.partialEvaluation)) {
         throw new HttpError(400, {
-          error: `Following metrics are missing in the leaderboard data: ${missing.join(', ')}`,
+          error: `Following metrics are missing in theleaderboard data: [${unknown.map((k) => `'${k}'`).join(', ')}]`,
         });
       }
-      const unknown = keys.filter((key) => !this.options.labels.includes(key));
-      if (unknown.length > 0) {
+      const malformed = Object.entries(accuracies).filter(([, v]) => typeof v !== 'number' || !Number.isFinite(v));
+      if (malformed.length > 0) {
         throw new HttpError(400, {
-          error: `Following metrics are missing in the leaderboard schema: ${unknown.join(', ')}`,
+          error: `Values for following metrics are not offloat/int: ${malformed.map(([k]) => k).join(', ')}`,
         });
       }
-      for (const [key, value] of Object.entries(accuracies)) {
-        if (typeof value !== 'number' || !Number.isFinite(value)) {
-          throw new HttpError(400, { error: `The value of ${key} must be an integer or a float` });
-        }
-      }
-      return { split, accuracies: accuracies as Record<string, number> };
+      return {
+        split: phaseSplit,
+        accuracies: accuracies as Record<string, number>,
+        show: show_to_participant === true,
+        raw: asPython[index]?.fields?.get('accuracies')?.repr ?? '{}',
+      };
     });
+  }
+
+  /**
+   * GET /api/jobs/challenge_phase_split/<id>/leaderboard/: the rows of finished submissions (and
+   * partially evaluated ones on partial-evaluation phases), public ones only, best first, one per team,
+   * values in the schema's label order ('#' for a missing one), paginated.
+   */
+  private publicLeaderboard(splitId: number, url: URL): unknown {
+    const split = this.splits.find((s) => s.id === splitId);
+    if (!split) throw new HttpError(404, { error: 'Challenge Phase Split does not exist' });
+    const labels = this.options.labels;
+    const orderBy = this.options.defaultOrderBy ?? labels[0] ?? '';
+    const shown: EvalAiStatus[] = split.phase.partialEvaluation ? ['finished', 'partially_evaluated'] : ['finished'];
+    const rows = [...this.leaderboard.values()]
+      .filter((row) => row.splitId === splitId)
+      .map((row) => ({ row, submission: this.require(row.submissionPk) }))
+      .filter(({ submission }) => shown.includes(submission.status) && submission.isPublic)
+      .sort((a, b) => (b.row.accuracies[orderBy] ?? 0) - (a.row.accuracies[orderBy] ?? 0));
+    const teams = new Set<string>();
+    const best = rows.filter(({ submission }) => !teams.has(submission.teamName) && teams.add(submission.teamName));
+    const page = Number(url.searchParams.get('page') ?? '1');
+    const pages = Math.max(1, Math.ceil(best.length / PAGE_SIZE));
+    if (!Number.isInteger(page) || page < 1 || page > pages) throw new HttpError(404, { detail: 'Invalid page.' });
+    const link = (n: number) =>
+      n < 1 || n > pages ? null : `${this.url}/api/jobs/challenge_phase_split/${splitId}/leaderboard/?page=${n}`;
+    return {
+      count: best.length,
+      next: link(page + 1),
+      previous: page === 2 ? `${this.url}/api/jobs/challenge_phase_split/${splitId}/leaderboard/` : link(page - 1),
+      results: best.slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE).map(({ row, submission }) => ({
+        id: splitId * 1_000_000 + submission.id,
+        submission__participant_team: submission.teamPk,
+        submission__participant_team__team_name: submission.teamName,
+        submission__participant_team__team_url: '',
+        submission__is_baseline: false,
+        submission__is_public: submission.isPublic,
+        challenge_phase_split: splitId,
+        result: labels.map((label) => row.accuracies[label] ?? '#'),
+        error: null,
+        filtering_score: row.accuracies[orderBy] ?? 0,
+        filtering_error: 0,
+        leaderboard__schema: { labels: [...labels], default_order_by: orderBy },
+        submission__submitted_at: submission.submittedAt,
+        submission__method_name: '',
+        submission__id: submission.id,
+        submission__submission_metadata: null,
+        submission__is_verified_by_host: false,
+      })),
+    };
   }
 }
 

@@ -13,6 +13,7 @@ export const evalAiHost: AdapterFactory<EvalAiHost> = async ({ config, documents
   return new EvalAiClient({
     baseUrl: config.evalai.apiServer,
     token,
+    challengePk: config.challenge.challengePk,
     budget: new DynamoDbRequestBudget(documents, config.table, config.evalai.requestsPerMinute),
   });
 };

@@ -27,6 +27,8 @@ import { startLocalStores } from './stores.js';
 
 export const LOCAL_CHALLENGE_PK = 1;
 export const LOCAL_PHASE_PK = 1;
+/** The phase's one dataset split, the one its leaderboard shows. */
+export const LOCAL_SPLIT = 'leaderboard';
 export const LOCAL_HOST_TOKEN = 'local-host-token';
 export const LOCAL_PARTICIPANT_TOKEN = 'local-participant-token';
 const REGION = 'eu-west-1';
@@ -92,7 +94,7 @@ export class LocalRuntime {
       options.evalai ??
       new EvalAiEmulator({
         challengePk: LOCAL_CHALLENGE_PK,
-        phases: [{ pk: LOCAL_PHASE_PK, codename: 'local-SENSORS', splits: ['leaderboard'] }],
+        phases: [{ pk: LOCAL_PHASE_PK, codename: 'local-SENSORS', splits: [LOCAL_SPLIT] }],
         labels: LEADERBOARD_LABELS,
         hostToken: LOCAL_HOST_TOKEN,
         participantToken: LOCAL_PARTICIPANT_TOKEN,

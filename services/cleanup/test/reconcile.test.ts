@@ -1,6 +1,6 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { EvalAiEmulator } from '@pitwall/emulators';
 import { setLambdaTestEnvironment } from '@pitwall/lambda-kit/testing';
@@ -26,6 +26,7 @@ describe('cleanup reconcile Lambda', () => {
   it('re-sends the message of a submission with no record to the queue named by its ARN', async () => {
     const lost = emulator.createSubmission({ phasePk: 9, teamPk: 1, teamName: 'T', imageUri: 'img' });
     dynamo.on(GetCommand).resolves({});
+    dynamo.on(BatchGetCommand).resolves({ Responses: {} }); // the EvalAI request budget: every slot free
     dynamo.on(UpdateCommand).resolves({ Attributes: { count: 1 } });
     sqs.on(SendMessageCommand).resolves({ MessageId: 'm' });
     const report = await handler({ source: 'aws.scheduler' }, { getRemainingTimeInMillis: () => 60_000 } as never);

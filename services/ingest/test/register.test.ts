@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { EvalAiEmulator } from '@pitwall/emulators';
 import { setLambdaTestEnvironment } from '@pitwall/lambda-kit/testing';
@@ -31,12 +31,14 @@ beforeAll(() => {
 beforeEach(() => {
   dynamo.reset();
   dynamo.on(GetCommand).resolves({});
-  dynamo.on(UpdateCommand).resolves({}); // the shared EvalAI request budget
+  dynamo.on(BatchGetCommand).resolves({ Responses: {} }); // the shared EvalAI request budget: every slot free
+  dynamo.on(UpdateCommand).resolves({});
 });
 afterAll(() => emulator.close());
 
+let team = 0;
 function delivery(imageUri = 'registry.example/team:1') {
-  const s = emulator.createSubmission({ phasePk: 9, teamPk: 4, teamName: 'Team', imageUri });
+  const s = emulator.createSubmission({ phasePk: 9, teamPk: ++team, teamName: 'Team', imageUri });
   return {
     pk: s.id,
     event: { event: [{ messageId: 'm', receiptHandle: 'r', body: emulator.messageFor(s.id) }], executionId: 'exec-1' },

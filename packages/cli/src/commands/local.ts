@@ -1,7 +1,8 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { EvalAiClient } from '@pitwall/adapters';
 import { isTerminal, mergeSubmissionResults } from '@pitwall/domain';
-import { LOCAL_CHALLENGE_PK, LOCAL_PARTICIPANT_TOKEN, LOCAL_PHASE_PK, LocalRuntime } from '@pitwall/local';
+import { LOCAL_CHALLENGE_PK, LOCAL_PARTICIPANT_TOKEN, LOCAL_PHASE_PK, LOCAL_SPLIT, LocalRuntime } from '@pitwall/local';
 import Table from 'cli-table3';
 import type { Command } from 'commander';
 import logUpdate from 'log-update';
@@ -131,16 +132,17 @@ export async function runDemo(io: CliIo, options: DemoOptions): Promise<boolean>
       head: ['rank', 'team', 'Driving score', 'Route completion', 'Infraction penalty'],
       style: { head: [], border: [] },
     });
-    const entries = [...runtime.evalai.leaderboard.values()].sort(
-      (a, b) => (b.accuracies['Driving score'] ?? 0) - (a.accuracies['Driving score'] ?? 0),
+    // Read as a participant would: EvalAI's public board route, not the emulator's insides.
+    const entries = await new EvalAiClient({ baseUrl: runtime.endpoints.evalai, token: '' }).leaderboard(
+      runtime.evalai.splitId(LOCAL_PHASE_PK, LOCAL_SPLIT),
     );
     entries.forEach((entry, i) => {
       board.push([
         i + 1,
         entry.teamName,
-        entry.accuracies['Driving score'],
-        entry.accuracies['Route completion'],
-        entry.accuracies['Infraction penalty'],
+        entry.values['Driving score'] ?? '#',
+        entry.values['Route completion'] ?? '#',
+        entry.values['Infraction penalty'] ?? '#',
       ]);
     });
     io.out(board.toString());
