@@ -68,13 +68,9 @@ describe('evaluate-submission.asl.yaml', () => {
     );
     const remote = stack.evalai.get(pk);
     expect(remote.status).toBe('finished');
-    expect(remote.history.map((h) => h.status)).toEqual([
-      'submitted',
-      'queued',
-      'running',
-      'partially_evaluated',
-      'finished',
-    ]);
+    expect(remote.history.map((h) => h.status)).toEqual(['submitted', 'queued', 'running', 'finished']);
+    // The phase has no partial evaluation: no partial PUT, which would free the team's concurrency slot.
+    expect(stack.evalai.requests.some((r) => r.path.includes('update_partially_evaluated_submission'))).toBe(false);
     // 10 perfect routes (100) and 10 with a collision (50): (10 × 5 + 10 × 2.5) = 75
     const row = stack.evalai.leaderboard.get(`${pk}/leaderboard`);
     expect(row?.accuracies['Driving score']).toBe(75);
@@ -209,6 +205,26 @@ describe('evaluate-submission.asl.yaml', () => {
     expect(await stack.plane.artifacts.get(artifactKeys.cancel(pk))).toContain('Time limit exceeded');
     expect(stack.jobs.deletions.filter((name) => name.includes(`-${pk}-w`))).toHaveLength(4);
   });
+
+  it.each([
+    ['a rotated token', 'rotated-token', 'EvalAiAuthError', 'Rotate the token'],
+    ['a user who hosts nothing', 'outsider-token', 'EvalAiNotHostError', 'is not a host of challenge 203'],
+    ['a host with an unverified e-mail', 'unverified-token', 'EvalAiUnverifiedEmailError', 'verified its e-mail'],
+  ])(
+    'stops for the hosts, with the reason, when EvalAI refuses %s, and fails nothing',
+    async (_, token, name, words) => {
+      const { pk, input } = submit();
+      const result = await stack.withEvalAiToken(token, () => runExecution(stack, input));
+      expect(result.status).toBe('FAILED');
+      expect(result.error?.name).toBe(name);
+      expect(result.error?.message).toContain(words);
+      expect(result.path.at(-1)).toBe('HostActionRequired');
+      expect(result.path).not.toContain('HandleFailure');
+      expect(result.events.some((e) => e.type === 'StateRetried')).toBe(false); // not retried
+      expect(stack.evalai.get(pk).status).toBe('submitted'); // nothing participant-facing was written
+      expect(await record(pk)).toBeUndefined();
+    },
+  );
 
   it('ends with a clear InvalidMessageError for a message that is not JSON, touching nothing', async () => {
     const before = stack.evalai.requests.length;

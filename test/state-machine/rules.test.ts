@@ -22,6 +22,7 @@ beforeAll(async () => {
           routesKey: 'routes/validation.xml',
           workers: 2,
           timeLimitSeconds: 3600,
+          partialEvaluation: true,
           qualifier: { grants: 'SENSORS', thresholds: { 'Driving score': 60 } },
         },
       },
@@ -72,7 +73,32 @@ describe('challenge rules', () => {
     expect((await stack.plane.store.get(pk))?.status).toBe('cancelled');
   });
 
-  it('sends partial results to EvalAI only when they changed', async () => {
+  it('sends no partial results on a phase without partial evaluation, and records progress all the same', async () => {
+    const { pk, input } = submit(7); // qualified by the first test
+    stack.jobs.onLaunch = (spec) => stack.jobs.setState(spec.name, 'running');
+    const seen: number[] = [];
+    await runExecution(stack, input, {
+      beforeObserve: async (turn) => {
+        seen.push((await stack.plane.store.get(pk))?.progress?.done ?? 0);
+        for (const spec of stack.jobs.jobsOf(pk)) {
+          const routes = await routesOf(stack, spec);
+          const done = Math.min(routes.length, turn * 4);
+          await writeCheckpoint(stack, spec, checkpointText(routes, done));
+          if (done === routes.length) stack.jobs.setState(spec.name, 'succeeded');
+        }
+      },
+    });
+    const partials = stack.evalai.requests.filter(
+      (r) =>
+        r.path.includes('update_partially_evaluated_submission') &&
+        (r.body as { submission?: number }).submission === pk,
+    );
+    expect(partials).toHaveLength(0);
+    expect(seen).toEqual([0, 8, 16]); // two workers, four more routes each per turn
+    expect(stack.evalai.get(pk).history.map((h) => h.status)).toEqual(['submitted', 'queued', 'running', 'finished']);
+  });
+
+  it('sends partial results to EvalAI only when they changed, on a phase with partial evaluation', async () => {
     const { pk, input } = submit(9, QUALIFIER_PHASE_PK);
     stack.jobs.onLaunch = (spec) => stack.jobs.setState(spec.name, 'running');
     const progressAt: Record<number, number> = { 2: 1, 3: 1, 4: 2, 5: 2, 6: 10 };

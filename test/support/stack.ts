@@ -53,6 +53,10 @@ export class Stack {
     ],
     labels: LABELS,
     hostToken: HOST_TOKEN,
+    users: [
+      { token: 'outsider-token', host: false },
+      { token: 'unverified-token', host: true, emailVerified: false },
+    ],
     // The suite runs many submissions a minute; the throttle and the budget have tests of their own.
     requestsPerMinute: 100_000,
   });
@@ -62,6 +66,8 @@ export class Stack {
   onStartExecution: ((input: unknown) => Promise<string>) | undefined;
   /** Messages the reconciler sent to EvalAI's queue. */
   readonly resent: Parameters<ControlPlane['queue']['send']>[0][] = [];
+  /** Called as each artifact is read or written: the moment S3 is asked, e.g. to interleave a cancel. */
+  onArtifact: ((operation: 'get' | 'put', key: string) => void | Promise<void>) | undefined;
   /** Executions the sweeper should consider alive. */
   readonly runningExecutions = new Set<string>();
   private stores: LocalStores | undefined;
@@ -75,19 +81,21 @@ export class Stack {
   private async boot(config: ChallengeConfig): Promise<void> {
     const stores = await startLocalStores({ table: 'pitwall', bucket: 'pitwall', region: 'eu-west-1' });
     this.stores = stores;
-    const evalaiUrl = await this.evalai.start();
+    await this.evalai.start();
     this.plane = {
       config,
       store: stores.store,
-      artifacts: stores.artifacts,
-      evalai: new EvalAiClient({
-        baseUrl: evalaiUrl,
-        token: HOST_TOKEN,
-        budget: new MemoryRequestBudget(100_000),
-        minRetryDelayMs: 1,
-        maxRetryDelayMs: 5,
-        retries: 2,
-      }),
+      artifacts: {
+        get: async (key) => {
+          await this.onArtifact?.('get', key);
+          return stores.artifacts.get(key);
+        },
+        put: async (key, body, contentType) => {
+          await this.onArtifact?.('put', key);
+          return stores.artifacts.put(key, body, contentType);
+        },
+      },
+      evalai: this.evalAiClient(HOST_TOKEN),
       jobs: this.jobs,
       queue: { send: async (message) => void this.resent.push(message) },
       clock: this.clock,
@@ -103,6 +111,30 @@ export class Stack {
       plane: this.plane,
       idempotency: stores.idempotency,
     };
+  }
+
+  private evalAiClient(token: string): EvalAiClient {
+    return new EvalAiClient({
+      baseUrl: this.evalai.url,
+      token,
+      challengePk: CHALLENGE_PK,
+      budget: new MemoryRequestBudget(100_000),
+      minRetryDelayMs: 1,
+      maxRetryDelayMs: 5,
+      retries: 2,
+    });
+  }
+
+  /** Runs `work` with the handlers holding another EvalAI token (a rotated one, another user's). */
+  async withEvalAiToken<T>(token: string, work: () => Promise<T>): Promise<T> {
+    const plane = this.plane as { evalai: ControlPlane['evalai'] };
+    const host = plane.evalai;
+    plane.evalai = this.evalAiClient(token);
+    try {
+      return await work();
+    } finally {
+      plane.evalai = host;
+    }
   }
 
   async stop(): Promise<void> {

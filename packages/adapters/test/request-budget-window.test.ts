@@ -1,5 +1,5 @@
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { EvalAiRateLimitedError } from '@pitwall/domain';
 import { EvalAiEmulator, type RunningServer, startDynamoDb } from '@pitwall/emulators';
 import {
@@ -28,6 +28,8 @@ const evalai = new EvalAiEmulator({
   now,
 });
 let url = '';
+// Hundreds of conditional writes to dynalite: slow when the rest of the suite shares the two cores.
+jest.setTimeout(60_000);
 
 beforeAll(async () => {
   dynamo = await startDynamoDb();

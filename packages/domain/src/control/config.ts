@@ -19,6 +19,12 @@ export const trackConfigSchema = z.object({
   strategy: z.enum(PLAN_STRATEGIES).default('balanced'),
   /** Wall-clock limit for the whole submission, from registration. */
   timeLimitSeconds: positiveInt.max(14 * 24 * 3600),
+  /**
+   * EvalAI's partial evaluation (is_partial_submission_evaluation_enabled) is on for this phase: partial
+   * results are sent while the evaluation runs. Off, none are sent, since any partial PUT takes the
+   * submission out of EvalAI's per-team concurrency count (§7); progress still goes to DynamoDB.
+   */
+  partialEvaluation: z.boolean().default(false),
   /** Teams must have passed this track's qualifier first. */
   requiresQualifier: z.string().optional(),
   /** Finishing this track with every threshold met qualifies the team for `grants`. */

@@ -42,3 +42,14 @@ export async function currentRecord(store: SubmissionStore, ref: SubmissionRef):
 export function isoNow(clock: Clock): string {
   return clock.now().toISOString();
 }
+
+export const CANCELLED_ON_EVALAI = 'The submission was cancelled on EvalAI.';
+
+/**
+ * EvalAI keeps whatever is written last, a participant's cancel included (§7), and has no conditional
+ * update: every write Pitwall makes is preceded at once by this read, with no cluster, S3 or merge work
+ * between the two, so the only window left for a cancel to be overwritten is one HTTP round trip.
+ */
+export async function cancelledOnEvalAi(evalai: EvalAiHost, submissionPk: number): Promise<boolean> {
+  return (await evalai.getSubmission(submissionPk)).status === 'cancelled';
+}

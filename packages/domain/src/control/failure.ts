@@ -1,6 +1,6 @@
 import { InvalidMessageError } from '../errors.js';
 import { isEvalAiTerminal, isTerminal } from '../lifecycle.js';
-import type { ControlPlane } from './deps.js';
+import { type ControlPlane, cancelledOnEvalAi } from './deps.js';
 import { deleteJobs, settle } from './finish.js';
 import type { SubmissionRecord, SubmissionRef, TerminalStatus } from './records.js';
 import { messageBodyOf, type Registration } from './register.js';
@@ -42,8 +42,9 @@ export async function failSubmission(
   reason: string,
 ): Promise<{ status: TerminalStatus }> {
   await deleteJobs(deps, submission).catch(() => undefined); // best effort: jobs also expire by TTL
-  const remote = await deps.evalai.getSubmission(submission.submissionPk);
-  const status: TerminalStatus = remote.status === 'cancelled' ? 'cancelled' : 'failed';
+  const status: TerminalStatus = (await cancelledOnEvalAi(deps.evalai, submission.submissionPk))
+    ? 'cancelled'
+    : 'failed';
   if (status === 'failed') {
     await putFailed(deps.evalai, submission, reason, { attempt: submission.attempt, outcome: 'failed' });
   }

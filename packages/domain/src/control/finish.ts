@@ -3,7 +3,7 @@ import { isTerminal } from '../lifecycle.js';
 import { accuracies, evalAiResultFields } from '../results/evalai-payload.js';
 import { CARLA_VALUE_SOURCES, formatMergedCheckpoint, globalStatistic } from '../results/merge.js';
 import { artifactKeys } from './artifact-keys.js';
-import { type ControlPlane, currentRecord, isoNow, trackOf } from './deps.js';
+import { CANCELLED_ON_EVALAI, type ControlPlane, cancelledOnEvalAi, currentRecord, isoNow, trackOf } from './deps.js';
 import type { PollState } from './observe.js';
 import type { SubmissionOutcome, SubmissionRef, TerminalStatus } from './records.js';
 import { mergeSubmissionResults } from './results-io.js';
@@ -125,22 +125,26 @@ export async function publishOutcome(
   const pk = submission.submissionPk;
   const record = await currentRecord(deps.store, submission);
   if (isTerminal(record.status) && record.evalaiReported) return { status: record.status as TerminalStatus };
-  const remote = await deps.evalai.getSubmission(pk);
-  const status: TerminalStatus = remote.status === 'cancelled' ? 'cancelled' : input.outcome.status;
-  if (remote.status !== 'cancelled') {
-    const read = async (file: 'result.json' | 'stdout.txt' | 'stderr.txt' | 'metadata.json') =>
-      (await deps.artifacts.get(artifactKeys.evalai(pk, file))) ?? '';
+  const read = async (file: 'result.json' | 'stdout.txt' | 'stderr.txt' | 'metadata.json') =>
+    (await deps.artifacts.get(artifactKeys.evalai(pk, file))) ?? '';
+  const finished = input.outcome.status === 'finished';
+  const files = {
+    // EvalAI reads result only for finished submissions; its own workers send [] otherwise.
+    result: finished ? (await read('result.json')) || '[]' : '[]',
+    stdout: await read('stdout.txt'),
+    stderr: finished ? '' : (await read('stderr.txt')) || (input.outcome.reason ?? ''),
+    metadata: await read('metadata.json'),
+  };
+  // The files are read first: nothing slow may stand between the status read and the PUT.
+  const status: TerminalStatus = (await cancelledOnEvalAi(deps.evalai, pk)) ? 'cancelled' : input.outcome.status;
+  if (status !== 'cancelled') {
     await deps.evalai.putResult(submission.challengePk, status, {
       submissionPk: pk,
       phasePk: submission.phasePk,
-      // EvalAI reads result only for finished submissions; its own workers send [] otherwise.
-      result: status === 'finished' ? (await read('result.json')) || '[]' : '[]',
-      stdout: await read('stdout.txt'),
-      stderr: status === 'finished' ? '' : (await read('stderr.txt')) || (input.outcome.reason ?? ''),
-      metadata: await read('metadata.json'),
+      ...files,
     });
   }
-  const reason = status === input.outcome.status ? input.outcome.reason : 'The submission was cancelled on EvalAI.';
+  const reason = status === input.outcome.status ? input.outcome.reason : CANCELLED_ON_EVALAI;
   await settle(deps, submission, status, reason);
   if (status === 'finished' && input.outcome.grantsQualification) {
     await deps.store.grantQualification(submission.teamPk, input.outcome.grantsQualification, pk, isoNow(deps.clock));

@@ -3,7 +3,8 @@ import { workerJobName } from '../names.js';
 import { planRoutes } from '../routes/plan.js';
 import { parseRouteFile } from '../routes/route-file.js';
 import { artifactKeys } from './artifact-keys.js';
-import { type ControlPlane, currentRecord, isoNow, trackOf } from './deps.js';
+import { CANCELLED_ON_EVALAI, type ControlPlane, cancelledOnEvalAi, currentRecord, isoNow, trackOf } from './deps.js';
+import type { PollState } from './observe.js';
 import type { SubmissionPlanRecord, SubmissionRef } from './records.js';
 
 /** Kubernetes gets a little longer than the control plane's deadline, so that Observe reports it first. */
@@ -89,17 +90,26 @@ export async function launchWorker(
   return { worker, jobName: assignment.jobName, launch };
 }
 
-/** Tell EvalAI the jobs are queued (PATCH, once) and record it. */
+/**
+ * MarkQueued: tell EvalAI the jobs are queued (PATCH, once) and record it; then the poll loop starts. A
+ * participant who cancelled meanwhile ends the attempt here, with nothing written to EvalAI.
+ */
 export async function markQueued(
-  deps: Pick<ControlPlane, 'store' | 'evalai' | 'clock'>,
+  deps: Pick<ControlPlane, 'config' | 'store' | 'evalai' | 'clock'>,
   submission: SubmissionRef,
-): Promise<void> {
+): Promise<PollState> {
   const record = await currentRecord(deps.store, submission);
-  if (record.status === 'queued' || record.status === 'running') return; // a retry after the write
+  const polling: PollState = { phase: 'running', turn: 0, waitSeconds: deps.config.poll.initialSeconds };
+  if (record.status === 'queued' || record.status === 'running') return polling; // a retry after the write
+  const jobName = assignmentOf(record.plan, 0).jobName;
+  if (await cancelledOnEvalAi(deps.evalai, submission.submissionPk)) {
+    return { phase: 'cancelled', turn: 0, waitSeconds: 0, reason: CANCELLED_ON_EVALAI };
+  }
   await deps.evalai.patchStatus(submission.challengePk, {
     submissionPk: submission.submissionPk,
     status: 'queued',
-    jobName: assignmentOf(record.plan, 0).jobName,
+    jobName,
   });
   await deps.store.transition(submission.submissionPk, submission.attempt, 'queued', { at: isoNow(deps.clock) });
+  return polling;
 }

@@ -2,10 +2,10 @@ import { MergeError, NotFoundError } from '../errors.js';
 import { evalAiResultFields } from '../results/evalai-payload.js';
 import { formatMergedCheckpoint } from '../results/merge.js';
 import { pollWaitSeconds } from './config.js';
-import { type ControlPlane, currentRecord, isoNow } from './deps.js';
+import { CANCELLED_ON_EVALAI, type ControlPlane, cancelledOnEvalAi, currentRecord, isoNow, trackOf } from './deps.js';
 import type { JobObservation } from './ports.js';
 import type { SubmissionRecord, SubmissionRef } from './records.js';
-import { digest, mergeSubmissionResults } from './results-io.js';
+import { digest as digestOf, mergeSubmissionResults } from './results-io.js';
 
 export const POLL_PHASES = ['running', 'done', 'failed', 'cancelled', 'timed_out', 'handover'] as const;
 export type PollPhase = (typeof POLL_PHASES)[number];
@@ -20,14 +20,17 @@ export interface PollState {
 }
 
 /**
- * Observe: one look at the submission. Cancellation on EvalAI and the deadline come first, then the
- * workers' jobs; progress goes to DynamoDB and, when it changed, to EvalAI as partial results.
+ * Observe: one look at the submission. The cluster and the workers' results are read first; then EvalAI's
+ * status, immediately before anything is written to EvalAI (a cancel or the deadline ends the run here);
+ * then the writes: PATCH running once a worker started, and partial results when they changed and the
+ * phase has partial evaluation. Progress goes to DynamoDB either way.
  */
 export async function observeSubmission(
   deps: Pick<ControlPlane, 'config' | 'store' | 'artifacts' | 'evalai' | 'jobs' | 'clock'>,
   input: { submission: SubmissionRef; poll?: { turn?: number } },
 ): Promise<PollState> {
   const { submission } = input;
+  const pk = submission.submissionPk;
   const turn = (input.poll?.turn ?? 0) + 1;
   const end = (phase: PollPhase, reason?: string, failedWorkers?: number[]): PollState => ({
     phase,
@@ -38,18 +41,20 @@ export async function observeSubmission(
   });
   const record = await currentRecord(deps.store, submission);
   const plan = record.plan;
-  if (!plan) throw new NotFoundError(`submission ${submission.submissionPk} has no plan`);
-
-  const remote = await deps.evalai.getSubmission(submission.submissionPk);
-  if (remote.status === 'cancelled') return end('cancelled', 'The submission was cancelled on EvalAI.');
+  if (!plan) throw new NotFoundError(`submission ${pk} has no plan`);
   const now = deps.clock.now();
   if (now.getTime() > Date.parse(submission.deadline)) {
+    if (await cancelledOnEvalAi(deps.evalai, pk)) return end('cancelled', CANCELLED_ON_EVALAI);
     const limit = Math.round((Date.parse(submission.deadline) - Date.parse(submission.registeredAt)) / 1000);
     return end('timed_out', `Time limit exceeded: the evaluation did not finish within ${limit} seconds.`);
   }
 
   const jobs = await Promise.all(plan.workers.map((w) => deps.jobs.observe(w.jobName)));
   const failed = plan.workers.flatMap((w, i) => (isBroken(jobs[i]) ? [{ worker: w.worker, job: jobs[i] }] : []));
+  const progress = failed.length > 0 ? undefined : await progressOf(deps, record);
+
+  // Nothing slow from here to the writes.
+  if (await cancelledOnEvalAi(deps.evalai, pk)) return end('cancelled', CANCELLED_ON_EVALAI);
   if (failed.length > 0) {
     const reasons = failed.map(({ worker, job }) => `worker ${worker}: ${describeFailure(job)}`);
     return end(
@@ -58,11 +63,30 @@ export async function observeSubmission(
       failed.map((w) => w.worker),
     );
   }
-  if (record.status === 'queued' && jobs.some((j) => j.state === 'running' || j.state === 'succeeded')) {
-    await deps.evalai.patchStatus(submission.challengePk, { submissionPk: submission.submissionPk, status: 'running' });
-    await deps.store.transition(submission.submissionPk, submission.attempt, 'running', { at: isoNow(deps.clock) });
+  const started = jobs.some((j) => j.state === 'running' || j.state === 'succeeded');
+  if (record.status === 'queued' && started) {
+    await deps.evalai.patchStatus(submission.challengePk, { submissionPk: pk, status: 'running' });
+    await deps.store.transition(pk, submission.attempt, 'running', { at: isoNow(deps.clock) });
+    // The next write needs a read of its own.
+    if (progress?.partial && (await cancelledOnEvalAi(deps.evalai, pk))) return end('cancelled', CANCELLED_ON_EVALAI);
   }
-  await reportProgress(deps, record, submission);
+  if (progress) {
+    const sent =
+      progress.partial !== undefined &&
+      (await deps.evalai.putPartialResult(submission.challengePk, {
+        submissionPk: pk,
+        phasePk: submission.phasePk,
+        ...progress.partial.fields,
+      }));
+    await deps.store.patch(
+      pk,
+      submission.attempt,
+      sent && progress.partial
+        ? { progress: progress.counts, partialDigest: progress.partial.digest }
+        : { progress: progress.counts },
+      isoNow(deps.clock),
+    );
+  }
 
   if (jobs.every((j) => j.state === 'succeeded')) return end('done');
   if (turn >= deps.config.poll.maxTurns) return end('handover');
@@ -85,35 +109,32 @@ export function describeFailure(job: JobObservation | undefined): string {
   return [job.reason ?? 'its job failed', ...crashes].join(', ');
 }
 
-/** Merges what the workers have written so far; sends it to EvalAI only when it changed. */
-async function reportProgress(
-  deps: Pick<ControlPlane, 'config' | 'store' | 'artifacts' | 'evalai' | 'clock'>,
+interface Progress {
+  readonly counts: { readonly done: number; readonly total: number };
+  /** Partial results to send: only on phases with partial evaluation, and only when they changed. */
+  readonly partial?: { readonly fields: ReturnType<typeof evalAiResultFields>; readonly digest: string };
+}
+
+/** What the workers have written so far, when it is news: merged, counted, and ready to send. */
+async function progressOf(
+  deps: Pick<ControlPlane, 'config' | 'artifacts'>,
   record: SubmissionRecord,
-  submission: SubmissionRef,
-): Promise<void> {
-  if (!record.plan) return;
+): Promise<Progress | undefined> {
+  if (!record.plan) return undefined;
   let report: Awaited<ReturnType<typeof mergeSubmissionResults>>;
   try {
-    report = await mergeSubmissionResults(deps.artifacts, submission.submissionPk, record.plan);
+    report = await mergeSubmissionResults(deps.artifacts, record.submissionPk, record.plan);
   } catch (error) {
-    if (error instanceof MergeError) return; // Collect reports it once the workers are done
+    if (error instanceof MergeError) return undefined; // Collect reports it once the workers are done
     throw error;
   }
   const merged = report.merged;
-  if (merged._checkpoint.records.length === 0) return;
-  const fingerprint = digest(formatMergedCheckpoint(merged));
-  if (fingerprint === record.partialDigest) return;
-  const fields = evalAiResultFields(merged, { leaderboard: deps.config.leaderboard });
-  const sent = await deps.evalai.putPartialResult(submission.challengePk, {
-    submissionPk: submission.submissionPk,
-    phasePk: submission.phasePk,
-    ...fields,
-  });
-  const progress = { done: merged._checkpoint.records.length, total: record.plan.expectedRoutes };
-  await deps.store.patch(
-    submission.submissionPk,
-    submission.attempt,
-    sent ? { progress, partialDigest: fingerprint } : { progress },
-    isoNow(deps.clock),
-  );
+  const counts = { done: merged._checkpoint.records.length, total: record.plan.expectedRoutes };
+  if (counts.done === 0) return undefined;
+  if (!trackOf(deps.config, record.phasePk)?.partialEvaluation) {
+    return counts.done === record.progress?.done ? undefined : { counts };
+  }
+  const digest = digestOf(formatMergedCheckpoint(merged));
+  if (digest === record.partialDigest) return undefined;
+  return { counts, partial: { fields: evalAiResultFields(merged, { leaderboard: deps.config.leaderboard }), digest } };
 }

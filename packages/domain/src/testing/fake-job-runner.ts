@@ -16,6 +16,9 @@ export class FakeJobRunner implements JobRunner {
   readonly logs = new Map<string, string>();
   /** Called after every launch, e.g. to simulate an evaluator writing files. */
   onLaunch: ((spec: WorkerJobSpec) => void | Promise<void>) | undefined;
+  /** Called before every observation and deletion: the moment the cluster is asked, e.g. to interleave a cancel. */
+  onObserve: ((name: string) => void | Promise<void>) | undefined;
+  onDelete: ((name: string) => void | Promise<void>) | undefined;
 
   async launch(spec: WorkerJobSpec): Promise<'created' | 'exists'> {
     this.launches.push(spec);
@@ -26,10 +29,12 @@ export class FakeJobRunner implements JobRunner {
   }
 
   async observe(name: string): Promise<JobObservation> {
+    await this.onObserve?.(name);
     return this.jobs.get(name)?.observation ?? { name, state: 'missing', containers: [] };
   }
 
   async delete(name: string): Promise<'deleted' | 'absent'> {
+    await this.onDelete?.(name);
     this.deletions.push(name);
     return this.jobs.delete(name) ? 'deleted' : 'absent';
   }
