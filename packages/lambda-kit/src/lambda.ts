@@ -38,6 +38,17 @@ async function servicesFromEnvironment<P extends OptionalPort>(wiring: Wiring<P>
 }
 
 /**
+ * Every error a task ends with is logged once, by name, before the state machine sees it: errors the
+ * hosts must act on (a refused EvalAI token) reach them in the logs as well as in the execution.
+ */
+const logFailure: middy.MiddlewareObj<unknown, unknown, Error, Context> = {
+  onError: async (request) => {
+    const error = request.error;
+    if (error) logger.error(`the task failed with ${error.name}: ${error.message}`, { error });
+  },
+};
+
+/**
  * The Lambda entry point of a raw handler: middleware first, handler last; wiring once per cold start.
  * The wiring must supply exactly the ports the handler declares, so no unused client is bundled.
  */
@@ -55,5 +66,6 @@ export function lambdaHandler<R, P extends OptionalPort>(raw: RawHandler<R, P>, 
   return middy<unknown, R, Error, Context>()
     .use(injectLambdaContext(logger, { clearState: true }))
     .use(logMetrics(metrics, { captureColdStartMetric: true }))
+    .use(logFailure)
     .handler(async (event, context) => (await handler())(event, context));
 }

@@ -1,11 +1,12 @@
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { submissionsTable } from '@pitwall/adapters';
-import { JobRunnerRejectedError } from '@pitwall/domain';
+import { EvalAiNotHostError, JobRunnerRejectedError } from '@pitwall/domain';
 import { EvalAiEmulator, type RunningServer, startDynamoDb, startS3 } from '@pitwall/emulators';
 import { evalAiHost } from '../src/evalai.js';
 import { buildPlane, type LambdaConfig, lambdaHandler, type RawHandler, readLambdaConfig } from '../src/index.js';
 import { kubernetesJobRunner } from '../src/kubernetes.js';
+import { logger } from '../src/observability.js';
 import { s3ArtifactStore } from '../src/s3.js';
 import { queueOf, sqsSubmissionQueue } from '../src/sqs.js';
 import { stepFunctionsExecutions } from '../src/step-functions.js';
@@ -117,5 +118,37 @@ describe('lambdaHandler wiring types', () => {
     lambdaHandler(needsArtifacts, {});
     // @ts-expect-error a port the handler does not declare: its client would be bundled for nothing
     lambdaHandler(needsArtifacts, { artifacts: s3ArtifactStore, evalai: evalAiHost });
+  });
+});
+
+describe('lambdaHandler', () => {
+  it('logs the error a task ends with, by name, and still throws it to the state machine', async () => {
+    const refused: RawHandler<string, 'evalai'> = () => async () => {
+      throw new EvalAiNotHostError('the EvalAI user of this token is not a host of challenge 5');
+    };
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      PITWALL_TABLE: config.table,
+      PITWALL_IDEMPOTENCY_TABLE: config.idempotencyTable,
+      PITWALL_BUCKET: config.bucket,
+      EVALAI_API_SERVER: config.evalai.apiServer,
+      EVALAI_TOKEN: 'host-token',
+      PITWALL_CHALLENGE_CONFIG: JSON.stringify(config.challenge),
+      PITWALL_DYNAMODB_ENDPOINT: dynamo.endpoint,
+      POWERTOOLS_METRICS_DISABLED: 'true',
+    });
+    const logged = jest.spyOn(logger, 'error').mockImplementation(() => undefined);
+    try {
+      const handler = lambdaHandler(refused, { evalai: evalAiHost });
+      const context = { functionName: 'f', awsRequestId: 'r', getRemainingTimeInMillis: () => 1000 } as never;
+      await expect(handler({}, context)).rejects.toThrow(EvalAiNotHostError);
+      expect(logged).toHaveBeenCalledWith(
+        'the task failed with EvalAiNotHostError: the EvalAI user of this token is not a host of challenge 5',
+        expect.objectContaining({ error: expect.any(EvalAiNotHostError) }),
+      );
+    } finally {
+      logged.mockRestore();
+      process.env = saved;
+    }
   });
 });
