@@ -81,7 +81,7 @@ describe('evaluate-submission.asl.yaml', () => {
     expect(stored).toMatchObject({ status: 'finished', evalaiReported: true, progress: { done: 20, total: 20 } });
     expect(stored?.metrics?.score_composed).toBe(75);
     expect(await stack.plane.artifacts.get(artifactKeys.merged(pk))).toContain('"entry_status": "Finished"');
-    expect(await stack.plane.artifacts.get(artifactKeys.cancel(pk))).toBeUndefined();
+    expect(await stack.plane.artifacts.get(artifactKeys.cancel(pk, 1))).toBeUndefined();
     const jobs = stored?.plan?.workers.map((w) => w.jobName) ?? [];
     expect(jobs).toHaveLength(4);
     expect(stack.jobs.deletions).toEqual(expect.arrayContaining(jobs));
@@ -186,7 +186,7 @@ describe('evaluate-submission.asl.yaml', () => {
     expect(stack.evalai.get(pk).status).toBe('cancelled');
     expect(stack.evalai.get(pk).history.at(-1)?.via).toBe('participant'); // nothing written over the cancel
     expect((await record(pk))?.status).toBe('cancelled');
-    expect(await stack.plane.artifacts.get(artifactKeys.cancel(pk))).toBe('The submission was cancelled on EvalAI.');
+    expect(await stack.plane.artifacts.get(artifactKeys.cancel(pk, 1))).toBe('The submission was cancelled on EvalAI.');
     expect(stack.jobs.deletions.filter((name) => name.includes(`-${pk}-w`))).toHaveLength(4);
   });
 
@@ -202,7 +202,7 @@ describe('evaluate-submission.asl.yaml', () => {
     const remote = stack.evalai.get(pk);
     expect(remote.status).toBe('failed');
     expect(remote.stderr).toContain('Time limit exceeded: the evaluation did not finish within 3600 seconds.');
-    expect(await stack.plane.artifacts.get(artifactKeys.cancel(pk))).toContain('Time limit exceeded');
+    expect(await stack.plane.artifacts.get(artifactKeys.cancel(pk, 1))).toContain('Time limit exceeded');
     expect(stack.jobs.deletions.filter((name) => name.includes(`-${pk}-w`))).toHaveLength(4);
   });
 
@@ -243,6 +243,37 @@ describe('evaluate-submission.asl.yaml', () => {
     expect(result.error?.name).toBe('EvaluationFailed');
     expect(stack.evalai.get(pk).status).toBe('failed');
     expect(stack.evalai.get(pk).stderr).toContain('submitted_image_uri: must be a string');
+  });
+
+  it('keeps every state under 256 KB for a message near that size, and tells the participant why', async () => {
+    const { pk } = submit();
+    const LIMIT = 256 * 1024; // Step Functions' limit on a state's input and output, in bytes
+    const message = (pad: number) => [
+      {
+        messageId: 'm',
+        receiptHandle: 'r',
+        body: JSON.stringify({ challenge_pk: '203', phase_pk: '527', submission_pk: pk, pad: 'x'.repeat(pad) }),
+      },
+    ];
+    const input = message(LIMIT - 300 - JSON.stringify(message(0)).length); // 300 bytes short of the limit
+    const result = await runExecution(stack, input);
+    // Past the limit an execution fails with States.DataLimitExceeded, which no Catch can handle.
+    const sizes = result.events.flatMap((e) => {
+      const state = e.state as { input?: unknown; output?: unknown } | undefined;
+      return [state?.input, state?.output]
+        .filter((v) => v !== undefined)
+        .map((v) => Buffer.byteLength(JSON.stringify(v)));
+    });
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(LIMIT);
+    // In AWS the error a Catch adds (Lambda's envelope, with a stack trace) can be kilobytes: past Register,
+    // no state may carry the message any more, only what was read from it.
+    const afterRegister = result.events
+      .filter((e) => e.type === 'StateEntered' && !['Start', 'Receive', 'Register'].includes(e.state?.name ?? ''))
+      .map((e) => Buffer.byteLength(JSON.stringify((e.state as { input?: unknown }).input ?? null)));
+    expect(Math.max(...afterRegister)).toBeLessThan(16 * 1024);
+    expect(result.path).toEqual(expect.arrayContaining(['Register', 'MessageInvalid', 'HandleFailure']));
+    expect(stack.evalai.get(pk).status).toBe('failed');
+    expect(stack.evalai.get(pk).stderr).toContain('more than the 16384-byte limit');
   });
 
   it('reads the image from the input file when the message carries none (send_submission_message)', async () => {

@@ -2,11 +2,10 @@ import { EvalAiClient, MemoryRequestBudget } from '@pitwall/adapters';
 import {
   CARLA_LEADERBOARD_LABELS,
   type ChallengeConfig,
-  type Clock,
   type ControlPlane,
   parseChallengeConfig,
 } from '@pitwall/domain';
-import { FakeJobRunner } from '@pitwall/domain/testing';
+import { FakeJobRunner, ManualClock } from '@pitwall/domain/testing';
 import { EvalAiEmulator } from '@pitwall/emulators';
 import type { HandlerServices } from '@pitwall/lambda-kit';
 import { type LocalStores, startLocalStores } from '@pitwall/local';
@@ -30,21 +29,10 @@ export function challengeConfig(overrides: Partial<Record<string, unknown>> = {}
   });
 }
 
-/** A settable clock, so deadlines can pass without waiting. */
-export class TestClock implements Clock {
-  constructor(public time = Date.parse('2026-06-01T12:00:00Z')) {}
-  now(): Date {
-    return new Date(this.time);
-  }
-  advance(seconds: number): void {
-    this.time += seconds * 1000;
-  }
-}
-
 /** Real local servers (dynalite, s3rver, the EvalAI emulator) and the real adapters over them. */
 export class Stack {
   readonly jobs = new FakeJobRunner();
-  readonly clock = new TestClock();
+  readonly clock = new ManualClock();
   readonly evalai = new EvalAiEmulator({
     challengePk: CHALLENGE_PK,
     phases: [
@@ -63,7 +51,7 @@ export class Stack {
   plane!: ControlPlane;
   services!: HandlerServices;
   /** What a hand-over does: the test starts a fresh execution here. */
-  onStartExecution: ((input: unknown) => Promise<string>) | undefined;
+  onStartExecution: ((input: unknown, name?: string) => Promise<string>) | undefined;
   /** Messages the reconciler sent to EvalAI's queue. */
   readonly resent: Parameters<ControlPlane['queue']['send']>[0][] = [];
   /** Called as each artifact is read or written: the moment S3 is asked, e.g. to interleave a cancel. */
@@ -100,9 +88,9 @@ export class Stack {
       queue: { send: async (message) => void this.resent.push(message) },
       clock: this.clock,
       starter: {
-        start: (input) => {
+        start: (input, name) => {
           if (!this.onStartExecution) throw new Error('this test does not expect a hand-over');
-          return this.onStartExecution(input);
+          return this.onStartExecution(input, name);
         },
       },
       executions: { isRunning: async (id) => this.runningExecutions.has(id) },

@@ -7,11 +7,14 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import {
+  CLEARED_ON_RESUME,
   canTransition,
   IllegalTransitionError,
   isTerminal,
   type NewSubmission,
   NotFoundError,
+  RecordChangedError,
+  type RecordExpectation,
   StaleAttemptError,
   SUBMISSION_STATUSES,
   type SubmissionPatch,
@@ -22,8 +25,6 @@ import {
 import { ACTIVE_INDEX } from './dynamodb-tables.js';
 
 const ACTIVE = '1';
-/** A resumed attempt starts without the previous attempt's outcome. */
-const CLEARED_ON_RESUME = ['outcome', 'evalaiReported', 'partialDigest', 'metrics'] as const;
 const submissionKey = (pk: number) => ({ pk: `SUB#${pk}` });
 /** Re-send counters outlive EvalAI's 4-day message retention, then expire. */
 const RESEND_TTL = 7 * 24 * 3600;
@@ -104,33 +105,41 @@ export class DynamoDbSubmissionStore implements SubmissionStore {
     submissionPk: number,
     attempt: number,
     to: SubmissionStatus,
-    change: { at: string; reason?: string; patch?: SubmissionPatch },
+    change: { at: string; reason?: string; patch?: SubmissionPatch; expect?: RecordExpectation },
   ): Promise<SubmissionRecord> {
     const from = SUBMISSION_STATUSES.filter((s) => canTransition(s, to));
     if (from.length === 0) throw new IllegalTransitionError('any status', to);
     const fields: Record<string, unknown> = { ...change.patch, status: to, updatedAt: change.at };
-    if (!isTerminal(to)) fields.active = ACTIVE;
+    const settled = isTerminal(to) && change.patch?.evalaiReported === true;
+    if (!settled) fields.active = ACTIVE;
     const { expression, names, values } = setExpression(fields);
+    const { expect } = change;
+    const expected = expect
+      ? ` AND #status = :expectedStatus AND ${expect.executionId === undefined ? 'attribute_not_exists(#execution)' : '#execution = :expectedExecution'}`
+      : '';
     try {
       const { Attributes } = await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: submissionKey(submissionPk),
-          UpdateExpression: `${expression}, #history = list_append(#history, :change)${isTerminal(to) ? ' REMOVE #active' : ''}`,
+          UpdateExpression: `${expression}, #history = list_append(#history, :change)${settled ? ' REMOVE #active' : ''}`,
           // `received` is reached by create only: no status may move to it.
-          ConditionExpression: `#attempt = :attempt AND #status IN (${from.map((_, i) => `:from${i}`).join(', ')})`,
+          ConditionExpression: `#attempt = :attempt AND #status IN (${from.map((_, i) => `:from${i}`).join(', ')})${expected}`,
           ExpressionAttributeNames: {
             ...names,
             '#status': 'status',
             '#attempt': 'attempt',
             '#history': 'history',
-            ...(isTerminal(to) ? { '#active': 'active' } : {}),
+            ...(settled ? { '#active': 'active' } : {}),
+            ...(expect ? { '#execution': 'executionId' } : {}),
           },
           ExpressionAttributeValues: {
             ...values,
             ':attempt': attempt,
             ':change': [{ status: to, at: change.at, attempt, ...(change.reason ? { reason: change.reason } : {}) }],
             ...Object.fromEntries(from.map((s, i) => [`:from${i}`, s])),
+            ...(expect ? { ':expectedStatus': expect.status } : {}),
+            ...(expect?.executionId !== undefined ? { ':expectedExecution': expect.executionId } : {}),
           },
           ReturnValues: 'ALL_NEW',
         }),
@@ -139,7 +148,32 @@ export class DynamoDbSubmissionStore implements SubmissionStore {
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       const current = await this.current(submissionPk, attempt, error);
+      if (expect && (current.status !== expect.status || current.executionId !== expect.executionId)) {
+        throw new RecordChangedError(
+          `submission ${submissionPk} changed since it was read: ${current.status} in ${current.executionId ?? 'no execution'}, expected ${expect.status} in ${expect.executionId ?? 'no execution'}`,
+          { cause: error },
+        );
+      }
       throw new IllegalTransitionError(current.status, to, { cause: error });
+    }
+  }
+
+  async markReported(submissionPk: number, attempt: number, at: string): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: submissionKey(submissionPk),
+          UpdateExpression: 'SET evalaiReported = :true, updatedAt = :at REMOVE #active',
+          ConditionExpression: '#attempt = :attempt',
+          ExpressionAttributeNames: { '#attempt': 'attempt', '#active': 'active' },
+          ExpressionAttributeValues: { ':true': true, ':at': at, ':attempt': attempt },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      await this.current(submissionPk, attempt, error);
+      throw error;
     }
   }
 

@@ -1,5 +1,6 @@
 import {
   DescribeExecutionCommand,
+  ExecutionAlreadyExists,
   ExecutionDoesNotExist,
   type SFNClient,
   StartExecutionCommand,
@@ -13,12 +14,22 @@ export class StepFunctionsExecutions implements ExecutionStarter, ExecutionProbe
     private readonly stateMachineArn: string,
   ) {}
 
-  async start(input: unknown): Promise<string> {
-    const { executionArn } = await this.client.send(
-      new StartExecutionCommand({ stateMachineArn: this.stateMachineArn, input: JSON.stringify(input) }),
-    );
-    if (!executionArn) throw new Error('Step Functions returned no execution ARN');
-    return executionArn;
+  async start(input: unknown, name?: string): Promise<string> {
+    try {
+      const { executionArn } = await this.client.send(
+        new StartExecutionCommand({
+          stateMachineArn: this.stateMachineArn,
+          input: JSON.stringify(input),
+          ...(name ? { name } : {}),
+        }),
+      );
+      if (!executionArn) throw new Error('Step Functions returned no execution ARN');
+      return executionArn;
+    } catch (error) {
+      // A retried start: the execution of that name is already there (running or not, it is ours).
+      if (name && error instanceof ExecutionAlreadyExists) return executionArnOf(this.stateMachineArn, name);
+      throw error;
+    }
   }
 
   async isRunning(executionId: string): Promise<boolean> {
@@ -30,4 +41,9 @@ export class StepFunctionsExecutions implements ExecutionStarter, ExecutionProbe
       throw error;
     }
   }
+}
+
+/** arn:…:stateMachine:<machine> → arn:…:execution:<machine>:<name> */
+export function executionArnOf(stateMachineArn: string, name: string): string {
+  return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
 }

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { ArtifactStoreUnavailableError } from '@pitwall/domain';
+import { type ArtifactStore, ArtifactStoreUnavailableError } from '@pitwall/domain';
+import { MemoryArtifactStore } from '@pitwall/domain/testing';
 import { type RunningServer, S3RVER_CREDENTIALS, startS3 } from '@pitwall/emulators';
 import { createS3Client, S3ArtifactStore } from '../src/index.js';
 
@@ -15,13 +16,25 @@ afterAll(async () => {
   await server.close();
 });
 
-describe('S3ArtifactStore on s3rver', () => {
-  it('writes and reads text, including non-ASCII', async () => {
-    const store = new S3ArtifactStore(s3, 'pitwall-artifacts');
+// One contract, two stores: the in-memory double the unit tier uses cannot drift from S3's.
+describe.each([
+  ['S3ArtifactStore on s3rver', () => new S3ArtifactStore(s3, 'pitwall-artifacts')],
+  ['MemoryArtifactStore', () => new MemoryArtifactStore()],
+] as const)('the artifact store contract: %s', (_, makeStore: () => ArtifactStore) => {
+  it('writes and reads text, including non-ASCII, and a later write replaces it', async () => {
+    const store = makeStore();
     await store.put('submissions/1/evalai/stdout.txt', 'Équipe ✓\n', 'text/plain');
     expect(await store.get('submissions/1/evalai/stdout.txt')).toBe('Équipe ✓\n');
+    await store.put('submissions/1/evalai/stdout.txt', '', 'text/plain');
+    expect(await store.get('submissions/1/evalai/stdout.txt')).toBe('');
   });
 
+  it('answers undefined for a missing key', async () => {
+    expect(await makeStore().get('submissions/404/nothing')).toBeUndefined();
+  });
+});
+
+describe('S3ArtifactStore on s3rver', () => {
   it('turns an unreachable S3 into a transient error the state machine retries', async () => {
     const down = createS3Client({
       region: 'eu-west-1',
@@ -32,9 +45,5 @@ describe('S3ArtifactStore on s3rver', () => {
     await expect(store.get('submissions/1/x')).rejects.toThrow(ArtifactStoreUnavailableError);
     await expect(store.put('submissions/1/x', 'y')).rejects.toThrow(ArtifactStoreUnavailableError);
     down.destroy();
-  });
-
-  it('answers undefined for a missing key', async () => {
-    expect(await new S3ArtifactStore(s3, 'pitwall-artifacts').get('submissions/404/nothing')).toBeUndefined();
   });
 });

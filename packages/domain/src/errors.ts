@@ -97,6 +97,9 @@ export class EvalAiResponseError extends PitwallError {}
 /** The submission (or record) does not exist. */
 export class NotFoundError extends PitwallError {}
 
+/** A conditional write found the record changed since it was read (another execution or the sweeper moved it on). */
+export class RecordChangedError extends PitwallError {}
+
 /** This execution works on an attempt that a newer attempt of the same submission replaced. */
 export class StaleAttemptError extends PitwallError {}
 

@@ -22,8 +22,9 @@ const TRANSITIONS: Readonly<Record<SubmissionStatus, readonly SubmissionStatus[]
   // All workers can finish between two polls, before any was seen running.
   queued: ['running', 'finished', 'failed', 'cancelled'],
   running: ['finished', 'failed', 'cancelled'],
-  // EvalAI allows resuming only failed submissions.
-  failed: ['resuming'],
+  // EvalAI allows resuming only failed submissions. A failure not yet on EvalAI follows a participant's
+  // cancel that got there first (failSubmission).
+  failed: ['resuming', 'cancelled'],
   finished: [],
   cancelled: [],
 };

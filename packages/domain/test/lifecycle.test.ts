@@ -26,6 +26,12 @@ describe('submission lifecycle', () => {
     }
   });
 
+  it('lets a failure follow a cancel that reached EvalAI first, and nothing else leave finished or cancelled', () => {
+    expect(allowedTransitions('failed')).toEqual(['resuming', 'cancelled']);
+    expect(allowedTransitions('finished')).toEqual([]);
+    expect(allowedTransitions('cancelled')).toEqual([]);
+  });
+
   it('treats exactly finished, failed and cancelled as terminal', () => {
     expect(SUBMISSION_STATUSES.filter(isTerminal)).toEqual(['finished', 'failed', 'cancelled']);
   });

@@ -23,6 +23,7 @@ const pollStateSchema = z.object({
   waitSeconds: z.number().min(0),
   reason: z.string().optional(),
   failedWorkers: z.array(z.number().int().min(0)).optional(),
+  handovers: z.number().int().min(0).optional(),
 });
 
 const caughtErrorSchema = z.looseObject({ Error: z.string().optional(), Cause: z.string().optional() });
@@ -35,7 +36,7 @@ export const taskInputs = {
   launchWorker: withSubmission.extend({ worker: z.number().int().min(0) }),
   observe: withSubmission.extend({
     poll: z
-      .object({ turn: z.number().int().min(0).optional() })
+      .object({ turn: z.number().int().min(0).optional(), handovers: z.number().int().min(0).optional() })
       .loose()
       .optional(),
   }),
@@ -53,6 +54,7 @@ export const taskInputs = {
     poll: pollStateSchema,
   }),
   handleFailure: z.object({
+    executionId: z.string().min(1),
     state: z.looseObject({
       event: z.unknown().optional(),
       registration: z.unknown().optional(),

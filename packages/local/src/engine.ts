@@ -149,14 +149,18 @@ function enteredStates(events: readonly EventLog[]): string[] {
   return events.filter((e) => e.type === 'StateEntered').map((e) => e.state?.name ?? '');
 }
 
+const EXECUTION_PREFIX = 'arn:aws:states:local:000000000000:execution:evaluate-submission:';
+
 export function newExecutionId(): string {
-  return `arn:aws:states:local:000000000000:execution:evaluate-submission:${crypto.randomUUID()}`;
+  return `${EXECUTION_PREFIX}${crypto.randomUUID()}`;
 }
 
 /** Executions started by the Pipe or a hand-over, tracked like Step Functions tracks them. */
 export class LocalEngine implements ExecutionStarter, ExecutionProbe {
   private readonly executions = new Map<string, Promise<ExecutionResult>>();
   private readonly stop = new AbortController();
+  /** Every execution id started, as Step Functions keeps execution names. */
+  private readonly names = new Set<string>();
   services: HandlerServices | undefined;
 
   constructor(private readonly options: Pick<RunOptions, 'waitMs' | 'retryMs'> = {}) {
@@ -164,9 +168,11 @@ export class LocalEngine implements ExecutionStarter, ExecutionProbe {
     setMaxListeners(0, this.stop.signal);
   }
 
-  async start(input: unknown): Promise<string> {
+  async start(input: unknown, name?: string): Promise<string> {
     if (!this.services) throw new Error('the local engine is not wired yet');
-    const executionId = newExecutionId();
+    const executionId = name ? `${EXECUTION_PREFIX}${name}` : newExecutionId();
+    if (this.names.has(executionId)) return executionId; // Step Functions: a name starts one execution
+    this.names.add(executionId);
     const run = runStateMachine(this.services, input, { ...this.options, executionId, signal: this.stop.signal });
     this.executions.set(executionId, run);
     void run.finally(() => this.executions.delete(executionId));

@@ -5,6 +5,7 @@ import {
   CARLA_LEADERBOARD_LABELS,
   type ChallengeConfig,
   type ControlPlane,
+  isTerminal,
   launchWorker,
   markQueued,
   parseChallengeConfig,
@@ -307,6 +308,7 @@ export class LocalRuntime {
   private async recover(): Promise<void> {
     if (this.jobs instanceof LocalJobRunner) await this.jobs.recover();
     for (const record of await this.plane.store.listActive()) {
+      if (isTerminal(record.status)) continue; // failed but not yet on EvalAI: the sweeper reports it
       if (record.status === 'received' || record.status === 'resuming') {
         const plan = await planSubmission(this.plane, record);
         for (const { worker } of plan.workers) await launchWorker(this.plane, { submission: record, worker });

@@ -111,7 +111,8 @@ export class Logcopy {
 
   private async relayCancel(): Promise<boolean> {
     if (this.cancelRelayed) return true;
-    if ((await this.artifacts.get(artifactKeys.cancel(this.config.submissionPk))) === undefined) return false;
+    if ((await this.artifacts.get(artifactKeys.cancel(this.config.submissionPk, this.config.attempt))) === undefined)
+      return false;
     await mkdir(this.config.statusDir, { recursive: true });
     await writeFile(join(this.config.statusDir, `simulation-${this.config.worker}.cancel`), '');
     this.cancelRelayed = true;

@@ -116,7 +116,7 @@ describe('logcopy against s3rver and dynalite', () => {
   it('turns the control plane’s cancel marker into the local cancel file', async () => {
     const copy = logcopy();
     expect((await copy.syncOnce()).cancelled).toBe(false);
-    await artifacts.put(artifactKeys.cancel(config.submissionPk), 'cancelled by the participant');
+    await artifacts.put(artifactKeys.cancel(config.submissionPk, config.attempt), 'cancelled by the participant');
     expect((await copy.syncOnce()).cancelled).toBe(true);
     const upload = await artifacts.get(`${config.prefix}status/simulation-1.cancel`);
     expect(upload).toBeUndefined(); // written locally during this pass; uploaded on the next

@@ -1,9 +1,10 @@
-import { InvalidMessageError } from '../errors.js';
-import { isEvalAiTerminal, isTerminal } from '../lifecycle.js';
-import { type ControlPlane, cancelledOnEvalAi } from './deps.js';
-import { deleteJobs, settle } from './finish.js';
-import type { SubmissionRecord, SubmissionRef, TerminalStatus } from './records.js';
-import { messageBodyOf, type Registration } from './register.js';
+import { InvalidMessageError, RecordChangedError } from '../errors.js';
+import { canTransition, type EvalAiStatus, isEvalAiTerminal, isTerminal, type SubmissionStatus } from '../lifecycle.js';
+import { CANCELLED_ON_EVALAI, type ControlPlane, cancelledOnEvalAi, isoNow } from './deps.js';
+import { deleteJobs } from './finish.js';
+import type { RecordExpectation } from './ports.js';
+import { type SubmissionRecord, type SubmissionRef, submissionRefOf, type TerminalStatus } from './records.js';
+import { idsOf, type Registration } from './register.js';
 
 /** The error a state machine Catch hands over: {Error, Cause}, Cause being Lambda's JSON or plain text. */
 export interface CaughtError {
@@ -29,51 +30,99 @@ export function describeCaught(error: CaughtError): string {
 /** What the participant reads when the backend, not their agent, stopped the evaluation. */
 export function participantReason(error: CaughtError): string {
   if (error.Error === SUBMISSION_REJECTED) return error.Cause ?? 'The submission was rejected.';
+  if (error.Error === 'InvalidMessageError') {
+    return `EvalAI's message for this submission could not be read (${error.Cause ?? 'no reason given'}). Please submit again; if it happens again, tell the challenge hosts.`;
+  }
   return `The evaluation could not be completed because of an error in the evaluation backend (${describeCaught(error)}). The challenge hosts have been notified.`;
 }
 
 /**
- * Drives one attempt to a terminal status for a reason outside the normal path: its jobs are deleted,
- * EvalAI gets FAILED with the reason as stderr (unless the participant cancelled), and the record follows.
+ * Drives one attempt to a terminal status for a reason outside the normal path, never over a result:
+ * a terminal status EvalAI already has (the participant's cancel, or the result a Publish got through before
+ * it died) stands, and the record follows it. Otherwise the record turns failed first, only if it is still
+ * as `expect` says (so a run that moved on meanwhile is left alone), then the jobs go, then EvalAI gets
+ * FAILED with the reason as stderr (right after a fresh read), then the record is marked reported. A record
+ * failed but not reported stays listed for the sweeper, which reports it later.
  */
 export async function failSubmission(
   deps: Pick<ControlPlane, 'store' | 'evalai' | 'jobs' | 'clock'>,
   submission: SubmissionRef,
   reason: string,
-): Promise<{ status: TerminalStatus }> {
-  await deleteJobs(deps, submission).catch(() => undefined); // best effort: jobs also expire by TTL
-  const status: TerminalStatus = (await cancelledOnEvalAi(deps.evalai, submission.submissionPk))
-    ? 'cancelled'
-    : 'failed';
-  if (status === 'failed') {
-    await putFailed(deps.evalai, submission, reason, { attempt: submission.attempt, outcome: 'failed' });
+  options: { readonly expect?: RecordExpectation } = {},
+): Promise<{ status: TerminalStatus | 'unreported' }> {
+  const pk = submission.submissionPk;
+  const record = await deps.store.get(pk);
+  if (!record || record.attempt !== submission.attempt) return { status: 'unreported' }; // a newer attempt owns it
+  if (isTerminal(record.status) && record.evalaiReported) return { status: record.status as TerminalStatus };
+  const at = isoNow(deps.clock);
+  const remote = (await deps.evalai.getSubmission(pk)).status;
+  if (isEvalAiTerminal(remote)) {
+    const status = recordStatusFor(remote, record.status);
+    if (!isTerminal(record.status)) {
+      await deps.store.transition(pk, record.attempt, status, {
+        at,
+        reason: `EvalAI already shows the submission as ${remote}.`,
+        patch: { evalaiReported: true },
+        ...(options.expect ? { expect: options.expect } : {}),
+      });
+    } else await deps.store.markReported(pk, record.attempt, at);
+    await deleteJobs(deps, submission).catch(() => undefined);
+    return { status };
   }
-  await settle(deps, submission, status, reason);
-  return { status };
+  if (!isTerminal(record.status)) {
+    await deps.store.transition(pk, record.attempt, 'failed', {
+      at,
+      reason,
+      patch: { evalaiReported: false },
+      ...(options.expect ? { expect: options.expect } : {}),
+    });
+  }
+  await deleteJobs(deps, submission).catch(() => undefined); // best effort: jobs also expire by TTL
+  if (await cancelledOnEvalAi(deps.evalai, pk)) {
+    // The participant's cancel got there first: it stands, and the record follows it.
+    await deps.store.transition(pk, record.attempt, 'cancelled', {
+      at: isoNow(deps.clock),
+      reason: CANCELLED_ON_EVALAI,
+      patch: { evalaiReported: true },
+    });
+    return { status: 'cancelled' };
+  }
+  await putFailed(deps.evalai, submission, reason, { attempt: submission.attempt, outcome: 'failed' });
+  await deps.store.markReported(pk, record.attempt, isoNow(deps.clock));
+  return { status: 'failed' };
+}
+
+/** The record's terminal status for one EvalAI has: its own if the lifecycle allows it. */
+function recordStatusFor(remote: EvalAiStatus, current: SubmissionStatus): TerminalStatus {
+  const wanted: TerminalStatus = remote === 'finished' ? 'finished' : remote === 'failed' ? 'failed' : 'cancelled';
+  return isTerminal(current) || canTransition(current, wanted) ? wanted : 'failed';
 }
 
 /**
- * HandleFailure: every Catch in the state machine ends here. With a registered submission it fails that
- * attempt; before registration it still tells EvalAI when the message names a submission; otherwise the
- * message is unreadable and the execution fails with InvalidMessageError.
+ * HandleFailure: every Catch in the state machine ends here. It fails only the attempt its own execution
+ * registered (and still owns); before registration it tells EvalAI only about a submission Pitwall has no
+ * record of, so a bad or duplicate message never fails a live run; an unreadable message naming no
+ * submission fails the execution with InvalidMessageError.
  */
 export async function handleFailure(
   deps: Pick<ControlPlane, 'store' | 'evalai' | 'jobs' | 'clock'>,
-  input: { registration?: Registration; event?: unknown; error: CaughtError },
+  input: { registration?: Registration; event?: unknown; error: CaughtError; executionId?: string },
 ): Promise<{ status: TerminalStatus | 'unreported' }> {
   const reason = participantReason(input.error);
   const registered =
     input.registration && 'submission' in input.registration ? input.registration.submission : undefined;
   if (registered) {
     const record = await deps.store.get(registered.submissionPk);
-    if (record && record.attempt !== registered.attempt) return { status: 'unreported' }; // a newer attempt owns it
-    if (record && isTerminal(record.status) && record.evalaiReported)
-      return { status: record.status as TerminalStatus };
-    return failSubmission(deps, registered, reason);
+    if (!record || record.attempt !== registered.attempt) return { status: 'unreported' };
+    if (input.executionId && record.executionId !== input.executionId) return { status: 'unreported' };
+    return failSubmission(deps, registered, reason, {
+      expect: { status: record.status, executionId: record.executionId },
+    });
   }
-  const ids = idsOf(input.event);
+  const ids = input.registration?.action === 'invalid' ? input.registration.ids : idsOf(input.event);
   if (!ids)
     throw new InvalidMessageError('(body)', `cannot be read, and names no submission: ${describeCaught(input.error)}`);
+  if (await deps.store.get(ids.submissionPk)) return { status: 'unreported' }; // another execution's run
   const remote = await deps.evalai.getSubmission(ids.submissionPk);
   if (isEvalAiTerminal(remote.status)) return { status: 'unreported' };
   await putFailed(deps.evalai, { ...ids, phasePk: remote.challengePhasePk }, reason, {});
@@ -97,23 +146,6 @@ export function putFailed(
   });
 }
 
-/** Submission and challenge ids from a message that failed validation, if they are there at all. */
-function idsOf(event: unknown): { submissionPk: number; challengePk: number } | undefined {
-  try {
-    const body = messageBodyOf(event);
-    const message = (typeof body === 'string' ? JSON.parse(body) : body) as Record<string, unknown>;
-    const id = (value: unknown) => {
-      const n = typeof value === 'string' && /^[0-9]{1,15}$/.test(value) ? Number(value) : value;
-      return typeof n === 'number' && Number.isSafeInteger(n) && n > 0 ? n : undefined;
-    };
-    const submissionPk = id(message.submission_pk);
-    const challengePk = id(message.challenge_pk);
-    return submissionPk && challengePk ? { submissionPk, challengePk } : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 export interface SweepReport {
   readonly examined: number;
   readonly failed: readonly number[];
@@ -124,8 +156,9 @@ export interface SweepReport {
 export const SWEEP_GRACE_SECONDS = 900;
 
 /**
- * The scheduled sweeper: no submission stays non-terminal past its deadline or without a live
- * execution. (Terminal records are always reported: the record turns terminal only after EvalAI accepted it.)
+ * The scheduled sweeper: no submission stays non-terminal past its deadline or without a live execution,
+ * and no failure stays unreported. The list comes from an eventually consistent index, so each record is
+ * read again, strongly, and failed only if it is still as that read found it.
  */
 export async function sweepSubmissions(
   deps: Pick<ControlPlane, 'store' | 'evalai' | 'jobs' | 'clock' | 'executions'>,
@@ -133,18 +166,27 @@ export async function sweepSubmissions(
   const active = await deps.store.listActive();
   const failed: number[] = [];
   const errors: string[] = [];
-  for (const record of active) {
+  for (const listed of active) {
     try {
-      const reason = await stuckReason(deps, record);
-      if (reason) {
-        await failSubmission(deps, record, reason);
-        failed.push(record.submissionPk);
-      }
+      const record = await deps.store.get(listed.submissionPk);
+      if (!record) continue;
+      const reason = isTerminal(record.status) ? unreportedReason(record) : await stuckReason(deps, record);
+      if (!reason) continue;
+      const expect = { status: record.status, executionId: record.executionId };
+      const { status } = await failSubmission(deps, submissionRefOf(record), reason, { expect });
+      if (status === 'failed') failed.push(record.submissionPk);
     } catch (error) {
-      errors.push(`submission ${record.submissionPk}: ${(error as Error).message}`);
+      if (error instanceof RecordChangedError) continue; // it moved on since it was read: alive after all
+      errors.push(`submission ${listed.submissionPk}: ${(error as Error).message}`);
     }
   }
   return { examined: active.length, failed, errors };
+}
+
+/** A record failed earlier whose FAILED did not reach EvalAI: its reason, to send again. */
+function unreportedReason(record: SubmissionRecord): string | undefined {
+  if (record.evalaiReported) return undefined;
+  return record.history.at(-1)?.reason ?? record.outcome?.reason ?? 'The evaluation could not be completed.';
 }
 
 async function stuckReason(

@@ -4,6 +4,7 @@ import { accuracies, evalAiResultFields } from '../results/evalai-payload.js';
 import { CARLA_VALUE_SOURCES, formatMergedCheckpoint, globalStatistic } from '../results/merge.js';
 import { artifactKeys } from './artifact-keys.js';
 import { CANCELLED_ON_EVALAI, type ControlPlane, cancelledOnEvalAi, currentRecord, isoNow, trackOf } from './deps.js';
+import { jobName } from './launch.js';
 import type { PollState } from './observe.js';
 import type { SubmissionOutcome, SubmissionRef, TerminalStatus } from './records.js';
 import { mergeSubmissionResults } from './results-io.js';
@@ -29,7 +30,7 @@ export async function collectResults(
   const plan = record.plan;
   if (poll.phase !== 'done') {
     // Workers still running stop gracefully: logcopy relays this to the simulator and agent scripts.
-    await deps.artifacts.put(artifactKeys.cancel(pk), poll.reason ?? poll.phase, 'text/plain');
+    await deps.artifacts.put(artifactKeys.cancel(pk, submission.attempt), poll.reason ?? poll.phase, 'text/plain');
   }
   const errors: string[] = [];
   let report: Awaited<ReturnType<typeof mergeSubmissionResults>> | undefined;
@@ -144,11 +145,13 @@ export async function publishOutcome(
       ...files,
     });
   }
-  const reason = status === input.outcome.status ? input.outcome.reason : CANCELLED_ON_EVALAI;
-  await settle(deps, submission, status, reason);
+  // Granted before the record settles: a retry after a failed grant finds the record unsettled and grants
+  // again (granting is idempotent), where a settled record would return early and lose it.
   if (status === 'finished' && input.outcome.grantsQualification) {
     await deps.store.grantQualification(submission.teamPk, input.outcome.grantsQualification, pk, isoNow(deps.clock));
   }
+  const reason = status === input.outcome.status ? input.outcome.reason : CANCELLED_ON_EVALAI;
+  await settle(deps, submission, status, reason);
   return { status };
 }
 
@@ -172,13 +175,17 @@ export async function settle(
   }
 }
 
-/** Cleanup: delete every worker's job (and its pods). Jobs already gone are fine. */
+/**
+ * Cleanup: delete every worker's job (and its pods) of this execution's attempt, never another's: a late
+ * cleanup of attempt N must leave attempt N+1 running. Jobs already gone are fine.
+ */
 export async function deleteJobs(
   deps: Pick<ControlPlane, 'store' | 'jobs'>,
   submission: SubmissionRef,
 ): Promise<{ deleted: number }> {
   const record = await deps.store.get(submission.submissionPk);
-  const names = record?.plan?.workers.map((w) => w.jobName) ?? [];
+  // Every attempt has the same workers (the split is kept), and job names carry the attempt.
+  const names = record?.plan?.workers.map((w) => jobName(submission, w.worker)) ?? [];
   const results = await Promise.all(names.map((name) => deps.jobs.delete(name)));
   return { deleted: results.filter((r) => r === 'deleted').length };
 }

@@ -2,6 +2,7 @@ import { PitwallError } from '../errors.js';
 import { pollWaitSeconds } from './config.js';
 import { type ControlPlane, currentRecord, isoNow } from './deps.js';
 import type { PollState } from './observe.js';
+import type { SubmissionRef } from './records.js';
 import type { Registration } from './register.js';
 
 /** What a fresh execution needs to continue polling where the old one stopped. */
@@ -23,10 +24,18 @@ export async function handOver(
   const submission = input.registration.submission;
   await currentRecord(deps.store, submission);
   const age = (deps.clock.now().getTime() - Date.parse(submission.registeredAt)) / 1000;
-  const poll: PollState = { phase: 'running', turn: 0, waitSeconds: pollWaitSeconds(deps.config.poll, age) };
-  const executionId = await deps.starter.start({
-    handover: { registration: input.registration, plan: input.plan, poll },
-  });
+  const handovers = (input.poll.handovers ?? 0) + 1;
+  const poll: PollState = { phase: 'running', turn: 0, waitSeconds: pollWaitSeconds(deps.config.poll, age), handovers };
+  // One name per attempt and hand-over: a retried start finds its execution instead of starting a second.
+  const executionId = await deps.starter.start(
+    { handover: { registration: input.registration, plan: input.plan, poll } },
+    handOverName(submission, handovers),
+  );
   await deps.store.patch(submission.submissionPk, submission.attempt, { executionId }, isoNow(deps.clock));
   return { executionId };
+}
+
+/** Step Functions execution names: at most 80 of [A-Za-z0-9_-], unique per state machine for 90 days. */
+export function handOverName(submission: SubmissionRef, handovers: number): string {
+  return `submission-${submission.submissionPk}-attempt-${submission.attempt}-handover-${handovers}`;
 }

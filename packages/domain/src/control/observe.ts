@@ -17,6 +17,8 @@ export interface PollState {
   readonly waitSeconds: number;
   readonly reason?: string;
   readonly failedWorkers?: readonly number[];
+  /** How many hand-overs brought the run to this execution: names the next one. */
+  readonly handovers?: number;
 }
 
 /**
@@ -27,15 +29,17 @@ export interface PollState {
  */
 export async function observeSubmission(
   deps: Pick<ControlPlane, 'config' | 'store' | 'artifacts' | 'evalai' | 'jobs' | 'clock'>,
-  input: { submission: SubmissionRef; poll?: { turn?: number } },
+  input: { submission: SubmissionRef; poll?: { turn?: number; handovers?: number } },
 ): Promise<PollState> {
   const { submission } = input;
   const pk = submission.submissionPk;
   const turn = (input.poll?.turn ?? 0) + 1;
+  const carried = input.poll?.handovers ? { handovers: input.poll.handovers } : {};
   const end = (phase: PollPhase, reason?: string, failedWorkers?: number[]): PollState => ({
     phase,
     turn,
     waitSeconds: 0,
+    ...carried,
     ...(reason ? { reason } : {}),
     ...(failedWorkers ? { failedWorkers } : {}),
   });
@@ -43,18 +47,19 @@ export async function observeSubmission(
   const plan = record.plan;
   if (!plan) throw new NotFoundError(`submission ${pk} has no plan`);
   const now = deps.clock.now();
-  if (now.getTime() > Date.parse(submission.deadline)) {
-    if (await cancelledOnEvalAi(deps.evalai, pk)) return end('cancelled', CANCELLED_ON_EVALAI);
-    const limit = Math.round((Date.parse(submission.deadline) - Date.parse(submission.registeredAt)) / 1000);
-    return end('timed_out', `Time limit exceeded: the evaluation did not finish within ${limit} seconds.`);
-  }
-
   const jobs = await Promise.all(plan.workers.map((w) => deps.jobs.observe(w.jobName)));
+  const done = jobs.every((j) => j.state === 'succeeded');
+  // The jobs come first: a run whose workers all finished by now is done, even a little past its deadline.
+  const overdue = !done && now.getTime() > Date.parse(submission.deadline);
   const failed = plan.workers.flatMap((w, i) => (isBroken(jobs[i]) ? [{ worker: w.worker, job: jobs[i] }] : []));
-  const progress = failed.length > 0 ? undefined : await progressOf(deps, record);
+  const progress = failed.length > 0 || overdue ? undefined : await progressOf(deps, record);
 
   // Nothing slow from here to the writes.
   if (await cancelledOnEvalAi(deps.evalai, pk)) return end('cancelled', CANCELLED_ON_EVALAI);
+  if (overdue) {
+    const limit = Math.round((Date.parse(submission.deadline) - Date.parse(submission.registeredAt)) / 1000);
+    return end('timed_out', `Time limit exceeded: the evaluation did not finish within ${limit} seconds.`);
+  }
   if (failed.length > 0) {
     const reasons = failed.map(({ worker, job }) => `worker ${worker}: ${describeFailure(job)}`);
     return end(
@@ -88,10 +93,10 @@ export async function observeSubmission(
     );
   }
 
-  if (jobs.every((j) => j.state === 'succeeded')) return end('done');
+  if (done) return end('done');
   if (turn >= deps.config.poll.maxTurns) return end('handover');
   const ageSeconds = (now.getTime() - Date.parse(submission.registeredAt)) / 1000;
-  return { phase: 'running', turn, waitSeconds: pollWaitSeconds(deps.config.poll, ageSeconds) };
+  return { phase: 'running', turn, waitSeconds: pollWaitSeconds(deps.config.poll, ageSeconds), ...carried };
 }
 
 function isBroken(job: JobObservation | undefined): boolean {

@@ -53,6 +53,12 @@ export interface EvalAiHost {
   putPartialResult(challengePk: number, update: EvalAiResultUpdate): Promise<boolean>;
 }
 
+/** What a conditional write expects the record still to be, as it was read. */
+export interface RecordExpectation {
+  readonly status: SubmissionStatus;
+  readonly executionId: string | undefined;
+}
+
 export interface NewSubmission extends SubmissionRef {
   readonly executionId: string;
   readonly at: string;
@@ -65,16 +71,23 @@ export interface SubmissionStore {
   get(submissionPk: number): Promise<SubmissionRecord | undefined>;
   /** failed → resuming with the next attempt; false when the record is not failed at `fromAttempt` any more. */
   beginResume(submission: NewSubmission, fromAttempt: number): Promise<boolean>;
-  /** Throws IllegalTransitionError, or StaleAttemptError when the record is at another attempt. */
+  /**
+   * Throws IllegalTransitionError, StaleAttemptError when the record is at another attempt, or
+   * RecordChangedError when `expect` no longer holds (the record's status or execution moved on since it
+   * was read). A terminal status leaves the record active (listed for the sweeper) until EvalAI has it:
+   * with `evalaiReported: true` in the patch, or after `markReported`.
+   */
   transition(
     submissionPk: number,
     attempt: number,
     to: SubmissionStatus,
-    change: { at: string; reason?: string; patch?: SubmissionPatch },
+    change: { at: string; reason?: string; patch?: SubmissionPatch; expect?: RecordExpectation },
   ): Promise<SubmissionRecord>;
+  /** EvalAI has the terminal status of this attempt: the record needs no more attention. */
+  markReported(submissionPk: number, attempt: number, at: string): Promise<void>;
   /** Throws StaleAttemptError when the record is at another attempt. */
   patch(submissionPk: number, attempt: number, patch: SubmissionPatch, at: string): Promise<void>;
-  /** Records not in a terminal status (for the sweeper). */
+  /** Records that need attention: not terminal, or terminal and not yet on EvalAI (for the sweeper). */
   listActive(): Promise<SubmissionRecord[]>;
   /** Counts one more message re-sent to start this attempt of a submission; returns the count so far. */
   countResend(submissionPk: number, attempt: number, at: string): Promise<number>;
@@ -143,7 +156,8 @@ export interface ExecutionProbe {
 
 /** Starts a fresh execution of the same state machine (the hand-over); returns its id. */
 export interface ExecutionStarter {
-  start(input: unknown): Promise<string>;
+  /** With a name, starting again is harmless: an execution of that name already started is the one returned. */
+  start(input: unknown, name?: string): Promise<string>;
 }
 
 export interface Clock {

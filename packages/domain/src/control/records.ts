@@ -73,3 +73,13 @@ export type SubmissionPatch = Partial<
     'plan' | 'progress' | 'partialDigest' | 'metrics' | 'outcome' | 'evalaiReported' | 'executionId'
   >
 >;
+
+/** The ids and facts an execution carries, as the record holds them. */
+export function submissionRefOf(record: SubmissionRecord): SubmissionRef {
+  const { submissionPk, challengePk, phasePk, attempt, track, teamPk, teamName, imageUri, registeredAt, deadline } =
+    record;
+  return { submissionPk, challengePk, phasePk, attempt, track, teamPk, teamName, imageUri, registeredAt, deadline };
+}
+
+/** What a resumed attempt starts without: the previous attempt's outcome and what was sent of it. */
+export const CLEARED_ON_RESUME = ['outcome', 'evalaiReported', 'partialDigest', 'metrics'] as const;

@@ -3,12 +3,19 @@ import { isEligibleForEvaluation } from '../lifecycle.js';
 import { parseSubmissionMessage, type SubmissionMessage } from '../message.js';
 import { type ControlPlane, isoNow, trackOf } from './deps.js';
 import type { EvalAiSubmission } from './ports.js';
-import type { SubmissionRef } from './records.js';
+import { type SubmissionRef, submissionRefOf } from './records.js';
 
 export type Registration =
   | { readonly action: 'run'; readonly submission: SubmissionRef }
   | { readonly action: 'skip'; readonly reason: string }
-  | { readonly action: 'reject'; readonly reason: string; readonly submission: SubmissionRef };
+  | { readonly action: 'reject'; readonly reason: string; readonly submission: SubmissionRef }
+  /** The message cannot be read; `ids` when it still names a submission (for HandleFailure). */
+  | { readonly action: 'invalid'; readonly reason: string; readonly ids?: MessageIds };
+
+export interface MessageIds {
+  readonly submissionPk: number;
+  readonly challengePk: number;
+}
 
 export const QUALIFIER_REQUIRED =
   'You are not allowed to submit to this track. Please run the qualifier track first and pass it.';
@@ -37,13 +44,31 @@ export async function registerSubmission(
   deps: Pick<ControlPlane, 'config' | 'store' | 'evalai' | 'clock'>,
   input: { event: unknown; executionId: string },
 ): Promise<Registration> {
-  const message = parseSubmissionMessage(messageBodyOf(input.event));
+  let message: SubmissionMessage;
+  try {
+    message = parseSubmissionMessage(messageBodyOf(input.event));
+  } catch (error) {
+    if (!(error instanceof InvalidMessageError)) throw error;
+    // Answered, not thrown: a Catch would add the error to a state that holds the whole (perhaps huge)
+    // message, past Step Functions' 256 KB, which no Catch can handle. The state machine keeps only this.
+    const ids = idsOf(input.event);
+    return { action: 'invalid', reason: error.message, ...(ids ? { ids } : {}) };
+  }
   const remote = await deps.evalai.getSubmission(message.submissionPk);
   if (!isEligibleForEvaluation(remote.status)) {
     return { action: 'skip', reason: `EvalAI reports the submission as ${remote.status}` };
   }
   const imageUri = message.submittedImageUri ?? (await imageFromInputFile(deps, remote));
   const existing = await deps.store.get(message.submissionPk);
+  if (
+    existing?.executionId === input.executionId &&
+    (existing.status === 'received' || existing.status === 'resuming')
+  ) {
+    // A retry of this execution's own Register, whose write went through before an error: carry on with it.
+    const own = submissionRefOf(existing);
+    const reason = await rejectionReason(deps, message, remote, own);
+    return reason ? { action: 'reject', reason, submission: own } : { action: 'run', submission: own };
+  }
   const attempt = remote.status === 'resuming' && existing ? existing.attempt + 1 : 1;
   const ref = submissionRef(deps, message, remote, attempt, imageUri);
   const record = { ...ref, executionId: input.executionId, at: ref.registeredAt };
@@ -125,4 +150,21 @@ async function rejectionReason(
     return QUALIFIER_REQUIRED;
   }
   return undefined;
+}
+
+/** Submission and challenge ids from a message that failed validation, if they are there at all. */
+export function idsOf(event: unknown): MessageIds | undefined {
+  try {
+    const body = messageBodyOf(event);
+    const message = (typeof body === 'string' ? JSON.parse(body) : body) as Record<string, unknown>;
+    const id = (value: unknown) => {
+      const n = typeof value === 'string' && /^[0-9]{1,15}$/.test(value) ? Number(value) : value;
+      return typeof n === 'number' && Number.isSafeInteger(n) && n > 0 ? n : undefined;
+    };
+    const submissionPk = id(message.submission_pk);
+    const challengePk = id(message.challenge_pk);
+    return submissionPk && challengePk ? { submissionPk, challengePk } : undefined;
+  } catch {
+    return undefined;
+  }
 }

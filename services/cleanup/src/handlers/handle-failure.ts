@@ -3,15 +3,16 @@ import { lambdaHandler, parseTaskInput, type RawHandler, taskInputs } from '@pit
 import { evalAiHost } from '@pitwall/lambda-kit/evalai';
 import { kubernetesJobRunner } from '@pitwall/lambda-kit/kubernetes';
 
-/** Where every Catch of the state machine leads: the whole state comes in, with `error`. */
+/** Where every Catch of the state machine leads: the whole state comes in, with `error`, and the execution's id. */
 export const handleFailure: RawHandler<Awaited<ReturnType<typeof fail>>, 'evalai' | 'jobs'> =
   ({ plane }) =>
   async (event) => {
-    const { state } = parseTaskInput(taskInputs.handleFailure, event);
+    const { state, executionId } = parseTaskInput(taskInputs.handleFailure, event);
     return fail(plane, {
       registration: state.registration as Registration | undefined,
       event: state.event,
       error: state.error,
+      executionId,
     });
   };
 

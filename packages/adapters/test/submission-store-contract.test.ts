@@ -1,11 +1,18 @@
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { IllegalTransitionError, type NewSubmission, StaleAttemptError } from '@pitwall/domain';
+import {
+  IllegalTransitionError,
+  type NewSubmission,
+  RecordChangedError,
+  StaleAttemptError,
+  type SubmissionStore,
+} from '@pitwall/domain';
+import { MemorySubmissionStore } from '@pitwall/domain/testing';
 import { type RunningServer, startDynamoDb } from '@pitwall/emulators';
 import { createDocumentClient, DynamoDbSubmissionStore, submissionsTable } from '../src/index.js';
 
+// One contract, two stores: the in-memory double the unit tier uses cannot drift from DynamoDB's.
 let server: RunningServer;
-let store: DynamoDbSubmissionStore;
 let client: ReturnType<typeof createDocumentClient>;
 const TABLE = 'pitwall-submissions';
 
@@ -35,14 +42,21 @@ beforeAll(async () => {
     credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
   });
   await client.send(new CreateTableCommand(submissionsTable(TABLE)));
-  store = new DynamoDbSubmissionStore(client, TABLE);
 });
 afterAll(async () => {
   client.destroy();
   await server.close();
 });
 
-describe('DynamoDbSubmissionStore on dynalite', () => {
+describe.each([
+  ['DynamoDbSubmissionStore on dynalite', async () => new DynamoDbSubmissionStore(client, TABLE)],
+  ['MemorySubmissionStore', async () => new MemorySubmissionStore()],
+] as const)('the submission store contract: %s', (_, makeStore: () => Promise<SubmissionStore>) => {
+  let store: SubmissionStore;
+  beforeAll(async () => {
+    store = await makeStore();
+  });
+
   it('creates a record once: a second create is a duplicate', async () => {
     expect(await store.create(submission(1))).toBe(true);
     expect(await store.create(submission(1, { executionId: 'exec-2' }))).toBe(false);
@@ -93,9 +107,39 @@ describe('DynamoDbSubmissionStore on dynalite', () => {
     expect(record?.outcome).toBeUndefined();
   });
 
-  it('lists exactly the submissions that are not terminal', async () => {
+  it('lists the submissions that need attention: not terminal, or terminal and not yet on EvalAI', async () => {
     const active = (await store.listActive()).map((r) => r.submissionPk).sort();
-    expect(active).toEqual([1, 2, 4, 5]);
+    expect(active).toEqual([1, 2, 3, 4, 5]); // 3 is cancelled, but EvalAI has not been told
+    await store.markReported(3, 1, 't');
+    expect((await store.listActive()).map((r) => r.submissionPk).sort()).toEqual([1, 2, 4, 5]);
+    expect((await store.get(3))?.evalaiReported).toBe(true);
+  });
+
+  it('writes only while the record is as it was read, when asked to', async () => {
+    await store.create(submission(6));
+    await store.transition(6, 1, 'queued', { at: 't1' });
+    await store.patch(6, 1, { executionId: 'exec-handed-over' }, 't2');
+    const stale = { status: 'queued' as const, executionId: 'exec-1' };
+    await expect(store.transition(6, 1, 'failed', { at: 't3', expect: stale })).rejects.toThrow(RecordChangedError);
+    expect((await store.get(6))?.status).toBe('queued');
+    const fresh = { status: 'queued' as const, executionId: 'exec-handed-over' };
+    const failed = await store.transition(6, 1, 'failed', { at: 't3', expect: fresh, patch: { evalaiReported: true } });
+    expect(failed.status).toBe('failed');
+    expect((await store.listActive()).map((r) => r.submissionPk)).not.toContain(6);
+  });
+
+  it('hands out copies: changing a record read does not change the store', async () => {
+    await store.create(submission(7));
+    const record = (await store.get(7)) as unknown as { teamName: string; history: unknown[] };
+    record.teamName = 'changed';
+    record.history.push({});
+    expect(await store.get(7)).toMatchObject({ teamName: 'Team', history: [expect.anything()] });
+  });
+
+  it('counts re-sent messages per attempt', async () => {
+    expect(await store.countResend(8, 1, '2026-01-01T00:00:00.000Z')).toBe(1);
+    expect(await store.countResend(8, 1, '2026-01-01T00:00:00.000Z')).toBe(2);
+    expect(await store.countResend(8, 2, '2026-01-01T00:00:00.000Z')).toBe(1);
   });
 
   it('records qualifications', async () => {

@@ -1,0 +1,98 @@
+import { readFileSync } from 'node:fs';
+import { routesFile } from '@pitwall/carla-routes';
+import {
+  artifactKeys,
+  type ChallengeConfig,
+  type ControlPlane,
+  launchWorker,
+  markQueued,
+  parseChallengeConfig,
+  planSubmission,
+  registerSubmission,
+  type SubmissionRef,
+} from '../../src/index.js';
+import {
+  checkpointText,
+  FakeJobRunner,
+  ManualClock,
+  MemoryArtifactStore,
+  MemoryEvalAi,
+  MemoryExecutions,
+  MemorySubmissionQueue,
+  MemorySubmissionStore,
+} from '../../src/testing/index.js';
+
+export const CHALLENGE_PK = 203;
+export const PHASE_PK = 527;
+export const QUALIFIER_PHASE_PK = 528;
+export const IMAGE = 'registry.example/team:1';
+const ROUTES = readFileSync(routesFile('validation'), 'utf8');
+
+/** Every port in memory: the control plane's use cases run in milliseconds, and each step can be interleaved. */
+export function harness(overrides: Partial<Record<string, unknown>> = {}) {
+  const clock = new ManualClock();
+  const evalai = new MemoryEvalAi(() => clock.now());
+  const store = new MemorySubmissionStore();
+  const artifacts = new MemoryArtifactStore();
+  artifacts.files.set('routes/validation.xml', ROUTES);
+  const jobs = new FakeJobRunner();
+  const executions = new MemoryExecutions();
+  const queue = new MemorySubmissionQueue();
+  const config: ChallengeConfig = parseChallengeConfig({
+    challengePk: CHALLENGE_PK,
+    phases: {
+      [PHASE_PK]: { track: 'SENSORS', routesKey: 'routes/validation.xml', workers: 2, timeLimitSeconds: 3600 },
+      [QUALIFIER_PHASE_PK]: {
+        track: 'SENSORS_QUALIFIER',
+        routesKey: 'routes/validation.xml',
+        workers: 2,
+        timeLimitSeconds: 3600,
+        qualifier: { grants: 'SENSORS', thresholds: { 'Driving score': 60 } },
+      },
+    },
+    allowedImages: ['^registry\\.example/'],
+    ...overrides,
+  });
+  const plane: ControlPlane = { config, store, artifacts, evalai, jobs, queue, clock, executions, starter: executions };
+  let team = 0;
+
+  /** A participant's push, and the message EvalAI publishes for it. */
+  const submit = (phasePk = PHASE_PK) => {
+    team += 1;
+    const { id } = evalai.submit({ phasePk, teamPk: team, teamName: `team ${team}`, imageUri: IMAGE });
+    const body = JSON.stringify({
+      challenge_pk: String(CHALLENGE_PK),
+      phase_pk: String(phasePk),
+      submission_pk: id,
+      submitted_image_uri: IMAGE,
+    });
+    return { pk: id, event: [{ messageId: `m-${id}`, receiptHandle: 'r', body }] };
+  };
+
+  /** Register, Plan, Launch and MarkQueued, as one execution would run them; returns its submission. */
+  const start = async (event: unknown, executionId = 'exec-1'): Promise<SubmissionRef> => {
+    const registration = await registerSubmission(plane, { event, executionId });
+    if (registration.action !== 'run') throw new Error(`expected run, got ${registration.action}`);
+    const { submission } = registration;
+    const plan = await planSubmission(plane, submission);
+    for (const { worker } of plan.workers) await launchWorker(plane, { submission, worker });
+    await markQueued(plane, submission);
+    return submission;
+  };
+
+  /** Every worker of the attempt writes all its routes and its job succeeds. */
+  const finishWorkers = async (submission: SubmissionRef) => {
+    const record = await store.get(submission.submissionPk);
+    for (const w of record?.plan?.workers ?? []) {
+      await artifacts.put(artifactKeys.checkpoint(submission.submissionPk, w.worker), checkpointText(w.routeIds));
+      jobs.setState(w.jobName, 'succeeded');
+    }
+  };
+
+  return { plane, clock, evalai, store, artifacts, jobs, executions, queue, submit, start, finishWorkers };
+}
+
+/** An error that a transient outage would throw, once, at a chosen moment. */
+export class TransientOutage extends Error {
+  override name = 'ProvisionedThroughputExceededException';
+}

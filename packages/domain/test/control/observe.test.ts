@@ -1,0 +1,91 @@
+import { describe, expect, it } from '@jest/globals';
+import { artifactKeys, observeSubmission } from '../../src/index.js';
+import { checkpointText } from '../../src/testing/index.js';
+import { harness, PHASE_PK } from './harness.js';
+
+describe('Observe', () => {
+  it('PATCHes running once a worker starts, after a fresh read', async () => {
+    const h = harness();
+    const submission = await h.start(h.submit().event);
+    for (const job of h.jobs.jobsOf(submission.submissionPk)) h.jobs.setState(job.name, 'running');
+    const requests: string[] = [];
+    h.evalai.beforeRequest = (request) => void requests.push(request);
+    expect(await observeSubmission(h.plane, { submission })).toMatchObject({ phase: 'running', turn: 1 });
+    expect(requests).toEqual(['GET submission', 'PATCH running']);
+    expect((await h.store.get(submission.submissionPk))?.status).toBe('running');
+  });
+
+  it('calls a run whose workers all finished done, even past its deadline (item 7)', async () => {
+    const h = harness();
+    const submission = await h.start(h.submit().event);
+    await h.finishWorkers(submission);
+    h.clock.advance(3601);
+    expect((await observeSubmission(h.plane, { submission })).phase).toBe('done');
+  });
+
+  it('stops a run past its deadline whose workers are not done', async () => {
+    const h = harness();
+    const submission = await h.start(h.submit().event);
+    h.clock.advance(3601);
+    expect(await observeSubmission(h.plane, { submission })).toMatchObject({
+      phase: 'timed_out',
+      reason: 'Time limit exceeded: the evaluation did not finish within 3600 seconds.',
+    });
+  });
+
+  it('sees a cancel that lands while the cluster is asked, and writes nothing', async () => {
+    const h = harness();
+    const submission = await h.start(h.submit().event);
+    const pk = submission.submissionPk;
+    for (const job of h.jobs.jobsOf(pk)) h.jobs.setState(job.name, 'running');
+    h.jobs.onObserve = () => h.evalai.setStatus(pk, 'cancelled');
+    expect((await observeSubmission(h.plane, { submission })).phase).toBe('cancelled');
+    expect(h.evalai.writesOf(pk).at(-1)).toEqual({ via: 'participant', status: 'cancelled' });
+  });
+
+  it('sends no partial results where the phase has no partial evaluation, and records progress', async () => {
+    const h = harness();
+    const submission = await h.start(h.submit().event);
+    const pk = submission.submissionPk;
+    const record = await h.store.get(pk);
+    const first = record?.plan?.workers[0];
+    if (!first) throw new Error('no plan');
+    h.jobs.setState(first.jobName, 'running');
+    await h.artifacts.put(artifactKeys.checkpoint(pk, 0), checkpointText(first.routeIds, 3));
+    await observeSubmission(h.plane, { submission });
+    expect(h.evalai.writesOf(pk).map((w) => w.status)).toEqual(['queued', 'running']);
+    expect((await h.store.get(pk))?.progress).toEqual({ done: 3, total: 20 });
+  });
+
+  it('sends partial results once per change where the phase has partial evaluation', async () => {
+    const h = harness({
+      phases: {
+        [PHASE_PK]: {
+          track: 'SENSORS',
+          routesKey: 'routes/validation.xml',
+          workers: 2,
+          timeLimitSeconds: 3600,
+          partialEvaluation: true,
+        },
+      },
+    });
+    const submission = await h.start(h.submit().event);
+    const pk = submission.submissionPk;
+    const first = (await h.store.get(pk))?.plan?.workers[0];
+    if (!first) throw new Error('no plan');
+    h.jobs.setState(first.jobName, 'running');
+    await h.artifacts.put(artifactKeys.checkpoint(pk, 0), checkpointText(first.routeIds, 3));
+    await observeSubmission(h.plane, { submission });
+    await observeSubmission(h.plane, { submission, poll: { turn: 1 } });
+    expect(h.evalai.writesOf(pk).filter((w) => w.status === 'partially_evaluated')).toHaveLength(1);
+  });
+
+  it('carries the hand-over count from turn to turn', async () => {
+    const h = harness();
+    const submission = await h.start(h.submit().event);
+    expect(await observeSubmission(h.plane, { submission, poll: { turn: 4, handovers: 2 } })).toMatchObject({
+      turn: 5,
+      handovers: 2,
+    });
+  });
+});

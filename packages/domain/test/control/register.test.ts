@@ -1,0 +1,64 @@
+import { describe, expect, it } from '@jest/globals';
+import { registerSubmission } from '../../src/index.js';
+import { harness } from './harness.js';
+
+describe('Register', () => {
+  it('records a first attempt once: a second delivery is skipped', async () => {
+    const h = harness();
+    const { pk, event } = h.submit();
+    expect(await registerSubmission(h.plane, { event, executionId: 'exec-1' })).toMatchObject({ action: 'run' });
+    expect(await registerSubmission(h.plane, { event, executionId: 'exec-2' })).toMatchObject({ action: 'skip' });
+    expect((await h.store.get(pk))?.executionId).toBe('exec-1');
+  });
+
+  it('continues its own registration when retried after its write went through (item 1)', async () => {
+    const h = harness();
+    const { pk, event } = h.submit();
+    // The first try writes the record, then its answer is lost (a timeout, a transient error after the write).
+    await registerSubmission(h.plane, { event, executionId: 'exec-1' });
+    const registered = await h.store.get(pk);
+    h.clock.advance(30);
+    const retry = await registerSubmission(h.plane, { event, executionId: 'exec-1' });
+    expect(retry).toEqual({ action: 'run', submission: expect.objectContaining({ submissionPk: pk, attempt: 1 }) });
+    // the retry keeps the registration's own times, not new ones
+    if (retry.action === 'run') expect(retry.submission.deadline).toBe(registered?.deadline);
+    expect(await registerSubmission(h.plane, { event, executionId: 'exec-other' })).toMatchObject({ action: 'skip' });
+  });
+
+  it('skips what EvalAI no longer wants evaluated, without a record', async () => {
+    const h = harness();
+    const { pk, event } = h.submit();
+    h.evalai.setStatus(pk, 'cancelled');
+    expect(await registerSubmission(h.plane, { event, executionId: 'e' })).toMatchObject({ action: 'skip' });
+    expect(await h.store.get(pk)).toBeUndefined();
+  });
+
+  it('starts attempt 2 on a resume of a failed attempt, and only once', async () => {
+    const h = harness();
+    const { pk, event } = h.submit();
+    await registerSubmission(h.plane, { event, executionId: 'e1' });
+    await h.store.transition(pk, 1, 'failed', { at: 't', patch: { evalaiReported: true } });
+    h.evalai.setStatus(pk, 'resuming');
+    expect(await registerSubmission(h.plane, { event, executionId: 'e2' })).toMatchObject({
+      action: 'run',
+      submission: { attempt: 2 },
+    });
+    expect(await registerSubmission(h.plane, { event, executionId: 'e3' })).toMatchObject({ action: 'skip' });
+  });
+
+  it('answers an unreadable message instead of throwing, with the ids it still names (item 10)', async () => {
+    const h = harness();
+    const { pk } = h.submit();
+    const body = JSON.stringify({ challenge_pk: '203', phase_pk: '527', submission_pk: pk, pad: 'x'.repeat(250_000) });
+    const registration = await registerSubmission(h.plane, {
+      event: [{ messageId: 'm', receiptHandle: 'r', body }],
+      executionId: 'e',
+    });
+    expect(registration).toEqual({
+      action: 'invalid',
+      reason: expect.stringContaining('more than the 16384-byte limit'),
+      ids: { submissionPk: pk, challengePk: 203 },
+    });
+    expect(JSON.stringify(registration).length).toBeLessThan(1000);
+  });
+});
