@@ -1,4 +1,4 @@
-import { MergeError } from '../errors.js';
+import { IllegalTransitionError, MergeError } from '../errors.js';
 import { isTerminal } from '../lifecycle.js';
 import { accuracies, evalAiResultFields } from '../results/evalai-payload.js';
 import { CARLA_VALUE_SOURCES, formatMergedCheckpoint, globalStatistic } from '../results/merge.js';
@@ -164,15 +164,20 @@ export async function settle(
 ): Promise<void> {
   const record = await currentRecord(deps.store, submission);
   const at = isoNow(deps.clock);
-  if (isTerminal(record.status)) {
-    await deps.store.patch(submission.submissionPk, submission.attempt, { evalaiReported: true }, at);
-  } else {
-    await deps.store.transition(submission.submissionPk, submission.attempt, status, {
-      at,
-      ...(reason ? { reason } : {}),
-      patch: { evalaiReported: true },
-    });
+  if (!isTerminal(record.status)) {
+    try {
+      await deps.store.transition(submission.submissionPk, submission.attempt, status, {
+        at,
+        ...(reason ? { reason } : {}),
+        patch: { evalaiReported: true },
+      });
+      return;
+    } catch (error) {
+      // Another try settled it first (a retry running beside the one it replaced): fine if it agrees.
+      if (!(error instanceof IllegalTransitionError)) throw error;
+    }
   }
+  await deps.store.markReported(submission.submissionPk, submission.attempt, at);
 }
 
 /**
