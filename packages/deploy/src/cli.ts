@@ -4,14 +4,22 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseStageConfig, serverlessVariables } from './stage-config.js';
+import { parseStageConfig, StageConfigError, serverlessVariables } from './stage-config.js';
 
 const root = new URL('../../../', import.meta.url).pathname;
 export const SERVICES = ['ingest', 'launcher', 'publisher', 'cleanup'] as const;
 
 export function prepareStage(stage: string) {
   const file = join(root, 'stages', `${stage}.yml`);
-  const config = parseStageConfig(readFileSync(file, 'utf8'), file);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new StageConfigError([
+      `stages/${stage}.yml: cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}); copy stages/ci.yml to start one`,
+    ]);
+  }
+  const config = parseStageConfig(text, `stages/${stage}.yml`);
   const variables = serverlessVariables(stage, config);
   mkdirSync(join(root, 'services', '.stage'), { recursive: true });
   writeFileSync(join(root, 'services', '.stage', `${stage}.json`), JSON.stringify(variables, null, 2));
@@ -60,7 +68,14 @@ function main(argv: string[]): number {
   const command = argv[0];
   const stageAt = argv.indexOf('--stage');
   const stage = stageAt >= 0 ? (argv[stageAt + 1] ?? '') : 'ci';
-  const variables = prepareStage(stage);
+  let variables: ReturnType<typeof prepareStage>;
+  try {
+    variables = prepareStage(stage);
+  } catch (error) {
+    if (!(error instanceof StageConfigError)) throw error;
+    for (const problem of error.problems) console.error(problem);
+    return 1;
+  }
   console.log(`stages/${stage}.yml is valid; wrote services/.stage/${stage}.json`);
   if (command === 'stage') return 0;
   if (command !== 'package') {

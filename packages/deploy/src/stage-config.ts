@@ -4,9 +4,9 @@ import { parse } from 'yaml';
 import { z } from 'zod';
 
 /** One deployment's configuration file, `stages/<stage>.yml`. */
-export const stageConfigSchema = z.object({
+export const stageConfigSchema = z.strictObject({
   region: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-[0-9]$/, { error: 'must be an AWS region' }),
-  evalai: z.object({
+  evalai: z.strictObject({
     apiServer: z.url(),
     requestsPerMinute: z.number().int().min(1).max(60).default(50),
     queueArn: z
@@ -14,15 +14,19 @@ export const stageConfigSchema = z.object({
       .regex(/^arn:aws[a-z-]*:sqs:/)
       .optional(),
   }),
-  cluster: z.object({ name: z.string().min(1), settings: clusterSettingsSchema }),
+  cluster: z.strictObject({ name: z.string().min(1), settings: clusterSettingsSchema }),
   challenge: challengeConfigSchema,
-  alarms: z.object({ email: z.email() }),
+  alarms: z.strictObject({ email: z.email() }),
 });
 export type StageConfig = z.infer<typeof stageConfigSchema>;
 
+/** A stage file Pitwall cannot deploy: every problem found, one line each, with its path. */
 export class StageConfigError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
+  constructor(
+    readonly problems: readonly string[],
+    options?: ErrorOptions,
+  ) {
+    super(problems.join('\n'), options);
     this.name = 'StageConfigError';
   }
 }
@@ -32,22 +36,37 @@ export function parseStageConfig(yamlText: string, source = 'the stage file'): S
   try {
     raw = parse(yamlText);
   } catch (error) {
-    throw new StageConfigError(`${source} is not valid YAML: ${(error as Error).message}`, { cause: error });
+    throw new StageConfigError([`${source}: not valid YAML: ${(error as Error).message.split('\n')[0]}`], {
+      cause: error,
+    });
   }
   const result = stageConfigSchema.safeParse(raw);
   if (!result.success) {
-    const issue = result.error.issues[0];
-    throw new StageConfigError(`${source}: ${issue?.path.join('.')}: ${issue?.message}`, { cause: result.error });
+    throw new StageConfigError(
+      result.error.issues.map((issue) => `${source}: ${issue.path.join('.') || '(file)'}: ${describe(issue)}`),
+      { cause: result.error },
+    );
   }
   const config = result.data;
-  for (const phase of Object.values(config.challenge.phases)) {
-    if (!config.cluster.settings.instanceTypes[phase.track]) {
-      throw new StageConfigError(
-        `${source}: cluster.settings.instanceTypes has no instance type for track ${phase.track}`,
-      );
-    }
+  const missing = Object.entries(config.challenge.phases).filter(
+    ([, phase]) => !config.cluster.settings.instanceTypes[phase.track],
+  );
+  if (missing.length > 0) {
+    throw new StageConfigError(
+      missing.map(
+        ([pk, phase]) =>
+          `${source}: cluster.settings.instanceTypes: has no instance type for track ${phase.track} (phase ${pk})`,
+      ),
+    );
   }
   return config;
+}
+
+function describe(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'unrecognized_keys') {
+    return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')} (a typo?)`;
+  }
+  return issue.message;
 }
 
 /** What the Serverless files read: everything as strings, ready for Lambda environment variables. */

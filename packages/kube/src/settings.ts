@@ -4,15 +4,15 @@ const quantity = z
   .string()
   .regex(/^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$/, { error: 'must be a Kubernetes quantity' });
 const resources = (cpu: string, memory: string) =>
-  z.object({ cpu: quantity.default(cpu), memory: quantity.default(memory) }).default({ cpu, memory });
+  z.strictObject({ cpu: quantity.default(cpu), memory: quantity.default(memory) }).default({ cpu, memory });
 
 /** How evaluation Jobs are laid out on the cluster: parsed once at start, like the challenge config. */
-export const clusterSettingsSchema = z.object({
+export const clusterSettingsSchema = z.strictObject({
   namespace: z.string().default('evaluations'),
   /** A service account without the IRSA annotation: only logcopy gets a token, through a projected volume. */
   serviceAccountName: z.string().default('evaluation-worker'),
   priorityClassName: z.string().default('pitwall-evaluation'),
-  images: z.object({
+  images: z.strictObject({
     /** The CARLA server. */
     simulator: z.string().min(1),
     /** The official leaderboard code and the private route files, copied into the pod at start. */

@@ -77,12 +77,13 @@ export function readLambdaConfig(env: Readonly<Record<string, string | undefined
   try {
     challenge = parseChallengeConfig(JSON.parse(e.PITWALL_CHALLENGE_CONFIG));
   } catch (error) {
-    throw new ConfigurationError(
-      `PITWALL_CHALLENGE_CONFIG is not a valid challenge configuration: ${(error as Error).message}`,
-      {
-        cause: error,
-      },
-    );
+    const problems =
+      error instanceof z.ZodError
+        ? error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ')
+        : (error as Error).message;
+    throw new ConfigurationError(`PITWALL_CHALLENGE_CONFIG is not a valid challenge configuration: ${problems}`, {
+      cause: error,
+    });
   }
   if (Boolean(e.PITWALL_EKS_CLUSTER) !== Boolean(e.PITWALL_CLUSTER_SETTINGS)) {
     throw new ConfigurationError('set both PITWALL_EKS_CLUSTER and PITWALL_CLUSTER_SETTINGS, or neither');

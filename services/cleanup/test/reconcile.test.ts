@@ -14,7 +14,7 @@ const emulator = new EvalAiEmulator({
   hostToken: 't',
   now: () => Date.now() - 20 * 60_000,
 });
-setLambdaTestEnvironment({ evalaiUrl: await emulator.start(), challengePk: 5, phasePk: 9, allowedImages: ['.*'] });
+setLambdaTestEnvironment({ evalaiUrl: await emulator.start(), challengePk: 5, phasePk: 9, allowedImages: ['^.*'] });
 process.env.PITWALL_QUEUE_ARN = 'arn:aws:sqs:eu-west-1:123456789012:pitwall-test-submissions';
 const { handler } = await import('../src/handlers/reconcile.js');
 const dynamo = mockClient(DynamoDBDocumentClient);

@@ -11,7 +11,7 @@ const emulator = new EvalAiEmulator({
   labels: [],
   hostToken: 't',
 });
-setLambdaTestEnvironment({ evalaiUrl: await emulator.start(), challengePk: 5, phasePk: 9, allowedImages: ['.*'] });
+setLambdaTestEnvironment({ evalaiUrl: await emulator.start(), challengePk: 5, phasePk: 9, allowedImages: ['^.*'] });
 const { handler } = await import('../src/handlers/sweep.js');
 const dynamo = mockClient(DynamoDBDocumentClient);
 mockClient(SecretsManagerClient).on(GetSecretValueCommand).resolves({ SecretString: 't' });

@@ -9,7 +9,7 @@ import { PLAN_STRATEGIES } from '../routes/plan.js';
  */
 const positiveInt = z.number().int().min(1);
 
-export const trackConfigSchema = z.object({
+export const trackConfigSchema = z.strictObject({
   /** Track codename, as the evaluator's --track takes it: SENSORS, MAP, SENSORS_QUALIFIER… */
   track: z.string().regex(/^[A-Z0-9_]{1,40}$/, { error: 'must be an upper-case codename' }),
   /** Key of the route XML in the artifact store. */
@@ -28,49 +28,85 @@ export const trackConfigSchema = z.object({
   /** Teams must have passed this track's qualifier first. */
   requiresQualifier: z.string().optional(),
   /** Finishing this track with every threshold met qualifies the team for `grants`. */
-  qualifier: z.object({ grants: z.string(), thresholds: z.record(z.string(), z.number()) }).optional(),
+  qualifier: z.strictObject({ grants: z.string(), thresholds: z.record(z.string(), z.number()) }).optional(),
 });
 export type TrackConfig = z.infer<typeof trackConfigSchema>;
 
-export const challengeConfigSchema = z.object({
-  challengePk: positiveInt,
-  /** EvalAI phase pk (as a string key) → track. */
-  phases: z.record(z.string().regex(/^[0-9]+$/), trackConfigSchema).refine((p) => Object.keys(p).length > 0, {
-    error: 'must configure at least one phase',
-  }),
-  /** Regular expressions an image URI must match one of, e.g. an ECR registry/repository prefix. */
-  allowedImages: z
-    .array(
-      z.string().refine(
-        (pattern) => {
-          try {
-            return Boolean(new RegExp(pattern));
-          } catch {
-            return false;
-          }
-        },
-        { error: 'must be a valid regular expression' },
-      ),
-    )
-    .min(1),
-  leaderboard: z
-    .object({
-      split: z.string().min(1),
-      showToParticipant: z.boolean().default(true),
-      labels: z.record(z.string(), z.enum(CARLA_VALUE_SOURCES)),
-    })
-    .default({ split: 'leaderboard', showToParticipant: true, labels: { ...CARLA_LEADERBOARD_LABELS } }),
-  poll: z
-    .object({
-      /** First wait between observations. */
-      initialSeconds: positiveInt.default(30),
-      /** The wait grows with the run's age up to this. */
-      maxSeconds: positiveInt.default(300),
-      /** After this many observations the execution hands over to a fresh one (25,000-event history limit). */
-      maxTurns: positiveInt.default(1500),
-    })
-    .default({ initialSeconds: 30, maxSeconds: 300, maxTurns: 1500 }),
-});
+export const challengeConfigSchema = z
+  .strictObject({
+    challengePk: positiveInt,
+    /** EvalAI phase pk (as a string key) → track. */
+    phases: z.record(z.string().regex(/^[0-9]+$/), trackConfigSchema).refine((p) => Object.keys(p).length > 0, {
+      error: 'must configure at least one phase',
+    }),
+    /** Regular expressions an image URI must match one of, e.g. an ECR registry/repository prefix. */
+    allowedImages: z
+      .array(
+        z
+          .string()
+          .refine(
+            (pattern) => {
+              try {
+                return Boolean(new RegExp(pattern));
+              } catch {
+                return false;
+              }
+            },
+            { error: 'must be a valid regular expression' },
+          )
+          // Unanchored, `ecr\.aws/` would also admit `evil.example/ecr.aws/…`.
+          .refine((pattern) => pattern.startsWith('^'), { error: 'must be anchored: start it with ^' }),
+      )
+      .min(1),
+    leaderboard: z
+      .object({
+        split: z.string().min(1),
+        showToParticipant: z.boolean().default(true),
+        labels: z.record(z.string(), z.enum(CARLA_VALUE_SOURCES)),
+      })
+      .default({ split: 'leaderboard', showToParticipant: true, labels: { ...CARLA_LEADERBOARD_LABELS } }),
+    poll: z
+      .object({
+        /** First wait between observations. */
+        initialSeconds: positiveInt.default(30),
+        /** The wait grows with the run's age up to this. */
+        maxSeconds: positiveInt.default(300),
+        /** After this many observations the execution hands over to a fresh one (25,000-event history limit). */
+        maxTurns: positiveInt.default(1500),
+      })
+      .default({ initialSeconds: 30, maxSeconds: 300, maxTurns: 1500 }),
+  })
+  .superRefine((config, context) => {
+    // References between phases: a gate nobody can pass, or a grant to no track, is a typo.
+    const phases = Object.entries(config.phases);
+    const tracks = new Set(phases.map(([, phase]) => phase.track));
+    const granted = new Set(phases.flatMap(([, phase]) => (phase.qualifier ? [phase.qualifier.grants] : [])));
+    for (const [pk, phase] of phases) {
+      if (phase.requiresQualifier && !granted.has(phase.requiresQualifier)) {
+        context.addIssue({
+          code: 'custom',
+          path: ['phases', pk, 'requiresQualifier'],
+          message: `no configured phase's qualifier grants ${phase.requiresQualifier} (grants: ${[...granted].join(', ') || 'none'})`,
+        });
+      }
+      if (phase.qualifier && !tracks.has(phase.qualifier.grants)) {
+        context.addIssue({
+          code: 'custom',
+          path: ['phases', pk, 'qualifier', 'grants'],
+          message: `names ${phase.qualifier.grants}, the track of no configured phase (tracks: ${[...tracks].join(', ')})`,
+        });
+      }
+      for (const label of Object.keys(phase.qualifier?.thresholds ?? {})) {
+        if (!(label in config.leaderboard.labels)) {
+          context.addIssue({
+            code: 'custom',
+            path: ['phases', pk, 'qualifier', 'thresholds', label],
+            message: `is not a leaderboard label (labels: ${Object.keys(config.leaderboard.labels).join(', ')})`,
+          });
+        }
+      }
+    }
+  });
 export type ChallengeConfig = z.infer<typeof challengeConfigSchema>;
 
 export function parseChallengeConfig(raw: unknown): ChallengeConfig {

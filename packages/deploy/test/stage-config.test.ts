@@ -1,0 +1,58 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from '@jest/globals';
+import { parseStageConfig, StageConfigError } from '../src/stage-config.js';
+
+const ci = readFileSync(new URL('../../../stages/ci.yml', import.meta.url), 'utf8');
+
+function problems(text: string): readonly string[] {
+  try {
+    parseStageConfig(text, 'stages/typo.yml');
+  } catch (error) {
+    if (error instanceof StageConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('the stage file', () => {
+  it('accepts stages/ci.yml', () => {
+    expect(parseStageConfig(ci).challenge.challengePk).toBe(2010);
+  });
+
+  it('refuses typos and dangling references, every one at once, one line each with its path (item 11)', () => {
+    const typos = ci
+      .replace('      requiresQualifier: SENSORS\n', '      requiresQualifer: SENSORS\n') // misspelt: the gate would be off
+      .replace('requiresQualifier: MAP }', 'requiresQualifier: NOPE }') // granted by no qualifier
+      .replace("['^[0-9]{12}", "['[0-9]{12}") // unanchored
+      .replace('  requestsPerMinute: 50\n', '  requestsPerMinute: 50\n  requestPerMinute: 60\n');
+    expect(problems(typos)).toEqual([
+      'stages/typo.yml: evalai: unknown key "requestPerMinute" (a typo?)',
+      'stages/typo.yml: challenge.phases.4001: unknown key "requiresQualifer" (a typo?)',
+      'stages/typo.yml: challenge.allowedImages.0: must be anchored: start it with ^',
+      "stages/typo.yml: challenge.phases.4002.requiresQualifier: no configured phase's qualifier grants NOPE (grants: SENSORS, MAP)",
+    ]);
+  });
+
+  it('refuses a qualifier that grants no configured track, or judges by no leaderboard label', () => {
+    const wrong = ci.replace(
+      'qualifier: { grants: MAP, thresholds: { Driving score: 50 } }',
+      'qualifier: { grants: MAPS, thresholds: { Driving scor: 50 } }',
+    );
+    expect(problems(wrong)).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(
+          /^stages\/typo\.yml: challenge\.phases\.4004\.qualifier\.grants: names MAPS, the track of no configured phase/,
+        ),
+        expect.stringMatching(
+          /^stages\/typo\.yml: challenge\.phases\.4004\.qualifier\.thresholds\.Driving scor: is not a leaderboard label/,
+        ),
+      ]),
+    );
+  });
+
+  it('says what is wrong with YAML that does not parse, in one line', () => {
+    const [only, ...rest] = problems('region: [unclosed');
+    expect(rest).toEqual([]);
+    expect(only).toMatch(/^stages\/typo\.yml: not valid YAML: /);
+  });
+});
