@@ -197,6 +197,7 @@ function checkConsistency(checkpoint: Checkpoint, assignment: WorkerAssignment |
     const key = `${route}_${repetition}`;
     if (seen.has(key)) throw new CheckpointRejectedError(`${at}.route_id`, `${record.route_id} appears twice`);
     seen.add(key);
+    checkScores(record, at);
     const offRoad = record.infractions.outside_route_lanes[0];
     if (offRoad !== undefined && !DECIMAL.test(offRoad.split(' ')[8] ?? '')) {
       throw new CheckpointRejectedError(
@@ -205,6 +206,63 @@ function checkConsistency(checkpoint: Checkpoint, assignment: WorkerAssignment |
       );
     }
   });
+}
+
+/**
+ * The fixed coefficient each infraction event multiplies the penalty by (statistics_manager.py). The
+ * others carry none (they end the route, or only shorten it); min-speed events only lower it further.
+ */
+export const PENALTY_COEFFICIENTS: Readonly<Partial<Record<InfractionKey, number>>> = {
+  collisions_pedestrian: 0.5,
+  collisions_vehicle: 0.6,
+  collisions_layout: 0.65,
+  red_light: 0.7,
+  stop_infraction: 0.8,
+  scenario_timeouts: 0.7,
+  yield_emergency_vehicle_infractions: 0.7,
+};
+
+/** score_route and score_penalty are each rounded to 6 digits from the factors composed is made of. */
+const COMPOSED_TOLERANCE = 1e-4;
+const PENALTY_TOLERANCE = 1e-6;
+
+/**
+ * A record's scores must agree with themselves: the file is written by a process that runs the
+ * participant's code, and a forged composed score would move the team up the board.
+ */
+function checkScores(record: RouteRecord, at: string): void {
+  const { score_route: route, score_penalty: penalty, score_composed: composed } = record.scores;
+  const expected = Math.max(route * penalty, 0);
+  if (Math.abs(composed - expected) > COMPOSED_TOLERANCE) {
+    throw new CheckpointRejectedError(
+      `${at}.scores.score_composed`,
+      `is ${composed}, but score_route ${route} × score_penalty ${penalty} is ${Number(expected.toFixed(6))}`,
+    );
+  }
+  const listed = INFRACTION_KEYS.filter((key) => record.infractions[key].length > 0);
+  const bound = listed.reduce(
+    (product, key) => product * (PENALTY_COEFFICIENTS[key] ?? 1) ** record.infractions[key].length,
+    1,
+  );
+  if (penalty > bound + PENALTY_TOLERANCE) {
+    throw new CheckpointRejectedError(
+      `${at}.scores.score_penalty`,
+      `is ${penalty}, more than the ${Number(bound.toFixed(6))} the infractions it lists allow`,
+    );
+  }
+  if (listed.length === 0 && Math.abs(penalty - 1) > PENALTY_TOLERANCE) {
+    throw new CheckpointRejectedError(`${at}.scores.score_penalty`, `is ${penalty}, but the route lists no infraction`);
+  }
+  // Off-road distance costs no penalty; the route-ending events leave the route incomplete.
+  const penalised = listed.filter((key) => key in PENALTY_COEFFICIENTS || key === 'min_speed_infractions');
+  if (record.status === 'Perfect' && (penalised.length > 0 || route < 100)) {
+    throw new CheckpointRejectedError(
+      `${at}.status`,
+      penalised.length > 0
+        ? `is Perfect, but the route lists infractions (${penalised.join(', ')})`
+        : `is Perfect, but score_route is ${route}`,
+    );
+  }
 }
 
 function formatPath(path: readonly PropertyKey[]): string {

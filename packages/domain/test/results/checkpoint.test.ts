@@ -199,6 +199,41 @@ describe('parseCheckpoint', () => {
       '_checkpoint.records[0].infractions.outside_route_lanes[0]: does not give the distance',
     ],
     [
+      'a forged composed score (route 2.7 × penalty 0.6 is not 100)',
+      (d) => {
+        d._checkpoint.records[1].scores = { score_route: 2.7, score_penalty: 0.6, score_composed: 100 };
+      },
+      '_checkpoint.records[1].scores.score_composed: is 100, but score_route 2.7 × score_penalty 0.6 is 1.62',
+    ],
+    [
+      'a penalty its infractions do not allow (one vehicle collision: at most 0.6)',
+      (d) => {
+        d._checkpoint.records[1].scores = { score_route: 100, score_penalty: 0.9, score_composed: 90 };
+      },
+      '_checkpoint.records[1].scores.score_penalty: is 0.9, more than the 0.6 the infractions it lists allow',
+    ],
+    [
+      'a penalty on a route that lists no infraction',
+      (d) => {
+        d._checkpoint.records[0].scores = { score_route: 100, score_penalty: 0.5, score_composed: 50 };
+      },
+      '_checkpoint.records[0].scores.score_penalty: is 0.5, but the route lists no infraction',
+    ],
+    [
+      'Perfect with an infraction',
+      (d) => {
+        d._checkpoint.records[1].status = 'Perfect';
+      },
+      '_checkpoint.records[1].status: is Perfect, but the route lists infractions (collisions_vehicle)',
+    ],
+    [
+      'Perfect short of the whole route',
+      (d) => {
+        d._checkpoint.records[0].scores = { score_route: 90, score_penalty: 1, score_composed: 90 };
+      },
+      '_checkpoint.records[0].status: is Perfect, but score_route is 90',
+    ],
+    [
       'an infinite duration',
       (d) => {
         d._checkpoint.records[0].meta.duration_game = Number.POSITIVE_INFINITY;
@@ -207,6 +242,15 @@ describe('parseCheckpoint', () => {
     ],
   ])('rejects %s, saying where', (_case, change, expected) => {
     expect(rejection(variant(change))).toContain(expected);
+  });
+
+  it('accepts scores within CARLA’s rounding, and min-speed events lowering the penalty further', () => {
+    const rounded = variant((d) => {
+      // 47.1234565 × 0.6 composed from unrounded factors, each rounded to 6 digits
+      d._checkpoint.records[1].scores = { score_route: 47.123457, score_penalty: 0.6, score_composed: 28.274074 };
+      d._checkpoint.records[1].infractions.min_speed_infractions = ['Agent was too slow (50%)'];
+    });
+    expect(() => validateCheckpoint(rounded, { assignment: worker0 })).not.toThrow();
   });
 
   it('rejects a checkpoint that is not an object', () => {
