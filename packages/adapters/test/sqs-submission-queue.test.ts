@@ -1,6 +1,7 @@
 import { CreateQueueCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { SubmissionQueueUnavailableError } from '@pitwall/domain';
+import { MemorySubmissionQueue } from '@pitwall/domain/testing';
 import { createSqsServer } from 'local-aws-sqs';
 import { createSqsClient, SqsSubmissionQueue } from '../src/index.js';
 
@@ -25,6 +26,32 @@ async function receive(queueUrl: string) {
   );
   return Messages ?? [];
 }
+
+// One contract, two queues: the in-memory double the unit tier uses delivers what SQS delivers.
+let queues = 0;
+describe.each([
+  [
+    'SqsSubmissionQueue against a local SQS server',
+    async () => {
+      const url = (await sqs.send(new CreateQueueCommand({ QueueName: `contract-${++queues}` }))).QueueUrl ?? '';
+      return { queue: new SqsSubmissionQueue(sqs, url), bodies: async () => (await receive(url)).map((m) => m.Body) };
+    },
+  ],
+  [
+    'MemorySubmissionQueue',
+    async () => {
+      const queue = new MemorySubmissionQueue();
+      return { queue, bodies: async () => queue.sent.map((m) => m.body) };
+    },
+  ],
+] as const)('the submission queue contract: %s', (_, makeQueue) => {
+  it('delivers each message sent, body as it is, in order', async () => {
+    const { queue, bodies } = await makeQueue();
+    await queue.send({ body: '{"submission_pk": 4}', submissionPk: 4, deduplicationId: 'a' });
+    await queue.send({ body: '{"submission_pk": 5}', submissionPk: 5, deduplicationId: 'b' });
+    expect(await bodies()).toEqual(['{"submission_pk": 4}', '{"submission_pk": 5}']);
+  });
+});
 
 describe('SqsSubmissionQueue against a local SQS server', () => {
   it('sends the body as it is to a standard queue', async () => {
