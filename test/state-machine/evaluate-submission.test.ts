@@ -1,6 +1,7 @@
 import { getEventListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import type { RequestBudget } from '@pitwall/adapters';
 import { artifactKeys } from '@pitwall/domain';
 import { loadStateMachine, STATE_MACHINE_FILE } from '@pitwall/local';
 import aslValidator from 'asl-validator';
@@ -127,6 +128,24 @@ describe('evaluate-submission.asl.yaml', () => {
     expect(stack.evalai.get(pk).status).toBe('finished');
   });
 
+  it("waits out Pitwall's own budget however long it stays spent, and never fails the run for it", async () => {
+    instantEvaluations(stack);
+    const { pk, input } = submit();
+    // No slot for the first 40 requests of every kind: longer than any fixed number of retries.
+    let refusals = 40;
+    const scarce: RequestBudget = {
+      take: async () =>
+        refusals-- > 0
+          ? { granted: false, retryAfterMs: 30_000 }
+          : { granted: true, lease: { release: async () => undefined } },
+    };
+    const result = await stack.withEvalAi({ budget: scarce }, () => runExecution(stack, input));
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.events.filter((e) => e.type === 'StateRetried').length).toBeGreaterThanOrEqual(40);
+    expect(result.path).not.toContain('HandleFailure');
+    expect(stack.evalai.get(pk).status).toBe('finished');
+  });
+
   it('backs off when EvalAI answers 429 with a long Retry-After', async () => {
     instantEvaluations(stack);
     const { pk, input } = submit();
@@ -214,7 +233,7 @@ describe('evaluate-submission.asl.yaml', () => {
     'stops for the hosts, with the reason, when EvalAI refuses %s, and fails nothing',
     async (_, token, name, words) => {
       const { pk, input } = submit();
-      const result = await stack.withEvalAiToken(token, () => runExecution(stack, input));
+      const result = await stack.withEvalAi({ token }, () => runExecution(stack, input));
       expect(result.status).toBe('FAILED');
       expect(result.error?.name).toBe(name);
       expect(result.error?.message).toContain(words);

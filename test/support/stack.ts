@@ -1,4 +1,4 @@
-import { EvalAiClient, MemoryRequestBudget } from '@pitwall/adapters';
+import { EvalAiClient, MemoryRequestBudget, type RequestBudget } from '@pitwall/adapters';
 import {
   CARLA_LEADERBOARD_LABELS,
   type ChallengeConfig,
@@ -101,23 +101,23 @@ export class Stack {
     };
   }
 
-  private evalAiClient(token: string): EvalAiClient {
+  private evalAiClient(token: string, budget: RequestBudget = new MemoryRequestBudget(100_000)): EvalAiClient {
     return new EvalAiClient({
       baseUrl: this.evalai.url,
       token,
       challengePk: CHALLENGE_PK,
-      budget: new MemoryRequestBudget(100_000),
+      budget,
       minRetryDelayMs: 1,
       maxRetryDelayMs: 5,
       retries: 2,
     });
   }
 
-  /** Runs `work` with the handlers holding another EvalAI token (a rotated one, another user's). */
-  async withEvalAiToken<T>(token: string, work: () => Promise<T>): Promise<T> {
+  /** Runs `work` with the handlers holding another EvalAI token (a rotated one, another user's) or budget. */
+  async withEvalAi<T>(options: { token?: string; budget?: RequestBudget }, work: () => Promise<T>): Promise<T> {
     const plane = this.plane as { evalai: ControlPlane['evalai'] };
     const host = plane.evalai;
-    plane.evalai = this.evalAiClient(token);
+    plane.evalai = this.evalAiClient(options.token ?? HOST_TOKEN, options.budget);
     try {
       return await work();
     } finally {

@@ -1,6 +1,7 @@
 import {
   EVALAI_STATUSES,
   EvalAiAuthError,
+  EvalAiBudgetSpentError,
   type EvalAiHost,
   EvalAiNotHostError,
   EvalAiRateLimitedError,
@@ -28,6 +29,11 @@ export interface EvalAiClientOptions {
   readonly maxRetryDelayMs?: number;
   /** A 429 asking to wait longer than this is handed to the caller (the state machine retries later). */
   readonly maxRetryAfterSeconds?: number;
+  /**
+   * How long a request may wait here for a budget slot before EvalAiBudgetSpentError hands it to the state
+   * machine, which waits in its own Retry (default 0: a Lambda does not sleep for a slot).
+   */
+  readonly maxBudgetWaitSeconds?: number;
   readonly budget?: RequestBudget;
   readonly fetch?: typeof fetch;
   /** The challenge this token hosts, named in errors about requests whose path does not say. */
@@ -171,7 +177,7 @@ export class EvalAiClient implements EvalAiHost {
       );
       return true;
     } catch (error) {
-      if (error instanceof BudgetSpentError) return false; // best effort: the next observation sends them
+      if (error instanceof EvalAiBudgetSpentError) return false; // best effort: the next observation sends them
       throw error;
     }
   }
@@ -199,8 +205,9 @@ export class EvalAiClient implements EvalAiHost {
   ): Promise<unknown> {
     const { retries = 4, minRetryDelayMs = 500, maxRetryDelayMs = 8000, timeoutMs = 10_000 } = this.options;
     const maxWaitMs = (this.options.maxRetryAfterSeconds ?? 10) * 1000;
+    const budgetWaitMs = waitForBudget ? (this.options.maxBudgetWaitSeconds ?? 0) * 1000 : 0;
     for (let attempt = 0; ; attempt++) {
-      const lease = priority ? await this.slot(priority, timeoutMs, waitForBudget ? maxWaitMs : 0) : undefined;
+      const lease = priority ? await this.slot(priority, timeoutMs, budgetWaitMs) : undefined;
       let outcome: { value: unknown } | { error: unknown };
       try {
         outcome = { value: await this.once(exchange) };
@@ -230,7 +237,7 @@ export class EvalAiClient implements EvalAiHost {
       const grant = await this.budget.take(priority, maxRequestMs);
       if (grant.granted) return grant.lease;
       if (waited + grant.retryAfterMs > maxWaitMs) {
-        throw new BudgetSpentError(
+        throw new EvalAiBudgetSpentError(
           `Pitwall's EvalAI request budget is spent for the last 60 s (${priority} request); a slot frees up in ${Math.ceil(grant.retryAfterMs / 1000)} s`,
           Math.ceil(grant.retryAfterMs / 1000),
         );
@@ -305,9 +312,6 @@ export class EvalAiClient implements EvalAiHost {
     return new EvalAiRejectedError(`EvalAI refused ${label} (${status}): ${detail}`, status);
   }
 }
-
-/** Pitwall's own budget, not EvalAI, said no: nothing was sent. */
-class BudgetSpentError extends EvalAiRateLimitedError {}
 
 interface Exchange {
   readonly method: string;

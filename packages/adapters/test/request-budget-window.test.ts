@@ -53,7 +53,7 @@ function lambda(options: { waits: boolean }) {
     token: 'host',
     budget: new DynamoDbRequestBudget(documents, TABLE, LIMIT, now),
     retries: 3,
-    maxRetryAfterSeconds: options.waits ? 600 : 0,
+    maxBudgetWaitSeconds: options.waits ? 600 : 0,
     // Waiting moves the shared clock: nothing else does.
     sleep: async (ms) => {
       time += ms;

@@ -70,6 +70,12 @@ export class EvalAiRateLimitedError extends PitwallError {
 }
 
 /**
+ * Pitwall's own EvalAI budget had no slot for the request, so nothing was sent: the state machine waits
+ * and tries again, however long it takes. Running out of budget delays a submission, it never fails one.
+ */
+export class EvalAiBudgetSpentError extends EvalAiRateLimitedError {}
+
+/**
  * EvalAI refused the host token (401 token_not_valid, or no credentials). Retrying cannot help: the host
  * must act. The execution ends with this error for the hosts; the participant is not told it failed.
  */
