@@ -179,9 +179,16 @@ function timeOf(pod: V1Pod): number {
 
 /** Restarts and the last termination of each container, over all the Job's pods. */
 function containerSummary(pods: readonly V1Pod[]): ContainerObservation[] {
-  const byName = new Map<string, { restarts: number; lastExitCode?: number; lastReason?: string }>();
+  type Entry = {
+    restarts: number;
+    lastExitCode?: number;
+    lastReason?: string;
+    waiting?: ContainerObservation['waiting'];
+  };
+  const byName = new Map<string, Entry>();
   for (const pod of [...pods].sort((a, b) => timeOf(a) - timeOf(b))) {
-    for (const status of pod.status?.containerStatuses ?? []) {
+    const since = pod.metadata?.creationTimestamp ? new Date(pod.metadata.creationTimestamp).toISOString() : undefined;
+    for (const status of [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])]) {
       const entry = byName.get(status.name) ?? { restarts: 0 };
       entry.restarts += status.restartCount ?? 0;
       const terminated = status.state?.terminated ?? status.lastState?.terminated;
@@ -189,6 +196,11 @@ function containerSummary(pods: readonly V1Pod[]): ContainerObservation[] {
         entry.lastExitCode = terminated.exitCode;
         if (terminated.reason) entry.lastReason = terminated.reason;
       }
+      // Pods come oldest first: what the newest pod waits for is what counts.
+      const waiting = status.state?.waiting;
+      if (waiting?.reason && since) {
+        entry.waiting = { reason: waiting.reason, since, ...(waiting.message ? { message: waiting.message } : {}) };
+      } else delete entry.waiting;
       byName.set(status.name, entry);
     }
   }

@@ -33,6 +33,65 @@ describe('KubernetesJobRunner against a fake API server', () => {
     expect(api.requests.filter((r) => r.method === 'POST').map((r) => r.status)).toEqual([201, 409]);
   });
 
+  it("reports what the newest pod's containers wait for, init containers too, with the pod's age", async () => {
+    const job = spec();
+    const r = runner();
+    await r.launch(job);
+    api.pods.set(job.name, [
+      pod(
+        'old',
+        'Failed',
+        [
+          {
+            name: 'agent',
+            restartCount: 1,
+            image: 'a',
+            imageID: '',
+            ready: false,
+            state: { waiting: { reason: 'ErrImagePull' } },
+          },
+        ],
+        '2026-06-01T11:00:00Z',
+      ),
+      {
+        ...pod('new', 'Pending', [
+          {
+            name: 'agent',
+            restartCount: 0,
+            image: 'a',
+            imageID: '',
+            ready: false,
+            state: { waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image "a"' } },
+          },
+        ]),
+        status: {
+          phase: 'Pending',
+          initContainerStatuses: [
+            { name: 'fetch-evaluator', restartCount: 0, image: 'e', imageID: '', ready: false, state: { running: {} } },
+          ],
+          containerStatuses: [
+            {
+              name: 'agent',
+              restartCount: 0,
+              image: 'a',
+              imageID: '',
+              ready: false,
+              state: { waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image "a"' } },
+            },
+          ],
+        },
+      },
+    ]);
+    const observed = await r.observe(job.name);
+    expect(observed.state).toBe('pending');
+    expect(observed.containers.find((c) => c.name === 'agent')).toEqual({
+      name: 'agent',
+      restarts: 1,
+      waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image "a"', since: '2026-06-01T12:00:00.000Z' },
+    });
+    expect(observed.containers.find((c) => c.name === 'fetch-evaluator')?.waiting).toBeUndefined();
+  });
+
   it('reads pending, running, succeeded and failed from the Job and its pods', async () => {
     const job = spec();
     const r = runner();

@@ -51,7 +51,10 @@ export async function observeSubmission(
   const done = jobs.every((j) => j.state === 'succeeded');
   // The jobs come first: a run whose workers all finished by now is done, even a little past its deadline.
   const overdue = !done && now.getTime() > Date.parse(submission.deadline);
-  const failed = plan.workers.flatMap((w, i) => (isBroken(jobs[i]) ? [{ worker: w.worker, job: jobs[i] }] : []));
+  const failed = plan.workers.flatMap((w, i) => {
+    const reason = brokenReason(jobs[i], submission, now);
+    return reason ? [{ worker: w.worker, reason }] : [];
+  });
   const progress = failed.length > 0 || overdue ? undefined : await progressOf(deps, record);
 
   // Nothing slow from here to the writes.
@@ -61,7 +64,7 @@ export async function observeSubmission(
     return end('timed_out', `Time limit exceeded: the evaluation did not finish within ${limit} seconds.`);
   }
   if (failed.length > 0) {
-    const reasons = failed.map(({ worker, job }) => `worker ${worker}: ${describeFailure(job)}`);
+    const reasons = failed.map(({ worker, reason }) => `worker ${worker}: ${reason}`);
     return end(
       'failed',
       `The evaluation failed. ${reasons.join('; ')}.`,
@@ -99,9 +102,37 @@ export async function observeSubmission(
   return { phase: 'running', turn, waitSeconds: pollWaitSeconds(deps.config.poll, ageSeconds), ...carried };
 }
 
-function isBroken(job: JobObservation | undefined): boolean {
-  return job === undefined || job.state === 'failed' || job.state === 'missing';
+/**
+ * Why a worker cannot go on, if it cannot: its job failed or vanished, or a container has waited past
+ * UNRECOVERABLE_GRACE_SECONDS for what never resolves by waiting (an image that cannot be pulled), which
+ * would otherwise hold a GPU node until the deadline.
+ */
+function brokenReason(job: JobObservation | undefined, submission: SubmissionRef, now: Date): string | undefined {
+  if (job === undefined || job.state === 'failed' || job.state === 'missing') return describeFailure(job);
+  if (job.state !== 'pending' && job.state !== 'running') return undefined;
+  for (const container of job.containers) {
+    const waiting = container.waiting;
+    if (!waiting || !UNRECOVERABLE_WAITS.has(waiting.reason)) continue;
+    if (now.getTime() - Date.parse(waiting.since) < UNRECOVERABLE_GRACE_SECONDS * 1000) continue;
+    const detail = `${waiting.reason}${waiting.message ? `: ${waiting.message}` : ''}`;
+    if (container.name !== 'agent') {
+      return `the ${container.name} container could not start (${detail}); this is a problem of the evaluation backend`;
+    }
+    if (waiting.reason === 'CreateContainerConfigError') return `the agent container could not be created (${detail})`;
+    return `The image ${submission.imageUri} could not be pulled: ${detail}`;
+  }
+  return undefined;
 }
+
+/** Container waits that never end by themselves (kubelet's reasons). */
+const UNRECOVERABLE_WAITS = new Set([
+  'ErrImagePull',
+  'ImagePullBackOff',
+  'InvalidImageName',
+  'CreateContainerConfigError',
+]);
+/** ErrImagePull can clear on a retry of the pull: this long, and it is not going to. */
+export const UNRECOVERABLE_GRACE_SECONDS = 180;
 
 export function describeFailure(job: JobObservation | undefined): string {
   if (!job || job.state === 'missing') return 'its job disappeared from the cluster';

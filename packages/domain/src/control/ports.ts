@@ -128,6 +128,8 @@ export interface ContainerObservation {
   readonly restarts: number;
   readonly lastExitCode?: number;
   readonly lastReason?: string;
+  /** Why the newest pod's container has not started (ErrImagePull, …), and since when its pod exists. */
+  readonly waiting?: { readonly reason: string; readonly message?: string; readonly since: string };
 }
 
 export interface JobObservation {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { artifactKeys, observeSubmission } from '../../src/index.js';
+import { artifactKeys, observeSubmission, UNRECOVERABLE_GRACE_SECONDS } from '../../src/index.js';
 import { checkpointText } from '../../src/testing/index.js';
 import { harness, PHASE_PK } from './harness.js';
 
@@ -78,6 +78,47 @@ describe('Observe', () => {
     await observeSubmission(h.plane, { submission });
     await observeSubmission(h.plane, { submission, poll: { turn: 1 } });
     expect(h.evalai.writesOf(pk).filter((w) => w.status === 'partially_evaluated')).toHaveLength(1);
+  });
+
+  it('fails a worker whose image cannot be pulled, past a short grace, instead of holding a GPU node', async () => {
+    const h = harness();
+    const submission = await h.start(h.submit().event);
+    const [first, second] = h.jobs.jobsOf(submission.submissionPk);
+    if (!first || !second) throw new Error('no jobs');
+    const since = h.clock.now().toISOString();
+    h.jobs.setState(second.name, 'running');
+    h.jobs.setState(first.name, 'pending', {
+      containers: [
+        {
+          name: 'agent',
+          restarts: 0,
+          waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image', since },
+        },
+      ],
+    });
+    h.clock.advance(UNRECOVERABLE_GRACE_SECONDS - 1);
+    expect((await observeSubmission(h.plane, { submission })).phase).toBe('running'); // a pull may still succeed
+    h.clock.advance(2);
+    expect(await observeSubmission(h.plane, { submission, poll: { turn: 1 } })).toMatchObject({
+      phase: 'failed',
+      failedWorkers: [0],
+      reason: `The evaluation failed. worker 0: The image ${submission.imageUri} could not be pulled: ImagePullBackOff: Back-off pulling image.`,
+    });
+  });
+
+  it("says so when one of the backend's own containers cannot start", async () => {
+    const h = harness();
+    const submission = await h.start(h.submit().event);
+    const [first] = h.jobs.jobsOf(submission.submissionPk);
+    if (!first) throw new Error('no jobs');
+    const since = h.clock.now().toISOString();
+    h.jobs.setState(first.name, 'pending', {
+      containers: [{ name: 'simulator', restarts: 0, waiting: { reason: 'ErrImagePull', since } }],
+    });
+    h.clock.advance(UNRECOVERABLE_GRACE_SECONDS + 1);
+    expect((await observeSubmission(h.plane, { submission })).reason).toContain(
+      'the simulator container could not start (ErrImagePull); this is a problem of the evaluation backend',
+    );
   });
 
   it('carries the hand-over count from turn to turn', async () => {
