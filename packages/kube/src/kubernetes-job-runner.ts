@@ -5,11 +5,12 @@ import {
   type JobRunner,
   JobRunnerRejectedError,
   JobRunnerUnavailableError,
+  type ListedJob,
   type WorkerJobSpec,
 } from '@pitwall/domain';
 import type { KubeConnection } from './eks-connection.js';
 import type { ClusterSettings } from './settings.js';
-import { buildWorkerJob } from './worker-job.js';
+import { buildWorkerJob, LABELS } from './worker-job.js';
 
 interface Apis {
   readonly token: string;
@@ -38,6 +39,36 @@ export class KubernetesJobRunner implements JobRunner {
       if (statusOf(error) === 409) return 'exists';
       throw translate(error, `create job ${spec.name}`);
     }
+  }
+
+  async list(): Promise<readonly ListedJob[]> {
+    const { batch } = await this.client();
+    const listed: ListedJob[] = [];
+    let _continue: string | undefined;
+    do {
+      let page: Awaited<ReturnType<BatchV1Api['listNamespacedJob']>>;
+      try {
+        page = await batch.listNamespacedJob({
+          namespace: this.settings.namespace,
+          labelSelector: `${LABELS.managedBy}=pitwall`,
+          limit: 500,
+          ...(_continue ? { _continue } : {}),
+        });
+      } catch (error) {
+        throw translate(error, 'list jobs');
+      }
+      for (const job of page.items) {
+        const labels = job.metadata?.labels ?? {};
+        const submissionPk = Number(labels[LABELS.submission]);
+        const attempt = Number(labels[LABELS.attempt]);
+        const created = job.metadata?.creationTimestamp;
+        if (!job.metadata?.name || !Number.isSafeInteger(submissionPk) || !Number.isSafeInteger(attempt) || !created)
+          continue;
+        listed.push({ name: job.metadata.name, submissionPk, attempt, createdAt: new Date(created).toISOString() });
+      }
+      _continue = page.metadata?._continue || undefined;
+    } while (_continue);
+    return listed;
   }
 
   async observe(name: string): Promise<JobObservation> {

@@ -30,6 +30,17 @@ describe.each([
     expect((await runner.observe(job.name)).state).toBe('pending');
   });
 
+  it('lists the jobs it launched, by submission and attempt, until they are deleted', async () => {
+    const runner = makeRunner();
+    const job = spec({ worker: ++jobs, submissionPk: 4242, attempt: 3 });
+    await runner.launch(job);
+    const listed = (await runner.list()).find((j) => j.name === job.name);
+    expect(listed).toEqual({ name: job.name, submissionPk: 4242, attempt: 3, createdAt: expect.any(String) });
+    expect(Date.now() - Date.parse(listed?.createdAt ?? '')).toBeLessThan(60_000);
+    await runner.delete(job.name);
+    expect((await runner.list()).some((j) => j.name === job.name)).toBe(false);
+  });
+
   it('deletes once, and a job gone is missing', async () => {
     const runner = makeRunner();
     const job = spec({ worker: ++jobs });

@@ -10,7 +10,9 @@ const noCluster = async (): Promise<never> => {
 
 /** The Jobs on the configured EKS cluster; only the functions that talk to the cluster import this. */
 export const kubernetesJobRunner: AdapterFactory<JobRunner> = ({ config }) => {
-  if (!config.cluster) return { launch: noCluster, observe: noCluster, delete: noCluster, logTail: async () => '' };
+  if (!config.cluster) {
+    return { list: noCluster, launch: noCluster, observe: noCluster, delete: noCluster, logTail: async () => '' };
+  }
   const connection = new EksConnection(new EKSClient({ region: config.region }), config.cluster.name);
   return new KubernetesJobRunner(() => connection.get(), config.cluster.settings);
 };

@@ -5,6 +5,7 @@ import {
   INFRACTION_KEYS,
   type JobObservation,
   type JobRunner,
+  type ListedJob,
   parseRouteFile,
   type RouteInfo,
   type WorkerJobSpec,
@@ -18,6 +19,7 @@ export class InstantJobRunner implements JobRunner {
   /** Launch times by submission, for the benchmark. */
   readonly launchedAt = new Map<number, number[]>();
   private readonly jobs = new Map<string, JobObservation>();
+  private readonly listed = new Map<string, ListedJob>();
   private readonly routes = new Map<string, readonly RouteInfo[]>();
 
   constructor(private readonly artifacts: ArtifactStore) {}
@@ -46,8 +48,14 @@ export class InstantJobRunner implements JobRunner {
       }),
     );
     this.jobs.set(spec.name, { name: spec.name, state: 'succeeded', containers: [] });
+    const { name, submissionPk, attempt } = spec;
+    this.listed.set(name, { name, submissionPk, attempt, createdAt: new Date().toISOString() });
     this.launchedAt.set(spec.submissionPk, [...(this.launchedAt.get(spec.submissionPk) ?? []), Date.now()]);
     return 'created';
+  }
+
+  async list(): Promise<readonly ListedJob[]> {
+    return [...this.listed.values()];
   }
 
   async observe(name: string): Promise<JobObservation> {
@@ -55,6 +63,7 @@ export class InstantJobRunner implements JobRunner {
   }
 
   async delete(name: string): Promise<'deleted' | 'absent'> {
+    this.listed.delete(name);
     return this.jobs.delete(name) ? 'deleted' : 'absent';
   }
 

@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ContainerObservation, JobObservation, JobRunner, WorkerJobSpec } from '@pitwall/domain';
+import type { ContainerObservation, JobObservation, JobRunner, ListedJob, WorkerJobSpec } from '@pitwall/domain';
 import { buildWorkerJob, type ClusterSettings, validateManifest } from '@pitwall/kube';
 import type { IJob } from 'kubernetes-models/batch/v1/Job';
 import type { IContainer } from 'kubernetes-models/v1/Container';
@@ -58,6 +58,10 @@ export class LocalJobRunner implements JobRunner {
     return 'created';
   }
 
+  async list(): Promise<readonly ListedJob[]> {
+    return [...this.jobs.values()].map((job) => job.listed);
+  }
+
   async observe(name: string): Promise<JobObservation> {
     const job = this.jobs.get(name);
     if (!job) return { name, state: 'missing', containers: [] };
@@ -93,6 +97,7 @@ export class LocalJobRunner implements JobRunner {
         buildWorkerJob(spec, this.options.settings),
         join(this.options.directory, name),
         this.options,
+        statSync(specFile).mtime, // the Job's age carries over a restart, as a cluster's would
       );
       this.jobs.set(name, job);
       await job.start();
@@ -115,13 +120,18 @@ class LocalJob {
   private readonly runs = new Map<string, ContainerRun>();
   private deadline: NodeJS.Timeout | undefined;
   private stopping = false;
+  readonly listed: ListedJob;
 
   constructor(
     private readonly spec: WorkerJobSpec,
     private readonly manifest: IJob,
     private readonly directory: string,
     private readonly options: LocalJobRunnerOptions,
-  ) {}
+    createdAt = new Date(),
+  ) {
+    const { name, submissionPk, attempt } = spec;
+    this.listed = { name, submissionPk, attempt, createdAt: createdAt.toISOString() };
+  }
 
   async start(): Promise<void> {
     const pod = this.manifest.spec?.template.spec;

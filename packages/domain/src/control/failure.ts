@@ -149,8 +149,13 @@ export function putFailed(
 export interface SweepReport {
   readonly examined: number;
   readonly failed: readonly number[];
+  /** Jobs deleted because no live attempt owns them (their record is gone, terminal, or at another attempt). */
+  readonly orphans: readonly string[];
   readonly errors: readonly string[];
 }
+
+/** How old a job must be before the sweeper may call it an orphan (its Register may be mid-flight). */
+export const ORPHAN_GRACE_SECONDS = 900;
 
 /** How long past its deadline a submission may stay active before the sweeper steps in. */
 export const SWEEP_GRACE_SECONDS = 900;
@@ -180,7 +185,35 @@ export async function sweepSubmissions(
       errors.push(`submission ${listed.submissionPk}: ${(error as Error).message}`);
     }
   }
-  return { examined: active.length, failed, errors };
+  const orphans = await sweepOrphans(deps, errors);
+  return { examined: active.length, failed, orphans, errors };
+}
+
+/**
+ * Jobs no live attempt owns would otherwise run, and hold a GPU node, to their own deadline: those whose
+ * record is gone, terminal, or at another attempt, once past ORPHAN_GRACE_SECONDS, are deleted.
+ */
+async function sweepOrphans(deps: Pick<ControlPlane, 'store' | 'jobs' | 'clock'>, errors: string[]): Promise<string[]> {
+  const orphans: string[] = [];
+  const cutoff = deps.clock.now().getTime() - ORPHAN_GRACE_SECONDS * 1000;
+  let jobs: Awaited<ReturnType<ControlPlane['jobs']['list']>>;
+  try {
+    jobs = await deps.jobs.list();
+  } catch (error) {
+    errors.push(`the jobs could not be listed for the orphan check: ${(error as Error).message}`);
+    return orphans;
+  }
+  for (const job of jobs) {
+    if (Date.parse(job.createdAt) > cutoff) continue;
+    try {
+      const record = await deps.store.get(job.submissionPk);
+      if (record && record.attempt === job.attempt && !isTerminal(record.status)) continue;
+      if ((await deps.jobs.delete(job.name)) === 'deleted') orphans.push(job.name);
+    } catch (error) {
+      errors.push(`job ${job.name}: ${(error as Error).message}`);
+    }
+  }
+  return orphans;
 }
 
 /** A record failed earlier whose FAILED did not reach EvalAI: its reason, to send again. */

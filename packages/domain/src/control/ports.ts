@@ -140,8 +140,19 @@ export interface JobObservation {
   readonly containers: readonly ContainerObservation[];
 }
 
+/** A worker Job Pitwall launched, as the runner lists it (from its labels). */
+export interface ListedJob {
+  readonly name: string;
+  readonly submissionPk: number;
+  readonly attempt: number;
+  /** When the job was created (ISO 8601). */
+  readonly createdAt: string;
+}
+
 /** Runs a worker's Job: on EKS in production, as local processes on one machine. */
 export interface JobRunner {
+  /** Every worker Job Pitwall launched that is still there (for the sweeper's orphan check). */
+  list(): Promise<readonly ListedJob[]>;
   /** 'exists' when a job of that name is already there: it counts as launched. */
   launch(spec: WorkerJobSpec): Promise<'created' | 'exists'>;
   observe(name: string): Promise<JobObservation>;

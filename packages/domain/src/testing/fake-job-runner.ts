@@ -1,8 +1,9 @@
-import type { JobObservation, JobRunner, JobState, WorkerJobSpec } from '../control/ports.js';
+import type { JobObservation, JobRunner, JobState, ListedJob, WorkerJobSpec } from '../control/ports.js';
 
 interface FakeJob {
   spec: WorkerJobSpec;
   observation: JobObservation;
+  createdAt: string;
 }
 
 /**
@@ -20,12 +21,24 @@ export class FakeJobRunner implements JobRunner {
   onObserve: ((name: string) => void | Promise<void>) | undefined;
   onDelete: ((name: string) => void | Promise<void>) | undefined;
 
+  constructor(private readonly now: () => Date = () => new Date()) {}
+
   async launch(spec: WorkerJobSpec): Promise<'created' | 'exists'> {
     this.launches.push(spec);
     if (this.jobs.has(spec.name)) return 'exists';
-    this.jobs.set(spec.name, { spec, observation: { name: spec.name, state: 'pending', containers: [] } });
+    const createdAt = this.now().toISOString();
+    this.jobs.set(spec.name, { spec, observation: { name: spec.name, state: 'pending', containers: [] }, createdAt });
     await this.onLaunch?.(spec);
     return 'created';
+  }
+
+  async list(): Promise<readonly ListedJob[]> {
+    return [...this.jobs.values()].map(({ spec, createdAt }) => ({
+      name: spec.name,
+      submissionPk: spec.submissionPk,
+      attempt: spec.attempt,
+      createdAt,
+    }));
   }
 
   async observe(name: string): Promise<JobObservation> {

@@ -6,6 +6,7 @@ import {
   handleFailure,
   launchWorker,
   markQueued,
+  ORPHAN_GRACE_SECONDS,
   observeSubmission,
   planSubmission,
   publishOutcome,
@@ -155,6 +156,26 @@ describe('the sweeper', () => {
     expect(h.evalai.statusOf(pk)).toBe('failed');
     expect(h.evalai.resultOf(pk)?.stderr).toContain('evaluation backend');
     expect(await h.store.listActive()).toEqual([]);
+  });
+
+  it('deletes the jobs no live attempt owns, once they are past the grace period, and says so', async () => {
+    const h = harness();
+    const live = await h.start(h.submit().event);
+    h.executions.running.add('exec-1');
+    const { pk, event } = h.submit();
+    const finished = await h.start(event, 'exec-2');
+    await h.store.transition(pk, 1, 'cancelled', { at: 't', patch: { evalaiReported: true } }); // its Cleanup never ran
+    // A job of a submission Pitwall has no record of (a table restored from an old backup, say).
+    const [template] = h.jobs.jobsOf(live.submissionPk);
+    if (!template) throw new Error('no jobs');
+    await h.jobs.launch({ ...template, name: 'stray', submissionPk: 999 });
+    expect((await sweepSubmissions(h.plane)).orphans).toEqual([]); // too young to tell
+    h.clock.advance(ORPHAN_GRACE_SECONDS + 1);
+    const report = await sweepSubmissions(h.plane);
+    expect([...report.orphans].sort()).toEqual(
+      [...h.jobs.launches.filter((s) => s.submissionPk === finished.submissionPk).map((s) => s.name), 'stray'].sort(),
+    );
+    expect(h.jobs.jobsOf(live.submissionPk)).toHaveLength(2);
   });
 
   it('whatever the order of a run and a sweep, a finished run stays finished and nothing is failed twice', async () => {

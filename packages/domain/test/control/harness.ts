@@ -35,7 +35,7 @@ export function harness(overrides: Partial<Record<string, unknown>> = {}) {
   const store = new MemorySubmissionStore();
   const artifacts = new MemoryArtifactStore();
   artifacts.files.set('routes/validation.xml', ROUTES);
-  const jobs = new FakeJobRunner();
+  const jobs = new FakeJobRunner(() => clock.now());
   const executions = new MemoryExecutions();
   const queue = new MemorySubmissionQueue();
   const config: ChallengeConfig = parseChallengeConfig({

@@ -21,7 +21,10 @@ export class FakeKubeApi {
   readonly faults: FakeFault[] = [];
   private server: Server | undefined;
 
-  constructor(private readonly token: string) {}
+  constructor(
+    private readonly token: string,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
 
   async start(): Promise<string> {
     const server = createServer((req, res) => void this.handle(req, res));
@@ -85,9 +88,28 @@ export class FakeKubeApi {
         return failure(400, 'BadRequest', 'namespace mismatch');
       const name = body.metadata?.name ?? '';
       if (this.jobs.has(name)) return failure(409, 'AlreadyExists', `jobs.batch "${name}" already exists`);
-      const stored = { ...body, status: {} };
+      const stored = {
+        ...body,
+        metadata: { ...body.metadata, creationTimestamp: this.now().toISOString() },
+        status: {},
+      };
       this.jobs.set(name, stored);
       return reply(201, stored);
+    }
+    if (m && method === 'GET') {
+      // A label selector of `key=value` terms, as the runner sends it.
+      const terms = (url.searchParams.get('labelSelector') ?? '')
+        .split(',')
+        .filter(Boolean)
+        .map((t) => t.split('='));
+      const items = [...this.jobs.values()].filter((job) => {
+        const labels = ((job.metadata as { labels?: Record<string, string> } | undefined)?.labels ?? {}) as Record<
+          string,
+          string
+        >;
+        return terms.every(([key, value]) => labels[key ?? ''] === value);
+      });
+      return reply(200, { kind: 'JobList', apiVersion: 'batch/v1', metadata: {}, items });
     }
     m = /^\/apis\/batch\/v1\/namespaces\/([^/]+)\/jobs\/([^/]+)$/.exec(url.pathname);
     if (m && method === 'GET') {
