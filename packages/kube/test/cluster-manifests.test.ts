@@ -32,7 +32,7 @@ describe('cluster/ manifests', () => {
     const role = find('Role', 'pitwall-launcher');
     expect(role?.metadata.namespace).toBe('evaluations');
     expect(role?.rules).toEqual([
-      { apiGroups: ['batch'], resources: ['jobs'], verbs: ['create', 'get', 'delete'] },
+      { apiGroups: ['batch'], resources: ['jobs'], verbs: ['create', 'get', 'list', 'delete'] },
       { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] },
       { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
     ]);
