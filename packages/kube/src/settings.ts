@@ -35,6 +35,12 @@ export const clusterSettingsSchema = z.strictObject({
     .min(60)
     .default(6 * 3600),
   logcopyPeriodSeconds: z.number().positive().default(30),
+  /** The most of one file logcopy uploads: a longer agent log keeps its last bytes, marked as cut. */
+  logcopyMaxUploadBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .default(64 * 1024 * 1024),
   resources: z
     .object({
       simulator: resources('3', '12Gi'),

@@ -65,6 +65,7 @@ export function buildWorkerJob(spec: WorkerJobSpec, settings: ClusterSettings): 
     AWS_ROLE_ARN: settings.logcopyRoleArn,
     AWS_WEB_IDENTITY_TOKEN_FILE: `${POD_PATHS.awsToken}/token`,
     PERIOD_SECONDS: String(settings.logcopyPeriodSeconds),
+    MAX_UPLOAD_BYTES: String(settings.logcopyMaxUploadBytes),
     STATUS_DIR: POD_PATHS.status,
     CHECKPOINT_PATH: POD_PATHS.checkpoint,
     LOG_DIR: POD_PATHS.logs,

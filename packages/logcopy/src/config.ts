@@ -11,6 +11,12 @@ const envSchema = z.object({
   DYNAMODB_TABLE: z.string().min(3),
   AWS_REGION: z.string().min(1),
   PERIOD_SECONDS: z.coerce.number().min(0.05).default(30),
+  /** The most of one file uploaded; a longer log keeps its end, marked as cut. */
+  MAX_UPLOAD_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(64 * 1024 * 1024),
   STATUS_DIR: z.string().min(1),
   CHECKPOINT_PATH: z.string().min(1),
   LOG_DIR: z.string().min(1),
@@ -29,6 +35,7 @@ export interface LogcopyConfig {
   readonly table: string;
   readonly region: string;
   readonly periodMs: number;
+  readonly maxUploadBytes: number;
   readonly statusDir: string;
   readonly checkpointPath: string;
   readonly logDir: string;
@@ -52,6 +59,7 @@ export function readLogcopyConfig(env: Readonly<Record<string, string | undefine
     table: e.DYNAMODB_TABLE,
     region: e.AWS_REGION,
     periodMs: e.PERIOD_SECONDS * 1000,
+    maxUploadBytes: e.MAX_UPLOAD_BYTES,
     statusDir: e.STATUS_DIR,
     checkpointPath: e.CHECKPOINT_PATH,
     logDir: e.LOG_DIR,

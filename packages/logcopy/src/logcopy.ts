@@ -1,7 +1,16 @@
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { type ArtifactStore, artifactKeys, parseCheckpoint } from '@pitwall/domain';
+import { type ArtifactStore, artifactKeys, DEFAULT_MAX_CHECKPOINT_BYTES, parseCheckpoint } from '@pitwall/domain';
 import type { LogcopyConfig } from './config.js';
+
+/** Uploads straight from disk, in bounded memory (S3ArtifactStore.putFile). */
+export interface FileUploads {
+  putFile(
+    key: string,
+    path: string,
+    options: { readonly maxBytes: number; readonly contentType?: string },
+  ): Promise<{ readonly bytes: number; readonly truncated: boolean }>;
+}
 
 /** Where the worker's progress and heartbeat go (one DynamoDB item per worker in production). */
 export interface ProgressSink {
@@ -36,7 +45,7 @@ export class Logcopy {
 
   constructor(
     private readonly config: LogcopyConfig,
-    private readonly artifacts: ArtifactStore,
+    private readonly artifacts: ArtifactStore & FileUploads,
     private readonly progress: ProgressSink,
     private readonly now: () => Date = () => new Date(),
   ) {}
@@ -50,7 +59,8 @@ export class Logcopy {
     for (const [path, key] of await this.files()) {
       const fingerprint = await fingerprintOf(path);
       if (fingerprint === undefined || this.seen.get(path) === fingerprint) continue;
-      await this.artifacts.put(key, await readFile(path, 'utf8'));
+      // Streamed, and capped: whatever the agent writes, logcopy's memory stays bounded.
+      await this.artifacts.putFile(key, path, { maxBytes: this.config.maxUploadBytes });
       this.seen.set(path, fingerprint);
       uploaded.push(key);
     }
@@ -100,6 +110,8 @@ export class Logcopy {
       heartbeatAt: this.now().toISOString(),
     };
     try {
+      // A checkpoint the control plane would refuse for its size is not read into memory here either.
+      if ((await stat(this.config.checkpointPath)).size > DEFAULT_MAX_CHECKPOINT_BYTES) return base;
       const checkpoint = parseCheckpoint(await readFile(this.config.checkpointPath, 'utf8'));
       if (!checkpoint) return base;
       const [done, total] = checkpoint._checkpoint.progress;

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -65,6 +65,7 @@ beforeEach(async () => {
     DYNAMODB_TABLE: 'pitwall',
     AWS_REGION: 'eu-west-1',
     PERIOD_SECONDS: '0.05',
+    MAX_UPLOAD_BYTES: String(64 * 1024 * 1024),
     STATUS_DIR: join(dir, 'status'),
     CHECKPOINT_PATH: join(dir, 'agent', 'checkpoint.json'),
     LOG_DIR: join(dir, 'logs'),
@@ -92,6 +93,34 @@ describe('logcopy against s3rver and dynalite', () => {
     expect(await artifacts.get(`${config.prefix}checkpoint.json`)).toBe(checkpoint(1));
     expect(await progressItem()).toMatchObject({ done: 1, total: 2, entryStatus: 'Started', worker: 1, attempt: 1 });
   });
+
+  it('streams a 1 GiB log with bounded memory, keeping its end, marked as cut', async () => {
+    const capped = { ...config, maxUploadBytes: 1024 * 1024 };
+    const log = join(config.logDir, 'agent-1.log');
+    // 1 GiB of (sparse) zeros, then the line that matters.
+    const handle = await open(log, 'w');
+    await handle.truncate(1024 ** 3);
+    await handle.close();
+    await appendFile(log, 'RuntimeError: CUDA out of memory\n');
+    const before = process.memoryUsage().rss;
+    let peak = before;
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, process.memoryUsage().rss);
+    }, 5);
+    try {
+      await logcopy(capped).syncOnce();
+    } finally {
+      clearInterval(sampler);
+    }
+    expect(peak - before).toBeLessThan(200 * 1024 * 1024);
+    const uploaded = (await artifacts.get(`${config.prefix}logs/agent-1.log`)) ?? '';
+    const size = 1024 ** 3 + 'RuntimeError: CUDA out of memory\n'.length;
+    expect(uploaded.split('\n')[0]).toBe(
+      `[pitwall: ${size - capped.maxUploadBytes} of ${size} bytes left out; the last ${capped.maxUploadBytes} follow]`,
+    );
+    expect(uploaded.endsWith('RuntimeError: CUDA out of memory\n')).toBe(true);
+    expect(Buffer.byteLength(uploaded)).toBeLessThan(capped.maxUploadBytes + 200);
+  }, 60_000);
 
   it('uploads only files that changed since the last pass', async () => {
     const copy = logcopy();
