@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -21,8 +22,9 @@ import {
   type SubmissionRecord,
   type SubmissionStatus,
   type SubmissionStore,
+  type WorkerActivity,
 } from '@pitwall/domain';
-import { ACTIVE_INDEX } from './dynamodb-tables.js';
+import { ACTIVE_INDEX, workerActivityKey } from './dynamodb-tables.js';
 
 const ACTIVE = '1';
 const submissionKey = (pk: number) => ({ pk: `SUB#${pk}` });
@@ -229,6 +231,26 @@ export class DynamoDbSubmissionStore implements SubmissionStore {
       }),
     );
     return Number(Attributes?.count ?? 1);
+  }
+
+  async workerActivity(submissionPk: number, workers: readonly number[]): Promise<WorkerActivity[]> {
+    if (workers.length === 0) return [];
+    const { Responses } = await this.client.send(
+      new BatchGetCommand({
+        RequestItems: {
+          [this.tableName]: {
+            Keys: workers.map((w) => ({ pk: workerActivityKey(submissionPk, w) })),
+            ConsistentRead: true,
+          },
+        },
+      }),
+    );
+    // The items come from a pod that runs the participant's code beside them: read, not trusted.
+    return (Responses?.[this.tableName] ?? []).flatMap((item) => {
+      const { worker, attempt, heartbeatAt, lastOutputAt } = item as Record<string, unknown>;
+      if (typeof worker !== 'number' || typeof attempt !== 'number' || typeof heartbeatAt !== 'string') return [];
+      return [{ worker, attempt, heartbeatAt, ...(typeof lastOutputAt === 'string' ? { lastOutputAt } : {}) }];
+    });
   }
 
   async hasQualification(teamPk: number, track: string): Promise<boolean> {

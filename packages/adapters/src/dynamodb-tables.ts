@@ -1,11 +1,17 @@
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 
 /**
- * One table holds submission records (`SUB#<pk>`), qualifications (`QUAL#<team>#<track>`) and the
+ * One table holds submission records (`SUB#<pk>`), qualifications (`QUAL#<team>#<track>`), workers'
+ * heartbeats (`WORKER#<pk>#<worker>`, written by logcopy, expiring by TTL on `expiresAt`) and the
  * shared EvalAI request budget (one item a slot, `BUDGET#evalai#<slot>`). A sparse index
  * on `active` (present only while a submission needs attention) lets the sweeper find stuck ones.
  */
 export const ACTIVE_INDEX = 'active-by-deadline';
+
+/** The heartbeat item of one worker of a submission, written by its logcopy. */
+export function workerActivityKey(submissionPk: number, worker: number): string {
+  return `WORKER#${submissionPk}#${worker}`;
+}
 
 /** The item of one slot of the EvalAI request budget. */
 export function budgetSlotKey(slot: number): string {

@@ -1,4 +1,5 @@
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
   IllegalTransitionError,
@@ -9,7 +10,7 @@ import {
 } from '@pitwall/domain';
 import { MemorySubmissionStore } from '@pitwall/domain/testing';
 import { type RunningServer, startDynamoDb } from '@pitwall/emulators';
-import { createDocumentClient, DynamoDbSubmissionStore, submissionsTable } from '../src/index.js';
+import { createDocumentClient, DynamoDbSubmissionStore, submissionsTable, workerActivityKey } from '../src/index.js';
 
 // One contract, two stores: the in-memory double the unit tier uses cannot drift from DynamoDB's.
 let server: RunningServer;
@@ -140,6 +141,25 @@ describe.each([
     expect(await store.countResend(8, 1, '2026-01-01T00:00:00.000Z')).toBe(1);
     expect(await store.countResend(8, 1, '2026-01-01T00:00:00.000Z')).toBe(2);
     expect(await store.countResend(8, 2, '2026-01-01T00:00:00.000Z')).toBe(1);
+  });
+
+  it("reads the workers' heartbeats that logcopy wrote, and ignores a malformed one", async () => {
+    const heartbeat = {
+      worker: 0,
+      attempt: 1,
+      heartbeatAt: '2026-01-01T00:01:00.000Z',
+      lastOutputAt: '2026-01-01T00:00:30.000Z',
+    };
+    if (store instanceof MemorySubmissionStore) {
+      store.recordActivity(9, heartbeat);
+    } else {
+      await client.send(
+        new PutCommand({ TableName: TABLE, Item: { pk: workerActivityKey(9, 0), ...heartbeat, done: 1 } }),
+      );
+      await client.send(new PutCommand({ TableName: TABLE, Item: { pk: workerActivityKey(9, 1), worker: 'one' } }));
+    }
+    expect(await store.workerActivity(9, [0, 1, 2])).toEqual([heartbeat]);
+    expect(await store.workerActivity(9, [])).toEqual([]);
   });
 
   it('records qualifications', async () => {

@@ -1,4 +1,5 @@
 import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { workerActivityKey } from '@pitwall/adapters';
 import type { ProgressSink, WorkerProgress } from './logcopy.js';
 
 /** One item per worker (`WORKER#<pk>#<worker>`) beside the submission's record, expiring after a week. */
@@ -13,7 +14,7 @@ export class DynamoDbProgressSink implements ProgressSink {
     await this.client.send(
       new PutCommand({
         TableName: this.table,
-        Item: { pk: `WORKER#${progress.submissionPk}#${progress.worker}`, ...progress, expiresAt },
+        Item: { pk: workerActivityKey(progress.submissionPk, progress.worker), ...progress, expiresAt },
       }),
     );
   }

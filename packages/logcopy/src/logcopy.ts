@@ -22,6 +22,8 @@ export interface WorkerProgress {
   readonly worker: number;
   readonly attempt: number;
   readonly heartbeatAt: string;
+  /** When the agent's log or the checkpoint last changed: the idle watchdog's clock. */
+  readonly lastOutputAt?: string;
   readonly done?: number;
   readonly total?: number;
   readonly entryStatus?: string;
@@ -42,6 +44,7 @@ export interface SyncReport {
 export class Logcopy {
   private readonly seen = new Map<string, string>();
   private cancelRelayed = false;
+  private lastOutputAt: string | undefined;
 
   constructor(
     private readonly config: LogcopyConfig,
@@ -63,6 +66,9 @@ export class Logcopy {
       await this.artifacts.putFile(key, path, { maxBytes: this.config.maxUploadBytes });
       this.seen.set(path, fingerprint);
       uploaded.push(key);
+      if (key === `${this.config.prefix}checkpoint.json` || key.startsWith(`${this.config.prefix}logs/agent`)) {
+        this.lastOutputAt = this.now().toISOString();
+      }
     }
     await this.progress.record(await this.currentProgress());
     const cancelled = await this.relayCancel();
@@ -108,6 +114,7 @@ export class Logcopy {
       worker: this.config.worker,
       attempt: this.config.attempt,
       heartbeatAt: this.now().toISOString(),
+      ...(this.lastOutputAt ? { lastOutputAt: this.lastOutputAt } : {}),
     };
     try {
       // A checkpoint the control plane would refuse for its size is not read into memory here either.

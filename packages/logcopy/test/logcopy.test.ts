@@ -122,6 +122,21 @@ describe('logcopy against s3rver and dynalite', () => {
     expect(Buffer.byteLength(uploaded)).toBeLessThan(capped.maxUploadBytes + 200);
   }, 60_000);
 
+  it("records when the agent's output last changed, for the idle watchdog", async () => {
+    let now = Date.parse('2026-06-01T12:00:00Z');
+    const copy = new Logcopy(config, artifacts, new DynamoDbProgressSink(documents, 'pitwall'), () => new Date(now));
+    await writeFile(join(config.logDir, 'agent-1.log'), 'route 0\n');
+    await copy.syncOnce();
+    expect((await progressItem())?.lastOutputAt).toBe('2026-06-01T12:00:00.000Z');
+    now += 60_000;
+    await writeFile(join(config.statusDir, 'simulator-1.start0'), ''); // not the agent's output
+    await copy.syncOnce();
+    expect(await progressItem()).toMatchObject({
+      heartbeatAt: '2026-06-01T12:01:00.000Z',
+      lastOutputAt: '2026-06-01T12:00:00.000Z',
+    });
+  });
+
   it('uploads only files that changed since the last pass', async () => {
     const copy = logcopy();
     await writeFile(config.checkpointPath, checkpoint(1));

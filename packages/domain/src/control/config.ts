@@ -25,6 +25,8 @@ export const trackConfigSchema = z.strictObject({
    * submission out of EvalAI's per-team concurrency count (§7); progress still goes to DynamoDB.
    */
   partialEvaluation: z.boolean().default(false),
+  /** A running agent whose log and checkpoint stay unchanged this long is stopped (leaderboard-cloud: 800 s). */
+  idleTimeoutSeconds: positiveInt.default(800),
   /** Teams must have passed this track's qualifier first. */
   requiresQualifier: z.string().optional(),
   /** Finishing this track with every threshold met qualifies the team for `grants`. */

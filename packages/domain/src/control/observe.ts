@@ -3,7 +3,7 @@ import { evalAiResultFields } from '../results/evalai-payload.js';
 import { formatMergedCheckpoint } from '../results/merge.js';
 import { pollWaitSeconds } from './config.js';
 import { CANCELLED_ON_EVALAI, type ControlPlane, cancelledOnEvalAi, currentRecord, isoNow, trackOf } from './deps.js';
-import type { JobObservation } from './ports.js';
+import type { JobObservation, WorkerActivity } from './ports.js';
 import type { SubmissionRecord, SubmissionRef } from './records.js';
 import { digest as digestOf, mergeSubmissionResults } from './results-io.js';
 
@@ -51,8 +51,20 @@ export async function observeSubmission(
   const done = jobs.every((j) => j.state === 'succeeded');
   // The jobs come first: a run whose workers all finished by now is done, even a little past its deadline.
   const overdue = !done && now.getTime() > Date.parse(submission.deadline);
+  const activity = await deps.store.workerActivity(
+    pk,
+    plan.workers.map((w) => w.worker),
+  );
+  const idleLimit = trackOf(deps.config, submission.phasePk)?.idleTimeoutSeconds;
   const failed = plan.workers.flatMap((w, i) => {
-    const reason = brokenReason(jobs[i], submission, now);
+    const reason =
+      brokenReason(jobs[i], submission, now) ??
+      idleReason(
+        jobs[i],
+        activity.find((a) => a.worker === w.worker && a.attempt === submission.attempt),
+        idleLimit,
+        now,
+      );
     return reason ? [{ worker: w.worker, reason }] : [];
   });
   const progress = failed.length > 0 || overdue ? undefined : await progressOf(deps, record);
@@ -122,6 +134,19 @@ function brokenReason(job: JobObservation | undefined, submission: SubmissionRef
     return `The image ${submission.imageUri} could not be pulled: ${detail}`;
   }
   return undefined;
+}
+
+/** The idle watchdog: a running agent whose output logcopy has not seen change for the track's limit. */
+function idleReason(
+  job: JobObservation | undefined,
+  activity: WorkerActivity | undefined,
+  limitSeconds: number | undefined,
+  now: Date,
+): string | undefined {
+  if (job?.state !== 'running' || !activity?.lastOutputAt || limitSeconds === undefined) return undefined;
+  const idle = Math.floor((now.getTime() - Date.parse(activity.lastOutputAt)) / 1000);
+  if (!(idle > limitSeconds)) return undefined;
+  return `The agent produced no output for ${idle} s (the limit is ${limitSeconds} s) and was stopped`;
 }
 
 /** Container waits that never end by themselves (kubelet's reasons). */

@@ -53,6 +53,15 @@ export interface EvalAiHost {
   putPartialResult(challengePk: number, update: EvalAiResultUpdate): Promise<boolean>;
 }
 
+/** A worker's heartbeat, as its logcopy writes it on every pass. */
+export interface WorkerActivity {
+  readonly worker: number;
+  readonly attempt: number;
+  readonly heartbeatAt: string;
+  /** When the agent's log or checkpoint last changed, as logcopy saw it. */
+  readonly lastOutputAt?: string;
+}
+
 /** What a conditional write expects the record still to be, as it was read. */
 export interface RecordExpectation {
   readonly status: SubmissionStatus;
@@ -91,6 +100,8 @@ export interface SubmissionStore {
   listActive(): Promise<SubmissionRecord[]>;
   /** Counts one more message re-sent to start this attempt of a submission; returns the count so far. */
   countResend(submissionPk: number, attempt: number, at: string): Promise<number>;
+  /** What each worker's logcopy last reported (its heartbeat item), for the workers asked about. */
+  workerActivity(submissionPk: number, workers: readonly number[]): Promise<WorkerActivity[]>;
   hasQualification(teamPk: number, track: string): Promise<boolean>;
   grantQualification(teamPk: number, track: string, submissionPk: number, at: string): Promise<void>;
 }

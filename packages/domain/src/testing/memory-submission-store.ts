@@ -1,4 +1,4 @@
-import type { NewSubmission, RecordExpectation, SubmissionStore } from '../control/ports.js';
+import type { NewSubmission, RecordExpectation, SubmissionStore, WorkerActivity } from '../control/ports.js';
 import { CLEARED_ON_RESUME, type SubmissionPatch, type SubmissionRecord } from '../control/records.js';
 import { IllegalTransitionError, NotFoundError, RecordChangedError, StaleAttemptError } from '../errors.js';
 import { canTransition, isTerminal, type SubmissionStatus } from '../lifecycle.js';
@@ -14,6 +14,7 @@ export class MemorySubmissionStore implements SubmissionStore {
   private readonly records = new Map<number, Stored>();
   private readonly resends = new Map<string, number>();
   private readonly qualifications = new Set<string>();
+  private readonly activity = new Map<string, WorkerActivity>();
   beforeWrite: ((operation: string, submissionPk: number) => void | Promise<void>) | undefined;
 
   async create(submission: NewSubmission): Promise<boolean> {
@@ -105,6 +106,18 @@ export class MemorySubmissionStore implements SubmissionStore {
     const count = (this.resends.get(key) ?? 0) + 1;
     this.resends.set(key, count);
     return count;
+  }
+
+  /** What a worker's logcopy would write (its heartbeat item). */
+  recordActivity(submissionPk: number, activity: WorkerActivity): void {
+    this.activity.set(`${submissionPk}#${activity.worker}`, { ...activity });
+  }
+
+  async workerActivity(submissionPk: number, workers: readonly number[]): Promise<WorkerActivity[]> {
+    return workers.flatMap((w) => {
+      const found = this.activity.get(`${submissionPk}#${w}`);
+      return found ? [{ ...found }] : [];
+    });
   }
 
   async hasQualification(teamPk: number, track: string): Promise<boolean> {

@@ -121,6 +121,25 @@ describe('Observe', () => {
     );
   });
 
+  it("stops a running agent whose output logcopy has not seen change for the track's idle limit", async () => {
+    const h = harness();
+    const submission = await h.start(h.submit().event);
+    const pk = submission.submissionPk;
+    for (const job of h.jobs.jobsOf(pk)) h.jobs.setState(job.name, 'running');
+    const lastOutputAt = h.clock.now().toISOString();
+    h.store.recordActivity(pk, { worker: 1, attempt: 1, heartbeatAt: lastOutputAt, lastOutputAt });
+    h.store.recordActivity(pk, { worker: 0, attempt: 0, heartbeatAt: lastOutputAt, lastOutputAt }); // another attempt's
+    h.clock.advance(800);
+    expect((await observeSubmission(h.plane, { submission })).phase).toBe('running');
+    h.clock.advance(12);
+    expect(await observeSubmission(h.plane, { submission, poll: { turn: 1 } })).toMatchObject({
+      phase: 'failed',
+      failedWorkers: [1],
+      reason:
+        'The evaluation failed. worker 1: The agent produced no output for 812 s (the limit is 800 s) and was stopped.',
+    });
+  });
+
   it('carries the hand-over count from turn to turn', async () => {
     const h = harness();
     const submission = await h.start(h.submit().event);
