@@ -54,16 +54,7 @@ describe('KubernetesJobRunner against a fake API server', () => {
         '2026-06-01T11:00:00Z',
       ),
       {
-        ...pod('new', 'Pending', [
-          {
-            name: 'agent',
-            restartCount: 0,
-            image: 'a',
-            imageID: '',
-            ready: false,
-            state: { waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image "a"' } },
-          },
-        ]),
+        metadata: { name: 'new', creationTimestamp: '2026-06-01T12:00:00Z' },
         status: {
           phase: 'Pending',
           initContainerStatuses: [
