@@ -2,8 +2,7 @@ import { InvalidMessageError, RecordChangedError } from '../errors.js';
 import { canTransition, type EvalAiStatus, isEvalAiTerminal, isTerminal, type SubmissionStatus } from '../lifecycle.js';
 import { CANCELLED_ON_EVALAI, type ControlPlane, cancelledOnEvalAi, isoNow } from './deps.js';
 import { deleteJobs } from './finish.js';
-import type { RecordExpectation } from './ports.js';
-import { type SubmissionRecord, type SubmissionRef, submissionRefOf, type TerminalStatus } from './records.js';
+import type { SubmissionRecord, TerminalStatus } from './records.js';
 import { idsOf, type Registration } from './register.js';
 
 /** The error a state machine Catch hands over: {Error, Cause}, Cause being Lambda's JSON or plain text. */
@@ -40,20 +39,18 @@ export function participantReason(error: CaughtError): string {
  * Drives one attempt to a terminal status for a reason outside the normal path, never over a result:
  * a terminal status EvalAI already has (the participant's cancel, or the result a Publish got through before
  * it died) stands, and the record follows it. Otherwise the record turns failed first, only if it is still
- * as `expect` says (so a run that moved on meanwhile is left alone), then the jobs go, then EvalAI gets
- * FAILED with the reason as stderr (right after a fresh read), then the record is marked reported. A record
- * failed but not reported stays listed for the sweeper, which reports it later.
+ * as the caller read it (so a run that moved on meanwhile is left alone: RecordChangedError), then the jobs
+ * go, then EvalAI gets FAILED with the reason as stderr (right after a fresh read), then the record is
+ * marked reported. A record failed but not reported stays listed for the sweeper, which reports it later.
  */
 export async function failSubmission(
   deps: Pick<ControlPlane, 'store' | 'evalai' | 'jobs' | 'clock'>,
-  submission: SubmissionRef,
+  record: SubmissionRecord,
   reason: string,
-  options: { readonly expect?: RecordExpectation } = {},
-): Promise<{ status: TerminalStatus | 'unreported' }> {
-  const pk = submission.submissionPk;
-  const record = await deps.store.get(pk);
-  if (!record || record.attempt !== submission.attempt) return { status: 'unreported' }; // a newer attempt owns it
+): Promise<{ status: TerminalStatus }> {
+  const pk = record.submissionPk;
   if (isTerminal(record.status) && record.evalaiReported) return { status: record.status as TerminalStatus };
+  const expect = { status: record.status, executionId: record.executionId };
   const at = isoNow(deps.clock);
   const remote = (await deps.evalai.getSubmission(pk)).status;
   if (isEvalAiTerminal(remote)) {
@@ -63,21 +60,16 @@ export async function failSubmission(
         at,
         reason: `EvalAI already shows the submission as ${remote}.`,
         patch: { evalaiReported: true },
-        ...(options.expect ? { expect: options.expect } : {}),
+        expect,
       });
     } else await deps.store.markReported(pk, record.attempt, at);
-    await deleteJobs(deps, submission).catch(() => undefined);
+    await deleteJobs(deps, record).catch(() => undefined);
     return { status };
   }
   if (!isTerminal(record.status)) {
-    await deps.store.transition(pk, record.attempt, 'failed', {
-      at,
-      reason,
-      patch: { evalaiReported: false },
-      ...(options.expect ? { expect: options.expect } : {}),
-    });
+    await deps.store.transition(pk, record.attempt, 'failed', { at, reason, patch: { evalaiReported: false }, expect });
   }
-  await deleteJobs(deps, submission).catch(() => undefined); // best effort: jobs also expire by TTL
+  await deleteJobs(deps, record).catch(() => undefined); // best effort: jobs also expire by TTL
   if (await cancelledOnEvalAi(deps.evalai, pk)) {
     // The participant's cancel got there first: it stands, and the record follows it.
     await deps.store.transition(pk, record.attempt, 'cancelled', {
@@ -87,7 +79,7 @@ export async function failSubmission(
     });
     return { status: 'cancelled' };
   }
-  await putFailed(deps.evalai, submission, reason, { attempt: submission.attempt, outcome: 'failed' });
+  await putFailed(deps.evalai, record, reason, { attempt: record.attempt, outcome: 'failed' });
   await deps.store.markReported(pk, record.attempt, isoNow(deps.clock));
   return { status: 'failed' };
 }
@@ -113,11 +105,9 @@ export async function handleFailure(
     input.registration && 'submission' in input.registration ? input.registration.submission : undefined;
   if (registered) {
     const record = await deps.store.get(registered.submissionPk);
-    if (!record || record.attempt !== registered.attempt) return { status: 'unreported' };
+    if (!record || record.attempt !== registered.attempt) return { status: 'unreported' }; // a newer attempt's
     if (input.executionId && record.executionId !== input.executionId) return { status: 'unreported' };
-    return failSubmission(deps, registered, reason, {
-      expect: { status: record.status, executionId: record.executionId },
-    });
+    return failSubmission(deps, record, reason);
   }
   const ids = input.registration?.action === 'invalid' ? input.registration.ids : idsOf(input.event);
   if (!ids)
@@ -177,8 +167,7 @@ export async function sweepSubmissions(
       if (!record) continue;
       const reason = isTerminal(record.status) ? unreportedReason(record) : await stuckReason(deps, record);
       if (!reason) continue;
-      const expect = { status: record.status, executionId: record.executionId };
-      const { status } = await failSubmission(deps, submissionRefOf(record), reason, { expect });
+      const { status } = await failSubmission(deps, record, reason);
       if (status === 'failed') failed.push(record.submissionPk);
     } catch (error) {
       if (error instanceof RecordChangedError) continue; // it moved on since it was read: alive after all
