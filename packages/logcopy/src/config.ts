@@ -11,12 +11,8 @@ const envSchema = z.object({
   DYNAMODB_TABLE: z.string().min(3),
   AWS_REGION: z.string().min(1),
   PERIOD_SECONDS: z.coerce.number().min(0.05).default(30),
-  /** The most of one file uploaded; a longer log keeps its end, marked as cut. */
-  MAX_UPLOAD_BYTES: z.coerce
-    .number()
-    .int()
-    .min(1024)
-    .default(64 * 1024 * 1024),
+  /** The most of one file uploaded; a longer log keeps its end, marked as cut. Its default is the Job's. */
+  MAX_UPLOAD_BYTES: z.coerce.number().int().min(1024),
   STATUS_DIR: z.string().min(1),
   CHECKPOINT_PATH: z.string().min(1),
   LOG_DIR: z.string().min(1),

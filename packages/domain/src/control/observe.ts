@@ -51,10 +51,13 @@ export async function observeSubmission(
   const done = jobs.every((j) => j.state === 'succeeded');
   // The jobs come first: a run whose workers all finished by now is done, even a little past its deadline.
   const overdue = !done && now.getTime() > Date.parse(submission.deadline);
-  const activity = await deps.store.workerActivity(
-    pk,
-    plan.workers.map((w) => w.worker),
-  );
+  // Heartbeats matter only to the idle watchdog, which only watches running workers.
+  const activity = jobs.some((j) => j.state === 'running')
+    ? await deps.store.workerActivity(
+        pk,
+        plan.workers.map((w) => w.worker),
+      )
+    : [];
   const idleLimit = trackOf(deps.config, submission.phasePk)?.idleTimeoutSeconds;
   const failed = plan.workers.flatMap((w, i) => {
     const reason =
