@@ -14,6 +14,8 @@ export function createS3Client(options: AwsClientOptions): S3Client {
     // A streamed upload would otherwise be sent aws-chunked with a trailing checksum, which s3rver stores
     // as it is; checksums stay on where S3 requires them.
     requestChecksumCalculation: 'WHEN_REQUIRED',
+    // A connection that stops answering ends the request instead of holding it (and logcopy) forever.
+    requestHandler: { connectionTimeout: 10_000, requestTimeout: 120_000 },
   });
 }
 
@@ -71,24 +73,40 @@ export class S3ArtifactStore implements ArtifactStore {
         )
       : Buffer.alloc(0);
     const start = truncated ? size - options.maxBytes : 0;
+    // Exactly the bytes ContentLength announced: a file that grows meanwhile must not outrun it, and one that
+    // shrinks (a checkpoint rewritten in place) must end the upload. The SDK pipes the body into the request
+    // and a pipe passes no error on, so the request is aborted, or the server would wait for ever.
+    const aborted = new AbortController();
+    let changed: Error | undefined;
     const body = Readable.from(
       (async function* () {
         if (header.length > 0) yield header;
-        // Read exactly the bytes measured: a file that grows meanwhile must not outrun ContentLength.
-        if (size > start) yield* createReadStream(path, { start, end: size - 1 });
+        let sent = 0;
+        if (size > start) {
+          for await (const chunk of createReadStream(path, { start, end: size - 1 })) {
+            sent += (chunk as Buffer).length;
+            yield chunk as Buffer;
+          }
+        }
+        if (sent < size - start) {
+          changed = new Error(`${path} changed while it was read (${sent} of ${size - start} bytes)`);
+          aborted.abort(changed);
+        }
       })(),
     );
-    await this.send(
-      key,
-      new PutObjectCommand({
-        Bucket: this.bucket,
-        Key: key,
-        Body: body,
-        ContentLength: header.length + (size - start),
-        ContentType: options.contentType ?? 'text/plain',
-        Metadata: { 'original-bytes': String(size), truncated: String(truncated) },
-      }),
-    );
+    const command = new PutObjectCommand({
+      Bucket: this.bucket,
+      Key: key,
+      Body: body,
+      ContentLength: header.length + (size - start),
+      ContentType: options.contentType ?? 'text/plain',
+      Metadata: { 'original-bytes': String(size), truncated: String(truncated) },
+    });
+    try {
+      await this.client.send(command, { abortSignal: aborted.signal });
+    } catch (error) {
+      throw unavailable(changed ?? error, `write ${key}`);
+    }
     return { bytes: size, truncated };
   }
 

@@ -1,3 +1,7 @@
+import { mkdtempSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type ArtifactStore, ArtifactStoreUnavailableError } from '@pitwall/domain';
 import { MemoryArtifactStore } from '@pitwall/domain/testing';
@@ -46,4 +50,38 @@ describe('S3ArtifactStore on s3rver', () => {
     await expect(store.put('submissions/1/x', 'y')).rejects.toThrow(ArtifactStoreUnavailableError);
     down.destroy();
   });
+});
+
+describe('S3ArtifactStore.putFile on s3rver', () => {
+  it('gives up on a file that shrinks while it is uploaded, instead of waiting for bytes that never come', async () => {
+    // An agent rewrites its checkpoint in place (truncate, then write): logcopy may be mid-upload.
+    const store = new S3ArtifactStore(s3, 'pitwall-artifacts');
+    const path = join(mkdtempSync(join(tmpdir(), 'put-file-')), 'checkpoint.json');
+    const size = 256 * 1024 * 1024;
+    let refused = 0;
+    for (let round = 0; round < 3; round++) {
+      writeFileSync(path, '');
+      truncateSync(path, size); // sparse: instant to make, slow enough to send
+      const upload = store.putFile('submissions/1/workers/0/checkpoint.json', path, { maxBytes: size });
+      await sleep(20);
+      truncateSync(path, 1024);
+      const outcome = await Promise.race([
+        upload.then(
+          (result) => result,
+          (error: unknown) => error,
+        ),
+        sleep(20_000).then(() => 'hung'),
+      ]);
+      expect(outcome).not.toBe('hung');
+      if (outcome instanceof ArtifactStoreUnavailableError) {
+        expect(outcome.message).toContain('changed while it was read');
+        refused += 1;
+      } else {
+        // Measured after the cut, or sent whole before it: what S3 holds is the file at one moment.
+        const sent = (outcome as { bytes: number }).bytes;
+        expect([1024, size]).toContain(sent);
+      }
+    }
+    expect(refused).toBeGreaterThan(0);
+  }, 90_000);
 });

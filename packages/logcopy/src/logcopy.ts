@@ -31,8 +31,10 @@ export interface WorkerProgress {
 
 export interface SyncReport {
   readonly uploaded: readonly string[];
+  /** Keys whose upload failed this pass (a file rewritten mid-upload, S3 away): tried again on the next. */
+  readonly failed: readonly string[];
   readonly cancelled: boolean;
-  /** Both the simulator and the agent wrote their done file: logcopy may stop. */
+  /** Both the simulator and the agent wrote their done file, and every file is up: logcopy may stop. */
   readonly finished: boolean;
 }
 
@@ -51,6 +53,7 @@ export class Logcopy {
     private readonly artifacts: ArtifactStore & FileUploads,
     private readonly progress: ProgressSink,
     private readonly now: () => Date = () => new Date(),
+    private readonly warn: (line: string) => void = (line) => console.error(line),
   ) {}
 
   async syncOnce(): Promise<SyncReport> {
@@ -59,11 +62,19 @@ export class Logcopy {
     const w = this.config.worker;
     const finished = status.includes(`agent-${w}.done`) && status.includes(`simulator-${w}.done`);
     const uploaded: string[] = [];
+    const failed: string[] = [];
     for (const [path, key] of await this.files()) {
       const fingerprint = await fingerprintOf(path);
       if (fingerprint === undefined || this.seen.get(path) === fingerprint) continue;
-      // Streamed, and capped: whatever the agent writes, logcopy's memory stays bounded.
-      await this.artifacts.putFile(key, path, { maxBytes: this.config.maxUploadBytes });
+      try {
+        // Streamed, and capped: whatever the agent writes, logcopy's memory stays bounded.
+        await this.artifacts.putFile(key, path, { maxBytes: this.config.maxUploadBytes });
+      } catch (error) {
+        // Not a crash: a crash would count against the Job's backoffLimit and fail the worker.
+        this.warn(`logcopy: ${key} not uploaded, trying again: ${(error as Error).message}`);
+        failed.push(key);
+        continue;
+      }
       this.seen.set(path, fingerprint);
       uploaded.push(key);
       if (key === `${this.config.prefix}checkpoint.json` || key.startsWith(`${this.config.prefix}logs/agent`)) {
@@ -72,7 +83,7 @@ export class Logcopy {
     }
     await this.progress.record(await this.currentProgress());
     const cancelled = await this.relayCancel();
-    return { uploaded, cancelled, finished };
+    return { uploaded, failed, cancelled, finished: finished && failed.length === 0 };
   }
 
   /**

@@ -6,7 +6,7 @@ import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { createDocumentClient, createS3Client, S3ArtifactStore, submissionsTable } from '@pitwall/adapters';
-import { artifactKeys, INFRACTION_KEYS } from '@pitwall/domain';
+import { ArtifactStoreUnavailableError, artifactKeys, INFRACTION_KEYS } from '@pitwall/domain';
 import { type RunningServer, S3RVER_CREDENTIALS, startDynamoDb, startS3 } from '@pitwall/emulators';
 // @ts-expect-error build.mjs is plain JavaScript
 import { bundle } from '../build.mjs';
@@ -173,6 +173,35 @@ describe('logcopy against s3rver and dynalite', () => {
     await writeFile(config.checkpointPath, checkpoint(2));
     expect(await logcopy().run(new AbortController().signal)).toBe('finished');
     expect(await artifacts.get(`${config.prefix}status/agent-1.done`)).toBe('');
+  });
+
+  it('carries on past an upload that failed, sends the file on the next pass, and finishes only once it is up', async () => {
+    // A checkpoint rewritten mid-upload, or S3 gone for a moment: not a reason for the container to crash.
+    let failures = 2;
+    const flaky = {
+      get: (key: string) => artifacts.get(key),
+      put: (key: string, body: string) => artifacts.put(key, body),
+      putFile: async (key: string, path: string, options: { maxBytes: number }) => {
+        if (key.endsWith('checkpoint.json') && failures-- > 0) {
+          throw new ArtifactStoreUnavailableError(`could not write ${key}: ${path} changed while it was read`);
+        }
+        return artifacts.putFile(key, path, options);
+      },
+    };
+    await writeFile(join(config.statusDir, 'simulator-1.done'), '');
+    await writeFile(join(config.statusDir, 'agent-1.done'), '');
+    await writeFile(config.checkpointPath, checkpoint(2));
+    const warnings: string[] = [];
+    const sink = new DynamoDbProgressSink(documents, 'pitwall');
+    const copy = new Logcopy(config, flaky, sink, undefined, (line) => warnings.push(line));
+    const first = await copy.syncOnce();
+    expect(first.finished).toBe(false); // the checkpoint is not up yet
+    expect(first.failed).toEqual([`${config.prefix}checkpoint.json`]);
+    expect(await copy.run(new AbortController().signal)).toBe('finished');
+    expect(failures).toBe(-1);
+    expect(warnings).toHaveLength(2);
+    expect(warnings[0]).toContain('checkpoint.json not uploaded, trying again: could not write');
+    expect(await artifacts.get(`${config.prefix}checkpoint.json`)).toBe(checkpoint(2));
   });
 
   it('flushes once more and stops on SIGTERM', async () => {
