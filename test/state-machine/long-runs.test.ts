@@ -102,7 +102,8 @@ describe('long runs and recovery', () => {
       return pk;
     }
     const overdue = await startedThenAbandoned(104, true);
-    stack.clock.advance(3600 + SWEEP_GRACE_SECONDS + 1);
+    // Never seen running: overdue once past the queue timeout (24 h) and the time limit both.
+    stack.clock.advance(24 * 3600 + 3600 + SWEEP_GRACE_SECONDS + 1);
     const dead = await startedThenAbandoned(103, false);
     const healthy = await startedThenAbandoned(105, true);
 

@@ -17,8 +17,13 @@ export const trackConfigSchema = z.strictObject({
   repetitions: positiveInt.max(100).default(1),
   workers: positiveInt.max(64),
   strategy: z.enum(PLAN_STRATEGIES).default('balanced'),
-  /** Wall-clock limit for the whole submission, from registration. */
+  /**
+   * Evaluation time allowed: counted from the moment the attempt's first worker pod runs, so waiting for a
+   * GPU node does not count; a resumed attempt has what the earlier ones left.
+   */
   timeLimitSeconds: positiveInt.max(14 * 24 * 3600),
+  /** How long an attempt may wait for its first worker pod to run (for capacity) before it is failed. */
+  queueTimeoutSeconds: positiveInt.max(14 * 24 * 3600).default(24 * 3600),
   /**
    * EvalAI's partial evaluation (is_partial_submission_evaluation_enabled) is on for this phase: partial
    * results are sent while the evaluation runs. Off, none are sent, since any partial PUT takes the
@@ -68,7 +73,7 @@ export const challengeConfigSchema = z
       })
       .default({ split: 'leaderboard', showToParticipant: true, labels: { ...CARLA_LEADERBOARD_LABELS } }),
     poll: z
-      .object({
+      .strictObject({
         /** First wait between observations. */
         initialSeconds: positiveInt.default(30),
         /** The wait grows with the run's age up to this. */

@@ -70,7 +70,8 @@ export async function launchWorker(
   const { submission, worker } = input;
   const record = await currentRecord(deps.store, submission);
   const assignment = assignmentOf(record.plan, worker);
-  const secondsLeft = Math.floor((Date.parse(submission.deadline) - deps.clock.now().getTime()) / 1000);
+  // The record's deadline covers both the wait for a GPU node and the evaluation: Kubernetes counts both.
+  const secondsLeft = Math.floor((Date.parse(record.deadline) - deps.clock.now().getTime()) / 1000);
   const launch = await deps.jobs.launch({
     name: assignment.jobName,
     submissionPk: submission.submissionPk,

@@ -1,10 +1,16 @@
 import { MergeError, NotFoundError } from '../errors.js';
 import { evalAiResultFields } from '../results/evalai-payload.js';
 import { formatMergedCheckpoint } from '../results/merge.js';
-import { pollWaitSeconds } from './config.js';
+import { pollWaitSeconds, type TrackConfig } from './config.js';
 import { CANCELLED_ON_EVALAI, type ControlPlane, cancelledOnEvalAi, currentRecord, isoNow, trackOf } from './deps.js';
 import type { JobObservation, WorkerActivity } from './ports.js';
-import type { SubmissionRecord, SubmissionRef } from './records.js';
+import {
+  attemptStartedAt,
+  evaluationDeadline,
+  evaluationSecondsUsed,
+  type SubmissionRecord,
+  type SubmissionRef,
+} from './records.js';
 import { digest as digestOf, mergeSubmissionResults } from './results-io.js';
 
 export const POLL_PHASES = ['running', 'done', 'failed', 'cancelled', 'timed_out', 'handover'] as const;
@@ -49,8 +55,10 @@ export async function observeSubmission(
   const now = deps.clock.now();
   const jobs = await Promise.all(plan.workers.map((w) => deps.jobs.observe(w.jobName)));
   const done = jobs.every((j) => j.state === 'succeeded');
+  const started = jobs.some((j) => j.state === 'running' || j.state === 'succeeded');
+  const track = trackOf(deps.config, submission.phasePk);
   // The jobs come first: a run whose workers all finished by now is done, even a little past its deadline.
-  const overdue = !done && now.getTime() > Date.parse(submission.deadline);
+  const overdue = done ? undefined : overdueReason(record, track, started, now);
   // Heartbeats matter only to the idle watchdog, which only watches running workers.
   const activity = jobs.some((j) => j.state === 'running')
     ? await deps.store.workerActivity(
@@ -58,7 +66,7 @@ export async function observeSubmission(
         plan.workers.map((w) => w.worker),
       )
     : [];
-  const idleLimit = trackOf(deps.config, submission.phasePk)?.idleTimeoutSeconds;
+  const idleLimit = track?.idleTimeoutSeconds;
   const failed = plan.workers.flatMap((w, i) => {
     const reason =
       brokenReason(jobs[i], submission, now) ??
@@ -74,10 +82,7 @@ export async function observeSubmission(
 
   // Nothing slow from here to the writes.
   if (await cancelledOnEvalAi(deps.evalai, pk)) return end('cancelled', CANCELLED_ON_EVALAI);
-  if (overdue) {
-    const limit = Math.round((Date.parse(submission.deadline) - Date.parse(submission.registeredAt)) / 1000);
-    return end('timed_out', `Time limit exceeded: the evaluation did not finish within ${limit} seconds.`);
-  }
+  if (overdue) return end('timed_out', overdue);
   if (failed.length > 0) {
     const reasons = failed.map(({ worker, reason }) => `worker ${worker}: ${reason}`);
     return end(
@@ -86,10 +91,12 @@ export async function observeSubmission(
       failed.map((w) => w.worker),
     );
   }
-  const started = jobs.some((j) => j.state === 'running' || j.state === 'succeeded');
   if (record.status === 'queued' && started) {
     await deps.evalai.patchStatus(submission.challengePk, { submissionPk: pk, status: 'running' });
-    await deps.store.transition(pk, submission.attempt, 'running', { at: isoNow(deps.clock) });
+    // The time limit starts now: what the earlier attempts used is taken off it.
+    const used = evaluationSecondsUsed(record.history, record.attempt);
+    const deadline = evaluationDeadline(now, track?.timeLimitSeconds ?? 0, used);
+    await deps.store.transition(pk, submission.attempt, 'running', { at: now.toISOString(), patch: { deadline } });
     // The next write needs a read of its own.
     if (progress?.partial && (await cancelledOnEvalAi(deps.evalai, pk))) return end('cancelled', CANCELLED_ON_EVALAI);
   }
@@ -115,6 +122,24 @@ export async function observeSubmission(
   if (turn >= deps.config.poll.maxTurns) return end('handover');
   const ageSeconds = (now.getTime() - Date.parse(submission.registeredAt)) / 1000;
   return { phase: 'running', turn, waitSeconds: pollWaitSeconds(deps.config.poll, ageSeconds), ...carried };
+}
+
+/**
+ * Why the attempt is out of time, if it is: still waiting for its first worker pod past the queue timeout,
+ * or past its deadline (once a pod ran, its start plus the evaluation time left).
+ */
+function overdueReason(
+  record: SubmissionRecord,
+  track: TrackConfig | undefined,
+  started: boolean,
+  now: Date,
+): string | undefined {
+  const waiting = !started && attemptStartedAt(record) === undefined;
+  if (waiting && track && now.getTime() - Date.parse(record.registeredAt) > track.queueTimeoutSeconds * 1000) {
+    return `No GPU became available within ${track.queueTimeoutSeconds} seconds: the evaluation could not start. Please resubmit later.`;
+  }
+  if (now.getTime() <= Date.parse(record.deadline)) return undefined;
+  return `Time limit exceeded: the evaluation did not finish within ${track?.timeLimitSeconds ?? 0} seconds.`;
 }
 
 /**

@@ -71,6 +71,7 @@ export interface RecordExpectation {
 export interface NewSubmission extends SubmissionRef {
   readonly executionId: string;
   readonly at: string;
+  readonly submittedAt?: string;
 }
 
 /** Durable submission records. Status changes are conditional: an illegal change is refused, never applied. */

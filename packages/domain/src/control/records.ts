@@ -13,7 +13,11 @@ export interface SubmissionRef {
   readonly imageUri: string;
   /** ISO time of registration (of this attempt). */
   readonly registeredAt: string;
-  /** ISO time after which the attempt is failed for the time limit. */
+  /**
+   * ISO time after which the attempt is overdue. At registration the latest it could legitimately end (its
+   * queue timeout plus the evaluation time left); once a worker pod runs, that start plus the time left. The
+   * record holds the current value; what an execution carries is the one at registration.
+   */
   readonly deadline: string;
 }
 
@@ -52,6 +56,8 @@ export interface StatusChange {
 /** The durable record of a submission: one item, all attempts. */
 export interface SubmissionRecord extends SubmissionRef {
   readonly status: SubmissionStatus;
+  /** When the participant submitted, as EvalAI says: how far back the status watch must look. */
+  readonly submittedAt?: string;
   readonly history: readonly StatusChange[];
   readonly executionId?: string;
   readonly plan?: SubmissionPlanRecord;
@@ -70,7 +76,7 @@ export interface SubmissionRecord extends SubmissionRef {
 export type SubmissionPatch = Partial<
   Pick<
     SubmissionRecord,
-    'plan' | 'progress' | 'partialDigest' | 'metrics' | 'outcome' | 'evalaiReported' | 'executionId'
+    'plan' | 'progress' | 'partialDigest' | 'metrics' | 'outcome' | 'evalaiReported' | 'executionId' | 'deadline'
   >
 >;
 
@@ -83,3 +89,25 @@ export function submissionRefOf(record: SubmissionRecord): SubmissionRef {
 
 /** What a resumed attempt starts without: the previous attempt's outcome and what was sent of it. */
 export const CLEARED_ON_RESUME = ['outcome', 'evalaiReported', 'partialDigest', 'metrics'] as const;
+
+/** When this attempt's first worker pod was seen running (its `running` change), if it has been. */
+export function attemptStartedAt(record: Pick<SubmissionRecord, 'attempt' | 'history'>): string | undefined {
+  return record.history.find((c) => c.attempt === record.attempt && c.status === 'running')?.at;
+}
+
+/** Evaluation seconds the attempts before `attempt` used: each from its `running` change to its end. */
+export function evaluationSecondsUsed(history: readonly StatusChange[], attempt: number): number {
+  let used = 0;
+  for (let a = 1; a < attempt; a++) {
+    const changes = history.filter((c) => c.attempt === a);
+    const start = changes.findIndex((c) => c.status === 'running');
+    const end = changes.slice(start + 1).find((c) => ['finished', 'failed', 'cancelled'].includes(c.status));
+    if (start >= 0 && end) used += Math.max(0, Date.parse(end.at) - Date.parse(changes[start]?.at ?? end.at)) / 1000;
+  }
+  return Math.round(used);
+}
+
+/** The deadline of an attempt whose first worker pod runs at `startedAt`: the evaluation time left. */
+export function evaluationDeadline(startedAt: Date, timeLimitSeconds: number, usedSeconds: number): string {
+  return new Date(startedAt.getTime() + Math.max(0, timeLimitSeconds - usedSeconds) * 1000).toISOString();
+}

@@ -3,7 +3,7 @@ import { isEligibleForEvaluation } from '../lifecycle.js';
 import { parseSubmissionMessage, type SubmissionMessage } from '../message.js';
 import { type ControlPlane, isoNow, trackOf } from './deps.js';
 import type { EvalAiSubmission } from './ports.js';
-import { type SubmissionRef, submissionRefOf } from './records.js';
+import { evaluationDeadline, evaluationSecondsUsed, type SubmissionRef, submissionRefOf } from './records.js';
 
 export type Registration =
   | { readonly action: 'run'; readonly submission: SubmissionRef }
@@ -70,8 +70,14 @@ export async function registerSubmission(
     return reason ? { action: 'reject', reason, submission: own } : { action: 'run', submission: own };
   }
   const attempt = remote.status === 'resuming' && existing ? existing.attempt + 1 : 1;
-  const ref = submissionRef(deps, message, remote, attempt, imageUri);
-  const record = { ...ref, executionId: input.executionId, at: ref.registeredAt };
+  const used = existing && attempt > 1 ? evaluationSecondsUsed(existing.history, attempt) : 0;
+  const ref = submissionRef(deps, message, remote, { attempt, imageUri, usedSeconds: used });
+  const record = {
+    ...ref,
+    executionId: input.executionId,
+    at: ref.registeredAt,
+    ...(remote.submittedAt ? { submittedAt: remote.submittedAt } : {}),
+  };
   if (attempt === 1) {
     if (!(await deps.store.create(record))) {
       return { action: 'skip', reason: `already registered (duplicate delivery of submission ${ref.submissionPk})` };
@@ -104,26 +110,30 @@ async function imageFromInputFile(deps: Pick<ControlPlane, 'evalai'>, remote: Ev
   }
 }
 
+/**
+ * The attempt's facts. Its deadline is the latest it may end: the queue timeout for its first worker pod to
+ * run, then the evaluation time the earlier attempts left; Observe brings it forward once a pod runs.
+ */
 function submissionRef(
   deps: Pick<ControlPlane, 'config' | 'clock'>,
   message: SubmissionMessage,
   remote: EvalAiSubmission,
-  attempt: number,
-  imageUri: string,
+  attempt: { attempt: number; imageUri: string; usedSeconds: number },
 ): SubmissionRef {
   const now = deps.clock.now();
   const track = trackOf(deps.config, message.phasePk);
+  const queued = new Date(now.getTime() + (track?.queueTimeoutSeconds ?? 0) * 1000);
   return {
     submissionPk: message.submissionPk,
     challengePk: message.challengePk,
     phasePk: message.phasePk,
-    attempt,
+    attempt: attempt.attempt,
     track: track?.track ?? 'UNCONFIGURED',
     teamPk: remote.participantTeamPk,
     teamName: remote.participantTeamName,
-    imageUri,
+    imageUri: attempt.imageUri,
     registeredAt: isoNow(deps.clock),
-    deadline: new Date(now.getTime() + (track?.timeLimitSeconds ?? 0) * 1000).toISOString(),
+    deadline: evaluationDeadline(queued, track?.timeLimitSeconds ?? 0, attempt.usedSeconds),
   };
 }
 

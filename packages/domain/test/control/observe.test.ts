@@ -26,8 +26,10 @@ describe('Observe', () => {
   it('stops a run past its deadline whose workers are not done', async () => {
     const h = harness();
     const submission = await h.start(h.submit().event);
+    for (const job of h.jobs.jobsOf(submission.submissionPk)) h.jobs.setState(job.name, 'running');
+    await observeSubmission(h.plane, { submission });
     h.clock.advance(3601);
-    expect(await observeSubmission(h.plane, { submission })).toMatchObject({
+    expect(await observeSubmission(h.plane, { submission, poll: { turn: 1 } })).toMatchObject({
       phase: 'timed_out',
       reason: 'Time limit exceeded: the evaluation did not finish within 3600 seconds.',
     });

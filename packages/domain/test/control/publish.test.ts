@@ -73,8 +73,10 @@ describe('Collect and Publish', () => {
     const h = harness();
     const submission = await h.start(h.submit().event);
     const pk = submission.submissionPk;
+    for (const job of h.jobs.jobsOf(pk)) h.jobs.setState(job.name, 'running');
+    await observeSubmission(h.plane, { submission });
     h.clock.advance(3601);
-    const poll = await observeSubmission(h.plane, { submission });
+    const poll = await observeSubmission(h.plane, { submission, poll: { turn: 1 } });
     await collectResults(h.plane, { submission, poll });
     expect(await h.artifacts.get(artifactKeys.cancel(pk, 1))).toContain('Time limit exceeded');
     expect(await h.artifacts.get(artifactKeys.cancel(pk, 2))).toBeUndefined();
