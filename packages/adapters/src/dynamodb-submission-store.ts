@@ -24,7 +24,7 @@ import {
   type SubmissionStore,
   type WorkerActivity,
 } from '@pitwall/domain';
-import { ACTIVE_INDEX, workerActivityKey } from './dynamodb-tables.js';
+import { ACTIVE_INDEX, statusWatchKey, workerActivityKey } from './dynamodb-tables.js';
 
 const ACTIVE = '1';
 const submissionKey = (pk: number) => ({ pk: `SUB#${pk}` });
@@ -251,6 +251,26 @@ export class DynamoDbSubmissionStore implements SubmissionStore {
       if (typeof worker !== 'number' || typeof attempt !== 'number' || typeof heartbeatAt !== 'string') return [];
       return [{ worker, attempt, heartbeatAt, ...(typeof lastOutputAt === 'string' ? { lastOutputAt } : {}) }];
     });
+  }
+
+  async claimStatusWatch(challengePk: number, at: string, until: string): Promise<boolean> {
+    try {
+      await this.client.send(
+        // An update creates the item too, and needs no PutItem permission.
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: statusWatchKey(challengePk) },
+          UpdateExpression: 'SET #until = :until',
+          ConditionExpression: 'attribute_not_exists(pk) OR #until <= :at',
+          ExpressionAttributeNames: { '#until': 'until' },
+          ExpressionAttributeValues: { ':at': at, ':until': until },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
   }
 
   async hasQualification(teamPk: number, track: string): Promise<boolean> {

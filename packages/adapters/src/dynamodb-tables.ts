@@ -3,7 +3,8 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 /**
  * One table holds submission records (`SUB#<pk>`), qualifications (`QUAL#<team>#<track>`), workers'
  * heartbeats (`WORKER#<pk>#<worker>`, written by logcopy, expiring by TTL on `expiresAt`) and the
- * shared EvalAI request budget (one item a slot, `BUDGET#evalai#<slot>`). A sparse index
+ * shared EvalAI request budget (one item a slot, `BUDGET#evalai#<slot>`), and each challenge's status watch
+ * claim (`WATCH#<challenge>`). A sparse index
  * on `active` (present only while a submission needs attention) lets the sweeper find stuck ones.
  */
 export const ACTIVE_INDEX = 'active-by-deadline';
@@ -16,6 +17,11 @@ export function workerActivityKey(submissionPk: number, worker: number): string 
 /** The item of one slot of the EvalAI request budget. */
 export function budgetSlotKey(slot: number): string {
   return `BUDGET#evalai#${slot}`;
+}
+
+/** The item whose `until` says who may run a challenge's EvalAI status watch next. */
+export function statusWatchKey(challengePk: number): string {
+  return `WATCH#${challengePk}`;
 }
 
 export function submissionsTable(name: string): CreateTableCommandInput {

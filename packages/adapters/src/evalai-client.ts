@@ -83,8 +83,14 @@ export class EvalAiClient implements EvalAiHost {
     return toSubmission(await this.request('read', 'GET', `/api/jobs/submission/${submissionPk}`), `${submissionPk}`);
   }
 
-  async listSubmissions(challengePk: number, status: EvalAiStatus): Promise<EvalAiSubmission[]> {
-    const path = `/api/jobs/challenge/${challengePk}/submission/?status=${encodeURIComponent(status)}`;
+  async listSubmissions(
+    challengePk: number,
+    status: EvalAiStatus,
+    options: { readonly submittedAfter?: string } = {},
+  ): Promise<EvalAiSubmission[]> {
+    const query = new URLSearchParams({ status });
+    if (options.submittedAfter) query.set('submitted_after', options.submittedAfter);
+    const path = `/api/jobs/challenge/${challengePk}/submission/?${query}`;
     const body = await this.request('read', 'GET', path);
     // Some EvalAI versions wrap lists in DRF's page object.
     const items = Array.isArray(body) ? body : (body as { results?: unknown })?.results;

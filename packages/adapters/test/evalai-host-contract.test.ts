@@ -97,6 +97,19 @@ describe.each([
     expect(listed).not.toContain(failed);
   });
 
+  it('lists only those submitted after a time, strictly after it (the status watch looks back no further)', async () => {
+    const s = side();
+    const older = s.submit(++team);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const newer = s.submit(++team);
+    s.setStatus(older, 'cancelled');
+    s.setStatus(newer, 'cancelled');
+    const since = (await s.host.getSubmission(older)).submittedAt ?? '';
+    const listed = (await s.host.listSubmissions(7, 'cancelled', { submittedAfter: since })).map((x) => x.id);
+    expect(listed).toContain(newer);
+    expect(listed).not.toContain(older);
+  });
+
   it('answers NotFoundError for an unknown submission', async () => {
     await expect(side().host.getSubmission(987_654)).rejects.toThrow(NotFoundError);
   });

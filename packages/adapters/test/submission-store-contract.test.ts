@@ -162,6 +162,17 @@ describe.each([
     expect(await store.workerActivity(9, [])).toEqual([]);
   });
 
+  it('hands a challenge’s status watch to one claimant at a time, until its claim runs out', async () => {
+    const t = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s)).toISOString();
+    expect(await store.claimStatusWatch(31, t(0), t(30))).toBe(true);
+    expect(await store.claimStatusWatch(31, t(1), t(31))).toBe(false);
+    expect(await store.claimStatusWatch(32, t(1), t(31))).toBe(true); // another challenge's watch
+    expect(await store.claimStatusWatch(31, t(29), t(59))).toBe(false);
+    expect(await store.claimStatusWatch(31, t(30), t(60))).toBe(true);
+    const claims = await Promise.all([1, 2, 3].map(() => store.claimStatusWatch(31, t(61), t(91))));
+    expect(claims.filter(Boolean)).toHaveLength(1);
+  });
+
   it('records qualifications', async () => {
     expect(await store.hasQualification(3, 'SENSORS')).toBe(false);
     await store.grantQualification(3, 'SENSORS', 9, 't');

@@ -11,3 +11,4 @@ export * from './reconcile.js';
 export * from './records.js';
 export * from './register.js';
 export * from './results-io.js';
+export * from './status-watch.js';

@@ -1,4 +1,4 @@
-import { MergeError, NotFoundError } from '../errors.js';
+import { EvalAiBudgetSpentError, MergeError, NotFoundError } from '../errors.js';
 import { evalAiResultFields } from '../results/evalai-payload.js';
 import { formatMergedCheckpoint } from '../results/merge.js';
 import { pollWaitSeconds, type TrackConfig } from './config.js';
@@ -12,6 +12,7 @@ import {
   type SubmissionRef,
 } from './records.js';
 import { digest as digestOf, mergeSubmissionResults } from './results-io.js';
+import { watchEvalAiStatuses } from './status-watch.js';
 
 export const POLL_PHASES = ['running', 'done', 'failed', 'cancelled', 'timed_out', 'handover'] as const;
 export type PollPhase = (typeof POLL_PHASES)[number];
@@ -28,10 +29,11 @@ export interface PollState {
 }
 
 /**
- * Observe: one look at the submission. The cluster and the workers' results are read first; then EvalAI's
- * status, immediately before anything is written to EvalAI (a cancel or the deadline ends the run here);
- * then the writes: PATCH running once a worker started, and partial results when they changed and the
- * phase has partial evaluation. Progress goes to DynamoDB either way.
+ * Observe: one look at the submission. The cluster and the workers' results are read first; then whether
+ * it was cancelled, from the challenge's status watch (a cancel or the deadline ends the run here); then the
+ * writes, each right after a fresh read of the submission on EvalAI: PATCH running once a worker started,
+ * and partial results when they changed and the phase has partial evaluation. Progress goes to DynamoDB
+ * either way.
  */
 export async function observeSubmission(
   deps: Pick<ControlPlane, 'config' | 'store' | 'artifacts' | 'evalai' | 'jobs' | 'clock'>,
@@ -80,8 +82,9 @@ export async function observeSubmission(
   });
   const progress = failed.length > 0 || overdue ? undefined : await progressOf(deps, record);
 
-  // Nothing slow from here to the writes.
-  if (await cancelledOnEvalAi(deps.evalai, pk)) return end('cancelled', CANCELLED_ON_EVALAI);
+  // A cancel, from the challenge's status watch: this Observe's own run of it, or an earlier one's mark.
+  const watched = await watchEvalAiStatuses(deps);
+  if (record.cancelledOnEvalAiAt || watched.has(pk)) return end('cancelled', CANCELLED_ON_EVALAI);
   if (overdue) return end('timed_out', overdue);
   if (failed.length > 0) {
     const reasons = failed.map(({ worker, reason }) => `worker ${worker}: ${reason}`);
@@ -91,23 +94,28 @@ export async function observeSubmission(
       failed.map((w) => w.worker),
     );
   }
+  // Each write to EvalAI right after a read of its own, with nothing slow between (cancel safety).
   if (record.status === 'queued' && started) {
+    if (await cancelledOnEvalAi(deps.evalai, pk)) return end('cancelled', CANCELLED_ON_EVALAI);
     await deps.evalai.patchStatus(submission.challengePk, { submissionPk: pk, status: 'running' });
     // The time limit starts now: what the earlier attempts used is taken off it.
     const used = evaluationSecondsUsed(record.history, record.attempt);
     const deadline = evaluationDeadline(now, track?.timeLimitSeconds ?? 0, used);
     await deps.store.transition(pk, submission.attempt, 'running', { at: now.toISOString(), patch: { deadline } });
-    // The next write needs a read of its own.
-    if (progress?.partial && (await cancelledOnEvalAi(deps.evalai, pk))) return end('cancelled', CANCELLED_ON_EVALAI);
   }
   if (progress) {
-    const sent =
-      progress.partial !== undefined &&
-      (await deps.evalai.putPartialResult(submission.challengePk, {
-        submissionPk: pk,
-        phasePk: submission.phasePk,
-        ...progress.partial.fields,
-      }));
+    let sent = false;
+    if (progress.partial) {
+      const cancelled = await cancelledBeforePartial(deps, pk);
+      if (cancelled) return end('cancelled', CANCELLED_ON_EVALAI);
+      sent =
+        cancelled === false &&
+        (await deps.evalai.putPartialResult(submission.challengePk, {
+          submissionPk: pk,
+          phasePk: submission.phasePk,
+          ...progress.partial.fields,
+        }));
+    }
     await deps.store.patch(
       pk,
       submission.attempt,
@@ -122,6 +130,19 @@ export async function observeSubmission(
   if (turn >= deps.config.poll.maxTurns) return end('handover');
   const ageSeconds = (now.getTime() - Date.parse(submission.registeredAt)) / 1000;
   return { phase: 'running', turn, waitSeconds: pollWaitSeconds(deps.config.poll, ageSeconds), ...carried };
+}
+
+/**
+ * The read before a partial result, which is best effort like the result itself: with no budget for the read
+ * now, no partial result is sent this turn (undefined), and the run goes on.
+ */
+async function cancelledBeforePartial(deps: Pick<ControlPlane, 'evalai'>, pk: number): Promise<boolean | undefined> {
+  try {
+    return await cancelledOnEvalAi(deps.evalai, pk);
+  } catch (error) {
+    if (error instanceof EvalAiBudgetSpentError) return undefined;
+    throw error;
+  }
 }
 
 /**

@@ -28,8 +28,15 @@ export interface EvalAiResultUpdate {
 /** EvalAI's host REST API, as Pitwall uses it. */
 export interface EvalAiHost {
   getSubmission(submissionPk: number): Promise<EvalAiSubmission>;
-  /** The challenge's submissions in one status (EvalAI does not paginate this list). */
-  listSubmissions(challengePk: number, status: EvalAiStatus): Promise<EvalAiSubmission[]>;
+  /**
+   * The challenge's submissions in one status, those submitted after `submittedAfter` (exclusive) if given.
+   * EvalAI does not paginate this list; it is one request however long.
+   */
+  listSubmissions(
+    challengePk: number,
+    status: EvalAiStatus,
+    options?: { readonly submittedAfter?: string },
+  ): Promise<EvalAiSubmission[]>;
   /**
    * The image named in the submission's input file: EvalAI's only record of it besides the message,
    * which some of EvalAI's senders leave out. Throws EvalAiResponseError when the file names none.
@@ -103,6 +110,11 @@ export interface SubmissionStore {
   countResend(submissionPk: number, attempt: number, at: string): Promise<number>;
   /** What each worker's logcopy last reported (its heartbeat item), for the workers asked about. */
   workerActivity(submissionPk: number, workers: readonly number[]): Promise<WorkerActivity[]>;
+  /**
+   * Takes the challenge's status watch until `until`, if no one holds it at `at`: one Observe per period
+   * asks EvalAI about the whole challenge. False when another holds it.
+   */
+  claimStatusWatch(challengePk: number, at: string, until: string): Promise<boolean>;
   hasQualification(teamPk: number, track: string): Promise<boolean>;
   grantQualification(teamPk: number, track: string, submissionPk: number, at: string): Promise<void>;
 }

@@ -69,6 +69,8 @@ export interface SubmissionRecord extends SubmissionRef {
   readonly outcome?: SubmissionOutcome;
   /** True once EvalAI has accepted the terminal status of the current attempt. */
   readonly evalaiReported?: boolean;
+  /** When the challenge's status watch saw this submission cancelled on EvalAI. */
+  readonly cancelledOnEvalAiAt?: string;
   readonly updatedAt: string;
 }
 
@@ -76,7 +78,15 @@ export interface SubmissionRecord extends SubmissionRef {
 export type SubmissionPatch = Partial<
   Pick<
     SubmissionRecord,
-    'plan' | 'progress' | 'partialDigest' | 'metrics' | 'outcome' | 'evalaiReported' | 'executionId' | 'deadline'
+    | 'plan'
+    | 'progress'
+    | 'partialDigest'
+    | 'metrics'
+    | 'outcome'
+    | 'evalaiReported'
+    | 'executionId'
+    | 'deadline'
+    | 'cancelledOnEvalAiAt'
   >
 >;
 
@@ -88,7 +98,13 @@ export function submissionRefOf(record: SubmissionRecord): SubmissionRef {
 }
 
 /** What a resumed attempt starts without: the previous attempt's outcome and what was sent of it. */
-export const CLEARED_ON_RESUME = ['outcome', 'evalaiReported', 'partialDigest', 'metrics'] as const;
+export const CLEARED_ON_RESUME = [
+  'outcome',
+  'evalaiReported',
+  'partialDigest',
+  'metrics',
+  'cancelledOnEvalAiAt',
+] as const;
 
 /** When this attempt's first worker pod was seen running (its `running` change), if it has been. */
 export function attemptStartedAt(record: Pick<SubmissionRecord, 'attempt' | 'history'>): string | undefined {

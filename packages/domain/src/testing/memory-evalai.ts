@@ -67,9 +67,16 @@ export class MemoryEvalAi implements EvalAiHost {
     return { ...held.submission };
   }
 
-  async listSubmissions(_challengePk: number, status: EvalAiStatus): Promise<EvalAiSubmission[]> {
-    await this.beforeRequest?.('GET list', 0);
-    return [...this.held.values()].filter((h) => h.submission.status === status).map((h) => ({ ...h.submission }));
+  async listSubmissions(
+    _challengePk: number,
+    status: EvalAiStatus,
+    options: { readonly submittedAfter?: string } = {},
+  ): Promise<EvalAiSubmission[]> {
+    await this.beforeRequest?.(`GET list ${status}`, 0);
+    const after = options.submittedAfter ? Date.parse(options.submittedAfter) : Number.NEGATIVE_INFINITY;
+    return [...this.held.values()]
+      .filter((h) => h.submission.status === status && Date.parse(h.submission.submittedAt ?? '') > after)
+      .map((h) => ({ ...h.submission }));
   }
 
   async readSubmittedImage(submission: EvalAiSubmission): Promise<string> {

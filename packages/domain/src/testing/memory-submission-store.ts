@@ -15,6 +15,7 @@ export class MemorySubmissionStore implements SubmissionStore {
   private readonly resends = new Map<string, number>();
   private readonly qualifications = new Set<string>();
   private readonly activity = new Map<string, WorkerActivity>();
+  private readonly watches = new Map<number, string>();
   beforeWrite: ((operation: string, submissionPk: number) => void | Promise<void>) | undefined;
 
   async create(submission: NewSubmission): Promise<boolean> {
@@ -118,6 +119,14 @@ export class MemorySubmissionStore implements SubmissionStore {
       const found = this.activity.get(`${submissionPk}#${w}`);
       return found ? [{ ...found }] : [];
     });
+  }
+
+  async claimStatusWatch(challengePk: number, at: string, until: string): Promise<boolean> {
+    await this.beforeWrite?.('claimStatusWatch', challengePk);
+    const held = this.watches.get(challengePk);
+    if (held !== undefined && held > at) return false;
+    this.watches.set(challengePk, until);
+    return true;
   }
 
   async hasQualification(teamPk: number, track: string): Promise<boolean> {

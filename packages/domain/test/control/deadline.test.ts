@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { observeSubmission, registerSubmission, sweepSubmissions } from '../../src/index.js';
-import { harness } from './harness.js';
+import { harness, withTrack } from './harness.js';
 
 const HOUR = 3600;
 const DAY = 24 * HOUR;
@@ -84,17 +84,7 @@ describe('the time limit counts evaluation time only', () => {
   });
 
   it('takes the track’s own queue timeout', async () => {
-    const h = harness({
-      phases: {
-        527: {
-          track: 'SENSORS',
-          routesKey: 'routes/validation.xml',
-          workers: 2,
-          timeLimitSeconds: HOUR,
-          queueTimeoutSeconds: 7200,
-        },
-      },
-    });
+    const h = harness(withTrack({ queueTimeoutSeconds: 7200 }));
     const submission = await h.start(h.submit().event);
     h.clock.advance(7201);
     expect((await observeSubmission(h.plane, { submission })).reason).toContain(

@@ -28,6 +28,21 @@ export const QUALIFIER_PHASE_PK = 528;
 export const IMAGE = 'registry.example/team:1';
 const ROUTES = readFileSync(routesFile('validation'), 'utf8');
 
+/** The main phase's track with some settings changed: `harness(withTrack({ partialEvaluation: true }))`. */
+export function withTrack(settings: Record<string, unknown>) {
+  return {
+    phases: {
+      [PHASE_PK]: {
+        track: 'SENSORS',
+        routesKey: 'routes/validation.xml',
+        workers: 2,
+        timeLimitSeconds: 3600,
+        ...settings,
+      },
+    },
+  };
+}
+
 /** Every port in memory: the control plane's use cases run in milliseconds, and each step can be interleaved. */
 export function harness(overrides: Partial<Record<string, unknown>> = {}) {
   const clock = new ManualClock();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { artifactKeys, observeSubmission, UNRECOVERABLE_GRACE_SECONDS } from '../../src/index.js';
 import { checkpointText } from '../../src/testing/index.js';
-import { harness, PHASE_PK } from './harness.js';
+import { harness, withTrack } from './harness.js';
 
 describe('Observe', () => {
   it('PATCHes running once a worker starts, after a fresh read', async () => {
@@ -11,7 +11,7 @@ describe('Observe', () => {
     const requests: string[] = [];
     h.evalai.beforeRequest = (request) => void requests.push(request);
     expect(await observeSubmission(h.plane, { submission })).toMatchObject({ phase: 'running', turn: 1 });
-    expect(requests).toEqual(['GET submission', 'PATCH running']);
+    expect(requests).toEqual(['GET list cancelled', 'GET submission', 'PATCH running']); // the watch's turn first
     expect((await h.store.get(submission.submissionPk))?.status).toBe('running');
   });
 
@@ -60,17 +60,7 @@ describe('Observe', () => {
   });
 
   it('sends partial results once per change where the phase has partial evaluation', async () => {
-    const h = harness({
-      phases: {
-        [PHASE_PK]: {
-          track: 'SENSORS',
-          routesKey: 'routes/validation.xml',
-          workers: 2,
-          timeLimitSeconds: 3600,
-          partialEvaluation: true,
-        },
-      },
-    });
+    const h = harness(withTrack({ partialEvaluation: true }));
     const submission = await h.start(h.submit().event);
     const pk = submission.submissionPk;
     const first = (await h.store.get(pk))?.plan?.workers[0];
