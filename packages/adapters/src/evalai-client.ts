@@ -91,7 +91,9 @@ export class EvalAiClient implements EvalAiHost {
     const query = new URLSearchParams({ status });
     if (options.submittedAfter) query.set('submitted_after', options.submittedAfter);
     const path = `/api/jobs/challenge/${challengePk}/submission/?${query}`;
-    const body = await this.request('read', 'GET', path);
+    // Ranked with terminal results: one list stands in for a read of every submission it covers, and the
+    // status watch's is what ends cancelled runs (and frees their GPUs) while the budget is busiest.
+    const body = await this.request('result', 'GET', path);
     // Some EvalAI versions wrap lists in DRF's page object.
     const items = Array.isArray(body) ? body : (body as { results?: unknown })?.results;
     if (!Array.isArray(items)) throw new EvalAiResponseError(`EvalAI's answer to GET ${path} is not a list`);

@@ -6,7 +6,9 @@
  * 60-second interval ever holds more requests than slots, whatever the ranks. Requests are ranked by the
  * slots they may use, so what matters most is never starved by what matters least:
  *
- *   result   terminal PUTs (finished/failed/cancelled)     every slot
+ *   result   terminal PUTs (finished/failed/cancelled);     every slot
+ *            the lists (one request covers the challenge:
+ *            the status watch that ends cancelled runs)
  *   status   PATCH queued/running                           90% of the slots
  *   read     GET submission (eligibility, cancel checks)    80%
  *   partial  partial results while running (best effort)    50%

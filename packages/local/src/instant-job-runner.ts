@@ -1,6 +1,7 @@
 import {
   type ArtifactStore,
   artifactKeys,
+  type Clock,
   expandRoutesSubset,
   INFRACTION_KEYS,
   type JobObservation,
@@ -8,24 +9,52 @@ import {
   type ListedJob,
   parseRouteFile,
   type RouteInfo,
+  systemClock,
   type WorkerJobSpec,
 } from '@pitwall/domain';
 
+export interface InstantJobRunnerOptions {
+  /** How long each Job runs, in the clock's seconds, before its checkpoint is written (0: at launch). */
+  readonly evaluationSeconds?: number;
+  readonly clock?: Clock;
+}
+
 /**
- * Jobs that evaluate instantly: at launch the worker's complete checkpoint is written and the Job has
- * succeeded. For measuring the control plane alone (`pnpm bench:burst`), with no processes at all.
+ * Jobs with no processes at all: each runs for `evaluationSeconds` (none by default), then the worker's
+ * complete checkpoint is written and the Job has succeeded. For measuring the control plane alone
+ * (`pnpm bench:burst`, `pnpm bench:evalai-load`).
  */
 export class InstantJobRunner implements JobRunner {
   /** Launch times by submission, for the benchmark. */
   readonly launchedAt = new Map<number, number[]>();
   private readonly jobs = new Map<string, JobObservation>();
+  private readonly running = new Map<string, { spec: WorkerJobSpec; until: number }>();
   private readonly listed = new Map<string, ListedJob>();
   private readonly routes = new Map<string, readonly RouteInfo[]>();
+  private readonly clock: Clock;
 
-  constructor(private readonly artifacts: ArtifactStore) {}
+  constructor(
+    private readonly artifacts: ArtifactStore,
+    private readonly options: InstantJobRunnerOptions = {},
+  ) {
+    this.clock = options.clock ?? systemClock;
+  }
 
   async launch(spec: WorkerJobSpec): Promise<'created' | 'exists'> {
-    if (this.jobs.has(spec.name)) return 'exists';
+    if (this.jobs.has(spec.name) || this.running.has(spec.name)) return 'exists';
+    const { name, submissionPk, attempt } = spec;
+    this.listed.set(name, { name, submissionPk, attempt, createdAt: this.clock.now().toISOString() });
+    this.launchedAt.set(spec.submissionPk, [...(this.launchedAt.get(spec.submissionPk) ?? []), Date.now()]);
+    const seconds = this.options.evaluationSeconds ?? 0;
+    if (seconds > 0) {
+      this.running.set(name, { spec, until: this.clock.now().getTime() + seconds * 1000 });
+      return 'created';
+    }
+    await this.complete(spec);
+    return 'created';
+  }
+
+  private async complete(spec: WorkerJobSpec): Promise<void> {
     const routes = expandRoutesSubset(await this.routeFile(spec.routesKey), spec.routesSubset);
     const records = routes.map((route, index) => ({
       index,
@@ -48,10 +77,6 @@ export class InstantJobRunner implements JobRunner {
       }),
     );
     this.jobs.set(spec.name, { name: spec.name, state: 'succeeded', containers: [] });
-    const { name, submissionPk, attempt } = spec;
-    this.listed.set(name, { name, submissionPk, attempt, createdAt: new Date().toISOString() });
-    this.launchedAt.set(spec.submissionPk, [...(this.launchedAt.get(spec.submissionPk) ?? []), Date.now()]);
-    return 'created';
   }
 
   async list(): Promise<readonly ListedJob[]> {
@@ -59,12 +84,20 @@ export class InstantJobRunner implements JobRunner {
   }
 
   async observe(name: string): Promise<JobObservation> {
+    const running = this.running.get(name);
+    if (running && this.clock.now().getTime() >= running.until) {
+      this.running.delete(name);
+      await this.complete(running.spec);
+    } else if (running) {
+      return { name, state: 'running', containers: [] };
+    }
     return this.jobs.get(name) ?? { name, state: 'missing', containers: [] };
   }
 
   async delete(name: string): Promise<'deleted' | 'absent'> {
     this.listed.delete(name);
-    return this.jobs.delete(name) ? 'deleted' : 'absent';
+    const wasRunning = this.running.delete(name);
+    return this.jobs.delete(name) || wasRunning ? 'deleted' : 'absent';
   }
 
   async logTail(): Promise<string> {

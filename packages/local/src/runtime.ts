@@ -4,6 +4,7 @@ import { EvalAiClient, MemoryRequestBudget, type S3ArtifactStore, SqsSubmissionQ
 import {
   CARLA_LEADERBOARD_LABELS,
   type ChallengeConfig,
+  type Clock,
   type ControlPlane,
   isTerminal,
   launchWorker,
@@ -59,6 +60,17 @@ export interface LocalRuntimeOptions {
   readonly executor?: 'processes' | 'instant';
   /** How often the sweeper and the reconciler run, as they do on their schedules in AWS; 0 turns them off. */
   readonly housekeepingMs?: number;
+  /**
+   * The control plane's clock; a faster one (with `pollMs` shortened to match) runs EvalAI's time faster,
+   * as `pnpm bench:evalai-load` does. The wall clock by default.
+   */
+  readonly clock?: Clock;
+  /** The challenge's poll period in the clock's seconds (`poll.initialSeconds`, also the status watch's). */
+  readonly pollSeconds?: number;
+  /** The EvalAI budget Pitwall keeps to, per minute of the clock; EvalAI allows 60. */
+  readonly requestsPerMinute?: number;
+  /** With the `instant` executor: how long each Job runs, in the clock's seconds. */
+  readonly evaluationSeconds?: number;
 }
 
 export interface LocalEndpoints {
@@ -193,6 +205,8 @@ export class LocalRuntime {
     };
 
     const { artifacts } = stores;
+    const clock = this.options.clock ?? systemClock;
+    const pollSeconds = this.options.pollSeconds ?? 1;
     const challenge = parseChallengeConfig({
       challengePk: LOCAL_CHALLENGE_PK,
       phases: {
@@ -204,11 +218,11 @@ export class LocalRuntime {
         },
       },
       allowedImages: ['^local/agent:'],
-      poll: { initialSeconds: 1, maxSeconds: 1, maxTurns: 5000 },
+      poll: { initialSeconds: pollSeconds, maxSeconds: pollSeconds, maxTurns: 5000 },
     });
     this.jobs =
       this.options.executor === 'instant'
-        ? new InstantJobRunner(artifacts)
+        ? new InstantJobRunner(artifacts, { evaluationSeconds: this.options.evaluationSeconds ?? 0, clock })
         : await this.processExecutor(artifacts, dynamo.endpoint, s3.endpoint);
     this.plane = {
       config: challenge,
@@ -217,13 +231,15 @@ export class LocalRuntime {
       evalai: new EvalAiClient({
         baseUrl: evalaiUrl,
         token: LOCAL_HOST_TOKEN,
-        budget: new MemoryRequestBudget(LOCAL_REQUESTS_PER_MINUTE),
+        budget: new MemoryRequestBudget(this.options.requestsPerMinute ?? LOCAL_REQUESTS_PER_MINUTE, () =>
+          clock.now().getTime(),
+        ),
         minRetryDelayMs: 50,
         maxRetryDelayMs: 500,
       }),
       jobs: this.jobs,
       queue: new SqsSubmissionQueue(this.sqs, queueUrl),
-      clock: systemClock,
+      clock,
       executions: this.engine,
       starter: this.engine,
     };

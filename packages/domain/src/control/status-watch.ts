@@ -1,6 +1,6 @@
 import { PitwallError, StaleAttemptError } from '../errors.js';
 import { isTerminal } from '../lifecycle.js';
-import type { ControlPlane } from './deps.js';
+import { type ControlPlane, isoNow } from './deps.js';
 
 /** How far before the oldest active submission the watch looks: EvalAI's clock and Pitwall's may differ. */
 const WATCH_LOOKBACK_MARGIN_MS = 10 * 60_000;
@@ -34,15 +34,11 @@ export async function watchEvalAiStatuses(
     if (error instanceof PitwallError && error.transient) return new Set();
     throw error;
   }
+  const seenAt = isoNow(deps.clock); // when EvalAI answered: the cancels it lists happened before this
   for (const record of active) {
     if (!cancelled.has(record.submissionPk) || record.cancelledOnEvalAiAt) continue;
     try {
-      await deps.store.patch(
-        record.submissionPk,
-        record.attempt,
-        { cancelledOnEvalAiAt: now.toISOString() },
-        now.toISOString(),
-      );
+      await deps.store.patch(record.submissionPk, record.attempt, { cancelledOnEvalAiAt: seenAt }, seenAt);
     } catch (error) {
       if (!(error instanceof StaleAttemptError)) throw error; // a resume began meanwhile: not its cancel
     }
