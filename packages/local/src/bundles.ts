@@ -4,10 +4,22 @@ import { LOGCOPY_ENTRY } from '@pitwall/logcopy';
 import { build } from 'esbuild';
 import type { LocalPrograms } from './local-job-runner.js';
 
-/** Bundles logcopy (as its image does) and the CARLA stand-in, so each container starts as plain node. */
+/** The worker pod's scripts, as the evaluator image carries them. */
+export const POD_SCRIPTS = new URL('../../../cluster/images/evaluator/scripts/', import.meta.url).pathname;
+
+/**
+ * Bundles logcopy (as its image does) and the CARLA stand-in, so each starts as plain node; with them, the
+ * pod's real scripts and the stand-ins' small wrappers (nvidia-smi, CARLA's server, the evaluator).
+ */
 export async function buildLocalPrograms(directory: string): Promise<LocalPrograms> {
   mkdirSync(directory, { recursive: true });
-  const programs = { logcopy: join(directory, 'logcopy.mjs'), standin: join(directory, 'carla-standin.mjs') };
+  const programs = {
+    logcopy: join(directory, 'logcopy.mjs'),
+    standin: join(directory, 'carla-standin.mjs'),
+    standinBin: new URL('./standin/bin/', import.meta.url).pathname,
+    evaluator: new URL('./standin/leaderboard_evaluator.py', import.meta.url).pathname,
+    scripts: POD_SCRIPTS,
+  };
   const bundle = (entry: string, outfile: string) =>
     build({
       entryPoints: [entry],

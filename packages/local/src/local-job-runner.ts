@@ -1,6 +1,16 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  cpSync,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { readdir, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { ContainerObservation, JobObservation, JobRunner, ListedJob, WorkerJobSpec } from '@pitwall/domain';
 import { buildWorkerJob, type ClusterSettings, validateManifest } from '@pitwall/kube';
@@ -11,8 +21,14 @@ import type { IContainer } from 'kubernetes-models/v1/Container';
 export interface LocalPrograms {
   /** The bundled logcopy (the same code as the logcopy image). */
   readonly logcopy: string;
-  /** The bundled CARLA stand-in (simulator and agent). */
+  /** The bundled CARLA stand-in (CARLA's server and the leaderboard evaluator). */
   readonly standin: string;
+  /** A folder with the stand-ins for `nvidia-smi` and CARLA's server script, put first on PATH. */
+  readonly standinBin: string;
+  /** The stand-in for leaderboard/leaderboard_evaluator.py. */
+  readonly evaluator: string;
+  /** The pod's scripts (run_carla.sh, run_leaderboard.sh), as the evaluator image has them. */
+  readonly scripts: string;
 }
 
 export interface LocalJobRunnerOptions {
@@ -120,6 +136,7 @@ class LocalJob {
   private readonly runs = new Map<string, ContainerRun>();
   private deadline: NodeJS.Timeout | undefined;
   private stopping = false;
+  private ports: Record<string, string> = {};
   readonly listed: ListedJob;
 
   constructor(
@@ -145,11 +162,17 @@ class LocalJob {
       deadlineMs,
     );
     this.deadline.unref();
-    // Init containers, in order: the evaluator's files, then logcopy's restore.
+    // Init containers, in order: the evaluator's files (the image's scripts, the evaluator, the routes), then
+    // logcopy's restore.
     const evaluator = this.volume('evaluator');
     mkdirSync(join(evaluator, 'data'), { recursive: true });
+    mkdirSync(join(evaluator, 'leaderboard'), { recursive: true });
+    cpSync(this.options.programs.scripts, join(evaluator, 'scripts'), { recursive: true });
+    copyFileSync(this.options.programs.evaluator, join(evaluator, 'leaderboard', 'leaderboard_evaluator.py'));
     const routesFile = join(evaluator, 'data', this.spec.routesKey.split('/').at(-1) ?? 'routes.xml');
     if (!existsSync(routesFile)) writeFileSync(routesFile, await this.options.routeFile(this.spec.routesKey));
+    // The pod's containers share a network namespace; Jobs on one machine need ports of their own.
+    this.ports = { CARLA_PORT: String(await freePort()), TM_PORT: String(await freePort()) };
     const restore = pod?.initContainers?.find((c) => c.name === 'restore');
     if (restore && (await this.runToEnd(restore)) !== 0) return this.fail('InitFailed', 'the restore step failed');
     this.state = 'running';
@@ -221,7 +244,11 @@ class LocalJob {
     return new Promise((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
   }
 
-  /** The program that stands in for the container's image, with the manifest's env and mounts. */
+  /**
+   * The container's own command, with the manifest's env and mounts: logcopy's bundle for logcopy's image;
+   * for the simulator and the agent, the pod's real scripts, with stand-ins for CARLA, nvidia-smi and the
+   * evaluator, and the agent image's ENV (TEAM_AGENT; its tag picks the stand-in's behaviour).
+   */
   private spawn(container: IContainer): ChildProcess {
     const { programs, settings } = this.options;
     const env: Record<string, string> = {
@@ -229,20 +256,34 @@ class LocalJob {
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     };
     for (const variable of container.env ?? []) env[variable.name] = this.localPath(container, variable.value ?? '');
-    let args: string[];
+    let command: string[];
     if (container.image === settings.images.logcopy) {
-      args = [programs.logcopy, ...(container.args ?? [])];
+      command = [process.execPath, programs.logcopy, ...(container.args ?? [])];
       Object.assign(env, this.options.logcopyEnv);
-    } else if (container.image === settings.images.simulator) {
-      args = [programs.standin, 'simulator'];
     } else {
-      args = [programs.standin, 'agent'];
-      env.AGENT_BEHAVIOUR = container.image?.split(':').at(-1) ?? 'good';
-      env.AGENT_IMAGE = container.image ?? '';
+      command = (container.command ?? []).map((part) => this.localPath(container, part));
+      Object.assign(env, this.ports, {
+        PATH: `${programs.standinBin}:${env.PATH}`,
+        CARLA_SERVER: join(programs.standinBin, 'carla-server'),
+        PITWALL_NODE: process.execPath,
+        PITWALL_STANDIN: programs.standin,
+        PITWALL_STANDIN_MS_PER_KM: String(this.options.msPerKm),
+        // Local time runs fast: the scripts look often and give a stopped process little grace.
+        POLL_SECONDS: '0.1',
+        STOP_GRACE_SECONDS: '1',
+      });
+      if (container.image !== settings.images.simulator) {
+        Object.assign(env, {
+          TEAM_AGENT: '/workspace/team_code/agent.py',
+          AGENT_BEHAVIOUR: container.image?.split(':').at(-1) ?? 'good',
+          AGENT_IMAGE: container.image ?? '',
+        });
+      }
     }
-    env.PITWALL_STANDIN_MS_PER_KM = String(this.options.msPerKm);
+    const [program, ...args] = command;
+    if (!program) throw new RangeError(`container ${container.name} has no command`);
     const log = createWriteStream(join(this.directory, 'logs', `${container.name}.log`), { flags: 'a' });
-    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(program, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout?.pipe(log, { end: false });
     child.stderr?.pipe(log, { end: false });
     return child;
@@ -260,11 +301,23 @@ class LocalJob {
   }
 }
 
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** The kubelet's stop: SIGTERM, and SIGKILL after a grace long enough for a script to stop what it started. */
 async function terminate(child: ChildProcess | undefined): Promise<void> {
   if (!child || child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 2000);
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
   await exited;
   clearTimeout(timer);
 }

@@ -1,43 +1,63 @@
 #!/usr/bin/env node
 /**
- * A stand-in for CARLA in a local Job: `simulator` plays the simulator container, `agent` plays the
- * participant's agent running the leaderboard evaluator. The agent replays an evaluation over its routes
- * (from the real route file and --routes-subset), writing the real checkpoint format route by route and
- * the status files of leaderboard-cloud's protocol. The behaviour comes from the image tag (AGENT_BEHAVIOUR):
+ * Stand-ins, in a local Job, for what cannot run here; the pod's real scripts (run_carla.sh,
+ * run_leaderboard.sh) run around them.
  *
- *   good            drives every route
- *   slow            the same, three times slower
- *   crash-once      crashes in the middle of its second route, then resumes from the checkpoint
- *   hang            stops writing anything after its first route, until it is killed
- *   bad-checkpoint  writes a checkpoint with impossible scores
+ *   carla-server  the CARLA server: listens on -carla-rpc-port until stopped; a client that sends
+ *                 "crash" makes it die, as CARLA does under a bad agent
+ *   evaluator     leaderboard_evaluator.py behind its real command line (--routes, --routes-subset,
+ *                 --repetitions, --checkpoint, --resume, --port): connects to CARLA, replays an evaluation
+ *                 over its routes, writing the real checkpoint format route by route, the global record last
+ *
+ * The agent's behaviour comes from its image tag (AGENT_BEHAVIOUR):
+ *
+ *   good              drives every route
+ *   slow              the same, three times slower
+ *   crash-once        the evaluator dies in its second route (a CUDA error), then resumes from the checkpoint
+ *   carla-crash-once  CARLA dies in the second route, then both resume
+ *   idle              stops writing anything in its second route, once: the scripts' watchdog restarts it
+ *   hang              stops writing anything after its first route, every time, until it is killed
+ *   bad-checkpoint    writes a checkpoint with impossible scores
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect, createServer, type Socket } from 'node:net';
 import { expandRoutesSubset, INFRACTION_KEYS, parseRouteFile, type RouteInfo } from '@pitwall/domain';
 
 const env = process.env;
 const role = process.argv[2];
-const worker = env.WORKER_ID ?? '0';
-const statusDir = env.STATUS_DIR ?? '/tmp/status';
 const msPerKm = Number(env.PITWALL_STANDIN_MS_PER_KM ?? '50');
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const status = (name: string) => join(statusDir, name);
-const touch = (name: string) => writeFileSync(status(name), '');
-const cancelled = () => existsSync(status(`simulation-${worker}.cancel`));
-/** Each restart of a container uses fresh status names (CRASH_ID in leaderboard-cloud). */
-const crashId = (who: string) => readdirSync(statusDir).filter((f) => f.startsWith(`${who}-${worker}.crash`)).length;
 
-async function simulator(): Promise<number> {
-  mkdirSync(statusDir, { recursive: true });
-  touch(`simulator-${worker}.start${crashId('simulator')}`);
-  for (;;) {
-    if (existsSync(status(`agent-${worker}.done`)) || cancelled()) {
-      touch(`simulator-${worker}.done`);
-      return 0;
-    }
-    await sleep(50);
-  }
+// A container's processes end with it: a stand-in whose script is gone (killed outright) goes too.
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) process.exit(137);
+}, 500).unref();
+
+/** `--name=value` and `-name=value` arguments. */
+function argument(name: string): string | undefined {
+  const prefix = `${name}=`;
+  return process.argv.find((a) => a.startsWith(prefix))?.slice(prefix.length);
+}
+
+async function carlaServer(): Promise<number> {
+  const port = Number(argument('-carla-rpc-port') ?? '2000');
+  const server = createServer((socket) => {
+    socket.on('error', () => undefined);
+    socket.on('data', (data) => {
+      if (data.toString().includes('crash')) {
+        console.error('Signal 11 caught. (the CARLA stand-in was told to crash)');
+        process.exit(3);
+      }
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', resolve);
+  });
+  console.log(`CARLA stand-in listening on ${port} (${process.argv.slice(3).join(' ')})`);
+  process.once('SIGTERM', () => process.exit(0));
+  return new Promise(() => undefined);
 }
 
 /** A deterministic but varied drive: the team's image decides how well it drives. */
@@ -51,21 +71,59 @@ function drive(routeId: string, repetition: number, seed: number) {
   return { route, penalty, collisions, completed };
 }
 
-async function agent(): Promise<number> {
-  mkdirSync(statusDir, { recursive: true });
+function connectToCarla(port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => resolve(socket));
+    socket.once('error', reject);
+  });
+}
+
+async function evaluator(): Promise<number> {
+  let carla: Socket | undefined;
+  try {
+    return await evaluate((socket) => {
+      carla = socket;
+    });
+  } finally {
+    carla?.destroy();
+  }
+}
+
+async function evaluate(connected: (socket: Socket) => void): Promise<number> {
   const behaviour = env.AGENT_BEHAVIOUR ?? 'good';
-  const checkpointPath = env.CHECKPOINT_ENDPOINT ?? '/tmp/agent/checkpoint.json';
-  const attemptCrash = crashId('agent');
-  touch(`agent-${worker}.start${attemptCrash}`);
-  const routes = expandRoutesSubset(parseRouteFile(readFileSync(env.ROUTES ?? '', 'utf8')), env.ROUTES_SUBSET ?? '');
-  const repetitions = Number(env.REPETITIONS ?? '1');
+  const checkpointPath = argument('--checkpoint') ?? '/tmp/agent/checkpoint.json';
+  const port = Number(argument('--port') ?? '2000');
+  let carla: Socket;
+  try {
+    carla = await connectToCarla(port);
+    connected(carla);
+  } catch (error) {
+    console.error(
+      `RuntimeError: time-out while waiting for the simulator on port ${port}: ${(error as Error).message}`,
+    );
+    return 1;
+  }
+  let carlaGone = false;
+  carla.on('close', () => {
+    carlaGone = true;
+  });
+  carla.on('error', () => undefined);
+  // The round, as the scripts count it: behaviours that misbehave once do it in the first.
+  const statusDir = env.STATUS_DIR ?? '';
+  const round = readdirSync(statusDir).filter((f) => f.startsWith(`agent-${env.WORKER_ID ?? '0'}.crash`)).length;
+  const routes = expandRoutesSubset(
+    parseRouteFile(readFileSync(argument('--routes') ?? '', 'utf8')),
+    argument('--routes-subset') ?? '',
+  );
+  const repetitions = Number(argument('--repetitions') ?? '1');
   const plan = routes.flatMap((r) => Array.from({ length: repetitions }, (_, rep) => ({ route: r, rep })));
   const seed = [...(env.AGENT_IMAGE ?? '')].reduce((h, c) => (h * 31 + c.charCodeAt(0)) % 10007, 7);
-  // Resume from the checkpoint this container (or an earlier attempt) left, as the evaluator's --resume does.
+  // --resume=1 continues from the checkpoint, as the evaluator's route indexer does; 0 starts over.
   let records: Record<string, unknown>[] = [];
-  if (existsSync(checkpointPath)) {
+  if (argument('--resume') === '1' && existsSync(checkpointPath)) {
     try {
       records = JSON.parse(readFileSync(checkpointPath, 'utf8'))._checkpoint.records ?? [];
+      console.log(`resuming from route ${records.length} of ${plan.length}`);
     } catch {
       records = [];
     }
@@ -74,7 +132,11 @@ async function agent(): Promise<number> {
     writeFileSync(
       checkpointPath,
       JSON.stringify({
-        _checkpoint: { global_record: {}, progress: [done, plan.length], records },
+        _checkpoint: {
+          global_record: complete ? { index: -1, route_id: -1, status: 'Completed', infractions: {}, meta: {} } : {},
+          progress: [done, plan.length],
+          records,
+        },
         entry_status: complete ? 'Finished' : 'Started',
         eligible: complete,
         sensors: ['carla_camera', 'carla_gnss', 'carla_imu', 'carla_speedometer'],
@@ -87,22 +149,23 @@ async function agent(): Promise<number> {
   for (let i = records.length; i < plan.length; i++) {
     const { route, rep } = plan[i] as { route: RouteInfo; rep: number };
     const ms = (route.length / 1000) * msPerKm * slowdown;
-    if (behaviour === 'crash-once' && i === 1 && attemptCrash === 0) {
-      await sleep(ms / 2);
-      touch(`agent-${worker}.crash${attemptCrash}`);
-      console.error(`RuntimeError: CUDA error: an illegal memory access was encountered (route ${route.id})`);
-      return 1;
+    if (i === 1 && round === 0) {
+      if (behaviour === 'crash-once') {
+        await sleep(ms / 2);
+        console.error(`RuntimeError: CUDA error: an illegal memory access was encountered (route ${route.id})`);
+        return 1;
+      }
+      if (behaviour === 'carla-crash-once') carla.write('crash\n');
+      if (behaviour === 'idle') for (;;) await sleep(1000);
     }
     if (behaviour === 'hang' && i === 1) {
       console.error(`agent stopped responding on route ${route.id}`);
       for (;;) await sleep(1000);
     }
-    for (let waited = 0; waited < ms; waited += 20) {
-      if (cancelled()) {
-        touch(`agent-${worker}.done`);
-        return 0;
-      }
-      await sleep(Math.min(20, ms - waited));
+    await sleep(ms);
+    if (carlaGone) {
+      console.error('RuntimeError: the connection to the simulator was lost');
+      return 1;
     }
     const result = drive(route.id, rep, seed);
     const infractions: Record<string, string[]> = Object.fromEntries(INFRACTION_KEYS.map((k) => [k, []]));
@@ -123,16 +186,17 @@ async function agent(): Promise<number> {
       meta: { route_length: Math.round(route.length * 1000) / 1000, duration_game: ms / 10, duration_system: ms / 2.5 },
       town_name: route.town,
     });
-    write(i + 1, i + 1 === plan.length);
+    write(i + 1, false);
     console.log(`route ${route.id} rep ${rep}: ${records.at(-1)?.status}`);
   }
-  touch(`agent-${worker}.done`);
+  // The global record last, as the evaluator writes it once every route is done (a resume included).
+  write(plan.length, true);
   return 0;
 }
 
-const run = role === 'simulator' ? simulator : role === 'agent' ? agent : undefined;
+const run = role === 'carla-server' ? carlaServer : role === 'evaluator' ? evaluator : undefined;
 if (!run) {
-  console.error('usage: carla-standin simulator|agent');
+  console.error('usage: carla-standin carla-server|evaluator [arguments]');
   process.exitCode = 2;
 } else {
   run().then(

@@ -1,0 +1,111 @@
+# shellcheck shell=bash
+# What run_carla.sh and run_leaderboard.sh share: settings, status files, logs, how a round ends, and
+# stopping only the processes a script started. Sourced, never run, after the script sets ROLE and
+# PARTNER (simulator and agent, one each way). The contract is in README.md beside this file.
+
+: "${ROLE:?set ROLE before sourcing common.sh}" "${PARTNER:?set PARTNER before sourcing common.sh}"
+: "${WORKER_ID:?WORKER_ID is not set}"
+: "${STATUS_DIR:?STATUS_DIR is not set}"
+: "${LOG_DIR:?LOG_DIR is not set}"
+: "${GPU_DIR:?GPU_DIR is not set}"
+CARLA_PORT="${CARLA_PORT:-2000}"
+TM_PORT="${TM_PORT:-8000}"
+# How often each script looks at its process and its partner's status files.
+POLL_SECONDS="${POLL_SECONDS:-2}"
+# How long a script waits for its partner: the GPU file, the simulator's start, a crash handshake.
+PARTNER_TIMEOUT="${PARTNER_TIMEOUT:-3600}"
+HANDSHAKE_TIMEOUT="${HANDSHAKE_TIMEOUT:-600}"
+# A stopped process gets this long after SIGTERM before SIGKILL.
+STOP_GRACE_SECONDS="${STOP_GRACE_SECONDS:-10}"
+
+mkdir -p "$STATUS_DIR" "$LOG_DIR"
+
+# The attempt-local round: the number of agent crash files already there. Both containers count the same
+# files, so after a crash both restart into the same round and use fresh status names.
+crash_round() {
+  local files=("$STATUS_DIR/agent-$WORKER_ID.crash"*)
+  [[ -e "${files[0]}" ]] || { echo 0; return; }
+  echo "${#files[@]}"
+}
+
+status_file() { echo "$STATUS_DIR/$1"; }
+mark() { : > "$(status_file "$1")"; }
+marked() { [[ -e "$(status_file "$1")" ]]; }
+cancelled() { marked "simulation-$WORKER_ID.cancel"; }
+
+# Everything the script and its processes print goes to stdout and, appended across restarts, to the log.
+log_to() {
+  exec > >(tee -a "$LOG_DIR/$1-$WORKER_ID.log") 2>&1
+}
+
+say() { echo "[$(date -u +%H:%M:%S)] $*"; }
+
+# Starts a command in a process group of its own, so that stopping it stops whatever it started, and
+# nothing else: never a kill by name. Sets CHILD_PID.
+start_group() {
+  setsid "$@" &
+  CHILD_PID=$!
+}
+
+alive() { kill -0 "$1" 2>/dev/null; }
+
+# SIGTERM to the group, SIGKILL after the grace; returns once the group's leader is gone.
+stop_group() {
+  local pid="$1" waited=0
+  alive "$pid" || return 0
+  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+  while alive "$pid" && ((waited < STOP_GRACE_SECONDS * 10)); do
+    sleep 0.1
+    waited=$((waited + 1))
+  done
+  kill -KILL -- "-$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+# Waits until a status file exists, up to a timeout; gives up early on a cancel. 0 found, 1 not.
+wait_for() {
+  local name="$1" timeout="$2" started=$SECONDS
+  until marked "$name"; do
+    cancelled && return 1
+    ((SECONDS - started >= timeout)) && return 1
+    sleep "$POLL_SECONDS"
+  done
+}
+
+ROUND="$(crash_round)"
+# The process this script started and watches (CARLA or the evaluator), once started.
+CHILD_PID=""
+log_to "$ROLE"
+
+partner_crashed() { marked "$PARTNER-$WORKER_ID.crash$ROUND"; }
+
+# This round failed: the crash file, then the handshake (the partner ends its round too), then exit 1 so
+# that the kubelet restarts both into the next round.
+crash() {
+  say "$ROLE $WORKER_ID: $1"
+  [[ -n "$CHILD_PID" ]] && stop_group "$CHILD_PID"
+  mark "$ROLE-$WORKER_ID.crash$ROUND"
+  local started=$SECONDS
+  until partner_crashed || marked "$PARTNER-$WORKER_ID.done" || cancelled; do
+    ((SECONDS - started >= HANDSHAKE_TIMEOUT)) && break
+    sleep "$POLL_SECONDS"
+  done
+  exit 1
+}
+
+finish() {
+  say "$ROLE $WORKER_ID: $1"
+  [[ -n "$CHILD_PID" ]] && stop_group "$CHILD_PID"
+  mark "$ROLE-$WORKER_ID.done"
+  exit 0
+}
+
+# The pod is going (deleted, preempted, drained): stop what this script started. The round ends as a
+# crash would, without the handshake, so that a restart in the same pod starts with fresh status names.
+interrupted() {
+  say "$ROLE $WORKER_ID: stopped (SIGTERM)"
+  [[ -n "$CHILD_PID" ]] && stop_group "$CHILD_PID"
+  mark "$ROLE-$WORKER_ID.crash$ROUND"
+  exit 143
+}
+trap interrupted TERM
