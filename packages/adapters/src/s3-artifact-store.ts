@@ -1,8 +1,8 @@
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { type FileHandle, open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { type ArtifactStore, ArtifactStoreUnavailableError } from '@pitwall/domain';
+import { type ArtifactStore, ArtifactStoreUnavailableError, FileRefusedError } from '@pitwall/domain';
 import { type AwsClientOptions, clientOptions } from './aws-clients.js';
 
 export function createS3Client(options: AwsClientOptions): S3Client {
@@ -60,11 +60,22 @@ export class S3ArtifactStore implements ArtifactStore {
     path: string,
     options: { readonly maxBytes: number; readonly contentType?: string },
   ): Promise<{ readonly bytes: number; readonly truncated: boolean }> {
+    // Never through a link: the file sits in a folder the agent writes, beside logcopy's own secrets.
+    let file: FileHandle;
     let size: number;
     try {
-      size = (await stat(path)).size;
+      file = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
     } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ELOOP') throw new FileRefusedError(`${path} is a link`);
       throw unavailable(error, `read ${path} for ${key}`);
+    }
+    try {
+      const info = await file.stat();
+      if (!info.isFile()) throw new FileRefusedError(`${path} is not a regular file`);
+      size = info.size;
+    } catch (error) {
+      await file.close();
+      throw error;
     }
     const truncated = size > options.maxBytes;
     const header = truncated
@@ -83,7 +94,7 @@ export class S3ArtifactStore implements ArtifactStore {
         if (header.length > 0) yield header;
         let sent = 0;
         if (size > start) {
-          for await (const chunk of createReadStream(path, { start, end: size - 1 })) {
+          for await (const chunk of file.createReadStream({ start, end: size - 1 })) {
             sent += (chunk as Buffer).length;
             yield chunk as Buffer;
           }
@@ -106,6 +117,8 @@ export class S3ArtifactStore implements ArtifactStore {
       await this.client.send(command, { abortSignal: aborted.signal });
     } catch (error) {
       throw unavailable(changed ?? error, `write ${key}`);
+    } finally {
+      await file.close().catch(() => undefined);
     }
     return { bytes: size, truncated };
   }

@@ -122,6 +122,12 @@ export class ArtifactStoreUnavailableError extends PitwallError {
   override readonly transient = true;
 }
 
+/**
+ * A file in a folder the agent can write is not a regular file (a link, a FIFO, a folder): it is not read or
+ * written through, whatever it points at.
+ */
+export class FileRefusedError extends PitwallError {}
+
 /** The submissions queue (SQS) refused or did not answer a message Pitwall sent. */
 export class SubmissionQueueUnavailableError extends PitwallError {
   override readonly transient = true;

@@ -1,4 +1,5 @@
-import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { lstat, mkdir, open, readdir, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { type ArtifactStore, artifactKeys, DEFAULT_MAX_CHECKPOINT_BYTES, parseCheckpoint } from '@pitwall/domain';
 import type { LogcopyConfig } from './config.js';
@@ -107,7 +108,7 @@ export class Logcopy {
     const checkpoint = await this.artifacts.get(`${this.config.prefix}checkpoint.json`);
     if (checkpoint === undefined) return false;
     await mkdir(dirname(this.config.checkpointPath), { recursive: true });
-    await writeFile(this.config.checkpointPath, checkpoint);
+    await writeRegularFile(this.config.checkpointPath, checkpoint);
     return true;
   }
 
@@ -129,8 +130,9 @@ export class Logcopy {
     };
     try {
       // A checkpoint the control plane would refuse for its size is not read into memory here either.
-      if ((await stat(this.config.checkpointPath)).size > DEFAULT_MAX_CHECKPOINT_BYTES) return base;
-      const checkpoint = parseCheckpoint(await readFile(this.config.checkpointPath, 'utf8'));
+      const text = await readRegularFile(this.config.checkpointPath, DEFAULT_MAX_CHECKPOINT_BYTES);
+      if (text === undefined) return base;
+      const checkpoint = parseCheckpoint(text);
       if (!checkpoint) return base;
       const [done, total] = checkpoint._checkpoint.progress;
       return { ...base, done, total, entryStatus: checkpoint.entry_status };
@@ -144,18 +146,51 @@ export class Logcopy {
     if ((await this.artifacts.get(artifactKeys.cancel(this.config.submissionPk, this.config.attempt))) === undefined)
       return false;
     await mkdir(this.config.statusDir, { recursive: true });
-    await writeFile(join(this.config.statusDir, `simulation-${this.config.worker}.cancel`), '');
+    await writeRegularFile(join(this.config.statusDir, `simulation-${this.config.worker}.cancel`), '');
     this.cancelRelayed = true;
     return true;
   }
 }
 
+// The agent writes the folders logcopy reads (and the checkpoint it restores), and logcopy alone holds AWS
+// credentials: a link, a FIFO or a folder in their place is never read or written through. `lstat` skips
+// them; O_NOFOLLOW closes the gap between that look and the open.
+const READ_NO_FOLLOW = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+
 async function fingerprintOf(path: string): Promise<string | undefined> {
   try {
-    const info = await stat(path);
+    const info = await lstat(path);
     return info.isFile() ? `${info.size}:${info.mtimeMs}` : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/** The file's text if it is a regular file of at most `maxBytes`; undefined otherwise. */
+async function readRegularFile(path: string, maxBytes: number): Promise<string | undefined> {
+  const file = await open(path, READ_NO_FOLLOW);
+  try {
+    const info = await file.stat();
+    if (!info.isFile() || info.size > maxBytes) return undefined;
+    return await file.readFile('utf8');
+  } finally {
+    await file.close();
+  }
+}
+
+/** Writes a regular file, replacing whatever else the agent put at its path instead of writing through it. */
+async function writeRegularFile(path: string, body: string): Promise<void> {
+  const existing = await lstat(path).catch(() => undefined);
+  if (existing && !existing.isFile()) await rm(path, { recursive: true, force: true });
+  const file = await open(
+    path,
+    constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW,
+    0o644,
+  );
+  try {
+    await file.writeFile(body);
+  } finally {
+    await file.close();
   }
 }
 

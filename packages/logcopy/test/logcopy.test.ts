@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { appendFile, mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
+import { appendFile, lstat, mkdir, mkdtemp, open, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -121,6 +121,36 @@ describe('logcopy against s3rver and dynalite', () => {
     expect(uploaded.endsWith('RuntimeError: CUDA out of memory\n')).toBe(true);
     expect(Buffer.byteLength(uploaded)).toBeLessThan(capped.maxUploadBytes + 200);
   }, 60_000);
+
+  it('uploads no file an agent planted as a link, a FIFO or a folder: only regular files, never followed', async () => {
+    // The agent shares /tmp/agent, /tmp/status and /tmp/logs with logcopy, which alone holds the AWS token.
+    const secret = join(dir, 'token');
+    await writeFile(secret, 'web-identity-token-of-logcopy');
+    await symlink(secret, config.checkpointPath);
+    await symlink(secret, join(config.logDir, 'agent-1.log'));
+    await symlink(secret, join(config.statusDir, 'agent-1.done'));
+    spawnSync('mkfifo', [join(config.logDir, 'simulator-1.log')]);
+    await mkdir(join(config.logDir, 'nested'));
+    await writeFile(join(config.logDir, 'evaluator-1.log'), 'a real log\n');
+    const report = await logcopy().syncOnce();
+    expect(report.uploaded).toEqual([`${config.prefix}logs/evaluator-1.log`]);
+    for (const key of ['checkpoint.json', 'logs/agent-1.log', 'status/agent-1.done', 'logs/simulator-1.log']) {
+      expect(await artifacts.get(`${config.prefix}${key}`)).toBeUndefined();
+    }
+    expect(report.finished).toBe(false); // a planted done file is not the agent's done
+  });
+
+  it('never writes a restored checkpoint through a link the agent planted', async () => {
+    const resumed = { ...config, resume: true };
+    await artifacts.put(`${config.prefix}checkpoint.json`, checkpoint(1));
+    const target = join(dir, 'logcopy-owned-file');
+    await writeFile(target, 'untouched');
+    await symlink(target, config.checkpointPath);
+    expect(await logcopy(resumed).restore()).toBe(true);
+    expect(await readFile(target, 'utf8')).toBe('untouched');
+    expect((await lstat(config.checkpointPath)).isFile()).toBe(true);
+    expect(await readFile(config.checkpointPath, 'utf8')).toBe(checkpoint(1));
+  });
 
   it("records when the agent's output last changed, for the idle watchdog", async () => {
     let now = Date.parse('2026-06-01T12:00:00Z');
