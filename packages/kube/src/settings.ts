@@ -3,8 +3,15 @@ import { z } from 'zod';
 const quantity = z
   .string()
   .regex(/^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$/, { error: 'must be a Kubernetes quantity' });
-const resources = (cpu: string, memory: string) =>
-  z.strictObject({ cpu: quantity.default(cpu), memory: quantity.default(memory) }).default({ cpu, memory });
+/** A container's requests and limits (equal): CPU, memory, and the node disk it may write outside its volumes. */
+const resources = (cpu: string, memory: string, ephemeralStorage: string) =>
+  z
+    .strictObject({
+      cpu: quantity.default(cpu),
+      memory: quantity.default(memory),
+      ephemeralStorage: quantity.default(ephemeralStorage),
+    })
+    .default({ cpu, memory, ephemeralStorage });
 
 /** How evaluation Jobs are laid out on the cluster: parsed once at start, like the challenge config. */
 export const clusterSettingsSchema = z.strictObject({
@@ -42,16 +49,29 @@ export const clusterSettingsSchema = z.strictObject({
     .min(1024)
     .default(64 * 1024 * 1024),
   resources: z
-    .object({
-      simulator: resources('3', '12Gi'),
-      agent: resources('3', '16Gi'),
-      logcopy: resources('250m', '256Mi'),
+    .strictObject({
+      simulator: resources('3', '12Gi', '10Gi'),
+      agent: resources('3', '16Gi', '20Gi'),
+      logcopy: resources('250m', '256Mi', '1Gi'),
     })
     .default({
-      simulator: { cpu: '3', memory: '12Gi' },
-      agent: { cpu: '3', memory: '16Gi' },
-      logcopy: { cpu: '250m', memory: '256Mi' },
+      simulator: { cpu: '3', memory: '12Gi', ephemeralStorage: '10Gi' },
+      agent: { cpu: '3', memory: '16Gi', ephemeralStorage: '20Gi' },
+      logcopy: { cpu: '250m', memory: '256Mi', ephemeralStorage: '1Gi' },
     }),
+  /**
+   * The most each of the pod's scratch volumes may hold (emptyDir sizeLimit): past it the kubelet evicts
+   * this pod alone, instead of the node running out of disk and evicting other teams' pods.
+   */
+  scratchLimits: z
+    .strictObject({
+      evaluator: quantity.default('4Gi'),
+      checkpoint: quantity.default('1Gi'),
+      status: quantity.default('64Mi'),
+      logs: quantity.default('8Gi'),
+      gpu: quantity.default('1Mi'),
+    })
+    .default({ evaluator: '4Gi', checkpoint: '1Gi', status: '64Mi', logs: '8Gi', gpu: '1Mi' }),
 });
 export type ClusterSettings = z.infer<typeof clusterSettingsSchema>;
 

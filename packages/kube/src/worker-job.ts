@@ -180,11 +180,7 @@ export function buildWorkerJob(spec: WorkerJobSpec, settings: ClusterSettings): 
           initContainers: [evaluatorFiles, restore],
           containers: [simulator, agent, logcopy],
           volumes: [
-            { name: 'evaluator', emptyDir: {} },
-            { name: 'checkpoint', emptyDir: {} },
-            { name: 'status', emptyDir: {} },
-            { name: 'logs', emptyDir: {} },
-            { name: 'gpu', emptyDir: {} },
+            ...Object.entries(settings.scratchLimits).map(([name, sizeLimit]) => ({ name, emptyDir: { sizeLimit } })),
             {
               name: 'aws-token',
               projected: {
@@ -200,6 +196,8 @@ export function buildWorkerJob(spec: WorkerJobSpec, settings: ClusterSettings): 
   };
 }
 
-function limits(amount: { cpu: string; memory: string }, extra: Record<string, string> = {}) {
-  return { requests: { ...amount, ...extra }, limits: { ...amount, ...extra } };
+function limits(amount: { cpu: string; memory: string; ephemeralStorage: string }, extra: Record<string, string> = {}) {
+  const { cpu, memory, ephemeralStorage } = amount;
+  const quantities = { cpu, memory, 'ephemeral-storage': ephemeralStorage, ...extra };
+  return { requests: quantities, limits: quantities };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { buildWorkerJob, InvalidManifestError, validateManifest } from '../src/index.js';
+import { buildWorkerJob, InvalidManifestError, parseClusterSettings, validateManifest } from '../src/index.js';
 import { settings, spec } from './support/fixtures.js';
 
 const containers = (job: ReturnType<typeof buildWorkerJob>) => {
@@ -93,6 +93,32 @@ describe('the untrusted agent is locked down', () => {
       expect(container.resources?.limits?.memory).toBeDefined();
     }
     expect(pod?.securityContext?.seccompProfile?.type).toBe('RuntimeDefault');
+  });
+
+  it('bounds every container’s disk and every scratch volume, so one agent cannot fill the node', () => {
+    const job = buildWorkerJob(spec(), settings);
+    for (const container of containers(job)) {
+      expect(container.resources?.requests?.['ephemeral-storage']).toBeDefined();
+      expect(container.resources?.limits?.['ephemeral-storage']).toBe(
+        container.resources?.requests?.['ephemeral-storage'],
+      );
+    }
+    expect(byName(job, 'agent')?.resources?.limits?.['ephemeral-storage']).toBe('20Gi');
+    const scratch = (job.spec?.template.spec?.volumes ?? []).filter((v) => v.emptyDir);
+    expect(scratch.map((v) => v.name).sort()).toEqual(['checkpoint', 'evaluator', 'gpu', 'logs', 'status']);
+    for (const volume of scratch) expect(volume.emptyDir?.sizeLimit).toBeDefined();
+    expect(scratch.find((v) => v.name === 'logs')?.emptyDir?.sizeLimit).toBe('8Gi');
+  });
+
+  it('takes the disk bounds from the stage’s settings', () => {
+    const custom = parseClusterSettings({
+      ...settings,
+      resources: { agent: { cpu: '3', memory: '16Gi', ephemeralStorage: '50Gi' } },
+      scratchLimits: { logs: '2Gi' },
+    });
+    const job = buildWorkerJob(spec(), custom);
+    expect(byName(job, 'agent')?.resources?.limits?.['ephemeral-storage']).toBe('50Gi');
+    expect(job.spec?.template.spec?.volumes?.find((v) => v.name === 'logs')?.emptyDir?.sizeLimit).toBe('2Gi');
   });
 
   it('mounts the official evaluator code read-only into the agent', () => {
