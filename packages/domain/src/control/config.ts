@@ -46,7 +46,10 @@ export const challengeConfigSchema = z
     phases: z.record(z.string().regex(/^[0-9]+$/), trackConfigSchema).refine((p) => Object.keys(p).length > 0, {
       error: 'must configure at least one phase',
     }),
-    /** Regular expressions an image URI must match one of, e.g. an ECR registry/repository prefix. */
+    /**
+     * Regular expressions an image URI must match one of, e.g. an ECR registry/repository prefix. `{team}`
+     * stands for the submitting team's pk, so that a team can only submit from its own repository.
+     */
     allowedImages: z
       .array(
         z

@@ -17,6 +17,9 @@ export interface MessageIds {
   readonly challengePk: number;
 }
 
+/** In an allowedImages pattern, the submitting team's pk: EvalAI pushes to `…-participant-team-<pk>`. */
+export const TEAM_PLACEHOLDER = '{team}';
+
 export const QUALIFIER_REQUIRED =
   'You are not allowed to submit to this track. Please run the qualifier track first and pass it.';
 
@@ -153,8 +156,14 @@ async function rejectionReason(
   const track = trackOf(config, message.phasePk);
   if (!track) return `Phase ${message.phasePk} is not set up for evaluation. Please contact the challenge hosts.`;
   if (!ref.imageUri) return 'No Docker image was submitted. Push your agent with `evalai push`.';
-  if (!config.allowedImages.some((pattern) => new RegExp(pattern).test(ref.imageUri))) {
-    return `The image ${ref.imageUri} does not come from an allowed registry. Submit it with \`evalai push\`.`;
+  const allowed = (team: string) =>
+    config.allowedImages.some((pattern) => new RegExp(pattern.replaceAll(TEAM_PLACEHOLDER, team)).test(ref.imageUri));
+  if (!allowed(String(ref.teamPk))) {
+    // Another team's repository would pass with any team in the placeholder: say which it is.
+    const anyTeam = config.allowedImages.some((p) => p.includes(TEAM_PLACEHOLDER)) && allowed('[0-9]+');
+    return anyTeam
+      ? `The image ${ref.imageUri} is not in your team's own repository. Submit it with \`evalai push\`.`
+      : `The image ${ref.imageUri} does not come from an allowed registry. Submit it with \`evalai push\`.`;
   }
   if (track.requiresQualifier && !(await deps.store.hasQualification(ref.teamPk, track.track))) {
     return QUALIFIER_REQUIRED;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { registerSubmission } from '../../src/index.js';
-import { harness } from './harness.js';
+import { CHALLENGE_PK, harness, PHASE_PK } from './harness.js';
 
 describe('Register', () => {
   it('records a first attempt once: a second delivery is skipped', async () => {
@@ -23,6 +23,34 @@ describe('Register', () => {
     // the retry keeps the registration's own times, not new ones
     if (retry.action === 'run') expect(retry.submission.deadline).toBe(registered?.deadline);
     expect(await registerSubmission(h.plane, { event, executionId: 'exec-other' })).toMatchObject({ action: 'skip' });
+  });
+
+  it("takes an image only from the submitting team's own repository when the pattern says {team}", async () => {
+    const h = harness({ allowedImages: ['^registry\\.example/challenge-participant-team-{team}:'] });
+    const push = (teamPk: number, imageUri: string) => {
+      const { id } = h.evalai.submit({ phasePk: PHASE_PK, teamPk, teamName: `team ${teamPk}`, imageUri });
+      const body = JSON.stringify({
+        challenge_pk: String(CHALLENGE_PK),
+        phase_pk: String(PHASE_PK),
+        submission_pk: id,
+        submitted_image_uri: imageUri,
+      });
+      return [{ messageId: `m-${id}`, receiptHandle: 'r', body }];
+    };
+    const own = await registerSubmission(h.plane, {
+      event: push(7, 'registry.example/challenge-participant-team-7:v1'),
+      executionId: 'e1',
+    });
+    expect(own.action).toBe('run');
+    const borrowed = await registerSubmission(h.plane, {
+      event: push(7, 'registry.example/challenge-participant-team-71:v1'),
+      executionId: 'e2',
+    });
+    expect(borrowed).toMatchObject({
+      action: 'reject',
+      reason:
+        "The image registry.example/challenge-participant-team-71:v1 is not in your team's own repository. Submit it with `evalai push`.",
+    });
   });
 
   it('skips what EvalAI no longer wants evaluated, without a record', async () => {
