@@ -50,6 +50,21 @@ describe('cluster/ manifests', () => {
     expect([...new Set(ports)].sort()).toEqual([443, 53]);
   });
 
+  it('lets no evaluation pod reach the instance metadata service (169.254.169.254) through any egress rule', () => {
+    const policy = find('NetworkPolicy', 'evaluation-pods');
+    const blocks = ((policy?.spec.egress ?? []) as Doc[]).flatMap((rule) => (rule.to ?? []) as Doc[]);
+    expect(blocks.length).toBeGreaterThan(0);
+    for (const peer of blocks) {
+      if (!peer.ipBlock) continue; // DNS: a pod selector, not an address range
+      const [base, bits] = String(peer.ipBlock.cidr).split('/');
+      const toNumber = (ip: string) => ip.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
+      const mask = 2 ** 32 - 2 ** (32 - Number(bits));
+      const inside = (ip: string) => (toNumber(ip) & mask) >>> 0 === (toNumber(base ?? '') & mask) >>> 0;
+      const excepted = ((peer.ipBlock.except ?? []) as string[]).includes('169.254.169.254/32');
+      expect(inside('169.254.169.254') && !excepted).toBe(false);
+    }
+  });
+
   it('runs the evaluation service account without a token or IRSA annotation', () => {
     const account = find('ServiceAccount', 'evaluation-worker');
     expect(account?.automountServiceAccountToken).toBe(false);
@@ -102,6 +117,13 @@ describe('cluster/cluster.yaml (eksctl)', () => {
       }
       const gpus = group.instanceType === 'g5.12xlarge' ? '4' : '1';
       expect(tags['k8s.io/cluster-autoscaler/node-template/resources/nvidia.com/gpu']).toBe(gpus);
+    }
+  });
+
+  it('keeps pods on the GPU nodes away from the instance metadata service, and IMDSv1 off', () => {
+    for (const group of gpuGroups) {
+      expect(group.disablePodIMDS).toBe(true);
+      expect(group.disableIMDSv1).toBe(true);
     }
   });
 
