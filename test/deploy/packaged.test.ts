@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { idempotencyTable, submissionsTable } from '@pitwall/adapters';
 import { offlineParams, packageService, prepareStage, SERVICES } from '@pitwall/deploy';
 import { loadStateMachine } from '@pitwall/local';
 import AdmZip from 'adm-zip';
@@ -113,6 +114,20 @@ describe('the packaged CloudFormation (pnpm package, offline)', () => {
       RestrictPublicBuckets: true,
     });
     expect(r.ArtifactsBucket.Properties.BucketEncryption).toBeDefined();
+  });
+
+  it('deploys the tables with exactly the keys and the index the adapters create for local runs and tests', () => {
+    const r = templates.ingest?.Resources;
+    const byName = (definitions: Cfn[]) =>
+      [...definitions].sort((a, b) => a.AttributeName.localeCompare(b.AttributeName));
+    for (const [deployed, local] of [
+      [r.SubmissionsTable.Properties, submissionsTable('t')],
+      [r.IdempotencyTable.Properties, idempotencyTable('t')],
+    ] as const) {
+      expect(byName(deployed.AttributeDefinitions)).toEqual(byName(local.AttributeDefinitions as Cfn[]));
+      expect(deployed.KeySchema).toEqual(local.KeySchema);
+      expect(deployed.GlobalSecondaryIndexes ?? []).toEqual(local.GlobalSecondaryIndexes ?? []);
+    }
   });
 
   it('keeps function names within 64 characters for a 20-character stage name', () => {
