@@ -327,4 +327,29 @@ describe('evaluate-submission.asl.yaml', () => {
     expect((await record(pk))?.status).toBe('failed');
     expect(stack.jobs.launches.some((s) => s.submissionPk === pk)).toBe(false);
   });
+
+  it('retries HandleFailure through a DynamoDB throttle, as every other Task does, and still reports the failure', async () => {
+    const { pk, input } = submit('docker.io/someone/agent:latest');
+    const store = stack.plane.store;
+    const transition = store.transition.bind(store);
+    let throttled = 0;
+    // What the SDK throws when DynamoDB sheds load: once, in HandleFailure's write of `failed`.
+    store.transition = async (...args: Parameters<typeof store.transition>) => {
+      if (args[0] === pk && args[2] === 'failed' && throttled++ === 0) {
+        throw Object.assign(new Error('Throughput exceeds the current capacity'), {
+          name: 'ProvisionedThroughputExceededException',
+        });
+      }
+      return transition(...args);
+    };
+    try {
+      const result = await runExecution(stack, input);
+      expect(result.path.filter((s) => s === 'HandleFailure').length).toBeGreaterThanOrEqual(1);
+      expect(result.path.at(-1)).toBe('RejectedReported');
+      expect(throttled).toBe(2);
+      expect(stack.evalai.get(pk).status).toBe('failed');
+    } finally {
+      store.transition = transition;
+    }
+  });
 });
