@@ -62,15 +62,6 @@ stop_group() {
   wait "$pid" 2>/dev/null || true
 }
 
-# Waits until a status file exists, up to a timeout; gives up early on a cancel. 0 found, 1 not.
-wait_for() {
-  local name="$1" timeout="$2" started=$SECONDS
-  until marked "$name"; do
-    cancelled && return 1
-    ((SECONDS - started >= timeout)) && return 1
-    sleep "$POLL_SECONDS"
-  done
-}
 
 ROUND="$(crash_round)"
 # The process this script started and watches (CARLA or the evaluator), once started.
@@ -79,12 +70,17 @@ log_to "$ROLE"
 
 partner_crashed() { marked "$PARTNER-$WORKER_ID.crash$ROUND"; }
 
+# Says why the round ends, stops what this script started, and writes the round's status file.
+end_round() {
+  say "$ROLE $WORKER_ID: $1"
+  [[ -n "$CHILD_PID" ]] && stop_group "$CHILD_PID"
+  mark "$ROLE-$WORKER_ID.$2"
+}
+
 # This round failed: the crash file, then the handshake (the partner ends its round too), then exit 1 so
 # that the kubelet restarts both into the next round.
 crash() {
-  say "$ROLE $WORKER_ID: $1"
-  [[ -n "$CHILD_PID" ]] && stop_group "$CHILD_PID"
-  mark "$ROLE-$WORKER_ID.crash$ROUND"
+  end_round "$1" "crash$ROUND"
   local started=$SECONDS
   until partner_crashed || marked "$PARTNER-$WORKER_ID.done" || cancelled; do
     ((SECONDS - started >= HANDSHAKE_TIMEOUT)) && break
@@ -94,18 +90,27 @@ crash() {
 }
 
 finish() {
-  say "$ROLE $WORKER_ID: $1"
-  [[ -n "$CHILD_PID" ]] && stop_group "$CHILD_PID"
-  mark "$ROLE-$WORKER_ID.done"
+  end_round "$1" "done"
   exit 0
 }
 
 # The pod is going (deleted, preempted, drained): stop what this script started. The round ends as a
 # crash would, without the handshake, so that a restart in the same pod starts with fresh status names.
 interrupted() {
-  say "$ROLE $WORKER_ID: stopped (SIGTERM)"
-  [[ -n "$CHILD_PID" ]] && stop_group "$CHILD_PID"
-  mark "$ROLE-$WORKER_ID.crash$ROUND"
+  end_round "stopped (SIGTERM)" "crash$ROUND"
   exit 143
 }
 trap interrupted TERM
+
+# Waits for the partner's step (a command that succeeds once it is done), giving up on a cancel (done),
+# on the partner's crash or after PARTNER_TIMEOUT (crash, with the reason given for each).
+await_partner() {
+  local if_crashed="$1" if_late="$2" started=$SECONDS
+  shift 2
+  until "$@"; do
+    cancelled && finish "cancelled before start"
+    partner_crashed && crash "$if_crashed"
+    ((SECONDS - started >= PARTNER_TIMEOUT)) && crash "$if_late within ${PARTNER_TIMEOUT} s"
+    sleep "$POLL_SECONDS"
+  done
+}

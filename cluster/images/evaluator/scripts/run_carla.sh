@@ -11,13 +11,7 @@ CARLA_START_TIMEOUT="${CARLA_START_TIMEOUT:-300}"
 
 # The GPU the agent was given: the agent writes its UUID, and CARLA renders on the same device.
 gpu_file="$GPU_DIR/uuid.txt$ROUND"
-waited=$SECONDS
-until [[ -s "$gpu_file" ]]; do
-  cancelled && finish "cancelled before start"
-  partner_crashed && crash "the agent ended the round before naming its GPU"
-  ((SECONDS - waited >= PARTNER_TIMEOUT)) && crash "the agent named no GPU within ${PARTNER_TIMEOUT} s"
-  sleep "$POLL_SECONDS"
-done
+await_partner "the agent ended the round before naming its GPU" "the agent named no GPU" test -s "$gpu_file"
 uuid="$(head -n 1 "$gpu_file")"
 if ! devices="$(nvidia-smi --query-gpu=index,uuid --format=csv,noheader 2>&1)"; then
   crash "nvidia-smi failed: $devices"

@@ -33,13 +33,7 @@ head -n 1 <<<"$uuid" >"$GPU_DIR/uuid.txt$ROUND"
 mark "agent-$WORKER_ID.start$ROUND"
 say "agent $WORKER_ID: round $ROUND on GPU $(head -n 1 <<<"$uuid"), waiting for CARLA"
 
-started=$SECONDS
-until marked "simulator-$WORKER_ID.start$ROUND"; do
-  cancelled && finish "cancelled before start"
-  partner_crashed && crash "the simulator did not start"
-  ((SECONDS - started >= PARTNER_TIMEOUT)) && crash "the simulator did not start within ${PARTNER_TIMEOUT} s"
-  sleep "$POLL_SECONDS"
-done
+await_partner "the simulator did not start" "the simulator did not start" marked "simulator-$WORKER_ID.start$ROUND"
 
 say "agent $WORKER_ID: evaluating routes $ROUTES_SUBSET (resume=$resume)"
 start_group python3 -u "$LEADERBOARD_ROOT/leaderboard/leaderboard_evaluator.py" \
