@@ -1,9 +1,8 @@
-import { constants } from 'node:fs';
-import { type FileHandle, open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { type ArtifactStore, ArtifactStoreUnavailableError, FileRefusedError } from '@pitwall/domain';
 import { type AwsClientOptions, clientOptions } from './aws-clients.js';
+import { openRegularFile } from './regular-file.js';
 
 export function createS3Client(options: AwsClientOptions): S3Client {
   // s3rver, the local S3 server, accepts only its own fixed credentials, and serves buckets by path.
@@ -61,22 +60,14 @@ export class S3ArtifactStore implements ArtifactStore {
     options: { readonly maxBytes: number; readonly contentType?: string },
   ): Promise<{ readonly bytes: number; readonly truncated: boolean }> {
     // Never through a link: the file sits in a folder the agent writes, beside logcopy's own secrets.
-    let file: FileHandle;
-    let size: number;
+    let opened: Awaited<ReturnType<typeof openRegularFile>>;
     try {
-      file = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+      opened = await openRegularFile(path);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ELOOP') throw new FileRefusedError(`${path} is a link`);
+      if (error instanceof FileRefusedError) throw error;
       throw unavailable(error, `read ${path} for ${key}`);
     }
-    try {
-      const info = await file.stat();
-      if (!info.isFile()) throw new FileRefusedError(`${path} is not a regular file`);
-      size = info.size;
-    } catch (error) {
-      await file.close();
-      throw error;
-    }
+    const { file, size } = opened;
     const truncated = size > options.maxBytes;
     const header = truncated
       ? Buffer.from(

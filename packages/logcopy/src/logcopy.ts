@@ -1,6 +1,7 @@
 import { constants } from 'node:fs';
 import { lstat, mkdir, open, readdir, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { openRegularFile } from '@pitwall/adapters';
 import { type ArtifactStore, artifactKeys, DEFAULT_MAX_CHECKPOINT_BYTES, parseCheckpoint } from '@pitwall/domain';
 import type { LogcopyConfig } from './config.js';
 
@@ -154,8 +155,7 @@ export class Logcopy {
 
 // The agent writes the folders logcopy reads (and the checkpoint it restores), and logcopy alone holds AWS
 // credentials: a link, a FIFO or a folder in their place is never read or written through. `lstat` skips
-// them; O_NOFOLLOW closes the gap between that look and the open.
-const READ_NO_FOLLOW = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+// them; O_NOFOLLOW on the open (openRegularFile) closes the gap between that look and the open.
 
 async function fingerprintOf(path: string): Promise<string | undefined> {
   try {
@@ -166,12 +166,11 @@ async function fingerprintOf(path: string): Promise<string | undefined> {
   }
 }
 
-/** The file's text if it is a regular file of at most `maxBytes`; undefined otherwise. */
+/** The file's text if it is of at most `maxBytes`; throws for a link or what is not a regular file. */
 async function readRegularFile(path: string, maxBytes: number): Promise<string | undefined> {
-  const file = await open(path, READ_NO_FOLLOW);
+  const { file, size } = await openRegularFile(path);
   try {
-    const info = await file.stat();
-    if (!info.isFile() || info.size > maxBytes) return undefined;
+    if (size > maxBytes) return undefined;
     return await file.readFile('utf8');
   } finally {
     await file.close();
