@@ -1,4 +1,4 @@
-import type { SubmissionStatus } from '../lifecycle.js';
+import { isTerminal, type SubmissionStatus } from '../lifecycle.js';
 import type { PlanStrategy } from '../routes/plan.js';
 
 /** What the state machine carries between states for one attempt: ids and small facts only. */
@@ -116,9 +116,9 @@ export function evaluationSecondsUsed(history: readonly StatusChange[], attempt:
   let used = 0;
   for (let a = 1; a < attempt; a++) {
     const changes = history.filter((c) => c.attempt === a);
-    const start = changes.findIndex((c) => c.status === 'running');
-    const end = changes.slice(start + 1).find((c) => ['finished', 'failed', 'cancelled'].includes(c.status));
-    if (start >= 0 && end) used += Math.max(0, Date.parse(end.at) - Date.parse(changes[start]?.at ?? end.at)) / 1000;
+    const start = changes.find((c) => c.status === 'running');
+    const end = start && changes.slice(changes.indexOf(start) + 1).find((c) => isTerminal(c.status));
+    if (start && end) used += Math.max(0, Date.parse(end.at) - Date.parse(start.at)) / 1000;
   }
   return Math.round(used);
 }
