@@ -5,10 +5,6 @@ import { harness, withTrack } from './harness.js';
 const HOUR = 3600;
 const DAY = 24 * HOUR;
 
-const runWorkers = (h: ReturnType<typeof harness>, pk: number) => {
-  for (const job of h.jobs.jobsOf(pk)) h.jobs.setState(job.name, 'running');
-};
-
 describe('the time limit counts evaluation time only', () => {
   it('starts when the first worker pod runs: hours waiting for a GPU do not count', async () => {
     const h = harness();
@@ -16,7 +12,7 @@ describe('the time limit counts evaluation time only', () => {
     const pk = submission.submissionPk;
     h.clock.advance(5 * HOUR); // pods pending: no GPU node yet
     expect((await observeSubmission(h.plane, { submission })).phase).toBe('running');
-    runWorkers(h, pk);
+    h.runWorkers(pk);
     await observeSubmission(h.plane, { submission, poll: { turn: 1 } });
     const started = h.clock.now().getTime();
     expect(Date.parse((await h.store.get(pk))?.deadline ?? '')).toBe(started + HOUR * 1000);
@@ -53,7 +49,7 @@ describe('the time limit counts evaluation time only', () => {
     const h = harness();
     const { pk, event } = h.submit();
     const first = await h.start(event, 'e1');
-    runWorkers(h, pk);
+    h.runWorkers(pk);
     await observeSubmission(h.plane, { submission: first });
     h.clock.advance(1000);
     await h.store.transition(pk, 1, 'failed', { at: h.clock.now().toISOString(), patch: { evalaiReported: true } });
@@ -64,7 +60,7 @@ describe('the time limit counts evaluation time only', () => {
     for (const job of h.jobs.jobsOf(pk).filter((j) => j.attempt === 2)) {
       expect(job.activeDeadlineSeconds).toBe(DAY + (HOUR - 1000) + 300);
     }
-    runWorkers(h, pk);
+    h.runWorkers(pk);
     await observeSubmission(h.plane, { submission: second });
     expect(Date.parse((await h.store.get(pk))?.deadline ?? '')).toBe(h.clock.now().getTime() + (HOUR - 1000) * 1000);
   });
@@ -73,7 +69,7 @@ describe('the time limit counts evaluation time only', () => {
     const h = harness();
     const waiting = await h.start(h.submit().event, 'e1');
     const started = await h.start(h.submit().event, 'e2');
-    runWorkers(h, started.submissionPk);
+    h.runWorkers(started.submissionPk);
     await observeSubmission(h.plane, { submission: started });
     h.executions.running.add('e1');
     h.executions.running.add('e2');

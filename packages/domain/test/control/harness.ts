@@ -104,7 +104,12 @@ export function harness(overrides: Partial<Record<string, unknown>> = {}) {
     }
   };
 
-  return { plane, clock, evalai, store, artifacts, jobs, executions, queue, submit, start, finishWorkers };
+  /** Every worker Job of the submission has a running pod. */
+  const runWorkers = (submissionPk: number) => {
+    for (const job of jobs.jobsOf(submissionPk)) jobs.setState(job.name, 'running');
+  };
+
+  return { plane, clock, evalai, store, artifacts, jobs, executions, queue, submit, start, runWorkers, finishWorkers };
 }
 
 /** An error that a transient outage would throw, once, at a chosen moment. */

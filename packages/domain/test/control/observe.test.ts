@@ -7,7 +7,7 @@ describe('Observe', () => {
   it('PATCHes running once a worker starts, after a fresh read', async () => {
     const h = harness();
     const submission = await h.start(h.submit().event);
-    for (const job of h.jobs.jobsOf(submission.submissionPk)) h.jobs.setState(job.name, 'running');
+    h.runWorkers(submission.submissionPk);
     const requests: string[] = [];
     h.evalai.beforeRequest = (request) => void requests.push(request);
     expect(await observeSubmission(h.plane, { submission })).toMatchObject({ phase: 'running', turn: 1 });
@@ -26,7 +26,7 @@ describe('Observe', () => {
   it('stops a run past its deadline whose workers are not done', async () => {
     const h = harness();
     const submission = await h.start(h.submit().event);
-    for (const job of h.jobs.jobsOf(submission.submissionPk)) h.jobs.setState(job.name, 'running');
+    h.runWorkers(submission.submissionPk);
     await observeSubmission(h.plane, { submission });
     h.clock.advance(3601);
     expect(await observeSubmission(h.plane, { submission, poll: { turn: 1 } })).toMatchObject({
@@ -39,7 +39,7 @@ describe('Observe', () => {
     const h = harness();
     const submission = await h.start(h.submit().event);
     const pk = submission.submissionPk;
-    for (const job of h.jobs.jobsOf(pk)) h.jobs.setState(job.name, 'running');
+    h.runWorkers(pk);
     h.jobs.onObserve = () => h.evalai.setStatus(pk, 'cancelled');
     expect((await observeSubmission(h.plane, { submission })).phase).toBe('cancelled');
     expect(h.evalai.writesOf(pk).at(-1)).toEqual({ via: 'participant', status: 'cancelled' });
@@ -117,7 +117,7 @@ describe('Observe', () => {
     const h = harness();
     const submission = await h.start(h.submit().event);
     const pk = submission.submissionPk;
-    for (const job of h.jobs.jobsOf(pk)) h.jobs.setState(job.name, 'running');
+    h.runWorkers(pk);
     const lastOutputAt = h.clock.now().toISOString();
     h.store.recordActivity(pk, { worker: 1, attempt: 1, heartbeatAt: lastOutputAt, lastOutputAt });
     h.store.recordActivity(pk, { worker: 0, attempt: 0, heartbeatAt: lastOutputAt, lastOutputAt }); // another attempt's

@@ -73,7 +73,7 @@ describe('Collect and Publish', () => {
     const h = harness();
     const submission = await h.start(h.submit().event);
     const pk = submission.submissionPk;
-    for (const job of h.jobs.jobsOf(pk)) h.jobs.setState(job.name, 'running');
+    h.runWorkers(pk);
     await observeSubmission(h.plane, { submission });
     h.clock.advance(3601);
     const poll = await observeSubmission(h.plane, { submission, poll: { turn: 1 } });

@@ -8,7 +8,7 @@ async function running(h: ReturnType<typeof harness>, count: number): Promise<Su
   const submissions: SubmissionRef[] = [];
   for (let i = 0; i < count; i++) {
     const submission = await h.start(h.submit().event, `exec-${i}`);
-    for (const job of h.jobs.jobsOf(submission.submissionPk)) h.jobs.setState(job.name, 'running');
+    h.runWorkers(submission.submissionPk);
     await observeSubmission(h.plane, { submission });
     submissions.push(submission);
   }
@@ -91,7 +91,7 @@ describe('one status watch per challenge', () => {
     const submission = await h.start(h.submit().event);
     const pk = submission.submissionPk;
     const record = await h.store.get(pk);
-    for (const w of record?.plan?.workers ?? []) h.jobs.setState(w.jobName, 'running');
+    h.runWorkers(pk);
     const first = record?.plan?.workers[0];
     await h.artifacts.put(artifactKeys.checkpoint(pk, 0), checkpointText(first?.routeIds ?? [], 3));
     expect(await requestsDuring(h, () => observeSubmission(h.plane, { submission }))).toEqual([
