@@ -20,15 +20,15 @@ export interface InstantJobRunnerOptions {
 }
 
 /**
- * Jobs with no processes at all: each runs for `evaluationSeconds` (none by default), then the worker's
- * complete checkpoint is written and the Job has succeeded. For measuring the control plane alone
+ * Jobs with no processes at all: each runs for `evaluationSeconds` (none by default), then, when it is next
+ * observed, the worker's complete checkpoint is written and the Job has succeeded. For measuring the control plane alone
  * (`pnpm bench:burst`, `pnpm bench:evalai-load`).
  */
 export class InstantJobRunner implements JobRunner {
   /** Launch times by submission, for the benchmark. */
   readonly launchedAt = new Map<number, number[]>();
   private readonly jobs = new Map<string, JobObservation>();
-  private readonly running = new Map<string, { spec: WorkerJobSpec; until: number }>();
+  private readonly running = new Map<string, { spec: WorkerJobSpec; until: number; completed?: Promise<void> }>();
   private readonly listed = new Map<string, ListedJob>();
   private readonly routes = new Map<string, readonly RouteInfo[]>();
   private readonly clock: Clock;
@@ -46,11 +46,7 @@ export class InstantJobRunner implements JobRunner {
     this.listed.set(name, { name, submissionPk, attempt, createdAt: this.clock.now().toISOString() });
     this.launchedAt.set(spec.submissionPk, [...(this.launchedAt.get(spec.submissionPk) ?? []), Date.now()]);
     const seconds = this.options.evaluationSeconds ?? 0;
-    if (seconds > 0) {
-      this.running.set(name, { spec, until: this.clock.now().getTime() + seconds * 1000 });
-      return 'created';
-    }
-    await this.complete(spec);
+    this.running.set(name, { spec, until: this.clock.now().getTime() + seconds * 1000 });
     return 'created';
   }
 
@@ -86,8 +82,11 @@ export class InstantJobRunner implements JobRunner {
   async observe(name: string): Promise<JobObservation> {
     const running = this.running.get(name);
     if (running && this.clock.now().getTime() >= running.until) {
-      this.running.delete(name);
-      await this.complete(running.spec);
+      // Observed twice at once, it completes once, and neither sees it missing meanwhile.
+      running.completed ??= this.complete(running.spec).then(() => {
+        if (!this.running.delete(name)) this.jobs.delete(name); // deleted while it completed: stays deleted
+      });
+      await running.completed;
     } else if (running) {
       return { name, state: 'running', containers: [] };
     }

@@ -51,6 +51,21 @@ describe('InstantJobRunner (the benchmarks’ executor)', () => {
     expect(await artifacts.get(artifactKeys.checkpoint(1, 0))).toContain('"progress":[5,5]');
   });
 
+  it('completes a Job observed twice at once only once, and neither observer sees it missing', async () => {
+    const { artifacts, clock, jobs } = runner(60);
+    const writes: string[] = [];
+    const put = artifacts.put.bind(artifacts);
+    artifacts.put = async (key: string, body: string) => {
+      writes.push(key);
+      return put(key, body);
+    };
+    await jobs.launch(spec);
+    clock.advance(60);
+    const seen = await Promise.all([jobs.observe(spec.name), jobs.observe(spec.name)]);
+    expect(seen.map((o) => o.state)).toEqual(['succeeded', 'succeeded']);
+    expect(writes).toEqual([artifactKeys.checkpoint(1, 0)]);
+  });
+
   it('deletes a running Job: it is missing and never completes', async () => {
     const { artifacts, clock, jobs } = runner(60);
     await jobs.launch(spec);
