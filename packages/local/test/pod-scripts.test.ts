@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { routesFile } from '@pitwall/carla-routes';
-import { buildLocalPrograms, type LocalPrograms, POD_SCRIPTS } from '../src/index.js';
+import { buildLocalPrograms, freePort, type LocalPrograms, POD_SCRIPTS } from '../src/index.js';
 
 // The worker pod's scripts, run as the pod runs them (simulator and agent side by side, sharing the status,
 // log and GPU folders), against the stand-ins for CARLA, nvidia-smi and the evaluator. The test plays the
@@ -15,16 +15,6 @@ let programs: LocalPrograms;
 beforeAll(async () => {
   programs = await buildLocalPrograms(mkdtempSync(join(tmpdir(), 'pod-scripts-bin-')));
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 interface Exit {
   readonly code: number | null;
