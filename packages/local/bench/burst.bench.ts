@@ -3,17 +3,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type InstantJobRunner, LocalRuntime } from '../src/index.js';
+import { percentile } from './percentile.js';
 
 const sizes = process.argv
   .slice(2)
   .map(Number)
   .filter((n) => n > 0);
 const bursts = sizes.length > 0 ? sizes : [1000, 2000];
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
-}
 
 async function burst(count: number) {
   const stateDir = mkdtempSync(join(tmpdir(), 'pitwall-burst-'));

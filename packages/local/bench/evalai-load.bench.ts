@@ -16,6 +16,7 @@ import {
   LOCAL_SPLIT,
   LocalRuntime,
 } from '../src/index.js';
+import { percentile } from './percentile.js';
 
 const N = Number(process.argv[2] ?? 200);
 /** EvalAI seconds per wall-clock second. */
@@ -31,11 +32,6 @@ const started = Date.now();
 const clock: Clock = { now: () => new Date(started + (Date.now() - started) * SCALE) };
 const evalaiNow = () => clock.now().getTime();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function percentile(values: readonly number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
-}
 
 /** The most requests in any window of `windowMs` (request times sorted). */
 function maxInWindow(times: readonly number[], windowMs: number): number {
