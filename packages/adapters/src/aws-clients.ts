@@ -3,19 +3,18 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 export interface AwsClientOptions {
   readonly region: string;
-  /** A local server (dynalite, s3rver); AWS when absent. */
+  /** Another address for the service: a VPC interface endpoint, or a local server (dynalite, s3rver). */
   readonly endpoint?: string | undefined;
+  /** AWS's credential chain when absent, wherever the endpoint is. */
   readonly credentials?: { accessKeyId: string; secretAccessKey: string };
 }
 
-/** SDK client options: AWS's credential chain, or for a local server the given (or any) credentials. */
-export function clientOptions(
-  options: AwsClientOptions,
-  localCredentials = { accessKeyId: 'local', secretAccessKey: 'local' },
-) {
-  if (!options.endpoint)
-    return { region: options.region, ...(options.credentials ? { credentials: options.credentials } : {}) };
-  return { region: options.region, endpoint: options.endpoint, credentials: options.credentials ?? localCredentials };
+export function clientOptions(options: AwsClientOptions) {
+  return {
+    region: options.region,
+    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    ...(options.credentials ? { credentials: options.credentials } : {}),
+  };
 }
 
 export function createDocumentClient(options: AwsClientOptions): DynamoDBDocumentClient {

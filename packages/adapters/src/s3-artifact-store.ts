@@ -5,11 +5,11 @@ import { type AwsClientOptions, clientOptions } from './aws-clients.js';
 import { openRegularFile } from './regular-file.js';
 
 export function createS3Client(options: AwsClientOptions): S3Client {
-  // s3rver, the local S3 server, accepts only its own fixed credentials, and serves buckets by path.
-  const local = options.endpoint ? { forcePathStyle: true } : {};
   return new S3Client({
-    ...clientOptions(options, { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }),
-    ...local,
+    ...clientOptions(options),
+    // Through another endpoint the bucket goes in the path: a VPC endpoint's `bucket.vpce-…` name and
+    // s3rver both take it so.
+    ...(options.endpoint ? { forcePathStyle: true } : {}),
     // A streamed upload would otherwise be sent aws-chunked with a trailing checksum, which s3rver stores
     // as it is; checksums stay on where S3 requires them.
     requestChecksumCalculation: 'WHEN_REQUIRED',

@@ -13,7 +13,11 @@ beforeAll(async () => {
   server = await createSqsServer({ port: 0, hostname: '127.0.0.1', region: 'eu-west-1' });
   const { port } = server.address() as { port: number };
   endpoint = `http://127.0.0.1:${port}`;
-  sqs = createSqsClient({ region: 'eu-west-1', endpoint });
+  sqs = createSqsClient({
+    region: 'eu-west-1',
+    endpoint,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
 });
 afterAll(async () => {
   sqs.destroy();

@@ -29,6 +29,11 @@ export const clusterSettingsSchema = z.strictObject({
   /** The IAM role logcopy assumes with its projected web-identity token. */
   logcopyRoleArn: z.string().regex(/^arn:aws[a-z-]*:iam::[0-9]{12}:role\/.+$/, { error: 'must be an IAM role ARN' }),
   region: z.string().min(1),
+  /**
+   * Where logcopy reaches S3 and DynamoDB: the interface endpoints of `cluster/endpoints.yaml`, the only
+   * HTTPS destinations the evaluation pods' NetworkPolicy admits (STS resolves to its own through private DNS).
+   */
+  awsEndpoints: z.strictObject({ s3: z.url(), dynamodb: z.url() }),
   bucket: z.string().min(3),
   table: z.string().min(3),
   /** Track codename → EC2 instance type its workers run on. */

@@ -62,6 +62,8 @@ export function buildWorkerJob(spec: WorkerJobSpec, settings: ClusterSettings): 
     S3_PREFIX: spec.artifactPrefix,
     DYNAMODB_TABLE: settings.table,
     AWS_REGION: settings.region,
+    S3_ENDPOINT: settings.awsEndpoints.s3,
+    DYNAMODB_ENDPOINT: settings.awsEndpoints.dynamodb,
     AWS_ROLE_ARN: settings.logcopyRoleArn,
     AWS_WEB_IDENTITY_TOKEN_FILE: `${POD_PATHS.awsToken}/token`,
     PERIOD_SECONDS: String(settings.logcopyPeriodSeconds),

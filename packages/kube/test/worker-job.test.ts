@@ -110,6 +110,13 @@ describe('the untrusted agent is locked down', () => {
     expect(scratch.find((v) => v.name === 'logs')?.emptyDir?.sizeLimit).toBe('8Gi');
   });
 
+  it('sends logcopy to S3 and DynamoDB through the VPC endpoints the NetworkPolicy admits', () => {
+    const variables = Object.fromEntries((byName(job, 'logcopy')?.env ?? []).map((v) => [v.name, v.value]));
+    expect(variables.S3_ENDPOINT).toBe(settings.awsEndpoints.s3);
+    expect(variables.DYNAMODB_ENDPOINT).toBe(settings.awsEndpoints.dynamodb);
+    expect(() => parseClusterSettings({ ...settings, awsEndpoints: { s3: settings.awsEndpoints.s3 } })).toThrow();
+  });
+
   it('takes the disk bounds from the stage’s settings', () => {
     const custom = parseClusterSettings({
       ...settings,

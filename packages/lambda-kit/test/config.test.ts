@@ -48,6 +48,7 @@ describe('readLambdaConfig', () => {
       images: { simulator: 's', evaluator: 'e', logcopy: 'l' },
       logcopyRoleArn: 'arn:aws:iam::123456789012:role/pitwall-logcopy',
       region: 'us-west-2',
+      awsEndpoints: { s3: 'https://s3.example', dynamodb: 'https://dynamodb.example' },
       bucket: 'pitwall-artifacts',
       table: 'pitwall-submissions',
       instanceTypes: { SENSORS: 'g5.2xlarge' },

@@ -2,7 +2,7 @@ import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { submissionsTable } from '@pitwall/adapters';
 import { EvalAiNotHostError, JobRunnerRejectedError } from '@pitwall/domain';
-import { EvalAiEmulator, type RunningServer, startDynamoDb, startS3 } from '@pitwall/emulators';
+import { EvalAiEmulator, type RunningServer, S3RVER_CREDENTIALS, startDynamoDb, startS3 } from '@pitwall/emulators';
 import { evalAiHost } from '../src/evalai.js';
 import { buildPlane, type LambdaConfig, lambdaHandler, type RawHandler, readLambdaConfig } from '../src/index.js';
 import { kubernetesJobRunner } from '../src/kubernetes.js';
@@ -22,6 +22,9 @@ const emulator = new EvalAiEmulator({
 });
 
 beforeAll(async () => {
+  // As a Lambda's role would, the credential chain supplies the key: here, the one s3rver accepts.
+  process.env.AWS_ACCESS_KEY_ID = S3RVER_CREDENTIALS.accessKeyId;
+  process.env.AWS_SECRET_ACCESS_KEY = S3RVER_CREDENTIALS.secretAccessKey;
   [s3, dynamo] = await Promise.all([startS3({ buckets: ['pitwall-artifacts'] }), startDynamoDb()]);
   const raw = new DynamoDBClient({
     region: 'eu-west-1',

@@ -37,7 +37,7 @@ export interface LocalJobRunnerOptions {
   readonly programs: LocalPrograms;
   /** The route file a Job's evaluator-files step would copy in, by its key. */
   readonly routeFile: (key: string) => Promise<string>;
-  /** Extra environment for logcopy: the local S3 and DynamoDB endpoints. */
+  /** Extra environment for logcopy: the local servers' credentials. */
   readonly logcopyEnv: Readonly<Record<string, string>>;
   /** How fast the stand-in drives. */
   readonly msPerKm: number;

@@ -17,7 +17,7 @@ import {
   sweepSubmissions,
   systemClock,
 } from '@pitwall/domain';
-import { type EmulatedSubmission, EvalAiEmulator, type RunningServer } from '@pitwall/emulators';
+import { type EmulatedSubmission, EvalAiEmulator, type RunningServer, S3RVER_CREDENTIALS } from '@pitwall/emulators';
 import { parseClusterSettings } from '@pitwall/kube';
 import { createSqsServer } from 'local-aws-sqs';
 import { buildLocalPrograms } from './bundles.js';
@@ -276,6 +276,7 @@ export class LocalRuntime {
         },
         logcopyRoleArn: 'arn:aws:iam::000000000000:role/pitwall-logcopy',
         region: REGION,
+        awsEndpoints: { s3, dynamodb },
         bucket: BUCKET,
         table: TABLE,
         instanceTypes: { SENSORS: 'local' },
@@ -284,11 +285,10 @@ export class LocalRuntime {
       }),
       programs: await buildLocalPrograms(join(this.options.stateDir, 'bin')),
       routeFile: async (key) => (await artifacts.get(key)) ?? '',
+      // No STS here: the local servers take s3rver's fixed key, which the credential chain finds first.
       logcopyEnv: {
-        S3_ENDPOINT: s3,
-        DYNAMODB_ENDPOINT: dynamodb,
-        AWS_ACCESS_KEY_ID: 'local',
-        AWS_SECRET_ACCESS_KEY: 'local',
+        AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
       },
       msPerKm: this.options.msPerKm ?? 50,
     });

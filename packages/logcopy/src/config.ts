@@ -16,7 +16,7 @@ const envSchema = z.object({
   STATUS_DIR: z.string().min(1),
   CHECKPOINT_PATH: z.string().min(1),
   LOG_DIR: z.string().min(1),
-  /** Local servers (the local runtime and tests). */
+  /** The VPC endpoints the Job names (or the local servers); the services' public endpoints when absent. */
   S3_ENDPOINT: z.url().optional(),
   DYNAMODB_ENDPOINT: z.url().optional(),
 });

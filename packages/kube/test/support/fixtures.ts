@@ -9,6 +9,10 @@ export const settings = parseClusterSettings({
   },
   logcopyRoleArn: 'arn:aws:iam::342236305043:role/pitwall-logcopy',
   region: 'us-west-2',
+  awsEndpoints: {
+    s3: 'https://bucket.vpce-0123456789abcdef0-a1b2c3d4.s3.us-west-2.vpce.amazonaws.com',
+    dynamodb: 'https://vpce-0123456789abcdef1-b2c3d4e5.dynamodb.us-west-2.vpce.amazonaws.com',
+  },
   bucket: 'pitwall-artifacts',
   table: 'pitwall-submissions',
   instanceTypes: { SENSORS: 'g5.2xlarge', MAP: 'g5.xlarge' },
