@@ -6,8 +6,10 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { idempotencyTable, submissionsTable } from '@pitwall/adapters';
 import { offlineParams, packageService, prepareStage, SERVICES } from '@pitwall/deploy';
+import { functionArnParam, TASKS } from '@pitwall/lambda-kit';
 import { loadStateMachine } from '@pitwall/local';
 import AdmZip from 'adm-zip';
+import { parse } from 'yaml';
 
 // biome-ignore lint/suspicious/noExplicitAny: CloudFormation templates are walked freely
 type Cfn = Record<string, any>;
@@ -58,18 +60,15 @@ describe('the packaged CloudFormation (pnpm package, offline)', () => {
   });
 
   it('deploys the state machine file unchanged, with logging and tracing on', () => {
-    const machine = templates.cleanup?.Resources.EvaluateSubmissionStateMachine.Properties;
-    const [text, substitutions] = machine.DefinitionString['Fn::Sub'] as [string, Record<string, unknown>];
-    // Lambda ARNs arrive as literals (from --param) or as ${…} substitutions (this service's own functions);
-    // both become the placeholders loadStateMachine() puts in.
+    const machine = templates.workflow?.Resources.EvaluateSubmissionStateMachine.Properties;
+    // Every Task's Lambda ARN arrives as a literal (compose's param, --param offline), as loadStateMachine()'s
+    // placeholders do.
     const placeholder = (fn: string) => `arn:aws:lambda:eu-west-1:000000000000:function:pitwall-${fn}`;
     const definition = JSON.parse(
-      text
-        .replace(/arn:aws:lambda:[^:"]+:[0-9]+:function:pitwall-[a-z]+-ci-(\w+)/g, (_, fn: string) => placeholder(fn))
-        .replace(/\$\{(\w+)\}/g, (_, name: string) => {
-          const target = /(\w)(\w*)LambdaFunction/.exec(JSON.stringify(substitutions[name]));
-          return placeholder(`${target?.[1]?.toLowerCase()}${target?.[2]}`);
-        }),
+      String(machine.DefinitionString).replace(
+        /arn:aws:lambda:[^:"]+:[0-9]+:function:pitwall-[a-z]+-ci-(\w+)/g,
+        (_, fn: string) => placeholder(fn),
+      ),
     );
     // The plugin's validation adds the default QueryLanguage to every state; the file itself has none.
     const withoutDefaults = JSON.parse(JSON.stringify(definition), (key, value) =>
@@ -80,8 +79,23 @@ describe('the packaged CloudFormation (pnpm package, offline)', () => {
     expect(machine.TracingConfiguration.Enabled).toBe(true);
   });
 
+  it('wires each Task of the task table from the function and service it names, through compose', () => {
+    const compose = parse(readFileSync(join(root, 'serverless-compose.yml'), 'utf8')) as Cfn;
+    const params = compose.services.workflow.params as Record<string, string>;
+    const capitalized = (name: string) => `${name[0]?.toUpperCase()}${name.slice(1)}`;
+    const wired = Object.values(TASKS).map((task) => {
+      const output = `${capitalized(task.function)}FunctionArn`;
+      expect(templates[task.service]?.Outputs[output]?.Value).toEqual({
+        'Fn::GetAtt': [`${capitalized(task.function)}LambdaFunction`, 'Arn'],
+      });
+      return [functionArnParam(task), `\${${task.service}.${output}}`];
+    });
+    const functionParams = Object.entries(params).filter(([name]) => name.endsWith('FunctionArn'));
+    expect(Object.fromEntries(functionParams)).toEqual(Object.fromEntries(wired));
+  });
+
   it('starts one execution per message: the Pipe reads the queue in batches of one and targets the state machine', () => {
-    const pipe = templates.cleanup?.Resources.SubmissionsPipe.Properties;
+    const pipe = templates.workflow?.Resources.SubmissionsPipe.Properties;
     expect(pipe.Source).toBe(
       offlineParams(STAGE, 'us-west-2')
         .find((p) => p.startsWith('queueArn='))
@@ -146,7 +160,7 @@ describe('the packaged CloudFormation (pnpm package, offline)', () => {
     const rules = Object.values(templates.cleanup?.Resources as Cfn).filter((r) => r.Type === 'AWS::Events::Rule');
     expect(rules.map((r) => r.Properties.ScheduleExpression).sort()).toEqual(['rate(10 minutes)', 'rate(15 minutes)']);
     const r = templates.cleanup?.Resources;
-    const queueArn = r.SubmissionsPipe.Properties.Source;
+    const queueArn = templates.workflow?.Resources.SubmissionsPipe.Properties.Source;
     expect(r.ReconcileLambdaFunction.Properties.Environment.Variables.PITWALL_QUEUE_ARN).toBe(queueArn);
     const send = r.ReconcileRole.Properties.Policies[0].PolicyDocument.Statement.find((s: Cfn) =>
       [s.Action].flat().includes('sqs:SendMessage'),

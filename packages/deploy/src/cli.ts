@@ -4,10 +4,11 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { functionArnParam, TASKS } from '@pitwall/lambda-kit';
 import { parseStageConfig, StageConfigError, serverlessVariables } from './stage-config.js';
 
 const root = new URL('../../../', import.meta.url).pathname;
-export const SERVICES = ['ingest', 'launcher', 'publisher', 'cleanup'] as const;
+export const SERVICES = ['ingest', 'launcher', 'publisher', 'cleanup', 'workflow'] as const;
 
 export function prepareStage(stage: string) {
   const file = join(root, 'stages', `${stage}.yml`);
@@ -34,14 +35,7 @@ export function offlineParams(stage: string, region: string): string[] {
   const fn = (service: string, name: string) =>
     `arn:aws:lambda:${region}:000000000000:function:pitwall-${service}-${stage}-${name}`;
   return [
-    `registerFunctionArn=${fn('ingest', 'register')}`,
-    `planFunctionArn=${fn('launcher', 'plan')}`,
-    `launchWorkerFunctionArn=${fn('launcher', 'launchWorker')}`,
-    `markQueuedFunctionArn=${fn('launcher', 'markQueued')}`,
-    `observeFunctionArn=${fn('launcher', 'observe')}`,
-    `handOverFunctionArn=${fn('launcher', 'handOver')}`,
-    `collectFunctionArn=${fn('publisher', 'collect')}`,
-    `publishFunctionArn=${fn('publisher', 'publish')}`,
+    ...Object.values(TASKS).map((task) => `${functionArnParam(task)}=${fn(task.service, task.function)}`),
     `queueArn=arn:aws:sqs:${region}:000000000000:pitwall-${stage}-submissions`,
     `alarmTopicArn=arn:aws:sns:${region}:000000000000:pitwall-${stage}-alarms`,
   ];

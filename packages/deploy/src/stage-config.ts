@@ -14,7 +14,13 @@ export const stageConfigSchema = z.strictObject({
       .regex(/^arn:aws[a-z-]*:sqs:/)
       .optional(),
   }),
-  cluster: z.strictObject({ name: z.string().min(1), settings: clusterSettingsSchema }),
+  /** The stores every service reads: the artifacts bucket and the submissions table (and its -idempotency twin). */
+  storage: z.strictObject({ bucket: z.string().min(3), table: z.string().min(3) }),
+  // The region and the stores are the stage's own, given once, above.
+  cluster: z.strictObject({
+    name: z.string().min(1),
+    settings: clusterSettingsSchema.omit({ region: true, bucket: true, table: true }),
+  }),
   challenge: challengeConfigSchema,
   alarms: z.strictObject({ email: z.email() }),
 });
@@ -78,10 +84,15 @@ export function serverlessVariables(stage: string, config: StageConfig) {
     evalaiRequestsPerMinute: String(config.evalai.requestsPerMinute),
     externalQueueArn: config.evalai.queueArn ?? '',
     clusterName: config.cluster.name,
-    clusterSettingsJson: JSON.stringify(config.cluster.settings),
+    clusterSettingsJson: JSON.stringify({
+      ...config.cluster.settings,
+      region: config.region,
+      bucket: config.storage.bucket,
+      table: config.storage.table,
+    }),
     challengeConfigJson: JSON.stringify(config.challenge),
     alarmEmail: config.alarms.email,
-    bucket: config.cluster.settings.bucket,
-    table: config.cluster.settings.table,
+    bucket: config.storage.bucket,
+    table: config.storage.table,
   };
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
-import { parseStageConfig, StageConfigError } from '../src/stage-config.js';
+import { parseClusterSettings } from '@pitwall/kube';
+import { parseStageConfig, StageConfigError, serverlessVariables } from '../src/stage-config.js';
 
 const ci = readFileSync(new URL('../../../stages/ci.yml', import.meta.url), 'utf8');
 
@@ -17,6 +18,19 @@ function problems(text: string): readonly string[] {
 describe('the stage file', () => {
   it('accepts stages/ci.yml', () => {
     expect(parseStageConfig(ci).challenge.challengePk).toBe(2010);
+  });
+
+  it('gives the region and the stores once, and hands them to the cluster settings the Lambdas parse', () => {
+    const variables = serverlessVariables('ci', parseStageConfig(ci));
+    const settings = parseClusterSettings(JSON.parse(variables.clusterSettingsJson));
+    expect([settings.region, settings.bucket, settings.table]).toEqual([
+      'us-west-2',
+      'pitwall-artifacts-ci',
+      'pitwall-submissions-ci',
+    ]);
+    expect([variables.bucket, variables.table]).toEqual([settings.bucket, settings.table]);
+    const twice = ci.replace('    awsEndpoints:\n', '    bucket: elsewhere\n    awsEndpoints:\n');
+    expect(problems(twice)).toEqual(['stages/typo.yml: cluster.settings: unknown key "bucket" (a typo?)']);
   });
 
   it('refuses typos and dangling references, every one at once, one line each with its path (item 11)', () => {

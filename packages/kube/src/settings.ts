@@ -11,7 +11,8 @@ const resources = (cpu: string, memory: string, ephemeralStorage: string) =>
       memory: quantity.default(memory),
       ephemeralStorage: quantity.default(ephemeralStorage),
     })
-    .default({ cpu, memory, ephemeralStorage });
+    // Parsed like a given one, so each default is written once.
+    .prefault({});
 
 /** How evaluation Jobs are laid out on the cluster: parsed once at start, like the challenge config. */
 export const clusterSettingsSchema = z.strictObject({
@@ -59,11 +60,7 @@ export const clusterSettingsSchema = z.strictObject({
       agent: resources('3', '16Gi', '20Gi'),
       logcopy: resources('250m', '256Mi', '1Gi'),
     })
-    .default({
-      simulator: { cpu: '3', memory: '12Gi', ephemeralStorage: '10Gi' },
-      agent: { cpu: '3', memory: '16Gi', ephemeralStorage: '20Gi' },
-      logcopy: { cpu: '250m', memory: '256Mi', ephemeralStorage: '1Gi' },
-    }),
+    .prefault({}),
   /**
    * The most each of the pod's scratch volumes may hold (emptyDir sizeLimit): past it the kubelet evicts
    * this pod alone, instead of the node running out of disk and evicting other teams' pods.
@@ -76,7 +73,7 @@ export const clusterSettingsSchema = z.strictObject({
       logs: quantity.default('8Gi'),
       gpu: quantity.default('1Mi'),
     })
-    .default({ evaluator: '4Gi', checkpoint: '1Gi', status: '64Mi', logs: '8Gi', gpu: '1Mi' }),
+    .prefault({}),
 });
 export type ClusterSettings = z.infer<typeof clusterSettingsSchema>;
 

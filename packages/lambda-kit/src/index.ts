@@ -4,3 +4,4 @@ export * from './idempotency.js';
 export * from './lambda.js';
 export * from './observability.js';
 export * from './schemas.js';
+export * from './tasks.js';

@@ -1,11 +1,11 @@
 import { setMaxListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
 import type { ExecutionProbe, ExecutionStarter } from '@pitwall/domain';
-import type { HandlerServices } from '@pitwall/lambda-kit';
-import { deleteJobs, handleFailure } from '@pitwall/service-cleanup';
-import { register } from '@pitwall/service-ingest';
-import { handOver, launchWorker, markQueued, observe, plan } from '@pitwall/service-launcher';
-import { collect, publish } from '@pitwall/service-publisher';
+import { type HandlerServices, type RawHandler, type ServiceName, TASKS, type TaskName } from '@pitwall/lambda-kit';
+import * as cleanup from '@pitwall/service-cleanup';
+import * as ingest from '@pitwall/service-ingest';
+import * as launcher from '@pitwall/service-launcher';
+import * as publisher from '@pitwall/service-publisher';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { parse } from 'yaml';
 
@@ -86,6 +86,17 @@ function stateMachine() {
   return compiled;
 }
 
+/** Each service's exports: its raw handlers, by function name. */
+const SERVICES: Record<ServiceName, Readonly<Record<string, unknown>>> = { cleanup, ingest, launcher, publisher };
+
+/** The raw handler the task table names for a Task. */
+export function rawHandlerOf(name: TaskName): RawHandler<unknown> {
+  const { service, function: fn } = TASKS[name];
+  const raw = SERVICES[service][fn];
+  if (typeof raw !== 'function') throw new Error(`services/${service} exports no handler ${fn} for the Task ${name}`);
+  return raw as RawHandler<unknown>;
+}
+
 /** Runs the real ASL file in aws-local-stepfunctions, each Task wired to its real handler. */
 export async function runStateMachine(
   services: HandlerServices,
@@ -94,21 +105,13 @@ export async function runStateMachine(
 ): Promise<ExecutionResult> {
   const { machine, tasks } = stateMachine();
   let turn = 0;
-  const observeHandler = observe(services);
-  const wired: Record<string, Handler> = {
-    Register: register(services),
-    Plan: plan(services),
-    LaunchWorker: launchWorker(services),
-    MarkQueued: markQueued(services),
-    Observe: async (event, context) => {
-      await options.beforeObserve?.(++turn);
-      return observeHandler(event, context);
-    },
-    HandOver: handOver(services),
-    Collect: collect(services),
-    Publish: publish(services),
-    Cleanup: deleteJobs(services),
-    HandleFailure: handleFailure(services),
+  const wired = Object.fromEntries(
+    (Object.keys(TASKS) as TaskName[]).map((name) => [name, rawHandlerOf(name)(services)]),
+  ) as Record<TaskName, Handler>;
+  const observeHandler = wired.Observe;
+  wired.Observe = async (event, context) => {
+    await options.beforeObserve?.(++turn);
+    return observeHandler(event, context);
   };
   const handlers = Object.fromEntries(
     Object.entries(wired).map(([name, handler]) => [name, (event: unknown) => handler(event, lambdaContext)]),

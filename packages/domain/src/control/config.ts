@@ -84,7 +84,8 @@ export const challengeConfigSchema = z
         /** After this many observations the execution hands over to a fresh one (25,000-event history limit). */
         maxTurns: positiveInt.default(1500),
       })
-      .default({ initialSeconds: 30, maxSeconds: 300, maxTurns: 1500 }),
+      // Parsed like a given one, so each default above is the only one.
+      .prefault({}),
   })
   .superRefine((config, context) => {
     // References between phases: a gate nobody can pass, or a grant to no track, is a typo.

@@ -2,8 +2,9 @@ import { InvalidMessageError, RecordChangedError } from '../errors.js';
 import { canTransition, type EvalAiStatus, isEvalAiTerminal, isTerminal, type SubmissionStatus } from '../lifecycle.js';
 import { CANCELLED_ON_EVALAI, type ControlPlane, cancelledOnEvalAi, isoNow } from './deps.js';
 import { deleteJobs } from './finish.js';
+import type { Registration } from './payloads.js';
 import type { SubmissionRecord, TerminalStatus } from './records.js';
-import { idsOf, type Registration } from './register.js';
+import { idsOf } from './register.js';
 
 /** The error a state machine Catch hands over: {Error, Cause}, Cause being Lambda's JSON or plain text. */
 export interface CaughtError {

@@ -5,16 +5,10 @@ import { CARLA_VALUE_SOURCES, formatMergedCheckpoint, globalStatistic } from '..
 import { artifactKeys } from './artifact-keys.js';
 import { CANCELLED_ON_EVALAI, type ControlPlane, cancelledOnEvalAi, currentRecord, isoNow, trackOf } from './deps.js';
 import { jobName } from './launch.js';
-import type { PollState } from './observe.js';
-import type { SubmissionOutcome, SubmissionRef, TerminalStatus } from './records.js';
+import type { CollectedOutcome, PollState, SubmissionRef, TerminalStatus } from './payloads.js';
 import { mergeSubmissionResults } from './results-io.js';
 
 const LOG_TAIL_BYTES = 4000;
-
-export interface CollectedOutcome extends SubmissionOutcome {
-  /** A qualifier track passed: the track the team may now enter. */
-  readonly grantsQualification?: string;
-}
 
 /**
  * Collect: merge the final results, decide the outcome, and store everything (merged checkpoint and

@@ -1,16 +1,7 @@
 import { PitwallError } from '../errors.js';
 import { pollWaitSeconds } from './config.js';
 import { type ControlPlane, currentRecord, isoNow } from './deps.js';
-import type { PollState } from './observe.js';
-import type { SubmissionRef } from './records.js';
-import type { Registration } from './register.js';
-
-/** What a fresh execution needs to continue polling where the old one stopped. */
-export interface HandOverInput {
-  readonly registration: Extract<Registration, { action: 'run' }>;
-  readonly plan: unknown;
-  readonly poll: PollState;
-}
+import type { HandOverInput, PollState, SubmissionRef } from './payloads.js';
 
 /**
  * HandOver: an execution's history is limited to 25,000 events, so a long run continues in a fresh

@@ -4,7 +4,7 @@ import { planRoutes } from '../routes/plan.js';
 import { parseRouteFile } from '../routes/route-file.js';
 import { artifactKeys } from './artifact-keys.js';
 import { CANCELLED_ON_EVALAI, type ControlPlane, cancelledOnEvalAi, currentRecord, isoNow, trackOf } from './deps.js';
-import type { PollState } from './observe.js';
+import type { PollState } from './payloads.js';
 import type { SubmissionPlanRecord, SubmissionRef } from './records.js';
 
 /** Kubernetes gets a little longer than the control plane's deadline, so that Observe reports it first. */

@@ -3,6 +3,7 @@ import { evalAiResultFields } from '../results/evalai-payload.js';
 import { formatMergedCheckpoint } from '../results/merge.js';
 import { pollWaitSeconds, type TrackConfig } from './config.js';
 import { CANCELLED_ON_EVALAI, type ControlPlane, cancelledOnEvalAi, currentRecord, isoNow, trackOf } from './deps.js';
+import type { PollPhase, PollState } from './payloads.js';
 import type { JobObservation, WorkerActivity } from './ports.js';
 import {
   attemptStartedAt,
@@ -13,20 +14,6 @@ import {
 } from './records.js';
 import { digest as digestOf, mergeSubmissionResults } from './results-io.js';
 import { watchEvalAiStatuses } from './status-watch.js';
-
-export const POLL_PHASES = ['running', 'done', 'failed', 'cancelled', 'timed_out', 'handover'] as const;
-export type PollPhase = (typeof POLL_PHASES)[number];
-
-/** The poll loop's state between two observations. */
-export interface PollState {
-  readonly phase: PollPhase;
-  readonly turn: number;
-  readonly waitSeconds: number;
-  readonly reason?: string;
-  readonly failedWorkers?: readonly number[];
-  /** How many hand-overs brought the run to this execution: names the next one. */
-  readonly handovers?: number;
-}
 
 /**
  * Observe: one look at the submission. The cluster and the workers' results are read first; then whether

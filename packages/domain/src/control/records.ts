@@ -1,25 +1,8 @@
 import { isTerminal, type SubmissionStatus } from '../lifecycle.js';
 import type { PlanStrategy } from '../routes/plan.js';
+import type { SubmissionRef, TerminalStatus } from './payloads.js';
 
-/** What the state machine carries between states for one attempt: ids and small facts only. */
-export interface SubmissionRef {
-  readonly submissionPk: number;
-  readonly challengePk: number;
-  readonly phasePk: number;
-  readonly attempt: number;
-  readonly track: string;
-  readonly teamPk: number;
-  readonly teamName: string;
-  readonly imageUri: string;
-  /** ISO time of registration (of this attempt). */
-  readonly registeredAt: string;
-  /**
-   * ISO time after which the attempt is overdue. At registration the latest it could legitimately end (its
-   * queue timeout plus the evaluation time left); once a worker pod runs, that start plus the time left. The
-   * record holds the current value; what an execution carries is the one at registration.
-   */
-  readonly deadline: string;
-}
+export type { SubmissionRef, TerminalStatus } from './payloads.js';
 
 export interface WorkerAssignmentRecord {
   readonly worker: number;
@@ -37,8 +20,6 @@ export interface SubmissionPlanRecord {
   readonly routesKey: string;
   readonly workers: readonly WorkerAssignmentRecord[];
 }
-
-export type TerminalStatus = 'finished' | 'failed' | 'cancelled';
 
 export interface SubmissionOutcome {
   readonly status: TerminalStatus;

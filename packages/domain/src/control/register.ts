@@ -2,20 +2,9 @@ import { EvalAiRejectedError, EvalAiResponseError, InvalidMessageError, NotFound
 import { isEligibleForEvaluation } from '../lifecycle.js';
 import { parseSubmissionMessage, type SubmissionMessage } from '../message.js';
 import { type ControlPlane, isoNow, trackOf } from './deps.js';
+import type { MessageIds, Registration } from './payloads.js';
 import type { EvalAiSubmission } from './ports.js';
 import { evaluationDeadline, evaluationSecondsUsed, type SubmissionRef, submissionRefOf } from './records.js';
-
-export type Registration =
-  | { readonly action: 'run'; readonly submission: SubmissionRef }
-  | { readonly action: 'skip'; readonly reason: string }
-  | { readonly action: 'reject'; readonly reason: string; readonly submission: SubmissionRef }
-  /** The message cannot be read; `ids` when it still names a submission (for HandleFailure). */
-  | { readonly action: 'invalid'; readonly reason: string; readonly ids?: MessageIds };
-
-export interface MessageIds {
-  readonly submissionPk: number;
-  readonly challengePk: number;
-}
 
 /** In an allowedImages pattern, the submitting team's pk: EvalAI pushes to `…-participant-team-<pk>`. */
 export const TEAM_PLACEHOLDER = '{team}';

@@ -1,10 +1,10 @@
 import { deleteJobs as deleteAll } from '@pitwall/domain';
-import { lambdaHandler, parseTaskInput, type RawHandler, taskInputs } from '@pitwall/lambda-kit';
+import { lambdaHandler, parseTaskInput, TASKS, type TaskHandler } from '@pitwall/lambda-kit';
 import { kubernetesJobRunner } from '@pitwall/lambda-kit/kubernetes';
 
-export const deleteJobs: RawHandler<{ deleted: number }, 'jobs'> =
+export const deleteJobs: TaskHandler<'Cleanup', 'jobs'> =
   ({ plane }) =>
   async (event) =>
-    deleteAll(plane, parseTaskInput(taskInputs.submission, event).submission);
+    deleteAll(plane, parseTaskInput(TASKS.Cleanup.input, event).submission);
 
 export const handler = lambdaHandler(deleteJobs, { jobs: kubernetesJobRunner });

@@ -1,10 +1,10 @@
-import { type HandOverInput, handOver as handOverTo } from '@pitwall/domain';
-import { lambdaHandler, parseTaskInput, type RawHandler, taskInputs } from '@pitwall/lambda-kit';
+import { handOver as handOverTo } from '@pitwall/domain';
+import { lambdaHandler, parseTaskInput, TASKS, type TaskHandler } from '@pitwall/lambda-kit';
 import { stepFunctionsExecutions } from '@pitwall/lambda-kit/step-functions';
 
-export const handOver: RawHandler<{ executionId: string }, 'starter'> =
+export const handOver: TaskHandler<'HandOver', 'starter'> =
   ({ plane }) =>
   async (event) =>
-    handOverTo(plane, parseTaskInput(taskInputs.handOver, event) as HandOverInput);
+    handOverTo(plane, parseTaskInput(TASKS.HandOver.input, event));
 
 export const handler = lambdaHandler(handOver, { starter: stepFunctionsExecutions });

@@ -1,11 +1,11 @@
-import { markQueued as mark, type PollState } from '@pitwall/domain';
-import { lambdaHandler, parseTaskInput, type RawHandler, taskInputs } from '@pitwall/lambda-kit';
+import { markQueued as mark } from '@pitwall/domain';
+import { lambdaHandler, parseTaskInput, TASKS, type TaskHandler } from '@pitwall/lambda-kit';
 import { evalAiHost } from '@pitwall/lambda-kit/evalai';
 
 /** The poll loop's first state: waiting for the workers, or cancelled before anything was written. */
-export const markQueued: RawHandler<PollState, 'evalai'> =
+export const markQueued: TaskHandler<'MarkQueued', 'evalai'> =
   ({ plane }) =>
   async (event) =>
-    mark(plane, parseTaskInput(taskInputs.submission, event).submission);
+    mark(plane, parseTaskInput(TASKS.MarkQueued.input, event).submission);
 
 export const handler = lambdaHandler(markQueued, { evalai: evalAiHost });

@@ -1,10 +1,10 @@
 import { planSubmission } from '@pitwall/domain';
-import { lambdaHandler, parseTaskInput, type RawHandler, taskInputs } from '@pitwall/lambda-kit';
+import { lambdaHandler, parseTaskInput, TASKS, type TaskHandler } from '@pitwall/lambda-kit';
 import { s3ArtifactStore } from '@pitwall/lambda-kit/s3';
 
-export const plan: RawHandler<Awaited<ReturnType<typeof planSubmission>>, 'artifacts'> =
+export const plan: TaskHandler<'Plan', 'artifacts'> =
   ({ plane }) =>
   async (event) =>
-    planSubmission(plane, parseTaskInput(taskInputs.submission, event).submission);
+    planSubmission(plane, parseTaskInput(TASKS.Plan.input, event).submission);
 
 export const handler = lambdaHandler(plan, { artifacts: s3ArtifactStore });
