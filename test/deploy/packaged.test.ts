@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { idempotencyTable, submissionsTable } from '@pitwall/adapters';
-import { offlineParams, packageService, prepareStage, SERVICES } from '@pitwall/deploy';
+import { offlineParams, packageService, prepareStage, SERVICES, templateProblems } from '@pitwall/deploy';
 import { functionArnParam, TASKS } from '@pitwall/lambda-kit';
 import { loadStateMachine } from '@pitwall/local';
 import AdmZip from 'adm-zip';
@@ -33,6 +33,13 @@ beforeAll(() => {
 }, 240_000);
 
 describe('the packaged CloudFormation (pnpm package, offline)', () => {
+  it.each([...SERVICES])(
+    'matches CloudFormation’s own resource schemas: %s (types, properties, values, GetAtt attributes)',
+    async (service) => {
+      expect(await templateProblems(templates[service] as Cfn)).toEqual([]);
+    },
+  );
+
   it('gives every function a role of its own', () => {
     const functions = resources().filter(([, r]) => r.Type === 'AWS::Lambda::Function');
     expect(functions.length).toBe(12);

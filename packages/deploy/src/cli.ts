@@ -6,6 +6,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { functionArnParam, TASKS } from '@pitwall/lambda-kit';
 import { parseStageConfig, StageConfigError, serverlessVariables } from './stage-config.js';
+import { templateProblems } from './template-schema.js';
 
 const root = new URL('../../../', import.meta.url).pathname;
 export const SERVICES = ['ingest', 'launcher', 'publisher', 'cleanup', 'workflow'] as const;
@@ -58,7 +59,7 @@ export function packageService(service: string, stage: string, region: string): 
   return result.status ?? 1;
 }
 
-function main(argv: string[]): number {
+async function main(argv: string[]): Promise<number> {
   const command = argv[0];
   const stageAt = argv.indexOf('--stage');
   const stage = stageAt >= 0 ? (argv[stageAt + 1] ?? '') : 'ci';
@@ -81,7 +82,18 @@ function main(argv: string[]): number {
     const status = packageService(service, stage, variables.region);
     if (status !== 0) return status;
   }
+  // What CloudFormation would refuse at deployment, found now: every template against the registry's schemas.
+  let problems = 0;
+  for (const service of SERVICES) {
+    const file = join(root, 'services', service, '.serverless', 'cloudformation-template-update-stack.json');
+    for (const problem of await templateProblems(JSON.parse(readFileSync(file, 'utf8')))) {
+      console.error(`services/${service}: ${problem}`);
+      problems++;
+    }
+  }
+  if (problems > 0) return 1;
+  console.log(`every template matches CloudFormation's resource schemas (${SERVICES.length} services)`);
   return 0;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) process.exitCode = main(process.argv.slice(2));
+if (import.meta.url === `file://${process.argv[1]}`) process.exitCode = await main(process.argv.slice(2));

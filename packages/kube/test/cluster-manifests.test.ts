@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
-import { parse, parseAllDocuments, type Tags } from 'yaml';
+import { parseAllDocuments } from 'yaml';
 import { validateManifest } from '../src/index.js';
 
 const CLUSTER = fileURLToPath(new URL('../../../cluster/', import.meta.url));
@@ -18,18 +18,6 @@ const all = manifestFiles.flatMap((file) => documents(file).map((doc) => ({ file
 const find = (kind: string, name: string) =>
   all.find(({ doc }) => doc.kind === kind && doc.metadata?.name === name)?.doc;
 const eksctl = documents('cluster.yaml')[0] as Doc;
-// CloudFormation's short forms, read as their long forms (`!Ref X` → { Ref: X }, `!Sub s` → { 'Fn::Sub': s }).
-const cloudFormationTags: Tags = ['Ref', 'Sub', 'GetAtt', 'Join', 'Select', 'Split'].flatMap((name) => {
-  const key = name === 'Ref' ? 'Ref' : `Fn::${name}`;
-  return [
-    { tag: `!${name}`, resolve: (value: string) => ({ [key]: value }) },
-    // biome-ignore lint/suspicious/noExplicitAny: a YAML sequence node
-    { tag: `!${name}`, collection: 'seq' as const, resolve: (seq: any) => ({ [key]: seq.toJSON() }) },
-  ];
-});
-const endpoints = parse(readFileSync(join(CLUSTER, 'endpoints.yaml'), 'utf8'), {
-  customTags: cloudFormationTags,
-}) as Doc;
 const gpuGroups = (eksctl.managedNodeGroups as Doc[]).filter((g) => String(g.instanceType).startsWith('g5.'));
 
 describe('cluster/ manifests', () => {
@@ -104,63 +92,6 @@ describe('cluster/ manifests', () => {
     expect(container.command).toContain(
       `--node-group-auto-discovery=asg:tag=k8s.io/cluster-autoscaler/enabled,k8s.io/cluster-autoscaler/${eksctl.metadata.name}`,
     );
-  });
-});
-
-describe('cluster/endpoints.yaml (the only HTTPS the pods may reach)', () => {
-  const resources = Object.values(endpoints.Resources as Record<string, Doc>);
-  const subnets = Object.entries(endpoints.Resources as Record<string, Doc>).filter(
-    ([, r]) => r.Type === 'AWS::EC2::Subnet',
-  );
-  const vpcEndpoints = resources.filter((r) => r.Type === 'AWS::EC2::VPCEndpoint');
-  const service = (name: string) =>
-    vpcEndpoints.find((e) => e.Properties.ServiceName['Fn::Sub'] === `com.amazonaws.\${AWS::Region}.${name}`)
-      ?.Properties;
-  const range = (cidr: string) => {
-    const [base = '', bits = '32'] = cidr.split('/');
-    const start = base.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
-    return [start, start + 2 ** (32 - Number(bits)) - 1] as const;
-  };
-
-  it('admits HTTPS from evaluation pods to the endpoint subnets and nowhere else', () => {
-    const policy = find('NetworkPolicy', 'evaluation-pods');
-    const https = ((policy?.spec.egress ?? []) as Doc[]).filter((rule) => rule.ports.some((p: Doc) => p.port === 443));
-    const cidrs = https.flatMap((rule) => (rule.to as Doc[]).map((peer) => peer.ipBlock?.cidr));
-    expect(cidrs.sort()).toEqual(subnets.map(([, s]) => s.Properties.CidrBlock).sort());
-  });
-
-  it('puts the endpoint subnets inside the cluster’s VPC, above the /19s eksctl carves for its six subnets', () => {
-    const [vpcStart, vpcEnd] = range(eksctl.vpc.cidr);
-    expect(endpoints.Parameters.VpcCidr.Default).toBe(eksctl.vpc.cidr);
-    for (const [, subnet] of subnets) {
-      const [start, end] = range(subnet.Properties.CidrBlock);
-      expect(start).toBeGreaterThanOrEqual(vpcStart + 6 * 2 ** 13);
-      expect(end).toBeLessThanOrEqual(vpcEnd);
-    }
-  });
-
-  it('has an interface endpoint for S3, DynamoDB and STS in both subnets', () => {
-    expect(vpcEndpoints).toHaveLength(3);
-    for (const name of ['s3', 'dynamodb', 'sts']) {
-      expect(service(name)?.VpcEndpointType).toBe('Interface');
-      expect(service(name)?.SubnetIds).toEqual(subnets.map(([id]) => ({ Ref: id })));
-    }
-  });
-
-  it('lets the S3 and DynamoDB endpoints reach only Pitwall’s submission objects and table', () => {
-    const statements = (name: string) => service(name)?.PolicyDocument.Statement as Doc[];
-    expect(statements('s3')).toEqual([
-      expect.objectContaining({
-        Action: ['s3:GetObject', 's3:PutObject'],
-        // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation's own substitution
-        Resource: [{ 'Fn::Sub': 'arn:${AWS::Partition}:s3:::${Bucket}/submissions/*' }],
-      }),
-    ]);
-    expect(statements('dynamodb')).toEqual([expect.objectContaining({ Action: ['dynamodb:PutItem'] })]);
-    // Without private DNS only a client given their names (logcopy) goes through them.
-    expect(service('s3')?.PrivateDnsEnabled).toBe(false);
-    expect(service('dynamodb')?.PrivateDnsEnabled).toBe(false);
-    expect(service('sts')?.PrivateDnsEnabled).toBe(true);
   });
 });
 
