@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { registerSubmission } from '@pitwall/domain';
 import { EvalAiEmulator } from '@pitwall/emulators';
 import {
   LEADERBOARD_LABELS,
@@ -136,18 +137,24 @@ describe('the local runtime under a time limit', () => {
   }, 90_000);
 });
 
+/** An EvalAI that outlives the runtimes started against it, sending its messages to the current one. */
+async function outlivingEvalAi(current: () => LocalRuntime | undefined): Promise<EvalAiEmulator> {
+  const evalai = new EvalAiEmulator({
+    challengePk: LOCAL_CHALLENGE_PK,
+    phases: [{ pk: LOCAL_PHASE_PK, codename: 'local-SENSORS', splits: ['leaderboard'] }],
+    labels: LEADERBOARD_LABELS,
+    hostToken: LOCAL_HOST_TOKEN,
+    requestsPerMinute: 100_000,
+    onSubmission: async (_s, message) => current()?.publish(message),
+  });
+  await evalai.start();
+  return evalai;
+}
+
 describe('the local runtime across a restart', () => {
   it('takes every submission to its terminal status when stopped mid-run and started again', async () => {
     let current: LocalRuntime | undefined;
-    const evalai = new EvalAiEmulator({
-      challengePk: LOCAL_CHALLENGE_PK,
-      phases: [{ pk: LOCAL_PHASE_PK, codename: 'local-SENSORS', splits: ['leaderboard'] }],
-      labels: LEADERBOARD_LABELS,
-      hostToken: LOCAL_HOST_TOKEN,
-      requestsPerMinute: 100_000,
-      onSubmission: async (_s, message) => current?.publish(message),
-    });
-    await evalai.start();
+    const evalai = await outlivingEvalAi(() => current);
     const dir = stateDir();
     try {
       current = await LocalRuntime.start({ stateDir: dir, evalai, ...fast, msPerKm: 15 });
@@ -171,6 +178,40 @@ describe('the local runtime across a restart', () => {
       expect(evalai.get(running.id).stdout).toContain('Completed 20 out of 20 routes');
       expect(evalai.get(waiting.id).status).toBe('finished');
       await restarted.engine.idle();
+    } finally {
+      await current?.stop();
+      await evalai.close();
+    }
+  }, 150_000);
+  it('runs a submission registered but never queued again from Register, which stops one cancelled meanwhile', async () => {
+    let current: LocalRuntime | undefined;
+    const evalai = await outlivingEvalAi(() => current);
+    const dir = stateDir();
+    try {
+      current = await LocalRuntime.start({ stateDir: dir, evalai, ...fast, housekeepingMs: 0 });
+      const submit = (team: string, teamPk: number) =>
+        evalai.createSubmission({ phasePk: LOCAL_PHASE_PK, teamPk, teamName: team, imageUri: 'local/agent:good' });
+      const kept = submit('Team Kept', 6);
+      const cancelled = submit('Team Gone', 7);
+      // Each registered by an execution that died with the runtime, before Plan.
+      for (const { id } of [kept, cancelled]) {
+        const registration = await registerSubmission(current.plane, {
+          event: [{ messageId: `m${id}`, body: evalai.messageFor(id) }],
+          executionId: `arn:aws:states:local:000000000000:execution:evaluate-submission:lost-${id}`,
+        });
+        expect(registration.action).toBe('run');
+      }
+      await current.stop();
+      evalai.cancel(cancelled.id); // the participant, while Pitwall was down
+
+      current = await LocalRuntime.start({ stateDir: dir, evalai, ...fast, housekeepingMs: 0 });
+      await until(() => TERMINAL.includes(evalai.get(kept.id).status), 90_000);
+      await current.engine.idle();
+      expect(evalai.get(kept.id).status).toBe('finished');
+      expect(evalai.get(cancelled.id).status).toBe('cancelled');
+      // Register saw the cancel: nothing was planned or launched for it.
+      expect((await current.plane.store.get(cancelled.id))?.plan).toBeUndefined();
+      expect((await current.jobs.list()).filter((job) => job.submissionPk === cancelled.id)).toEqual([]);
     } finally {
       await current?.stop();
       await evalai.close();

@@ -134,7 +134,8 @@ export class EvalAiClient implements EvalAiHost {
   async readSubmittedImage(submission: EvalAiSubmission): Promise<string> {
     const what = `the input file of submission ${submission.id}`;
     const url = submission.inputFile ? new URL(submission.inputFile) : undefined;
-    // A public file: no token goes with it, and only to https (or to the EvalAI server itself, for local runs).
+    // A public file: no token goes with it, and only over https, or from the EvalAI server's own origin (a
+    // self-hosted EvalAI serves its media itself, over the scheme the host configured).
     if (!url || (url.protocol !== 'https:' && url.origin !== new URL(this.baseUrl).origin)) {
       throw new EvalAiResponseError(`${what} is not an https URL: ${submission.inputFile ?? '(none)'}`);
     }

@@ -1,3 +1,14 @@
+/** Cluster settings that parse, for tests of the functions that talk to the cluster. */
+export const TEST_CLUSTER_SETTINGS = {
+  images: { simulator: 's', evaluator: 'e', logcopy: 'l' },
+  logcopyRoleArn: 'arn:aws:iam::123456789012:role/pitwall-logcopy',
+  region: 'us-west-2',
+  awsEndpoints: { s3: 'https://s3.example', dynamodb: 'https://dynamodb.example' },
+  bucket: 'pitwall-artifacts',
+  table: 'pitwall-submissions',
+  instanceTypes: { SENSORS: 'g5.2xlarge' },
+} as const;
+
 /**
  * The environment a Pitwall Lambda expects, for tests of the middy-wrapped entry points: quiet
  * Powertools, fake AWS credentials (the SDK clients are mocked), and one SENSORS phase.

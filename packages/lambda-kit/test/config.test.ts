@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { ConfigurationError, readLambdaConfig } from '../src/index.js';
+import { TEST_CLUSTER_SETTINGS } from '../src/testing.js';
 
 const env = {
   PITWALL_TABLE: 'pitwall-submissions',
@@ -44,15 +45,7 @@ describe('readLambdaConfig', () => {
   });
 
   it('reads the cluster the Jobs run on, with its settings', () => {
-    const settings = {
-      images: { simulator: 's', evaluator: 'e', logcopy: 'l' },
-      logcopyRoleArn: 'arn:aws:iam::123456789012:role/pitwall-logcopy',
-      region: 'us-west-2',
-      awsEndpoints: { s3: 'https://s3.example', dynamodb: 'https://dynamodb.example' },
-      bucket: 'pitwall-artifacts',
-      table: 'pitwall-submissions',
-      instanceTypes: { SENSORS: 'g5.2xlarge' },
-    };
+    const settings = TEST_CLUSTER_SETTINGS;
     const config = readLambdaConfig({
       ...env,
       PITWALL_EKS_CLUSTER: 'pitwall',

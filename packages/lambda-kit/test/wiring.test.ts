@@ -1,10 +1,17 @@
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { submissionsTable } from '@pitwall/adapters';
-import { EvalAiNotHostError, JobRunnerRejectedError } from '@pitwall/domain';
+import { EvalAiNotHostError } from '@pitwall/domain';
 import { EvalAiEmulator, type RunningServer, S3RVER_CREDENTIALS, startDynamoDb, startS3 } from '@pitwall/emulators';
 import { evalAiHost } from '../src/evalai.js';
-import { buildPlane, type LambdaConfig, lambdaHandler, type RawHandler, readLambdaConfig } from '../src/index.js';
+import {
+  buildPlane,
+  ConfigurationError,
+  type LambdaConfig,
+  lambdaHandler,
+  type RawHandler,
+  readLambdaConfig,
+} from '../src/index.js';
 import { kubernetesJobRunner } from '../src/kubernetes.js';
 import { logger } from '../src/observability.js';
 import { s3ArtifactStore } from '../src/s3.js';
@@ -73,18 +80,16 @@ describe('buildPlane', () => {
     expect(await plane.store.get(submission.id)).toBeUndefined();
   });
 
-  it('gives a function without a cluster a job runner that refuses with a reason', async () => {
-    const plane = await buildPlane(config, { jobs: kubernetesJobRunner });
-    const refused = await plane.jobs.delete('job').catch((e: unknown) => e);
-    expect(refused).toBeInstanceOf(JobRunnerRejectedError);
-    expect((refused as Error).message).toContain('no EKS cluster is configured');
-  });
-
-  it('has no executions without a state machine, and Step Functions with one', async () => {
-    expect((await buildPlane(config, { executions: stepFunctionsExecutions })).executions).toBeUndefined();
+  it('refuses to wire the cluster or the executions for a function not configured with them, naming what it needs', async () => {
+    await expect(buildPlane(config, { jobs: kubernetesJobRunner })).rejects.toThrow(
+      new ConfigurationError('this function needs PITWALL_EKS_CLUSTER and PITWALL_CLUSTER_SETTINGS'),
+    );
+    await expect(buildPlane(config, { executions: stepFunctionsExecutions })).rejects.toThrow(
+      new ConfigurationError('this function needs PITWALL_STATE_MACHINE_ARN'),
+    );
     const withArn = { ...config, stateMachineArn: 'arn:aws:states:eu-west-1:123456789012:stateMachine:pitwall' };
     const plane = await buildPlane(withArn, { starter: stepFunctionsExecutions });
-    expect(plane.starter?.constructor.name).toBe('StepFunctionsExecutions');
+    expect(plane.starter.constructor.name).toBe('StepFunctionsExecutions');
   });
 });
 

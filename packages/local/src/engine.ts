@@ -154,6 +154,11 @@ function enteredStates(events: readonly EventLog[]): string[] {
 
 const EXECUTION_PREFIX = 'arn:aws:states:local:000000000000:execution:evaluate-submission:';
 
+/** The name an execution was started under, from its id. */
+export function executionName(executionId: string | undefined): string | undefined {
+  return executionId?.startsWith(EXECUTION_PREFIX) ? executionId.slice(EXECUTION_PREFIX.length) : undefined;
+}
+
 export function newExecutionId(): string {
   return `${EXECUTION_PREFIX}${crypto.randomUUID()}`;
 }

@@ -7,21 +7,18 @@ import {
   type Clock,
   type ControlPlane,
   isTerminal,
-  launchWorker,
-  markQueued,
   parseChallengeConfig,
-  planSubmission,
   type ReconcileReport,
-  reconcileSubmissions,
+  type SubmissionRecord,
   type SweepReport,
-  sweepSubmissions,
   systemClock,
 } from '@pitwall/domain';
 import { type EmulatedSubmission, EvalAiEmulator, type RunningServer, S3RVER_CREDENTIALS } from '@pitwall/emulators';
 import { parseClusterSettings } from '@pitwall/kube';
+import { reconcile, sweep } from '@pitwall/service-cleanup';
 import { createSqsServer } from 'local-aws-sqs';
 import { buildLocalPrograms } from './bundles.js';
-import { LocalEngine } from './engine.js';
+import { executionName, LocalEngine } from './engine.js';
 import { InstantJobRunner } from './instant-job-runner.js';
 import { LocalJobRunner } from './local-job-runner.js';
 import { SqsPipe } from './pipe.js';
@@ -153,11 +150,11 @@ export class LocalRuntime {
     await this.sqs.send(new SendMessageCommand({ QueueUrl: this.endpoints.queueUrl, MessageBody: message }));
   }
 
-  /** One run of the scheduled sweeper and reconciler. */
+  /** One run of the scheduled sweeper and reconciler: their handlers, given a schedule's event. */
   async housekeep(): Promise<{ sweep: SweepReport; reconcile: ReconcileReport }> {
-    const sweep = await sweepSubmissions(this.plane);
-    const reconcile = await reconcileSubmissions(this.plane);
-    return { sweep, reconcile };
+    const services = { plane: this.plane };
+    const scheduled = { source: 'aws.scheduler' };
+    return { sweep: await sweep(services)(scheduled), reconcile: await reconcile(services)(scheduled) };
   }
 
   async stop(): Promise<void> {
@@ -317,18 +314,20 @@ export class LocalRuntime {
   }
 
   /**
-   * After a restart: Jobs on disk carry on (a cluster keeps running), each active submission gets a fresh
-   * execution that picks up its poll loop, and submissions EvalAI still shows as submitted without a
-   * record get their message again (the queue's messages did not survive).
+   * After a restart, through the state machine's own entry points only: Jobs on disk carry on (a cluster
+   * keeps running); a submission registered but not yet queued runs its execution again from Register,
+   * under the same name, so Register knows it for its own and checks it again (a cancel on EvalAI while
+   * Pitwall was down stops it there); one already queued or running gets a fresh execution that enters
+   * at the poll loop; and submissions EvalAI still shows as submitted without a record get their message
+   * again (the queue's messages did not survive).
    */
   private async recover(): Promise<void> {
     if (this.jobs instanceof LocalJobRunner) await this.jobs.recover();
     for (const record of await this.plane.store.listActive()) {
       if (isTerminal(record.status)) continue; // failed but not yet on EvalAI: the sweeper reports it
       if (record.status === 'received' || record.status === 'resuming') {
-        const plan = await planSubmission(this.plane, record);
-        for (const { worker } of plan.workers) await launchWorker(this.plane, { submission: record, worker });
-        await markQueued(this.plane, record);
+        await this.engine.start([redeliveryOf(record)], executionName(record.executionId));
+        continue;
       }
       const current = await this.plane.store.get(record.submissionPk);
       const executionId = await this.engine.start({
@@ -349,4 +348,15 @@ export class LocalRuntime {
       }
     }
   }
+}
+
+/** The message EvalAI sent for a registered submission, as the Pipe delivers it. */
+function redeliveryOf(record: SubmissionRecord) {
+  const body = JSON.stringify({
+    challenge_pk: String(record.challengePk),
+    phase_pk: String(record.phasePk),
+    submission_pk: record.submissionPk,
+    submitted_image_uri: record.imageUri,
+  });
+  return { messageId: `recovered-${record.submissionPk}-${record.attempt}`, body, eventSource: 'aws:sqs' };
 }

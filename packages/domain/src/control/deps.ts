@@ -21,8 +21,8 @@ export interface ControlPlane {
   readonly jobs: JobRunner;
   readonly queue: SubmissionQueue;
   readonly clock: Clock;
-  readonly executions?: ExecutionProbe;
-  readonly starter?: ExecutionStarter;
+  readonly executions: ExecutionProbe;
+  readonly starter: ExecutionStarter;
 }
 
 export function trackOf(config: ChallengeConfig, phasePk: number): TrackConfig | undefined {

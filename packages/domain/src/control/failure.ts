@@ -220,7 +220,7 @@ async function stuckReason(
   if (overdue > SWEEP_GRACE_SECONDS * 1000) {
     return 'Time limit exceeded: the evaluation did not finish in time and was stopped.';
   }
-  if (record.executionId && deps.executions && !(await deps.executions.isRunning(record.executionId))) {
+  if (record.executionId && !(await deps.executions.isRunning(record.executionId))) {
     return 'The evaluation was interrupted in the evaluation backend and could not be completed. Please resubmit or ask the hosts to resume it.';
   }
   return undefined;

@@ -1,4 +1,3 @@
-import { PitwallError } from '../errors.js';
 import { pollWaitSeconds } from './config.js';
 import { type ControlPlane, currentRecord, isoNow } from './deps.js';
 import type { HandOverInput, PollState, SubmissionRef } from './payloads.js';
@@ -11,7 +10,6 @@ export async function handOver(
   deps: Pick<ControlPlane, 'config' | 'store' | 'clock' | 'starter'>,
   input: HandOverInput,
 ): Promise<{ executionId: string }> {
-  if (!deps.starter) throw new PitwallError('no execution starter is configured for the hand-over');
   const submission = input.registration.submission;
   await currentRecord(deps.store, submission);
   const age = (deps.clock.now().getTime() - Date.parse(submission.registeredAt)) / 1000;
