@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -10,6 +10,7 @@ import {
   LOCAL_HOST_TOKEN,
   LOCAL_PHASE_PK,
   LocalRuntime,
+  LocalRuntimeBusyError,
   type LocalRuntimeOptions,
 } from '@pitwall/local';
 
@@ -217,4 +218,22 @@ describe('the local runtime across a restart', () => {
       await evalai.close();
     }
   }, 150_000);
+});
+
+describe('the local runtime’s state folder', () => {
+  it('is held by one runtime at a time: a second gets a one-line reason, a stale lock is taken over', async () => {
+    const dir = stateDir();
+    const first = await LocalRuntime.start({ stateDir: dir, ...fast, executor: 'instant', housekeepingMs: 0 });
+    try {
+      const second = LocalRuntime.start({ stateDir: dir, ...fast, executor: 'instant', housekeepingMs: 0 });
+      await expect(second).rejects.toThrow(new LocalRuntimeBusyError(dir, process.pid));
+    } finally {
+      await first.stop();
+    }
+    // A runtime killed with -9 leaves its lock behind, naming a process that no longer exists.
+    writeFileSync(join(dir, 'runtime.lock'), '2147483646\n');
+    const after = await LocalRuntime.start({ stateDir: dir, ...fast, executor: 'instant', housekeepingMs: 0 });
+    await after.stop();
+    expect(existsSync(join(dir, 'runtime.lock'))).toBe(false);
+  }, 60_000);
 });

@@ -1,7 +1,8 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from '@jest/globals';
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { lockStateDir } from '@pitwall/local';
 import { DEMO_TEAMS, runDemo } from '../src/commands/local.js';
 import { runCli } from '../src/program.js';
 import { captureIo } from './capture-io.js';
@@ -21,6 +22,50 @@ describe('the local commands', () => {
     expect(out).toContain(join(stateDir, 's3', 'pitwall-artifacts', 'submissions', '1'));
     expect(out).toMatch(/Team Phoenix: running, \d+\/20 routes/);
   }, 120_000);
+
+  describe('with a state folder of its own (PITWALL_STATE_DIR)', () => {
+    const saved = process.env.PITWALL_STATE_DIR;
+    let root: string;
+    beforeEach(() => {
+      root = mkdtempSync(join(tmpdir(), 'pitwall-cli-'));
+      process.env.PITWALL_STATE_DIR = root;
+    });
+    afterEach(() => {
+      if (saved === undefined) delete process.env.PITWALL_STATE_DIR;
+      else process.env.PITWALL_STATE_DIR = saved;
+    });
+
+    it('says in one line that the stack it last knew is gone (stopped or killed), for submit and cancel', async () => {
+      // What a `kill -9` of `local up` leaves: the endpoints of servers that are no longer there.
+      writeFileSync(
+        join(root, 'endpoints.json'),
+        JSON.stringify({ evalai: 'http://127.0.0.1:9', participantToken: 'p' }),
+      );
+      for (const argv of [
+        ['submit', '--team', 'x', '--image', 'local/agent:good'],
+        ['cancel', '--submission', '3'],
+      ]) {
+        const io = captureIo();
+        expect(await runCli(argv, io)).toBe(2);
+        expect(io.stderr()).toBe(
+          'pitwall: no local Pitwall answers at http://127.0.0.1:9 (it was stopped or killed): start one with `pnpm pitwall local up`\n',
+        );
+      }
+    });
+
+    it('refuses, in one line, to start a second runtime on a state folder another one holds', async () => {
+      const unlock = lockStateDir(join(root, 'state'));
+      try {
+        const io = captureIo();
+        expect(await runCli(['local', 'up'], io)).toBe(2);
+        expect(io.stderr()).toBe(
+          `pitwall: another Pitwall runtime (pid ${process.pid}) is using ${join(root, 'state')}: stop it first, or use another folder\n`,
+        );
+      } finally {
+        unlock();
+      }
+    });
+  });
 
   it('tells the user to start Pitwall before submitting to it', async () => {
     const io = captureIo();

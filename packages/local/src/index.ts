@@ -4,4 +4,5 @@ export * from './instant-job-runner.js';
 export * from './local-job-runner.js';
 export * from './pipe.js';
 export * from './runtime.js';
+export * from './state-lock.js';
 export * from './stores.js';

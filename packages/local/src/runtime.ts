@@ -22,6 +22,7 @@ import { executionName, LocalEngine } from './engine.js';
 import { InstantJobRunner } from './instant-job-runner.js';
 import { LocalJobRunner } from './local-job-runner.js';
 import { SqsPipe } from './pipe.js';
+import { lockStateDir } from './state-lock.js';
 import { startLocalStores } from './stores.js';
 
 export const LOCAL_CHALLENGE_PK = 1;
@@ -97,6 +98,7 @@ export class LocalRuntime {
   private readonly servers: RunningServer[] = [];
   private readonly clients: { destroy(): void }[] = [];
   private ownsEvalAi: boolean;
+  private unlock: () => void = () => {};
 
   private constructor(private readonly options: LocalRuntimeOptions) {
     this.ownsEvalAi = !options.evalai;
@@ -115,7 +117,9 @@ export class LocalRuntime {
   }
 
   static async start(options: LocalRuntimeOptions): Promise<LocalRuntime> {
+    const unlock = lockStateDir(options.stateDir);
     const runtime = new LocalRuntime(options);
+    runtime.unlock = unlock;
     try {
       await runtime.boot();
     } catch (error) {
@@ -165,6 +169,7 @@ export class LocalRuntime {
     if (this.ownsEvalAi) await this.evalai.close();
     for (const client of this.clients) client.destroy();
     await Promise.all(this.servers.map((server) => server.close()));
+    this.unlock();
   }
 
   private async boot(): Promise<void> {

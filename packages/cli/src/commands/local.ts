@@ -2,15 +2,25 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { EvalAiClient } from '@pitwall/adapters';
 import { isTerminal, mergeSubmissionResults } from '@pitwall/domain';
-import { LOCAL_CHALLENGE_PK, LOCAL_PARTICIPANT_TOKEN, LOCAL_PHASE_PK, LOCAL_SPLIT, LocalRuntime } from '@pitwall/local';
+import {
+  assertStateDirFree,
+  LOCAL_CHALLENGE_PK,
+  LOCAL_PARTICIPANT_TOKEN,
+  LOCAL_PHASE_PK,
+  LOCAL_SPLIT,
+  LocalRuntime,
+  LocalRuntimeBusyError,
+  type LocalRuntimeOptions,
+} from '@pitwall/local';
 import Table from 'cli-table3';
 import type { Command } from 'commander';
 import logUpdate from 'log-update';
 import { type CliIo, UsageError } from '../io.js';
 import { integerOption } from '../options.js';
 
-const STATE = '.pitwall';
-const ENDPOINTS_FILE = join(STATE, 'endpoints.json');
+/** Where the local runtime keeps its state: PITWALL_STATE_DIR, or .pitwall in the current folder. */
+const stateRoot = () => process.env.PITWALL_STATE_DIR || '.pitwall';
+const endpointsFile = () => join(stateRoot(), 'endpoints.json');
 
 /** The three demo teams: a steady agent, one that crashes once and resumes, and a slow one. */
 export const DEMO_TEAMS = [
@@ -91,11 +101,12 @@ export interface DemoOptions {
 
 /** Runs the demo: three teams through the whole local pipeline, live progress, then the leaderboard. */
 export async function runDemo(io: CliIo, options: DemoOptions): Promise<boolean> {
+  await explained(() => assertStateDirFree(options.stateDir));
   rmSync(options.stateDir, { recursive: true, force: true });
   io.out(
     'Starting Pitwall on this machine: DynamoDB, S3 and SQS servers, the EvalAI emulator, the state machine, the executor…',
   );
-  const runtime = await LocalRuntime.start({
+  const runtime = await startOrExplain({
     stateDir: options.stateDir,
     workers: options.workers,
     msPerKm: options.msPerKm,
@@ -167,7 +178,7 @@ export function registerLocalCommands(program: Command, io: CliIo): void {
     .action(async (options: { workers: number; msPerKm: number }) => {
       const finished = await runDemo(io, {
         ...options,
-        stateDir: join(STATE, 'demo'),
+        stateDir: join(stateRoot(), 'demo'),
         live: io.interactive,
       });
       if (!finished) throw new Error('not every demo submission finished; see the reasons above');
@@ -179,19 +190,19 @@ export function registerLocalCommands(program: Command, io: CliIo): void {
     .description('start the whole pipeline on this machine and keep it running (Ctrl-C stops it)')
     .option('--workers <n>', 'workers per submission', integerOption('--workers', 1), 4)
     .action(async (options: { workers: number }) => {
-      const runtime = await LocalRuntime.start({
-        stateDir: join(STATE, 'state'),
+      const runtime = await startOrExplain({
+        stateDir: join(stateRoot(), 'state'),
         workers: options.workers,
         msPerKm: 40,
       });
-      mkdirSync(STATE, { recursive: true });
+      mkdirSync(stateRoot(), { recursive: true });
       writeFileSync(
-        ENDPOINTS_FILE,
+        endpointsFile(),
         JSON.stringify({ ...runtime.endpoints, participantToken: LOCAL_PARTICIPANT_TOKEN }, null, 2),
       );
       io.out('Pitwall is running locally:');
       for (const [name, value] of Object.entries(runtime.endpoints)) io.out(`  ${name.padEnd(18)} ${value}`);
-      io.out(`  state              ${resolve(STATE, 'state')}`);
+      io.out(`  state              ${resolve(stateRoot(), 'state')}`);
       io.out(
         'Submit with `pnpm pitwall submit --team NAME --image local/agent:good` (good, slow, crash-once, hang, bad-checkpoint).',
       );
@@ -201,7 +212,7 @@ export function registerLocalCommands(program: Command, io: CliIo): void {
       });
       io.out('Stopping…');
       await runtime.stop();
-      rmSync(ENDPOINTS_FILE, { force: true });
+      rmSync(endpointsFile(), { force: true });
     });
 
   program
@@ -211,7 +222,8 @@ export function registerLocalCommands(program: Command, io: CliIo): void {
     .requiredOption('--image <uri>', 'agent image, local/agent:<good|slow|crash-once|hang|bad-checkpoint>')
     .action(async (options: { team: string; image: string }) => {
       const endpoints = runningEndpoints();
-      const response = await fetch(
+      const response = await askLocalEvalAi(
+        endpoints,
         `${endpoints.evalai}/api/jobs/challenge/${LOCAL_CHALLENGE_PK}/challenge_phase/${LOCAL_PHASE_PK}/submission/`,
         {
           method: 'POST',
@@ -230,7 +242,8 @@ export function registerLocalCommands(program: Command, io: CliIo): void {
     .requiredOption('--submission <pk>', 'submission id', integerOption('--submission', 1))
     .action(async (options: { submission: number }) => {
       const endpoints = runningEndpoints();
-      const response = await fetch(
+      const response = await askLocalEvalAi(
+        endpoints,
         `${endpoints.evalai}/api/jobs/challenges/${LOCAL_CHALLENGE_PK}/submissions/${options.submission}/update_submission_meta/`,
         {
           method: 'PATCH',
@@ -246,8 +259,32 @@ export function registerLocalCommands(program: Command, io: CliIo): void {
 
 function runningEndpoints(): { evalai: string; participantToken: string } {
   try {
-    return JSON.parse(readFileSync(ENDPOINTS_FILE, 'utf8'));
+    return JSON.parse(readFileSync(endpointsFile(), 'utf8'));
   } catch {
     throw new UsageError('no local Pitwall is running here: start one with `pnpm pitwall local up`');
   }
 }
+
+/** A request to the local EvalAI; a stack that is not there any more (stopped, killed) is said in one line. */
+async function askLocalEvalAi(endpoints: { evalai: string }, url: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(url, init);
+  } catch (error) {
+    throw new UsageError(
+      `no local Pitwall answers at ${endpoints.evalai} (it was stopped or killed): start one with \`pnpm pitwall local up\``,
+      { cause: error },
+    );
+  }
+}
+
+/** A state folder another runtime holds is the user's to sort out: said in one line. */
+async function explained<T>(work: () => T | Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof LocalRuntimeBusyError) throw new UsageError(error.message, { cause: error });
+    throw error;
+  }
+}
+
+const startOrExplain = (options: LocalRuntimeOptions) => explained(() => LocalRuntime.start(options));
