@@ -221,6 +221,30 @@ describe('the local runtime across a restart', () => {
 });
 
 describe('the local runtime’s state folder', () => {
+  it('keeps the embedded EvalAI’s submissions across a restart, so ids never collide with old records', async () => {
+    const dir = stateDir();
+    const options = { stateDir: dir, ...fast, executor: 'instant', housekeepingMs: 0 } as const;
+    const first = await LocalRuntime.start(options);
+    let old: number;
+    try {
+      old = (await first.submit('Team Before', 'local/agent:good')).id;
+      await until(() => first.evalai.get(old).status === 'finished');
+      await first.engine.idle();
+    } finally {
+      await first.stop();
+    }
+    const second = await LocalRuntime.start(options);
+    try {
+      expect(second.evalai.get(old).status).toBe('finished');
+      const next = await second.submit('Team After', 'local/agent:good');
+      expect(next.id).toBe(old + 1);
+      await until(() => TERMINAL.includes(second.evalai.get(next.id).status));
+      expect(second.evalai.get(next.id)).toMatchObject({ status: 'finished', stderr: '' });
+    } finally {
+      await second.stop();
+    }
+  }, 60_000);
+
   it('is held by one runtime at a time: a second gets a one-line reason, a stale lock is taken over', async () => {
     const dir = stateDir();
     const first = await LocalRuntime.start({ stateDir: dir, ...fast, executor: 'instant', housekeepingMs: 0 });

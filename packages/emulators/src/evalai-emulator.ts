@@ -1,3 +1,4 @@
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { EVALAI_STATUSES, type EvalAiStatus } from '@pitwall/domain';
@@ -49,6 +50,11 @@ export interface EvalAiEmulatorOptions {
   /** Per user, as EvalAI's UserRateThrottle ("60/minute"). */
   readonly requestsPerMinute?: number;
   readonly now?: () => number;
+  /**
+   * Where the submissions and the leaderboard are kept, so that an emulator started again (after a crash
+   * too) has them, and its ids carry on. Written at most every SAVE_DELAY_MS, and on close.
+   */
+  readonly stateFile?: string;
 }
 
 export interface EmulatedSubmission {
@@ -132,6 +138,7 @@ const NOT_A_HOST = { error: 'Sorry, you are not authorized to make this request!
 /** ChallengePhase.max_concurrent_submissions_allowed's default. */
 const DEFAULT_MAX_CONCURRENT = 3;
 /** What EvalAI counts as being processed against that limit (§7). */
+const SAVE_DELAY_MS = 100;
 const IN_PROGRESS: readonly EvalAiStatus[] = ['submitted', 'submitting', 'resuming', 'queued', 'running'];
 /** The statuses the host list filter takes (§7); anything else is a 400. */
 const LISTABLE: readonly string[] = [
@@ -159,6 +166,7 @@ export class EvalAiEmulator {
   private readonly splits: { id: number; phase: EmulatedPhase; codename: string }[] = [];
   private nextPk = 1;
   private server: Server | undefined;
+  private saving: NodeJS.Timeout | undefined;
   private readonly now: () => number;
 
   constructor(private readonly options: EvalAiEmulatorOptions) {
@@ -170,6 +178,39 @@ export class EvalAiEmulator {
     for (const phase of options.phases) {
       for (const codename of phase.splits) this.splits.push({ id: this.splits.length + 1, phase, codename });
     }
+    if (options.stateFile && existsSync(options.stateFile)) this.load(options.stateFile);
+  }
+
+  private load(file: string): void {
+    let state: { submissions: EmulatedSubmission[]; leaderboard: [string, LeaderboardRow][] };
+    try {
+      state = JSON.parse(readFileSync(file, 'utf8'));
+      for (const submission of state.submissions) this.submissions.set(submission.id, submission);
+      for (const [key, row] of state.leaderboard) this.leaderboard.set(key, row);
+    } catch (error) {
+      throw new Error(`the EvalAI emulator's state file ${file} cannot be read: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+    this.nextPk = Math.max(0, ...this.submissions.keys()) + 1;
+  }
+
+  /** Saves soon: a burst of writes is one save. */
+  private changed(): void {
+    if (!this.options.stateFile || this.saving) return;
+    this.saving = setTimeout(() => this.save(), SAVE_DELAY_MS);
+    this.saving.unref();
+  }
+
+  private save(): void {
+    clearTimeout(this.saving);
+    this.saving = undefined;
+    const file = this.options.stateFile;
+    if (!file) return;
+    const state = { submissions: [...this.submissions.values()], leaderboard: [...this.leaderboard.entries()] };
+    // Written aside and renamed: a crash mid-write leaves the previous state, never half a file.
+    writeFileSync(`${file}.tmp`, JSON.stringify(state));
+    renameSync(`${file}.tmp`, file);
   }
 
   async start(): Promise<string> {
@@ -185,6 +226,7 @@ export class EvalAiEmulator {
   }
 
   async close(): Promise<void> {
+    if (this.saving) this.save();
     const server = this.server;
     if (!server) return;
     server.closeAllConnections();
@@ -243,6 +285,7 @@ export class EvalAiEmulator {
       history: [{ status: 'submitted', via: 'participant', at: this.now() }],
     };
     this.submissions.set(submission.id, submission);
+    this.changed();
     return submission;
   }
 
@@ -297,6 +340,7 @@ export class EvalAiEmulator {
   private setStatus(s: EmulatedSubmission, status: EvalAiStatus, via: string): void {
     s.status = status;
     s.history.push({ status, via, at: this.now() });
+    this.changed();
   }
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -340,6 +384,7 @@ export class EvalAiEmulator {
       }
     }
     this.requests.push({ method, path: url.pathname + url.search, status, body, at });
+    if (method !== 'GET') this.changed();
     response.writeHead(status, { 'Content-Type': 'application/json', ...headers });
     response.end(JSON.stringify(payload));
   }

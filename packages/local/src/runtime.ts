@@ -112,6 +112,8 @@ export class LocalRuntime {
         participantToken: LOCAL_PARTICIPANT_TOKEN,
         requestsPerMinute: LOCAL_REQUESTS_PER_MINUTE,
         onSubmission: (_submission, message) => this.publish(message),
+        // EvalAI keeps its submissions: so does the embedded one, next to Pitwall's own state.
+        stateFile: join(options.stateDir, 'evalai.json'),
       });
     this.engine = new LocalEngine({ waitMs: options.pollMs ?? 500, retryMs: 200 });
   }
