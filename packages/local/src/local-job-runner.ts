@@ -101,7 +101,10 @@ export class LocalJobRunner implements JobRunner {
     }
   }
 
-  /** After a restart of the runtime: Jobs that were running carry on, as they would on a cluster. */
+  /**
+   * After a restart of the runtime: Jobs that were running carry on, as a pod whose node restarted would.
+   * Processes a runtime killed without stopping left behind are ended first, so no Job runs twice.
+   */
   async recover(): Promise<number> {
     let recovered = 0;
     for (const name of await readdir(this.options.directory)) {
@@ -116,6 +119,7 @@ export class LocalJobRunner implements JobRunner {
         statSync(specFile).mtime, // the Job's age carries over a restart, as a cluster's would
       );
       this.jobs.set(name, job);
+      await endLeftovers(join(this.options.directory, name));
       await job.start();
       recovered += 1;
     }
@@ -283,9 +287,16 @@ class LocalJob {
     const [program, ...args] = command;
     if (!program) throw new RangeError(`container ${container.name} has no command`);
     const log = createWriteStream(join(this.directory, 'logs', `${container.name}.log`), { flags: 'a' });
-    const child = spawn(program, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Marked with its Job's folder and in a process group of its own, so that a runtime started after a
+    // crash finds what the last one left running (recorded by pid) and ends it, with everything it started.
+    env[JOB_MARK] = this.directory;
+    const child = spawn(program, args, { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     child.stdout?.pipe(log, { end: false });
     child.stderr?.pipe(log, { end: false });
+    if (child.pid) {
+      mkdirSync(join(this.directory, 'pids'), { recursive: true });
+      writeFileSync(join(this.directory, 'pids', container.name), String(child.pid));
+    }
     return child;
   }
 
@@ -321,4 +332,39 @@ async function terminate(child: ChildProcess | undefined): Promise<void> {
   const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
   await exited;
   clearTimeout(timer);
+}
+
+const JOB_MARK = 'PITWALL_LOCAL_JOB';
+
+/** Whether `pid` is a process group this Job's folder started (read from /proc: Linux; elsewhere, no). */
+async function startedBy(pid: number, directory: string): Promise<boolean> {
+  try {
+    const environ = await readFile(`/proc/${pid}/environ`, 'utf8');
+    return environ.split('\0').includes(`${JOB_MARK}=${directory}`);
+  } catch {
+    return false; // gone, or not ours to read
+  }
+}
+
+/** Ends the process groups a Job's folder records that are still running: TERM, then KILL after 5 s. */
+async function endLeftovers(directory: string): Promise<number> {
+  const pids: number[] = [];
+  for (const file of await readdir(join(directory, 'pids')).catch(() => [] as string[])) {
+    const pid = Number(await readFile(join(directory, 'pids', file), 'utf8'));
+    if (Number.isInteger(pid) && pid > 1 && (await startedBy(pid, directory))) pids.push(pid);
+  }
+  const signal = (pid: number, name: NodeJS.Signals) => {
+    try {
+      process.kill(-pid, name);
+    } catch {
+      // already gone
+    }
+  };
+  for (const pid of pids) signal(pid, 'SIGTERM');
+  for (let waited = 0; waited < 5000 && (await Promise.all(pids.map((p) => startedBy(p, directory)))).some(Boolean); ) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    waited += 100;
+  }
+  for (const pid of pids) signal(pid, 'SIGKILL');
+  return pids.length;
 }

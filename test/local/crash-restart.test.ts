@@ -1,0 +1,74 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { runCli } from '@pitwall/cli';
+import { LocalRuntime } from '@pitwall/local';
+
+const repo = fileURLToPath(new URL('../../', import.meta.url));
+const root = mkdtempSync(join(tmpdir(), 'pitwall-crash-'));
+let up: ChildProcess | undefined;
+let restarted: LocalRuntime | undefined;
+afterAll(async () => {
+  up?.kill('SIGKILL');
+  await restarted?.stop();
+});
+
+async function until(condition: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+const jobsDir = join(root, 'state', 'jobs');
+const containerPids = () =>
+  existsSync(jobsDir)
+    ? readdirSync(jobsDir).flatMap((job) => {
+        const dir = join(jobsDir, job, 'pids');
+        return existsSync(dir) ? readdirSync(dir).map((c) => Number(readFileSync(join(dir, c), 'utf8'))) : [];
+      })
+    : [];
+
+describe('pitwall local up killed with -9 mid-run', () => {
+  it('ends what the dead runtime left running, and the restarted one takes the submission to one result', async () => {
+    process.env.PITWALL_STATE_DIR = root;
+    up = spawn(process.execPath, ['--import', 'tsx', 'packages/cli/src/main.ts', 'local', 'up', '--workers', '2'], {
+      cwd: repo,
+      env: { ...process.env, PITWALL_STATE_DIR: root },
+      stdio: 'ignore',
+    });
+    await until(() => existsSync(join(root, 'endpoints.json')), 60_000);
+    expect(await runCli(['submit', '--team', 'Team Crash', '--image', 'local/agent:good'])).toBe(0);
+    // Both workers' simulator, agent and logcopy running: 6 processes, then some driving.
+    await until(() => containerPids().filter(alive).length === 6, 60_000);
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const left = containerPids();
+    up.kill('SIGKILL');
+    await new Promise((resolve) => up?.once('exit', resolve));
+    expect(left.filter(alive)).toHaveLength(6); // what a crash leaves: the pod's processes, unattended
+
+    restarted = await LocalRuntime.start({ stateDir: join(root, 'state'), workers: 2, pollMs: 200, msPerKm: 40 });
+    const runtime = restarted;
+    expect(left.filter(alive)).toEqual([]);
+    const [submission] = [...runtime.evalai.submissions.values()];
+    if (!submission) throw new Error('the embedded EvalAI lost the submission');
+    await until(() => ['finished', 'failed', 'cancelled'].includes(runtime.evalai.get(submission.id).status), 120_000);
+    await runtime.engine.idle();
+    const remote = runtime.evalai.get(submission.id);
+    expect({ status: remote.status, stderr: remote.stderr }).toEqual({ status: 'finished', stderr: '' });
+    expect(remote.stdout).toContain('Completed 20 out of 20 routes');
+    expect(remote.history.filter((h) => h.status === 'finished')).toHaveLength(1);
+    expect(containerPids().filter(alive)).toEqual([]);
+  }, 240_000);
+});
