@@ -42,7 +42,7 @@ describe('the packaged CloudFormation (pnpm package, offline)', () => {
 
   it('gives every function a role of its own', () => {
     const functions = resources().filter(([, r]) => r.Type === 'AWS::Lambda::Function');
-    expect(functions.length).toBe(12);
+    expect(functions.length).toBe(13);
     const roles = functions.map(([, f]) => f.Properties.Role['Fn::GetAtt']?.[0]);
     expect(new Set(roles).size).toBe(functions.length);
   });
@@ -161,6 +161,20 @@ describe('the packaged CloudFormation (pnpm package, offline)', () => {
         expect(`${service}: ${name} (${name.length})`).toMatch(/\(([1-5]?[0-9]|6[0-4])\)$/);
       }
     }
+  });
+
+  it('leaves the relay unscheduled on a stage whose challenge has use_host_sqs, and lets it send only to the queue', () => {
+    const r = templates.ingest?.Resources;
+    expect(r.RelayEventsRuleSchedule1.Properties).toMatchObject({
+      ScheduleExpression: 'rate(1 minute)',
+      State: 'DISABLED',
+    });
+    const queueArn = r.RelayLambdaFunction.Properties.Environment.Variables.PITWALL_QUEUE_ARN;
+    expect(queueArn).toEqual({ 'Fn::If': ['CreateQueue', { 'Fn::GetAtt': ['SubmissionsQueue', 'Arn'] }, ''] });
+    const send = r.RelayRole.Properties.Policies[0].PolicyDocument.Statement.find((s: Cfn) =>
+      [s.Action].flat().includes('sqs:SendMessage'),
+    );
+    expect(send.Resource).toEqual(queueArn);
   });
 
   it('schedules the sweeper and the reconciler, which may send only to the submissions queue', () => {

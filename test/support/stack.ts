@@ -30,6 +30,9 @@ export function challengeConfig(overrides: Partial<Record<string, unknown>> = {}
 }
 
 /** Real local servers (dynalite, s3rver, the EvalAI emulator) and the real adapters over them. */
+/** The challenge's queue on EvalAI's side, read through its REST proxy by the relay. */
+export const QUEUE_NAME = 'carla-leaderboard-queue';
+
 export class Stack {
   readonly jobs = new FakeJobRunner();
   readonly clock = new ManualClock();
@@ -41,6 +44,7 @@ export class Stack {
     ],
     labels: LABELS,
     hostToken: HOST_TOKEN,
+    queueName: QUEUE_NAME,
     users: [
       { token: 'outsider-token', host: false },
       { token: 'unverified-token', host: true, emailVerified: false },
@@ -84,6 +88,7 @@ export class Stack {
         },
       },
       evalai: this.evalAiClient(HOST_TOKEN),
+      intake: this.evalAiClient(HOST_TOKEN).queueProxy(QUEUE_NAME),
       jobs: this.jobs,
       queue: { send: async (message) => void this.resent.push(message) },
       clock: this.clock,

@@ -4,6 +4,7 @@ import {
   EvalAiBudgetSpentError,
   type EvalAiHost,
   EvalAiNotHostError,
+  type EvalAiQueueProxy,
   EvalAiRateLimitedError,
   EvalAiRejectedError,
   EvalAiResponseError,
@@ -55,6 +56,9 @@ const submissionSchema = z.looseObject({
   rerun_resumed_at: z.iso.datetime({ offset: true }).nullish().catch(undefined),
   input_file: z.url().max(2048).nullish().catch(undefined),
 });
+
+/** What EvalAI's queue proxy answers: the message parsed as JSON (or null), and its receipt handle. */
+const queuedMessageSchema = z.object({ body: z.unknown(), receipt_handle: z.string().min(1).nullable() });
 
 /** What `evalai push` uploads as the input file of a Docker submission; the participant controls it. */
 const inputFileSchema = z.looseObject({
@@ -189,6 +193,30 @@ export class EvalAiClient implements EvalAiHost {
       if (error instanceof EvalAiBudgetSpentError) return false; // best effort: the next observation sends them
       throw error;
     }
+  }
+
+  /**
+   * The challenge's queue through EvalAI's REST proxy (for a challenge without use_host_sqs): a GET takes
+   * one message (short poll), a POST with its receipt handle deletes it. Both count against the budget.
+   */
+  queueProxy(queueName: string): EvalAiQueueProxy {
+    const path = (prefix: string) => `/api/jobs/${prefix}queues/${encodeURIComponent(queueName)}/`;
+    return {
+      receive: async () => {
+        const answer = await this.request('read', 'GET', path('challenge/'));
+        const parsed = queuedMessageSchema.safeParse(answer);
+        if (!parsed.success) {
+          throw new EvalAiResponseError(`EvalAI's queue ${queueName} answered something unreadable`, {
+            cause: parsed.error,
+          });
+        }
+        const { body, receipt_handle: receiptHandle } = parsed.data;
+        return receiptHandle ? { body, receiptHandle } : undefined;
+      },
+      delete: async (receiptHandle) => {
+        await this.request('read', 'POST', path(''), { receipt_handle: receiptHandle });
+      },
+    };
   }
 
   private request(

@@ -18,6 +18,7 @@ const emulator = new EvalAiEmulator({
   phases: [{ pk: 11, codename: 'sensors', splits: ['leaderboard'] }],
   labels: LABELS,
   hostToken: 'host-token',
+  queueName: 'challenge-7-queue',
   users: [
     { token: 'outsider-token', host: false },
     { token: 'unverified-token', host: true, emailVerified: false },
@@ -253,5 +254,30 @@ describe('EvalAiClient against the EvalAI emulator', () => {
     await expect(limited.getSubmission(s.id)).rejects.toThrow(EvalAiRateLimitedError);
     await limited.putResult(7, 'failed', update(s.id)); // results may use the whole window
     await expect(limited.putResult(7, 'failed', update(s.id))).rejects.toThrow(EvalAiRateLimitedError);
+  });
+});
+
+describe("EvalAiClient.queueProxy (EvalAI's REST proxy of the challenge's queue)", () => {
+  it('hands out one message at a time until it is deleted, then the next, then nothing', async () => {
+    emulator.queued.length = 0;
+    const [a, b] = [newSubmission(), newSubmission()];
+    const queue = client().queueProxy('challenge-7-queue');
+    const first = await queue.receive();
+    expect(first?.body).toEqual(JSON.parse(emulator.messageFor(a.id)));
+    const second = await queue.receive(); // the first is invisible for 30 s
+    expect(second?.body).toEqual(JSON.parse(emulator.messageFor(b.id)));
+    await queue.delete(first?.receiptHandle ?? '');
+    await queue.delete(second?.receiptHandle ?? '');
+    expect(await queue.receive()).toBeUndefined();
+    expect(emulator.requests.filter((r) => r.path.includes('queues/')).map((r) => `${r.method} ${r.status}`)).toEqual(
+      expect.arrayContaining(['GET 200', 'POST 200']),
+    );
+  });
+
+  it('names the refusal of a queue that does not exist, and of a token that is not the host’s', async () => {
+    await expect(client().queueProxy('no-such-queue').receive()).rejects.toBeInstanceOf(EvalAiRejectedError);
+    await expect(client({ token: 'outsider-token' }).queueProxy('challenge-7-queue').receive()).rejects.toBeInstanceOf(
+      EvalAiAuthError,
+    );
   });
 });

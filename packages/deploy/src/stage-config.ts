@@ -13,6 +13,11 @@ export const stageConfigSchema = z.strictObject({
       .string()
       .regex(/^arn:aws[a-z-]*:sqs:/)
       .optional(),
+    /**
+     * The challenge's queue on EvalAI's side, when it has no use_host_sqs: a relay reads it through EvalAI's
+     * REST proxy every minute into the queue Pitwall creates.
+     */
+    queueName: z.string().min(1).optional(),
   }),
   /** The stores every service reads: the artifacts bucket and the submissions table (and its -idempotency twin). */
   storage: z.strictObject({ bucket: z.string().min(3), table: z.string().min(3) }),
@@ -54,6 +59,11 @@ export function parseStageConfig(yamlText: string, source = 'the stage file'): S
     );
   }
   const config = result.data;
+  if (config.evalai.queueArn && config.evalai.queueName) {
+    throw new StageConfigError([
+      `${source}: evalai: queueArn (the host's own queue, use_host_sqs) and queueName (EvalAI's, read through its REST proxy) are two ways in: give one`,
+    ]);
+  }
   const missing = Object.entries(config.challenge.phases).filter(
     ([, phase]) => !config.cluster.settings.instanceTypes[phase.track],
   );
@@ -83,6 +93,8 @@ export function serverlessVariables(stage: string, config: StageConfig) {
     evalaiApiServer: config.evalai.apiServer,
     evalaiRequestsPerMinute: String(config.evalai.requestsPerMinute),
     externalQueueArn: config.evalai.queueArn ?? '',
+    evalaiQueueName: config.evalai.queueName ?? '',
+    relayEnabled: config.evalai.queueName !== undefined,
     clusterName: config.cluster.name,
     clusterSettingsJson: JSON.stringify({
       ...config.cluster.settings,

@@ -33,6 +33,20 @@ describe('the stage file', () => {
     expect(problems(twice)).toEqual(['stages/typo.yml: cluster.settings: unknown key "bucket" (a typo?)']);
   });
 
+  it('schedules the relay only for a challenge whose queue is EvalAI’s own, and refuses both ways in at once', () => {
+    expect(serverlessVariables('ci', parseStageConfig(ci)).relayEnabled).toBe(false);
+    const proxied = ci.replace(
+      '  requestsPerMinute: 50\n',
+      '  requestsPerMinute: 50\n  queueName: carla-leaderboard-queue\n',
+    );
+    const variables = serverlessVariables('ci', parseStageConfig(proxied));
+    expect([variables.relayEnabled, variables.evalaiQueueName]).toEqual([true, 'carla-leaderboard-queue']);
+    const both = proxied.replace('  queueName:', '  queueArn: arn:aws:sqs:us-west-2:123456789012:q\n  queueName:');
+    expect(problems(both)).toEqual([
+      "stages/typo.yml: evalai: queueArn (the host's own queue, use_host_sqs) and queueName (EvalAI's, read through its REST proxy) are two ways in: give one",
+    ]);
+  });
+
   it('refuses typos and dangling references, every one at once, one line each with its path (item 11)', () => {
     const typos = ci
       .replace('      requiresQualifier: SENSORS\n', '      requiresQualifer: SENSORS\n') // misspelt: the gate would be off

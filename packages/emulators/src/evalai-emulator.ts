@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -55,6 +56,11 @@ export interface EvalAiEmulatorOptions {
    * too) has them, and its ids carry on. Written at most every SAVE_DELAY_MS, and on close.
    */
   readonly stateFile?: string;
+  /**
+   * The challenge's queue on EvalAI's side (no use_host_sqs): each new submission's message goes there,
+   * for the REST proxy to hand out one at a time, SQS's 30-second visibility timeout in between.
+   */
+  readonly queueName?: string;
 }
 
 export interface EmulatedSubmission {
@@ -167,6 +173,8 @@ export class EvalAiEmulator {
   private nextPk = 1;
   private server: Server | undefined;
   private saving: NodeJS.Timeout | undefined;
+  /** The challenge's queue: message bodies, with the handle and the time each is visible again. */
+  readonly queued: { body: string; handle?: string; visibleAt: number }[] = [];
   private readonly now: () => number;
 
   constructor(private readonly options: EvalAiEmulatorOptions) {
@@ -182,11 +190,16 @@ export class EvalAiEmulator {
   }
 
   private load(file: string): void {
-    let state: { submissions: EmulatedSubmission[]; leaderboard: [string, LeaderboardRow][] };
+    let state: {
+      submissions: EmulatedSubmission[];
+      leaderboard: [string, LeaderboardRow][];
+      queued?: EvalAiEmulator['queued'];
+    };
     try {
       state = JSON.parse(readFileSync(file, 'utf8'));
       for (const submission of state.submissions) this.submissions.set(submission.id, submission);
       for (const [key, row] of state.leaderboard) this.leaderboard.set(key, row);
+      this.queued.push(...(state.queued ?? []));
     } catch (error) {
       throw new Error(`the EvalAI emulator's state file ${file} cannot be read: ${(error as Error).message}`, {
         cause: error,
@@ -207,7 +220,11 @@ export class EvalAiEmulator {
     this.saving = undefined;
     const file = this.options.stateFile;
     if (!file) return;
-    const state = { submissions: [...this.submissions.values()], leaderboard: [...this.leaderboard.entries()] };
+    const state = {
+      submissions: [...this.submissions.values()],
+      leaderboard: [...this.leaderboard.entries()],
+      queued: this.queued,
+    };
     // Written aside and renamed: a crash mid-write leaves the previous state, never half a file.
     writeFileSync(`${file}.tmp`, JSON.stringify(state));
     renameSync(`${file}.tmp`, file);
@@ -285,6 +302,7 @@ export class EvalAiEmulator {
       history: [{ status: 'submitted', via: 'participant', at: this.now() }],
     };
     this.submissions.set(submission.id, submission);
+    if (this.options.queueName) this.queued.push({ body: this.messageFor(submission.id), visibleAt: 0 });
     this.changed();
     return submission;
   }
@@ -447,6 +465,8 @@ export class EvalAiEmulator {
       }
       return this.serialize(s);
     }
+    m = /^\/api\/jobs\/(challenge\/)?queues\/([^/]+)\/$/.exec(path);
+    if (m && (method === 'GET' || method === 'POST')) return this.queueProxy(user, method, m[1], m[2] ?? '', body);
     m = /^\/api\/jobs\/challenge\/(\d+)\/update_submission\/$/.exec(path);
     if (m && (method === 'PATCH' || method === 'PUT')) {
       this.requireHost(user, Number(m[1]));
@@ -504,6 +524,32 @@ export class EvalAiEmulator {
   }
 
   /** is_user_a_host_of_challenge: the emulator serves one challenge, hosted by its host users. */
+  /** EvalAI's queue proxy: GET …/challenge/queues/<name>/ receives one message, POST …/queues/<name>/ deletes. */
+  private queueProxy(user: EmulatedUser, method: string, receive: string | undefined, name: string, body: unknown) {
+    if (!user.host) throw new HttpError(401, NOT_A_HOST);
+    if (name !== this.options.queueName) throw new HttpError(400, { error: `Queue ${name} does not exist` });
+    if (method === 'GET' && receive) {
+      const message = this.queued.find((m) => m.visibleAt <= this.now());
+      if (!message) return { body: null, receipt_handle: null };
+      message.handle = randomUUID();
+      message.visibleAt = this.now() + 30_000;
+      let parsed: unknown = null;
+      try {
+        parsed = JSON.parse(message.body);
+      } catch {
+        // EvalAI hands out what it cannot parse as null
+      }
+      return { body: parsed, receipt_handle: message.handle };
+    }
+    if (method === 'POST' && !receive) {
+      const handle = (body as { receipt_handle?: unknown } | undefined)?.receipt_handle;
+      const at = this.queued.findIndex((m) => m.handle !== undefined && m.handle === handle);
+      if (at >= 0) this.queued.splice(at, 1);
+      return { success: `Message deleted successfully from the queue: ${name}` };
+    }
+    throw new HttpError(405, { detail: `Method "${method}" not allowed.` });
+  }
+
   private requireHost(user: EmulatedUser, challengePk: number): void {
     if (!user.host || challengePk !== this.options.challengePk) throw new HttpError(400, NOT_A_HOST);
   }

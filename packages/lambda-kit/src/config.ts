@@ -19,6 +19,8 @@ const envSchema = z.object({
   EVALAI_TOKEN_SECRET: z.string().min(1).optional(),
   /** Pitwall's share of EvalAI's 60 requests per minute for this token. */
   EVALAI_REQUESTS_PER_MINUTE: z.coerce.number().int().min(1).max(60).default(50),
+  /** The challenge's queue on EvalAI's side (no use_host_sqs), which the relay reads through the REST proxy. */
+  EVALAI_QUEUE_NAME: z.string().optional(),
   /** The queue EvalAI publishes to: the reconciler re-sends lost messages there. */
   PITWALL_QUEUE_ARN: z
     .string()
@@ -47,6 +49,7 @@ export interface LambdaConfig {
     readonly token?: string;
     readonly tokenSecret?: string;
     readonly requestsPerMinute: number;
+    readonly queueName?: string;
   };
   readonly stateMachineArn?: string;
   readonly queueArn?: string;
@@ -109,6 +112,7 @@ export function readLambdaConfig(env: Readonly<Record<string, string | undefined
       ...(e.EVALAI_TOKEN ? { token: e.EVALAI_TOKEN } : {}),
       ...(e.EVALAI_TOKEN_SECRET ? { tokenSecret: e.EVALAI_TOKEN_SECRET } : {}),
       requestsPerMinute: e.EVALAI_REQUESTS_PER_MINUTE,
+      ...(e.EVALAI_QUEUE_NAME ? { queueName: e.EVALAI_QUEUE_NAME } : {}),
     },
     ...(e.PITWALL_STATE_MACHINE_ARN ? { stateMachineArn: e.PITWALL_STATE_MACHINE_ARN } : {}),
     ...(e.PITWALL_QUEUE_ARN ? { queueArn: e.PITWALL_QUEUE_ARN } : {}),

@@ -228,19 +228,22 @@ export class LocalRuntime {
       this.options.executor === 'instant'
         ? new InstantJobRunner(artifacts, { evaluationSeconds: this.options.evaluationSeconds ?? 0, clock })
         : await this.processExecutor(artifacts, dynamo.endpoint, s3.endpoint);
+    const evalai = new EvalAiClient({
+      baseUrl: evalaiUrl,
+      token: LOCAL_HOST_TOKEN,
+      budget: new MemoryRequestBudget(this.options.requestsPerMinute ?? LOCAL_REQUESTS_PER_MINUTE, () =>
+        clock.now().getTime(),
+      ),
+      minRetryDelayMs: 50,
+      maxRetryDelayMs: 500,
+    });
     this.plane = {
       config: challenge,
       store: stores.store,
       artifacts,
-      evalai: new EvalAiClient({
-        baseUrl: evalaiUrl,
-        token: LOCAL_HOST_TOKEN,
-        budget: new MemoryRequestBudget(this.options.requestsPerMinute ?? LOCAL_REQUESTS_PER_MINUTE, () =>
-          clock.now().getTime(),
-        ),
-        minRetryDelayMs: 50,
-        maxRetryDelayMs: 500,
-      }),
+      evalai,
+      // Unused here: the embedded EvalAI sends its messages to the local SQS queue, as with use_host_sqs.
+      intake: evalai.queueProxy(QUEUE),
       jobs: this.jobs,
       queue: new SqsSubmissionQueue(this.sqs, queueUrl),
       clock,

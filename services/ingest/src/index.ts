@@ -1,1 +1,2 @@
 export { register } from './handlers/register.js';
+export { relay } from './handlers/relay.js';

@@ -4,6 +4,7 @@ import type {
   ArtifactStore,
   Clock,
   EvalAiHost,
+  EvalAiQueueProxy,
   ExecutionProbe,
   ExecutionStarter,
   JobRunner,
@@ -20,6 +21,8 @@ export interface ControlPlane {
   readonly evalai: EvalAiHost;
   readonly jobs: JobRunner;
   readonly queue: SubmissionQueue;
+  /** EvalAI's REST proxy of the challenge's queue, which the relay empties into `queue`. */
+  readonly intake: EvalAiQueueProxy;
   readonly clock: Clock;
   readonly executions: ExecutionProbe;
   readonly starter: ExecutionStarter;

@@ -11,5 +11,6 @@ export * from './ports.js';
 export * from './reconcile.js';
 export * from './records.js';
 export * from './register.js';
+export * from './relay.js';
 export * from './results-io.js';
 export * from './status-watch.js';

@@ -212,3 +212,20 @@ export interface SubmissionQueue {
     readonly deduplicationId: string;
   }): Promise<void>;
 }
+
+/** A message EvalAI holds in the challenge's queue, as its REST proxy hands it out. */
+export interface QueuedMessage {
+  /** The message, parsed as JSON by EvalAI; null when it was not JSON. */
+  readonly body: unknown;
+  readonly receiptHandle: string;
+}
+
+/**
+ * EvalAI's REST proxy for the challenge's queue, for challenges whose queue is EvalAI's own (no
+ * use_host_sqs): one message per request, short poll, until deleted.
+ */
+export interface EvalAiQueueProxy {
+  /** The next message, or undefined when none is visible. */
+  receive(): Promise<QueuedMessage | undefined>;
+  delete(receiptHandle: string): Promise<void>;
+}

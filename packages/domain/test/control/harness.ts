@@ -18,6 +18,7 @@ import {
   MemoryArtifactStore,
   MemoryEvalAi,
   MemoryExecutions,
+  MemoryQueueProxy,
   MemorySubmissionQueue,
   MemorySubmissionStore,
 } from '../../src/testing/index.js';
@@ -68,7 +69,19 @@ export function harness(overrides: Partial<Record<string, unknown>> = {}) {
     allowedImages: ['^registry\\.example/'],
     ...overrides,
   });
-  const plane: ControlPlane = { config, store, artifacts, evalai, jobs, queue, clock, executions, starter: executions };
+  const intake = new MemoryQueueProxy();
+  const plane: ControlPlane = {
+    config,
+    store,
+    artifacts,
+    evalai,
+    jobs,
+    queue,
+    intake,
+    clock,
+    executions,
+    starter: executions,
+  };
   let team = 0;
 
   /** A participant's push, and the message EvalAI publishes for it. */
@@ -109,7 +122,21 @@ export function harness(overrides: Partial<Record<string, unknown>> = {}) {
     for (const job of jobs.jobsOf(submissionPk)) jobs.setState(job.name, 'running');
   };
 
-  return { plane, clock, evalai, store, artifacts, jobs, executions, queue, submit, start, runWorkers, finishWorkers };
+  return {
+    plane,
+    clock,
+    evalai,
+    store,
+    artifacts,
+    jobs,
+    executions,
+    queue,
+    intake,
+    submit,
+    start,
+    runWorkers,
+    finishWorkers,
+  };
 }
 
 /** An error that a transient outage would throw, once, at a chosen moment. */
