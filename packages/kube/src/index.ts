@@ -1,4 +1,5 @@
 export * from './eks-connection.js';
+export * from './kube-access.js';
 export * from './kubernetes-job-runner.js';
 export * from './manifest-validation.js';
 export * from './settings.js';

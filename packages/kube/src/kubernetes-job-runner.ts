@@ -1,4 +1,4 @@
-import { ApiException, BatchV1Api, CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { ApiException, BatchV1Api, CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import {
   type ContainerObservation,
   type JobObservation,
@@ -8,22 +8,22 @@ import {
   type ListedJob,
   type WorkerJobSpec,
 } from '@pitwall/domain';
-import type { KubeConnection } from './eks-connection.js';
+import type { KubeAccess } from './kube-access.js';
 import type { ClusterSettings } from './settings.js';
 import { buildWorkerJob, LABELS } from './worker-job.js';
 
 interface Apis {
-  readonly token: string;
+  readonly version: string;
   readonly batch: BatchV1Api;
   readonly core: CoreV1Api;
 }
 
-/** Worker Jobs on a Kubernetes cluster (EKS in production) through @kubernetes/client-node. */
+/** Worker Jobs on a Kubernetes cluster (EKS, or any through a kubeconfig) through @kubernetes/client-node. */
 export class KubernetesJobRunner implements JobRunner {
   private apis: Apis | undefined;
 
   constructor(
-    private readonly connection: () => Promise<KubeConnection>,
+    private readonly access: KubeAccess,
     private readonly settings: ClusterSettings,
   ) {}
 
@@ -138,35 +138,22 @@ export class KubernetesJobRunner implements JobRunner {
     }
   }
 
-  /** API clients for the current token; rebuilt when the token is renewed. */
+  /** API clients for the current access; rebuilt when it changes (a renewed token). */
   private async client(): Promise<Apis> {
-    let connection: KubeConnection;
+    let access: Awaited<ReturnType<KubeAccess>>;
     try {
-      connection = await this.connection();
+      access = await this.access();
     } catch (error) {
+      if (error instanceof JobRunnerRejectedError) throw error; // a kubeconfig that cannot work: not retried
       throw new JobRunnerUnavailableError(`cannot reach the cluster's API: ${(error as Error).message}`, {
         cause: error,
       });
     }
-    if (this.apis?.token === connection.token) return this.apis;
-    const config = new KubeConfig();
-    config.loadFromOptions({
-      clusters: [
-        {
-          name: 'pitwall',
-          server: connection.server,
-          ...(connection.caData ? { caData: connection.caData } : {}),
-          skipTLSVerify: connection.skipTLSVerify ?? false,
-        },
-      ],
-      users: [{ name: 'pitwall', token: connection.token }],
-      contexts: [{ name: 'pitwall', cluster: 'pitwall', user: 'pitwall' }],
-      currentContext: 'pitwall',
-    });
+    if (this.apis?.version === access.version) return this.apis;
     this.apis = {
-      token: connection.token,
-      batch: config.makeApiClient(BatchV1Api),
-      core: config.makeApiClient(CoreV1Api),
+      version: access.version,
+      batch: access.config.makeApiClient(BatchV1Api),
+      core: access.config.makeApiClient(CoreV1Api),
     };
     return this.apis;
   }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { JobRunner } from '@pitwall/domain';
 import { FakeJobRunner } from '@pitwall/domain/testing';
-import { KubernetesJobRunner } from '../src/index.js';
+import { KubernetesJobRunner, tokenAccess } from '../src/index.js';
 import { FakeKubeApi } from './support/fake-kube-api.js';
 import { settings, spec } from './support/fixtures.js';
 
@@ -18,7 +18,11 @@ let jobs = 0;
 describe.each([
   [
     'KubernetesJobRunner over the fake API server',
-    () => new KubernetesJobRunner(async () => ({ server, token: 'cluster-token', skipTLSVerify: true }), settings),
+    () =>
+      new KubernetesJobRunner(
+        tokenAccess(async () => ({ server, token: 'cluster-token', skipTLSVerify: true })),
+        settings,
+      ),
   ],
   ['FakeJobRunner', () => new FakeJobRunner()],
 ] as const)('the job runner contract: %s', (_, makeRunner: () => JobRunner) => {

@@ -1,13 +1,20 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { JobRunnerRejectedError, JobRunnerUnavailableError } from '@pitwall/domain';
-import { KubernetesJobRunner } from '../src/index.js';
+import { stringify } from 'yaml';
+import { KubernetesJobRunner, kubeconfigAccess, tokenAccess } from '../src/index.js';
 import { FakeKubeApi } from './support/fake-kube-api.js';
 import { settings, spec } from './support/fixtures.js';
 
 const api = new FakeKubeApi('cluster-token');
 let server = '';
 const runner = (token = 'cluster-token') =>
-  new KubernetesJobRunner(async () => ({ server, token, skipTLSVerify: true }), settings);
+  new KubernetesJobRunner(
+    tokenAccess(async () => ({ server, token, skipTLSVerify: true })),
+    settings,
+  );
 
 beforeAll(async () => {
   server = await api.start();
@@ -185,9 +192,50 @@ describe('KubernetesJobRunner against a fake API server', () => {
 
   it('turns an unreachable API into a transient error', async () => {
     const down = new KubernetesJobRunner(
-      async () => ({ server: 'http://127.0.0.1:9', token: 't', skipTLSVerify: true }),
+      tokenAccess(async () => ({ server: 'http://127.0.0.1:9', token: 't', skipTLSVerify: true })),
       settings,
     );
     await expect(down.observe('x')).rejects.toThrow(JobRunnerUnavailableError);
+  });
+});
+
+describe('KubernetesJobRunner through a kubeconfig (any cluster, not only EKS)', () => {
+  const kubeconfig = (contexts: Record<string, string>, current: string) => {
+    const file = join(mkdtempSync(join(tmpdir(), 'pitwall-kubeconfig-')), 'config');
+    const names = Object.keys(contexts);
+    writeFileSync(
+      file,
+      stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: names.map((name) => ({ name, cluster: { server, 'insecure-skip-tls-verify': true } })),
+        users: names.map((name) => ({ name, user: { token: contexts[name] } })),
+        contexts: names.map((name) => ({ name, context: { cluster: name, user: name } })),
+        'current-context': current,
+      }),
+    );
+    return file;
+  };
+
+  it('launches on the context it is given, with that context’s credentials', async () => {
+    const file = kubeconfig({ lab: 'cluster-token', other: 'wrong-token' }, 'other');
+    const job = spec({ worker: 5 });
+    expect(await new KubernetesJobRunner(kubeconfigAccess({ path: file, context: 'lab' }), settings).launch(job)).toBe(
+      'created',
+    );
+    expect(api.jobs.get(job.name)).toBeDefined();
+    // The file's current context, by default: here one the cluster refuses.
+    const refused = new KubernetesJobRunner(kubeconfigAccess({ path: file }), settings).observe(job.name);
+    await expect(refused).rejects.toBeInstanceOf(JobRunnerRejectedError);
+  });
+
+  it('names a missing file or context, as an error never retried', async () => {
+    const file = kubeconfig({ lab: 'cluster-token' }, 'lab');
+    const missing = new KubernetesJobRunner(kubeconfigAccess({ path: file, context: 'gpu-farm' }), settings);
+    await expect(missing.list()).rejects.toThrow(
+      new JobRunnerRejectedError(`the kubeconfig ${file} has no context gpu-farm (it has: lab)`),
+    );
+    const nowhere = new KubernetesJobRunner(kubeconfigAccess({ path: '/nonexistent/kubeconfig' }), settings);
+    await expect(nowhere.list()).rejects.toBeInstanceOf(JobRunnerRejectedError);
   });
 });

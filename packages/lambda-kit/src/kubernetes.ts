@@ -1,6 +1,6 @@
 import { EKSClient } from '@aws-sdk/client-eks';
 import type { JobRunner } from '@pitwall/domain';
-import { EksConnection, KubernetesJobRunner } from '@pitwall/kube';
+import { EksConnection, KubernetesJobRunner, tokenAccess } from '@pitwall/kube';
 import { ConfigurationError } from './config.js';
 import type { AdapterFactory } from './control-plane.js';
 
@@ -10,5 +10,8 @@ export const kubernetesJobRunner: AdapterFactory<JobRunner> = ({ config }) => {
     throw new ConfigurationError('this function needs PITWALL_EKS_CLUSTER and PITWALL_CLUSTER_SETTINGS');
   }
   const connection = new EksConnection(new EKSClient({ region: config.region }), config.cluster.name);
-  return new KubernetesJobRunner(() => connection.get(), config.cluster.settings);
+  return new KubernetesJobRunner(
+    tokenAccess(() => connection.get()),
+    config.cluster.settings,
+  );
 };
