@@ -5,6 +5,7 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  ScanCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import {
@@ -217,6 +218,24 @@ export class DynamoDbSubmissionStore implements SubmissionStore {
       startKey = page.LastEvaluatedKey;
     } while (startKey);
     return records;
+  }
+
+  async listAll(): Promise<SubmissionRecord[]> {
+    const records: SubmissionRecord[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          FilterExpression: 'begins_with(pk, :submission)',
+          ExpressionAttributeValues: { ':submission': 'SUB#' },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      records.push(...(page.Items ?? []).map(toRecord));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return records.sort((a, b) => b.submissionPk - a.submissionPk);
   }
 
   async countResend(submissionPk: number, attempt: number, at: string): Promise<number> {

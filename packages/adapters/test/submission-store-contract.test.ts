@@ -116,6 +116,14 @@ describe.each([
     expect((await store.get(3))?.evalaiReported).toBe(true);
   });
 
+  it('lists every submission’s record, newest first, and nothing else the table holds', async () => {
+    await store.countResend(2, 1, '2026-12-01T00:00:00Z'); // an item of another kind
+    const all = (await store.listAll()).map((r) => r.submissionPk);
+    expect(all).toEqual([...all].sort((a, b) => b - a));
+    expect(all).toEqual(expect.arrayContaining([1, 2, 3, 4, 5]));
+    expect(new Set(all).size).toBe(all.length);
+  });
+
   it('writes only while the record is as it was read, when asked to', async () => {
     await store.create(submission(6));
     await store.transition(6, 1, 'queued', { at: 't1' });

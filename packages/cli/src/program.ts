@@ -3,6 +3,7 @@ import { registerLifecycleCommand } from './commands/lifecycle.js';
 import { registerLocalCommands } from './commands/local.js';
 import { registerMessageCommands } from './commands/message.js';
 import { registerNameCommands } from './commands/names.js';
+import { registerOperatorCommands } from './commands/operate.js';
 import { registerResultsCommands } from './commands/results.js';
 import { registerRoutesCommands } from './commands/routes.js';
 import { registerTourCommand } from './commands/tour.js';
@@ -16,6 +17,7 @@ export function buildProgram(io: CliIo = processIo): Command {
     // Set before the commands are added so that every subcommand inherits it.
     .exitOverride();
   registerLocalCommands(program, io);
+  registerOperatorCommands(program, io);
   registerTourCommand(program, io);
   registerMessageCommands(program, io);
   registerNameCommands(program, io);

@@ -35,13 +35,14 @@ describe('the local commands', () => {
       else process.env.PITWALL_STATE_DIR = saved;
     });
 
-    it('says in one line that the stack it last knew is gone (stopped or killed), for submit and cancel', async () => {
+    it('says in one line that the stack it last knew is gone (stopped or killed), for each command that talks to it', async () => {
       // What a `kill -9` of `local up` leaves: the endpoints of servers that are no longer there.
-      writeFileSync(
-        join(root, 'endpoints.json'),
-        JSON.stringify({ evalai: 'http://127.0.0.1:9', participantToken: 'p' }),
-      );
+      const gone = 'http://127.0.0.1:9';
+      const stack = { evalai: gone, dynamodb: gone, participantToken: 'p', region: 'eu-west-1', table: 't' };
+      writeFileSync(join(root, 'endpoints.json'), JSON.stringify(stack));
       for (const argv of [
+        ['list'],
+        ['show', '3'],
         ['submit', '--team', 'x', '--image', 'local/agent:good'],
         ['cancel', '--submission', '3'],
       ]) {

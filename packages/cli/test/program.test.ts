@@ -12,6 +12,8 @@ describe('pitwall CLI', () => {
       'local',
       'submit',
       'cancel',
+      'list',
+      'show',
       'tour',
       'message',
       'names',

@@ -31,8 +31,9 @@ export const LOCAL_PHASE_PK = 1;
 export const LOCAL_SPLIT = 'leaderboard';
 export const LOCAL_HOST_TOKEN = 'local-host-token';
 export const LOCAL_PARTICIPANT_TOKEN = 'local-participant-token';
-const REGION = 'eu-west-1';
-const TABLE = 'pitwall-submissions';
+/** The local stores' region and submissions table (the operator commands read them too). */
+export const LOCAL_REGION = 'eu-west-1';
+export const LOCAL_TABLE = 'pitwall-submissions';
 const BUCKET = 'pitwall-artifacts';
 const QUEUE = 'evalai-submissions';
 /** Local time runs fast: polls every half second, so EvalAI's per-minute budget is scaled up to match. */
@@ -176,14 +177,14 @@ export class LocalRuntime {
 
   private async boot(): Promise<void> {
     const stores = await startLocalStores({
-      table: TABLE,
+      table: LOCAL_TABLE,
       bucket: BUCKET,
-      region: REGION,
+      region: LOCAL_REGION,
       directory: this.options.stateDir,
     });
     this.servers.push({ endpoint: '', close: () => stores.close() });
     const { dynamodb: dynamo, s3 } = stores;
-    const sqsServer = await createSqsServer({ port: 0, hostname: '127.0.0.1', region: REGION });
+    const sqsServer = await createSqsServer({ port: 0, hostname: '127.0.0.1', region: LOCAL_REGION });
     const sqsAddress = sqsServer.address() as { port: number };
     const sqsEndpoint = `http://127.0.0.1:${sqsAddress.port}`;
     this.servers.push({
@@ -193,7 +194,7 @@ export class LocalRuntime {
     const evalaiUrl = this.ownsEvalAi ? await this.evalai.start() : this.evalai.url;
 
     this.sqs = new SQSClient({
-      region: REGION,
+      region: LOCAL_REGION,
       endpoint: sqsEndpoint,
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     });
@@ -282,10 +283,10 @@ export class LocalRuntime {
           logcopy: 'local/pitwall-logcopy:dev',
         },
         logcopyRoleArn: 'arn:aws:iam::000000000000:role/pitwall-logcopy',
-        region: REGION,
+        region: LOCAL_REGION,
         awsEndpoints: { s3, dynamodb },
         bucket: BUCKET,
-        table: TABLE,
+        table: LOCAL_TABLE,
         instanceTypes: { SENSORS: 'local' },
         backoffLimit: 2,
         logcopyPeriodSeconds: 0.25,

@@ -7,7 +7,10 @@ import {
   LOCAL_CHALLENGE_PK,
   LOCAL_PARTICIPANT_TOKEN,
   LOCAL_PHASE_PK,
+  LOCAL_REGION,
   LOCAL_SPLIT,
+  LOCAL_TABLE,
+  type LocalEndpoints,
   LocalRuntime,
   LocalRuntimeBusyError,
   type LocalRuntimeOptions,
@@ -196,10 +199,7 @@ export function registerLocalCommands(program: Command, io: CliIo): void {
         msPerKm: 40,
       });
       mkdirSync(stateRoot(), { recursive: true });
-      writeFileSync(
-        endpointsFile(),
-        JSON.stringify({ ...runtime.endpoints, participantToken: LOCAL_PARTICIPANT_TOKEN }, null, 2),
-      );
+      recordEndpoints(runtime);
       io.out('Pitwall is running locally:');
       for (const [name, value] of Object.entries(runtime.endpoints)) io.out(`  ${name.padEnd(18)} ${value}`);
       io.out(`  state              ${resolve(stateRoot(), 'state')}`);
@@ -257,7 +257,25 @@ export function registerLocalCommands(program: Command, io: CliIo): void {
     });
 }
 
-function runningEndpoints(): { evalai: string; participantToken: string } {
+/** What `local up` leaves for the other commands: where its servers are, and how to talk to them. */
+export interface RunningStack extends LocalEndpoints {
+  readonly participantToken: string;
+  readonly region: string;
+  readonly table: string;
+}
+
+export function recordEndpoints(runtime: LocalRuntime): void {
+  mkdirSync(stateRoot(), { recursive: true });
+  const stack: RunningStack = {
+    ...runtime.endpoints,
+    participantToken: LOCAL_PARTICIPANT_TOKEN,
+    region: LOCAL_REGION,
+    table: LOCAL_TABLE,
+  };
+  writeFileSync(endpointsFile(), JSON.stringify(stack, null, 2));
+}
+
+export function runningEndpoints(): RunningStack {
   try {
     return JSON.parse(readFileSync(endpointsFile(), 'utf8'));
   } catch {
@@ -267,14 +285,32 @@ function runningEndpoints(): { evalai: string; participantToken: string } {
 
 /** A request to the local EvalAI; a stack that is not there any more (stopped, killed) is said in one line. */
 async function askLocalEvalAi(endpoints: { evalai: string }, url: string, init: RequestInit): Promise<Response> {
+  return onLocalStack(endpoints.evalai, () => fetch(url, init));
+}
+
+/** Work against the local stack; one that is not there any more (stopped, killed) is said in one line. */
+export async function onLocalStack<T>(address: string, work: () => Promise<T>): Promise<T> {
   try {
-    return await fetch(url, init);
+    return await work();
   } catch (error) {
+    if (!isConnectionError(error)) throw error;
     throw new UsageError(
-      `no local Pitwall answers at ${endpoints.evalai} (it was stopped or killed): start one with \`pnpm pitwall local up\``,
+      `no local Pitwall answers at ${address} (it was stopped or killed): start one with \`pnpm pitwall local up\``,
       { cause: error },
     );
   }
+}
+
+function isConnectionError(error: unknown): boolean {
+  // Duck-typed, and by message too: an error from another realm reaches here wrapped (the AWS SDK's wrapper).
+  for (let e = error as { message?: unknown; code?: unknown; cause?: unknown } | undefined; e; ) {
+    const text = `${String(e.code ?? '')} ${String(e.message ?? '')}`;
+    if (e.message === 'fetch failed' || /\b(ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENOTFOUND)\b/.test(text)) {
+      return true;
+    }
+    e = typeof e.cause === 'object' && e.cause !== null ? (e.cause as typeof e) : undefined;
+  }
+  return false;
 }
 
 /** A state folder another runtime holds is the user's to sort out: said in one line. */

@@ -106,6 +106,8 @@ export interface SubmissionStore {
   patch(submissionPk: number, attempt: number, patch: SubmissionPatch, at: string): Promise<void>;
   /** Records that need attention: not terminal, or terminal and not yet on EvalAI (for the sweeper). */
   listActive(): Promise<SubmissionRecord[]>;
+  /** Every submission's record, newest submission first: for the operator's tools, never a Task (a scan). */
+  listAll(): Promise<SubmissionRecord[]>;
   /** Counts one more message re-sent to start this attempt of a submission; returns the count so far. */
   countResend(submissionPk: number, attempt: number, at: string): Promise<number>;
   /** What each worker's logcopy last reported (its heartbeat item), for the workers asked about. */

@@ -102,6 +102,11 @@ export class MemorySubmissionStore implements SubmissionStore {
     return Promise.all(active.map(async (pk) => (await this.get(pk)) as SubmissionRecord));
   }
 
+  async listAll(): Promise<SubmissionRecord[]> {
+    const pks = [...this.records.keys()].sort((a, b) => b - a);
+    return Promise.all(pks.map(async (pk) => (await this.get(pk)) as SubmissionRecord));
+  }
+
   async countResend(submissionPk: number, attempt: number): Promise<number> {
     const key = `${submissionPk}#${attempt}`;
     const count = (this.resends.get(key) ?? 0) + 1;

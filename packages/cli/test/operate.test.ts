@@ -1,0 +1,93 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { LocalRuntime } from '@pitwall/local';
+import { recordEndpoints } from '../src/commands/local.js';
+import { runCli } from '../src/program.js';
+import { captureIo } from './capture-io.js';
+
+const root = mkdtempSync(join(tmpdir(), 'pitwall-operate-'));
+let runtime: LocalRuntime;
+let finished: number;
+let cancelled: number;
+
+async function until(condition: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+beforeAll(async () => {
+  process.env.PITWALL_STATE_DIR = root;
+  runtime = await LocalRuntime.start({
+    stateDir: join(root, 'state'),
+    executor: 'instant',
+    workers: 2,
+    pollMs: 100,
+    housekeepingMs: 0,
+    evaluationSeconds: 3,
+  });
+  recordEndpoints(runtime); // what `local up` leaves for the other commands
+  finished = (await runtime.submit('Team Done', 'local/agent:good')).id;
+  cancelled = (await runtime.submit('Team Gone', 'local/agent:good')).id;
+  await until(() => runtime.evalai.get(cancelled).status === 'running');
+  runtime.evalai.cancel(cancelled); // the participant, mid-run
+  await until(() => runtime.evalai.get(finished).status === 'finished');
+  await runtime.engine.idle();
+}, 60_000);
+afterAll(async () => {
+  await runtime.stop();
+  delete process.env.PITWALL_STATE_DIR;
+});
+
+describe('the operator commands against the running local stack', () => {
+  it('list: every submission, newest first, with status, progress and why', async () => {
+    const io = captureIo();
+    expect(await runCli(['list'], io)).toBe(0);
+    const rows = io
+      .stdout()
+      .split('\n')
+      .filter((line) => /│ \d+ /.test(line));
+    expect(rows[0]).toMatch(new RegExp(`│ ${cancelled} +│ Team Gone +│ cancelled `));
+    expect(rows[1]).toMatch(new RegExp(`│ ${finished} +│ Team Done +│ finished +│ 20/20 `));
+  });
+
+  it('list --json, with --status and --team filters', async () => {
+    const io = captureIo();
+    expect(await runCli(['list', '--json', '--status', 'finished'], io)).toBe(0);
+    expect(JSON.parse(io.stdout())).toEqual([
+      expect.objectContaining({
+        pk: finished,
+        team: 'Team Done',
+        status: 'finished',
+        progress: { done: 20, total: 20 },
+      }),
+    ]);
+    const byTeam = captureIo();
+    expect(await runCli(['list', '--json', '--team', 'Team Gone'], byTeam)).toBe(0);
+    expect(JSON.parse(byTeam.stdout()).map((r: { pk: number }) => r.pk)).toEqual([cancelled]);
+  });
+
+  it('show: the attempt, the workers, the timeline and what EvalAI shows', async () => {
+    const io = captureIo();
+    expect(await runCli(['show', String(finished)], io)).toBe(0);
+    const out = io.stdout();
+    expect(out).toContain(`submission ${finished}: Team Done, phase 1 (SENSORS), image local/agent:good`);
+    expect(out).toContain('EvalAI:   finished');
+    expect(out).toMatch(/^worker 0: routes \S+, job \S+/m);
+    const timeline = out.split('timeline:\n')[1]?.split('\n').filter(Boolean) ?? [];
+    expect(timeline.map((line) => line.trim().split(/\s+/)[1])).toEqual(['received', 'queued', 'running', 'finished']);
+    const json = captureIo();
+    expect(await runCli(['show', String(cancelled), '--json'], json)).toBe(0);
+    expect(JSON.parse(json.stdout())).toMatchObject({ pk: cancelled, status: 'cancelled', evalaiStatus: 'cancelled' });
+  });
+
+  it('show names a submission it does not have, in one line', async () => {
+    const io = captureIo();
+    expect(await runCli(['show', '999'], io)).toBe(2);
+    expect(io.stderr()).toBe('pitwall: no submission 999 on the running local Pitwall\n');
+  });
+});
