@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { runCli } from '@pitwall/cli';
+import { recordEndpoints, runCli } from '@pitwall/cli';
 import { LocalRuntime } from '@pitwall/local';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
@@ -70,5 +70,21 @@ describe('pitwall local up killed with -9 mid-run', () => {
     expect(remote.stdout).toContain('Completed 20 out of 20 routes');
     expect(remote.history.filter((h) => h.status === 'finished')).toHaveLength(1);
     expect(containerPids().filter(alive)).toEqual([]);
+
+    // The logs outlive the jobs: logcopy uploaded them, `pitwall logs` reads them back, both runs of the pod.
+    recordEndpoints(runtime);
+    const printed: string[] = [];
+    const io = {
+      interactive: false,
+      out: (text: string) => {
+        printed.push(text);
+      },
+      err: () => {},
+      readStdin: async () => '',
+    };
+    expect(await runCli(['logs', String(submission.id), '--worker', '1'], io)).toBe(0);
+    expect(printed[0]).toBe('== worker 1, agent ==');
+    expect(printed.join('\n').match(/agent 1: round \d+ on GPU/g)?.length).toBeGreaterThanOrEqual(2);
+    expect(printed.join('\n')).toContain('agent 1: the evaluation is complete');
   }, 240_000);
 });

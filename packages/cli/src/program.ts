@@ -43,3 +43,4 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     return 1;
   }
 }
+export { recordEndpoints } from './commands/local.js';

@@ -85,6 +85,23 @@ describe('the operator commands against the running local stack', () => {
     expect(JSON.parse(json.stdout())).toMatchObject({ pk: cancelled, status: 'cancelled', evalaiStatus: 'cancelled' });
   });
 
+  it('leaderboard: the board as EvalAI shows it, and --json', async () => {
+    const io = captureIo();
+    expect(await runCli(['leaderboard'], io)).toBe(0);
+    expect(io.stdout()).toMatch(/│ 1 +│ Team Done +│ [0-9.]+ +│/);
+    const json = captureIo();
+    expect(await runCli(['leaderboard', '--json'], json)).toBe(0);
+    expect(JSON.parse(json.stdout())).toEqual([
+      expect.objectContaining({ submissionPk: finished, teamName: 'Team Done' }),
+    ]);
+  });
+
+  it('logs: refuses a worker the submission does not have, naming those it has', async () => {
+    const io = captureIo();
+    expect(await runCli(['logs', String(finished), '--worker', '7'], io)).toBe(2);
+    expect(io.stderr()).toBe(`pitwall: submission ${finished} has no worker 7 (it has: 0, 1)\n`);
+  });
+
   it('show names a submission it does not have, in one line', async () => {
     const io = captureIo();
     expect(await runCli(['show', '999'], io)).toBe(2);

@@ -34,7 +34,7 @@ export const LOCAL_PARTICIPANT_TOKEN = 'local-participant-token';
 /** The local stores' region and submissions table (the operator commands read them too). */
 export const LOCAL_REGION = 'eu-west-1';
 export const LOCAL_TABLE = 'pitwall-submissions';
-const BUCKET = 'pitwall-artifacts';
+export const LOCAL_BUCKET = 'pitwall-artifacts';
 const QUEUE = 'evalai-submissions';
 /** Local time runs fast: polls every half second, so EvalAI's per-minute budget is scaled up to match. */
 const LOCAL_REQUESTS_PER_MINUTE = 100_000;
@@ -178,7 +178,7 @@ export class LocalRuntime {
   private async boot(): Promise<void> {
     const stores = await startLocalStores({
       table: LOCAL_TABLE,
-      bucket: BUCKET,
+      bucket: LOCAL_BUCKET,
       region: LOCAL_REGION,
       directory: this.options.stateDir,
     });
@@ -285,7 +285,7 @@ export class LocalRuntime {
         logcopyRoleArn: 'arn:aws:iam::000000000000:role/pitwall-logcopy',
         region: LOCAL_REGION,
         awsEndpoints: { s3, dynamodb },
-        bucket: BUCKET,
+        bucket: LOCAL_BUCKET,
         table: LOCAL_TABLE,
         instanceTypes: { SENSORS: 'local' },
         backoffLimit: 2,

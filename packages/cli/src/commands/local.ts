@@ -1,9 +1,10 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { EvalAiClient } from '@pitwall/adapters';
+import { EvalAiClient, type LeaderboardEntry } from '@pitwall/adapters';
 import { isTerminal, mergeSubmissionResults } from '@pitwall/domain';
 import {
   assertStateDirFree,
+  LOCAL_BUCKET,
   LOCAL_CHALLENGE_PK,
   LOCAL_PARTICIPANT_TOKEN,
   LOCAL_PHASE_PK,
@@ -142,24 +143,8 @@ export async function runDemo(io: CliIo, options: DemoOptions): Promise<boolean>
     await runtime.engine.idle();
     io.out('');
     io.out('Leaderboard (as EvalAI shows it):');
-    const board = new Table({
-      head: ['rank', 'team', 'Driving score', 'Route completion', 'Infraction penalty'],
-      style: { head: [], border: [] },
-    });
-    // Read as a participant would: EvalAI's public board route, not the emulator's insides.
-    const entries = await new EvalAiClient({ baseUrl: runtime.endpoints.evalai, token: '' }).leaderboard(
-      runtime.evalai.splitId(LOCAL_PHASE_PK, LOCAL_SPLIT),
-    );
-    entries.forEach((entry, i) => {
-      board.push([
-        i + 1,
-        entry.teamName,
-        entry.values['Driving score'] ?? '#',
-        entry.values['Route completion'] ?? '#',
-        entry.values['Infraction penalty'] ?? '#',
-      ]);
-    });
-    io.out(board.toString());
+    const splitId = runtime.evalai.splitId(LOCAL_PHASE_PK, LOCAL_SPLIT);
+    io.out(leaderboardTable(await leaderboardOf(runtime.endpoints.evalai, splitId)));
     io.out('');
     for (const { pk, team } of submissions) {
       const remote = runtime.evalai.get(pk);
@@ -170,6 +155,28 @@ export async function runDemo(io: CliIo, options: DemoOptions): Promise<boolean>
   } finally {
     await runtime.stop();
   }
+}
+
+/** The leaderboard as a participant reads it: EvalAI's public board route, not the emulator's insides. */
+export function leaderboardOf(evalaiUrl: string, splitId: number): Promise<LeaderboardEntry[]> {
+  return new EvalAiClient({ baseUrl: evalaiUrl, token: '' }).leaderboard(splitId);
+}
+
+export function leaderboardTable(entries: readonly LeaderboardEntry[]): string {
+  const board = new Table({
+    head: ['rank', 'team', 'Driving score', 'Route completion', 'Infraction penalty'],
+    style: { head: [], border: [] },
+  });
+  entries.forEach((entry, i) => {
+    board.push([
+      i + 1,
+      entry.teamName,
+      entry.values['Driving score'] ?? '#',
+      entry.values['Route completion'] ?? '#',
+      entry.values['Infraction penalty'] ?? '#',
+    ]);
+  });
+  return board.toString();
 }
 
 export function registerLocalCommands(program: Command, io: CliIo): void {
@@ -262,6 +269,9 @@ export interface RunningStack extends LocalEndpoints {
   readonly participantToken: string;
   readonly region: string;
   readonly table: string;
+  readonly bucket: string;
+  /** The local phase's leaderboard split, as EvalAI's board route names it. */
+  readonly splitId: number;
 }
 
 export function recordEndpoints(runtime: LocalRuntime): void {
@@ -271,6 +281,8 @@ export function recordEndpoints(runtime: LocalRuntime): void {
     participantToken: LOCAL_PARTICIPANT_TOKEN,
     region: LOCAL_REGION,
     table: LOCAL_TABLE,
+    bucket: LOCAL_BUCKET,
+    splitId: runtime.evalai.splitId(LOCAL_PHASE_PK, LOCAL_SPLIT),
   };
   writeFileSync(endpointsFile(), JSON.stringify(stack, null, 2));
 }

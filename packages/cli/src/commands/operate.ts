@@ -1,11 +1,18 @@
-import { createDocumentClient, DynamoDbSubmissionStore, EvalAiClient } from '@pitwall/adapters';
-import { isTerminal, type SubmissionRecord, type SubmissionStatus } from '@pitwall/domain';
+import {
+  createDocumentClient,
+  createS3Client,
+  DynamoDbSubmissionStore,
+  EvalAiClient,
+  S3ArtifactStore,
+} from '@pitwall/adapters';
+import { artifactKeys, isTerminal, type SubmissionRecord, type SubmissionStatus } from '@pitwall/domain';
+import { S3RVER_CREDENTIALS } from '@pitwall/emulators';
 import { LOCAL_HOST_TOKEN } from '@pitwall/local';
 import Table from 'cli-table3';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { type CliIo, UsageError } from '../io.js';
 import { integerOption } from '../options.js';
-import { onLocalStack, type RunningStack, runningEndpoints } from './local.js';
+import { leaderboardOf, leaderboardTable, onLocalStack, type RunningStack, runningEndpoints } from './local.js';
 
 /** The running local stack's submissions table, through the adapter the Lambdas use. */
 function storeOf(stack: RunningStack): DynamoDbSubmissionStore {
@@ -41,7 +48,47 @@ function summary(record: SubmissionRecord) {
   };
 }
 
+const CONTAINERS = ['agent', 'simulator'] as const;
+
 export function registerOperatorCommands(program: Command, io: CliIo): void {
+  program
+    .command('logs')
+    .description("a submission's container logs, as logcopy kept them (also after its jobs are gone)")
+    .argument('<pk>', 'submission id', integerOption('<pk>', 1))
+    .option('--worker <w>', 'one worker only', integerOption('--worker', 0))
+    .addOption(new Option('--container <name>', 'whose log').choices(CONTAINERS).default('agent'))
+    .action(async (pk: number, options: { worker?: number; container: (typeof CONTAINERS)[number] }) => {
+      const stack = runningEndpoints();
+      const record = await onLocalStack(stack.dynamodb, () => storeOf(stack).get(pk));
+      if (!record) throw new UsageError(`no submission ${pk} on the running local Pitwall`);
+      const workers = (record.plan?.workers ?? []).map((w) => w.worker);
+      if (options.worker !== undefined && !workers.includes(options.worker)) {
+        throw new UsageError(
+          `submission ${pk} has no worker ${options.worker} (it has: ${workers.join(', ') || 'none'})`,
+        );
+      }
+      const artifacts = new S3ArtifactStore(
+        createS3Client({ region: stack.region, endpoint: stack.s3, credentials: S3RVER_CREDENTIALS }),
+        stack.bucket,
+      );
+      for (const worker of options.worker === undefined ? workers : [options.worker]) {
+        const key = artifactKeys.log(pk, worker, options.container);
+        const text = await onLocalStack(stack.s3, () => artifacts.get(key));
+        io.out(`== worker ${worker}, ${options.container} ==`);
+        io.out(text === undefined ? '(no log uploaded yet)' : text);
+      }
+    });
+
+  program
+    .command('leaderboard')
+    .description('the local challenge’s leaderboard, as EvalAI shows it to participants')
+    .option('--json', 'one JSON array instead of a table')
+    .action(async (options: { json?: boolean }) => {
+      const stack = runningEndpoints();
+      const entries = await onLocalStack(stack.evalai, () => leaderboardOf(stack.evalai, stack.splitId));
+      io.out(options.json ? JSON.stringify(entries, null, 2) : leaderboardTable(entries));
+    });
+
   program
     .command('list')
     .description('every submission the running local Pitwall has: status, progress, why')

@@ -3,7 +3,7 @@
  *
  *   submissions/<pk>/workers/<worker>/checkpoint.json   the evaluator's checkpoint (uploaded by logcopy)
  *   submissions/<pk>/workers/<worker>/status/<file>     the containers' status files
- *   submissions/<pk>/workers/<worker>/logs/<container>.log
+ *   submissions/<pk>/workers/<worker>/logs/<container>-<worker>.log  the simulator and agent logs
  *   submissions/<pk>/control/attempt-<n>/cancel          written by the control plane; logcopy obeys it
  *   submissions/<pk>/merged/results.json                 the merged checkpoint (merge_statistics.py format)
  *   submissions/<pk>/evalai/{result.json,stdout.txt,stderr.txt,metadata.json}
@@ -14,6 +14,9 @@ export const artifactKeys = {
   submission: (pk: number) => `submissions/${pk}/`,
   worker: (pk: number, worker: number) => `submissions/${pk}/workers/${worker}/`,
   checkpoint: (pk: number, worker: number) => `submissions/${pk}/workers/${worker}/checkpoint.json`,
+  /** A container's log, as the pod scripts name it in LOG_DIR (`agent-<worker>.log`) and logcopy uploads it. */
+  log: (pk: number, worker: number, container: 'agent' | 'simulator') =>
+    `submissions/${pk}/workers/${worker}/logs/${container}-${worker}.log`,
   /** Per attempt: a resumed attempt must not obey the stop of the one before it. */
   cancel: (pk: number, attempt: number) => `submissions/${pk}/control/attempt-${attempt}/cancel`,
   merged: (pk: number) => `submissions/${pk}/merged/results.json`,
