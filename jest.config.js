@@ -17,7 +17,7 @@ export const TIERS = [
   // The real ASL in the local engine, and everything run against the local servers (dynalite, s3rver, SQS, EvalAI).
   [
     'sm',
-    /^(test\/state-machine\/|services\/[^/]+\/test\/|packages\/(adapters|emulators|logcopy)\/test\/|packages\/lambda-kit\/test\/wiring\.|packages\/local\/test\/pipe\.|packages\/cli\/test\/operate\.)/,
+    /^(test\/state-machine\/|services\/[^/]+\/test\/|packages\/(adapters|emulators|logcopy)\/test\/|packages\/lambda-kit\/test\/wiring\.|packages\/local\/test\/pipe\.|packages\/cli\/test\/operate[.-])/,
   ],
   // In-memory ports, schemas and manifests.
   ['unit', /./],

@@ -5,13 +5,14 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { functionArnParam, TASKS } from '@pitwall/lambda-kit';
-import { parseStageConfig, StageConfigError, serverlessVariables } from './stage-config.js';
+import { parseStageConfig, type StageConfig, StageConfigError, serverlessVariables } from './stage-config.js';
 import { templateProblems } from './template-schema.js';
 
 const root = new URL('../../../', import.meta.url).pathname;
 export const SERVICES = ['ingest', 'launcher', 'publisher', 'cleanup', 'workflow'] as const;
 
-export function prepareStage(stage: string) {
+/** stages/<stage>.yml, validated: a StageConfigError lists every problem. */
+export function loadStage(stage: string): StageConfig {
   const file = join(root, 'stages', `${stage}.yml`);
   let text: string;
   try {
@@ -21,7 +22,11 @@ export function prepareStage(stage: string) {
       `stages/${stage}.yml: cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}); copy stages/ci.yml to start one`,
     ]);
   }
-  const config = parseStageConfig(text, `stages/${stage}.yml`);
+  return parseStageConfig(text, `stages/${stage}.yml`);
+}
+
+export function prepareStage(stage: string) {
+  const config = loadStage(stage);
   const variables = serverlessVariables(stage, config);
   mkdirSync(join(root, 'services', '.stage'), { recursive: true });
   writeFileSync(join(root, 'services', '.stage', `${stage}.json`), JSON.stringify(variables, null, 2));

@@ -5,6 +5,7 @@ import {
   EvalAiClient,
   S3ArtifactStore,
 } from '@pitwall/adapters';
+import { loadStage, type StageConfig, StageConfigError } from '@pitwall/deploy';
 import { artifactKeys, isTerminal, type SubmissionRecord, type SubmissionStatus } from '@pitwall/domain';
 import { S3RVER_CREDENTIALS } from '@pitwall/emulators';
 import { LOCAL_HOST_TOKEN } from '@pitwall/local';
@@ -14,15 +15,75 @@ import { type CliIo, UsageError } from '../io.js';
 import { integerOption } from '../options.js';
 import { leaderboardOf, leaderboardTable, onLocalStack, type RunningStack, runningEndpoints } from './local.js';
 
-/** The running local stack's submissions table, through the adapter the Lambdas use. */
-function storeOf(stack: RunningStack): DynamoDbSubmissionStore {
-  const documents = createDocumentClient({
-    region: stack.region,
-    endpoint: stack.dynamodb,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
-  return new DynamoDbSubmissionStore(documents, stack.table);
+/** Where the operator commands read: the running local stack, or a deployed stage with the host's AWS credentials. */
+interface Source {
+  readonly store: DynamoDbSubmissionStore;
+  readonly artifacts: S3ArtifactStore;
+  /** The submission's status on EvalAI, or why it was not asked. */
+  evalaiStatus(pk: number): Promise<string>;
+  /** Runs a read, turning a store that is not there into one line. */
+  read<T>(work: () => Promise<T>): Promise<T>;
 }
+
+function localSource(): Source {
+  const stack: RunningStack = runningEndpoints();
+  const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+  const documents = createDocumentClient({ region: stack.region, endpoint: stack.dynamodb, credentials });
+  const s3 = createS3Client({ region: stack.region, endpoint: stack.s3, credentials: S3RVER_CREDENTIALS });
+  return {
+    store: new DynamoDbSubmissionStore(documents, stack.table),
+    artifacts: new S3ArtifactStore(s3, stack.bucket),
+    evalaiStatus: async (pk) =>
+      (
+        await onLocalStack(stack.evalai, () =>
+          new EvalAiClient({ baseUrl: stack.evalai, token: LOCAL_HOST_TOKEN }).getSubmission(pk),
+        )
+      ).status,
+    read: (work) => onLocalStack(stack.dynamodb, work),
+  };
+}
+
+/**
+ * A deployed stage, from stages/<stage>.yml: its region, table and bucket, through the AWS credential chain
+ * (and AWS_ENDPOINT_URL_DYNAMODB / _S3, as the SDK reads them). EvalAI is asked only with EVALAI_TOKEN set.
+ */
+function stageSource(name: string): Source {
+  let stage: StageConfig;
+  try {
+    stage = loadStage(name);
+  } catch (error) {
+    if (error instanceof StageConfigError) throw new UsageError(error.problems.join('\n'), { cause: error });
+    throw error;
+  }
+  const s3Endpoint = process.env.AWS_ENDPOINT_URL_S3;
+  const token = process.env.EVALAI_TOKEN;
+  return {
+    store: new DynamoDbSubmissionStore(createDocumentClient({ region: stage.region }), stage.storage.table),
+    artifacts: new S3ArtifactStore(
+      createS3Client({ region: stage.region, ...(s3Endpoint ? { endpoint: s3Endpoint } : {}) }),
+      stage.storage.bucket,
+    ),
+    evalaiStatus: async (pk) =>
+      token
+        ? (await new EvalAiClient({ baseUrl: stage.evalai.apiServer, token }).getSubmission(pk)).status
+        : 'not asked (set EVALAI_TOKEN to the host token to see it)',
+    read: async (work) => {
+      try {
+        return await work();
+      } catch (error) {
+        // What AWS said (no credentials, no such table, access denied), in one line.
+        const { name: kind, message } = error as Error;
+        throw new UsageError(`stage ${name}: ${kind}: ${message.split('\n')[0]}`, { cause: error });
+      }
+    },
+  };
+}
+
+const sourceOf = (options: { stage?: string }) => (options.stage ? stageSource(options.stage) : localSource());
+const STAGE_OPTION = [
+  '--stage <stage>',
+  'a deployed stage (stages/<stage>.yml) instead of the running local stack',
+] as const;
 
 /** Why the submission is where it is, in one line: the latest reason its history or outcome gives. */
 function reasonOf(record: SubmissionRecord): string {
@@ -57,27 +118,29 @@ export function registerOperatorCommands(program: Command, io: CliIo): void {
     .argument('<pk>', 'submission id', integerOption('<pk>', 1))
     .option('--worker <w>', 'one worker only', integerOption('--worker', 0))
     .addOption(new Option('--container <name>', 'whose log').choices(CONTAINERS).default('agent'))
-    .action(async (pk: number, options: { worker?: number; container: (typeof CONTAINERS)[number] }) => {
-      const stack = runningEndpoints();
-      const record = await onLocalStack(stack.dynamodb, () => storeOf(stack).get(pk));
-      if (!record) throw new UsageError(`no submission ${pk} on the running local Pitwall`);
-      const workers = (record.plan?.workers ?? []).map((w) => w.worker);
-      if (options.worker !== undefined && !workers.includes(options.worker)) {
-        throw new UsageError(
-          `submission ${pk} has no worker ${options.worker} (it has: ${workers.join(', ') || 'none'})`,
-        );
-      }
-      const artifacts = new S3ArtifactStore(
-        createS3Client({ region: stack.region, endpoint: stack.s3, credentials: S3RVER_CREDENTIALS }),
-        stack.bucket,
-      );
-      for (const worker of options.worker === undefined ? workers : [options.worker]) {
-        const key = artifactKeys.log(pk, worker, options.container);
-        const text = await onLocalStack(stack.s3, () => artifacts.get(key));
-        io.out(`== worker ${worker}, ${options.container} ==`);
-        io.out(text === undefined ? '(no log uploaded yet)' : text);
-      }
-    });
+    .option(...STAGE_OPTION)
+    .action(
+      async (pk: number, options: { worker?: number; container: (typeof CONTAINERS)[number]; stage?: string }) => {
+        const source = sourceOf(options);
+        const record = await source.read(() => source.store.get(pk));
+        if (!record)
+          throw new UsageError(
+            `no submission ${pk} ${options.stage ? `on stage ${options.stage}` : 'on the running local Pitwall'}`,
+          );
+        const workers = (record.plan?.workers ?? []).map((w) => w.worker);
+        if (options.worker !== undefined && !workers.includes(options.worker)) {
+          throw new UsageError(
+            `submission ${pk} has no worker ${options.worker} (it has: ${workers.join(', ') || 'none'})`,
+          );
+        }
+        for (const worker of options.worker === undefined ? workers : [options.worker]) {
+          const key = artifactKeys.log(pk, worker, options.container);
+          const text = await source.read(() => source.artifacts.get(key));
+          io.out(`== worker ${worker}, ${options.container} ==`);
+          io.out(text === undefined ? '(no log uploaded yet)' : text);
+        }
+      },
+    );
 
   program
     .command('leaderboard')
@@ -95,9 +158,10 @@ export function registerOperatorCommands(program: Command, io: CliIo): void {
     .option('--status <status>', 'only this status (received, queued, running, finished, failed, cancelled, …)')
     .option('--team <name>', 'only this team')
     .option('--json', 'one JSON array instead of a table')
-    .action(async (options: { status?: SubmissionStatus; team?: string; json?: boolean }) => {
-      const stack = runningEndpoints();
-      const records = await onLocalStack(stack.dynamodb, () => storeOf(stack).listAll());
+    .option(...STAGE_OPTION)
+    .action(async (options: { status?: SubmissionStatus; team?: string; json?: boolean; stage?: string }) => {
+      const source = sourceOf(options);
+      const records = await source.read(() => source.store.listAll());
       const shown = records.filter(
         (r) => (!options.status || r.status === options.status) && (!options.team || r.teamName === options.team),
       );
@@ -124,29 +188,30 @@ export function registerOperatorCommands(program: Command, io: CliIo): void {
     .description('one submission: its attempt, workers, the timeline of its statuses, and what EvalAI shows')
     .argument('<pk>', 'submission id', integerOption('<pk>', 1))
     .option('--json', 'one JSON object instead of text')
-    .action(async (pk: number, options: { json?: boolean }) => {
-      const stack = runningEndpoints();
-      const store = storeOf(stack);
-      const record = await onLocalStack(stack.dynamodb, () => store.get(pk));
-      if (!record) throw new UsageError(`no submission ${pk} on the running local Pitwall`);
+    .option(...STAGE_OPTION)
+    .action(async (pk: number, options: { json?: boolean; stage?: string }) => {
+      const source = sourceOf(options);
+      const record = await source.read(() => source.store.get(pk));
+      if (!record)
+        throw new UsageError(
+          `no submission ${pk} ${options.stage ? `on stage ${options.stage}` : 'on the running local Pitwall'}`,
+        );
       const workers = record.plan?.workers ?? [];
-      const activity = await onLocalStack(stack.dynamodb, () =>
-        store.workerActivity(
+      const activity = await source.read(() =>
+        source.store.workerActivity(
           pk,
           workers.map((w) => w.worker),
         ),
       );
-      const evalai = await onLocalStack(stack.evalai, () =>
-        new EvalAiClient({ baseUrl: stack.evalai, token: LOCAL_HOST_TOKEN }).getSubmission(pk),
-      );
+      const evalaiStatus = await source.evalaiStatus(pk);
       if (options.json) {
-        io.out(JSON.stringify({ ...summary(record), evalaiStatus: evalai.status, record, workers: activity }, null, 2));
+        io.out(JSON.stringify({ ...summary(record), evalaiStatus, record, workers: activity }, null, 2));
         return;
       }
       const lines = [
         `submission ${pk}: ${record.teamName}, phase ${record.phasePk} (${record.track}), image ${record.imageUri}`,
         `status:   ${record.status} (attempt ${record.attempt})${isTerminal(record.status) ? '' : `, deadline ${record.deadline}`}`,
-        `EvalAI:   ${evalai.status}`,
+        `EvalAI:   ${evalaiStatus}`,
         ...(record.progress ? [`progress: ${progressOf(record)} routes`] : []),
         ...(reasonOf(record) ? [`why:      ${reasonOf(record)}`] : []),
         ...workers.map((w) => {
