@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerLifecycleCommand } from './commands/lifecycle.js';
 import { registerLocalCommands } from './commands/local.js';
@@ -9,8 +10,13 @@ import { registerRoutesCommands } from './commands/routes.js';
 import { registerTourCommand } from './commands/tour.js';
 import { type CliIo, processIo, UsageError } from './io.js';
 
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
+
 export function buildProgram(io: CliIo = processIo): Command {
   const program = new Command('pitwall')
+    .version(version, '--version', 'the version of this Pitwall')
     .description('Pitwall: evaluation backend for simulation leaderboards (CARLA Leaderboard 2.0 on EvalAI)')
     .showHelpAfterError()
     .configureOutput({ writeOut: io.out, writeErr: io.err })

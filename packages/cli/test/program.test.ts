@@ -25,6 +25,12 @@ describe('pitwall CLI', () => {
     }
   });
 
+  it('says its version with --version and exits 0', async () => {
+    const io = captureIo();
+    expect(await runCli(['--version'], io)).toBe(0);
+    expect(io.stdout()).toMatch(/^\d+\.\d+\.\d+\n$/);
+  });
+
   it('exits 2 on an unknown command', async () => {
     const io = captureIo();
     expect(await runCli(['frobnicate'], io)).toBe(2);
