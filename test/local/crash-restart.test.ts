@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { recordEndpoints, runCli } from '@pitwall/cli';
 import { LocalRuntime } from '@pitwall/local';
+import { until } from '../support/until.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const root = mkdtempSync(join(tmpdir(), 'pitwall-crash-'));
@@ -16,13 +17,6 @@ afterAll(async () => {
   await restarted?.stop();
 });
 
-async function until(condition: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 const alive = (pid: number) => {
   try {
     process.kill(pid, 0);

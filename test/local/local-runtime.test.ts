@@ -13,17 +13,10 @@ import {
   LocalRuntimeBusyError,
   type LocalRuntimeOptions,
 } from '@pitwall/local';
+import { until } from '../support/until.js';
 
 const TERMINAL = ['finished', 'failed', 'cancelled'];
 const fast = { workers: 2, pollMs: 200, msPerKm: 4 } satisfies Partial<LocalRuntimeOptions>;
-
-async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const started = Date.now();
-  while (!(await condition())) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 const stateDir = () => mkdtempSync(join(tmpdir(), 'pitwall-local-'));
 

@@ -4,8 +4,8 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
-  QueryCommand,
-  ScanCommand,
+  paginateQuery,
+  paginateScan,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import {
@@ -28,7 +28,8 @@ import {
 import { ACTIVE_INDEX, statusWatchKey, workerActivityKey } from './dynamodb-tables.js';
 
 const ACTIVE = '1';
-const submissionKey = (pk: number) => ({ pk: `SUB#${pk}` });
+const SUBMISSION_PREFIX = 'SUB#';
+const submissionKey = (pk: number) => ({ pk: `${SUBMISSION_PREFIX}${pk}` });
 /** Re-send counters outlive EvalAI's 4-day message retention, then expire. */
 const RESEND_TTL = 7 * 24 * 3600;
 
@@ -201,40 +202,31 @@ export class DynamoDbSubmissionStore implements SubmissionStore {
   }
 
   async listActive(): Promise<SubmissionRecord[]> {
-    const records: SubmissionRecord[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
+    return recordsOf(
+      paginateQuery(
+        { client: this.client },
+        {
           TableName: this.tableName,
           IndexName: ACTIVE_INDEX,
           KeyConditionExpression: '#active = :active',
           ExpressionAttributeNames: { '#active': 'active' },
           ExpressionAttributeValues: { ':active': ACTIVE },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      records.push(...(page.Items ?? []).map(toRecord));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return records;
+        },
+      ),
+    );
   }
 
   async listAll(): Promise<SubmissionRecord[]> {
-    const records: SubmissionRecord[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(
-        new ScanCommand({
+    const records = await recordsOf(
+      paginateScan(
+        { client: this.client },
+        {
           TableName: this.tableName,
           FilterExpression: 'begins_with(pk, :submission)',
-          ExpressionAttributeValues: { ':submission': 'SUB#' },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      records.push(...(page.Items ?? []).map(toRecord));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+          ExpressionAttributeValues: { ':submission': SUBMISSION_PREFIX },
+        },
+      ),
+    );
     return records.sort((a, b) => b.submissionPk - a.submissionPk);
   }
 
@@ -328,6 +320,13 @@ function setExpression(fields: Record<string, unknown>) {
     names: Object.fromEntries(entries.map(([key], i) => [`#p${i}`, key])),
     values: Object.fromEntries(entries.map(([, value], i) => [`:p${i}`, value])),
   };
+}
+
+/** The submission records of every page a query or scan returns. */
+async function recordsOf(pages: AsyncIterable<{ Items?: Record<string, unknown>[] }>): Promise<SubmissionRecord[]> {
+  const records: SubmissionRecord[] = [];
+  for await (const page of pages) records.push(...(page.Items ?? []).map(toRecord));
+  return records;
 }
 
 function toRecord(item: Record<string, unknown>): SubmissionRecord {

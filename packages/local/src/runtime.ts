@@ -99,9 +99,12 @@ export class LocalRuntime {
   private readonly servers: RunningServer[] = [];
   private readonly clients: { destroy(): void }[] = [];
   private ownsEvalAi: boolean;
-  private unlock: () => void = () => {};
 
-  private constructor(private readonly options: LocalRuntimeOptions) {
+  private constructor(
+    private readonly options: LocalRuntimeOptions,
+    /** Releases the state folder's lock, taken before anything in it is opened. */
+    private readonly unlock: () => void,
+  ) {
     this.ownsEvalAi = !options.evalai;
     this.evalai =
       options.evalai ??
@@ -120,9 +123,7 @@ export class LocalRuntime {
   }
 
   static async start(options: LocalRuntimeOptions): Promise<LocalRuntime> {
-    const unlock = lockStateDir(options.stateDir);
-    const runtime = new LocalRuntime(options);
-    runtime.unlock = unlock;
+    const runtime = new LocalRuntime(options, lockStateDir(options.stateDir));
     try {
       await runtime.boot();
     } catch (error) {
