@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -236,6 +236,16 @@ describe('the local runtime’s state folder', () => {
     } finally {
       await second.stop();
     }
+  }, 60_000);
+
+  it('lets go of the folder when a start fails, so the next start works', async () => {
+    const dir = stateDir();
+    const options = { stateDir: dir, ...fast, executor: 'instant', housekeepingMs: 0 } as const;
+    writeFileSync(join(dir, 'evalai.json'), '{"submissions": [');
+    await expect(LocalRuntime.start(options)).rejects.toThrow("the EvalAI emulator's state file");
+    expect(existsSync(join(dir, 'runtime.lock'))).toBe(false);
+    rmSync(join(dir, 'evalai.json'));
+    await (await LocalRuntime.start(options)).stop();
   }, 60_000);
 
   it('is held by one runtime at a time: a second gets a one-line reason, a stale lock is taken over', async () => {

@@ -123,7 +123,14 @@ export class LocalRuntime {
   }
 
   static async start(options: LocalRuntimeOptions): Promise<LocalRuntime> {
-    const runtime = new LocalRuntime(options, lockStateDir(options.stateDir));
+    const unlock = lockStateDir(options.stateDir);
+    let runtime: LocalRuntime;
+    try {
+      runtime = new LocalRuntime(options, unlock); // reads the embedded EvalAI's state file
+    } catch (error) {
+      unlock();
+      throw error;
+    }
     try {
       await runtime.boot();
     } catch (error) {
