@@ -1,9 +1,10 @@
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { registerSubmission } from '@pitwall/domain';
 import { EvalAiEmulator } from '@pitwall/emulators';
+import { logger, readLambdaConfig, TASKS } from '@pitwall/lambda-kit';
 import {
   LEADERBOARD_LABELS,
   LOCAL_CHALLENGE_PK,
@@ -17,6 +18,11 @@ import { until } from '../support/until.js';
 
 const TERMINAL = ['finished', 'failed', 'cancelled'];
 const fast = { workers: 2, pollMs: 200, msPerKm: 4 } satisfies Partial<LocalRuntimeOptions>;
+
+const HOUSEKEEPERS = [
+  { service: 'cleanup', function: 'sweep' },
+  { service: 'cleanup', function: 'reconcile' },
+];
 
 const stateDir = () => mkdtempSync(join(tmpdir(), 'pitwall-local-'));
 
@@ -43,6 +49,31 @@ describe('the local runtime, end to end with processes', () => {
     expect(row?.accuracies['Driving score']).toBeGreaterThan(0);
     await runtime.engine.idle();
     expect(readdirSync(join(runtime.stateDir, 'jobs'))).toEqual([]); // the jobs were deleted
+  }, 90_000);
+
+  it('runs every Task and the housekeeping through its function’s Lambda entry point, as in AWS', async () => {
+    const invoked = new Set<string>();
+    const addContext = jest.spyOn(logger, 'addContext').mockImplementation((context) => {
+      invoked.add(context.functionName);
+    });
+    try {
+      const evaluated = await runtime.submit('Team Entry', 'local/agent:good');
+      const rejected = await runtime.submit('Team Elsewhere', 'elsewhere/agent:1'); // not an allowed image
+      await finish(evaluated.id);
+      await finish(rejected.id);
+      await runtime.engine.idle();
+      await runtime.housekeep();
+    } finally {
+      addContext.mockRestore();
+    }
+    const functions = [...Object.values(TASKS).filter((task) => task.function !== 'handOver'), ...HOUSEKEEPERS];
+    // Runs this short hand over to no fresh execution: every other Task and both schedules ran.
+    expect([...invoked].sort()).toEqual(functions.map((f) => `pitwall-${f.service}-local-${f.function}`).sort());
+    // Each reads the environment the runtime gives it, as a Lambda reads its own.
+    expect(readLambdaConfig(runtime.functionEnvironment)).toMatchObject({
+      table: 'pitwall-submissions',
+      endpoints: { dynamodb: runtime.endpoints.dynamodb, s3: runtime.endpoints.s3 },
+    });
   }, 90_000);
 
   it('sweeps and reconciles as the schedules do in AWS: a lost message is re-sent, a dead execution failed', async () => {

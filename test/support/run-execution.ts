@@ -1,4 +1,4 @@
-import { type ExecutionResult, type RunOptions, runStateMachine } from '@pitwall/local';
+import { type ExecutionResult, type RunOptions, rawInvokers, runStateMachine } from '@pitwall/local';
 import type { Stack } from './stack.js';
 
 export type { ExecutionResult };
@@ -9,7 +9,7 @@ export type { ExecutionResult };
  * the Wait would in AWS (the challenge's status watch runs once a period).
  */
 export function runExecution(stack: Stack, input: unknown, options: RunOptions = {}): Promise<ExecutionResult> {
-  return runStateMachine(stack.services, input, {
+  return runStateMachine(rawInvokers(stack.services), input, {
     ...options,
     beforeObserve: async (turn) => {
       if (turn > 1) stack.clock.advance(stack.plane.config.poll.initialSeconds);

@@ -6,7 +6,7 @@ export interface AwsClientOptions {
   /** Another address for the service: a VPC interface endpoint, or a local server (dynalite, s3rver). */
   readonly endpoint?: string | undefined;
   /** AWS's credential chain when absent, wherever the endpoint is. */
-  readonly credentials?: { accessKeyId: string; secretAccessKey: string };
+  readonly credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
 }
 
 export function clientOptions(options: AwsClientOptions) {

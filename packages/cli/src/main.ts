@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// First: Powertools reads its settings as the local runtime's functions are imported.
+import '@pitwall/local/powertools-environment';
 import { runCli } from './program.js';
 
 // The AWS SDK's notice that later versions need Node 22 is for the maintainers (the lockfile pins the

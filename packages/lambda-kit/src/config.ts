@@ -1,3 +1,4 @@
+import type { AwsClientOptions } from '@pitwall/adapters';
 import { type ChallengeConfig, parseChallengeConfig } from '@pitwall/domain';
 // The settings schema only: the Kubernetes client stays out of functions that never call the cluster.
 import { type ClusterSettings, parseClusterSettings } from '@pitwall/kube/settings';
@@ -9,6 +10,10 @@ import { z } from 'zod';
  */
 const envSchema = z.object({
   AWS_REGION: z.string().min(1).default('eu-west-1'),
+  /** The function's credentials, where the Lambda runtime puts them; AWS's credential chain when absent. */
+  AWS_ACCESS_KEY_ID: z.string().min(1).optional(),
+  AWS_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  AWS_SESSION_TOKEN: z.string().min(1).optional(),
   PITWALL_TABLE: z.string().min(3),
   PITWALL_IDEMPOTENCY_TABLE: z.string().min(3),
   PITWALL_BUCKET: z.string().min(3),
@@ -55,6 +60,8 @@ export interface LambdaConfig {
   readonly queueArn?: string;
   readonly cluster?: { readonly name: string; readonly settings: ClusterSettings };
   readonly endpoints: { readonly dynamodb?: string; readonly s3?: string };
+  /** What every AWS client of the function is built with: the region, and the credentials if given. */
+  readonly aws: AwsClientOptions;
 }
 
 export class ConfigurationError extends Error {
@@ -88,6 +95,9 @@ export function readLambdaConfig(env: Readonly<Record<string, string | undefined
       cause: error,
     });
   }
+  if (Boolean(e.AWS_ACCESS_KEY_ID) !== Boolean(e.AWS_SECRET_ACCESS_KEY)) {
+    throw new ConfigurationError('set both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or neither');
+  }
   if (Boolean(e.PITWALL_EKS_CLUSTER) !== Boolean(e.PITWALL_CLUSTER_SETTINGS)) {
     throw new ConfigurationError('set both PITWALL_EKS_CLUSTER and PITWALL_CLUSTER_SETTINGS, or neither');
   }
@@ -120,6 +130,18 @@ export function readLambdaConfig(env: Readonly<Record<string, string | undefined
     endpoints: {
       ...(e.PITWALL_DYNAMODB_ENDPOINT ? { dynamodb: e.PITWALL_DYNAMODB_ENDPOINT } : {}),
       ...(e.PITWALL_S3_ENDPOINT ? { s3: e.PITWALL_S3_ENDPOINT } : {}),
+    },
+    aws: {
+      region: e.AWS_REGION,
+      ...(e.AWS_ACCESS_KEY_ID && e.AWS_SECRET_ACCESS_KEY
+        ? {
+            credentials: {
+              accessKeyId: e.AWS_ACCESS_KEY_ID,
+              secretAccessKey: e.AWS_SECRET_ACCESS_KEY,
+              ...(e.AWS_SESSION_TOKEN ? { sessionToken: e.AWS_SESSION_TOKEN } : {}),
+            },
+          }
+        : {}),
     },
   };
 }

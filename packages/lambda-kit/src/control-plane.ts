@@ -24,15 +24,24 @@ export type AdapterFactory<T> = (shared: SharedClients) => T | Promise<T>;
  */
 export type Wiring<P extends OptionalPort> = { readonly [K in P]-?: AdapterFactory<ControlPlane[K]> };
 
-/** Builds a function's control plane from its configuration: the core ports, then those it wires. */
-export async function buildPlane<P extends OptionalPort>(config: LambdaConfig, wiring: Wiring<P>): Promise<Plane<P>> {
-  const documents = createDocumentClient({ region: config.region, endpoint: config.endpoints.dynamodb });
+/**
+ * Builds a function's control plane from its configuration: the core ports, then those it wires. A port
+ * `given` is taken as it is instead of built, for a host that brings its own (the local runtime's Jobs).
+ */
+export async function buildPlane<P extends OptionalPort>(
+  config: LambdaConfig,
+  wiring: Wiring<P>,
+  given: Partial<ControlPlane> = {},
+): Promise<Plane<P>> {
+  const documents = createDocumentClient({ ...config.aws, endpoint: config.endpoints.dynamodb });
   const shared: SharedClients = { config, documents };
   const plane: Record<string, unknown> = {
     config: config.challenge,
-    store: new DynamoDbSubmissionStore(documents, config.table),
-    clock: systemClock,
+    store: given.store ?? new DynamoDbSubmissionStore(documents, config.table),
+    clock: given.clock ?? systemClock,
   };
-  for (const [port, factory] of Object.entries<AdapterFactory<unknown>>(wiring)) plane[port] = await factory(shared);
+  for (const [port, factory] of Object.entries<AdapterFactory<unknown>>(wiring)) {
+    plane[port] = given[port as P] ?? (await factory(shared));
+  }
   return plane as Plane<P>;
 }

@@ -1,4 +1,5 @@
 import { EKSClient } from '@aws-sdk/client-eks';
+import { clientOptions } from '@pitwall/adapters';
 import type { JobRunner } from '@pitwall/domain';
 import { EksConnection, KubernetesJobRunner, tokenAccess } from '@pitwall/kube';
 import { ConfigurationError } from './config.js';
@@ -9,7 +10,7 @@ export const kubernetesJobRunner: AdapterFactory<JobRunner> = ({ config }) => {
   if (!config.cluster) {
     throw new ConfigurationError('this function needs PITWALL_EKS_CLUSTER and PITWALL_CLUSTER_SETTINGS');
   }
-  const connection = new EksConnection(new EKSClient({ region: config.region }), config.cluster.name);
+  const connection = new EksConnection(new EKSClient(clientOptions(config.aws)), config.cluster.name);
   return new KubernetesJobRunner(
     tokenAccess(() => connection.get()),
     config.cluster.settings,

@@ -4,6 +4,8 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import middy from '@middy/core';
+import { clientOptions } from '@pitwall/adapters';
+import type { ControlPlane } from '@pitwall/domain';
 import type { Context } from 'aws-lambda';
 import { readLambdaConfig } from './config.js';
 import { buildPlane, type OptionalPort, type Plane, type Wiring } from './control-plane.js';
@@ -24,15 +26,26 @@ export type RawHandler<R, P extends OptionalPort = OptionalPort> = (
   services: HandlerServices<P>,
 ) => (event: unknown, context?: Context) => Promise<R>;
 
-async function servicesFromEnvironment<P extends OptionalPort>(wiring: Wiring<P>): Promise<HandlerServices<P>> {
-  const config = readLambdaConfig(process.env);
-  const endpoint = config.endpoints.dynamodb;
+/**
+ * Where an entry point runs: the environment it reads its configuration from, as a Lambda reads its own,
+ * and ports the host brings itself instead of the adapters the function wires (the local runtime's Jobs,
+ * its engine); everything else is built from the environment, as in AWS.
+ */
+export interface LambdaHost {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly ports?: Partial<ControlPlane>;
+}
+
+const LAMBDA: LambdaHost = { env: process.env };
+
+async function servicesOf<P extends OptionalPort>(wiring: Wiring<P>, host: LambdaHost): Promise<HandlerServices<P>> {
+  const config = readLambdaConfig(host.env);
   return {
-    plane: await buildPlane(config, wiring),
+    plane: await buildPlane(config, wiring, host.ports),
     idempotency: () =>
       new DynamoDBPersistenceLayer({
         tableName: config.idempotencyTable,
-        awsSdkV3Client: new DynamoDBClient({ region: config.region, ...(endpoint ? { endpoint } : {}) }),
+        awsSdkV3Client: new DynamoDBClient(clientOptions({ ...config.aws, endpoint: config.endpoints.dynamodb })),
       }),
   };
 }
@@ -48,14 +61,23 @@ const logFailure: middy.MiddlewareObj<unknown, unknown, Error, Context> = {
   },
 };
 
+/** A function's Lambda entry point; `hostedBy` is the same entry point configured by another host. */
+export type LambdaEntryPoint<R> = middy.MiddyfiedHandler<unknown, R, Error, Context> & {
+  readonly hostedBy: (host: LambdaHost) => LambdaEntryPoint<R>;
+};
+
 /**
  * The Lambda entry point of a raw handler: middleware first, handler last; wiring once per cold start.
  * The wiring must supply exactly the ports the handler declares, so no unused client is bundled.
  */
-export function lambdaHandler<R, P extends OptionalPort>(raw: RawHandler<R, P>, wiring: Wiring<NoInfer<P>>) {
+export function lambdaHandler<R, P extends OptionalPort>(
+  raw: RawHandler<R, P>,
+  wiring: Wiring<NoInfer<P>>,
+  host: LambdaHost = LAMBDA,
+): LambdaEntryPoint<R> {
   let built: Promise<(event: unknown, context?: Context) => Promise<R>> | undefined;
   const handler = () => {
-    built ??= servicesFromEnvironment(wiring)
+    built ??= servicesOf(wiring, host)
       .then(raw)
       .catch((error: unknown) => {
         built = undefined; // let the next invocation try again (e.g. the secret was not readable yet)
@@ -63,9 +85,10 @@ export function lambdaHandler<R, P extends OptionalPort>(raw: RawHandler<R, P>, 
       });
     return built;
   };
-  return middy<unknown, R, Error, Context>()
+  const entryPoint = middy<unknown, R, Error, Context>()
     .use(injectLambdaContext(logger, { clearState: true }))
     .use(logMetrics(metrics, { captureColdStartMetric: true }))
     .use(logFailure)
     .handler(async (event, context) => (await handler())(event, context));
+  return Object.assign(entryPoint, { hostedBy: (other: LambdaHost) => lambdaHandler(raw, wiring, other) });
 }

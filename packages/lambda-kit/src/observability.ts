@@ -5,5 +5,17 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 // Traces come from Lambda's active tracing, not from the X-Ray SDK (in maintenance since February 2026,
 // and a seventh of every bundle): the ADOT layer adds per-call spans without a rebuild.
 export const logger = new Logger();
-// Metrics' own warnings (e.g. an invocation that added no metric) go through the logger and its level.
-export const metrics = new Metrics({ namespace: 'Pitwall', logger });
+
+/**
+ * Metrics' own warnings go through the logger and its level, but for the one about an invocation that
+ * added no metric: most tasks add none, and it would be a warning on nearly every invocation.
+ */
+const metricsLogger = {
+  debug: logger.debug.bind(logger),
+  info: logger.info.bind(logger),
+  error: logger.error.bind(logger),
+  warn: (message: string) => {
+    if (!message.startsWith('No application metrics to publish')) logger.warn(message);
+  },
+};
+export const metrics = new Metrics({ namespace: 'Pitwall', logger: metricsLogger });

@@ -4,4 +4,4 @@ import type { AdapterFactory } from './control-plane.js';
 
 /** The submission files in the stage's S3 bucket. */
 export const s3ArtifactStore: AdapterFactory<ArtifactStore> = ({ config }) =>
-  new S3ArtifactStore(createS3Client({ region: config.region, endpoint: config.endpoints.s3 }), config.bucket);
+  new S3ArtifactStore(createS3Client({ ...config.aws, endpoint: config.endpoints.s3 }), config.bucket);

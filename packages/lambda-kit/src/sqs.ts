@@ -14,5 +14,5 @@ export function queueOf(queueArn: string): { region: string; url: string } {
 export const sqsSubmissionQueue: AdapterFactory<SubmissionQueue> = ({ config }) => {
   if (!config.queueArn) throw new ConfigurationError('set PITWALL_QUEUE_ARN: the reconciler re-sends messages there');
   const queue = queueOf(config.queueArn);
-  return new SqsSubmissionQueue(createSqsClient({ region: queue.region }), queue.url);
+  return new SqsSubmissionQueue(createSqsClient({ ...config.aws, region: queue.region }), queue.url);
 };

@@ -28,6 +28,18 @@ describe('readLambdaConfig', () => {
     expect(config.region).toBe('eu-west-1');
   });
 
+  it('gives every AWS client the credentials the environment holds, as Lambda puts them there, or none', () => {
+    expect(readLambdaConfig(env).aws).toEqual({ region: 'eu-west-1' }); // AWS's credential chain
+    const withKeys = { ...env, AWS_ACCESS_KEY_ID: 'AKID', AWS_SECRET_ACCESS_KEY: 'secret', AWS_SESSION_TOKEN: 'token' };
+    expect(readLambdaConfig(withKeys).aws).toEqual({
+      region: 'eu-west-1',
+      credentials: { accessKeyId: 'AKID', secretAccessKey: 'secret', sessionToken: 'token' },
+    });
+    expect(() => readLambdaConfig({ ...env, AWS_ACCESS_KEY_ID: 'AKID' })).toThrow(
+      'set both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or neither',
+    );
+  });
+
   it.each([
     [{ PITWALL_TABLE: undefined }, 'environment variable PITWALL_TABLE'],
     [{ EVALAI_API_SERVER: 'not a url' }, 'environment variable EVALAI_API_SERVER'],

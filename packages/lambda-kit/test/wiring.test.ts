@@ -130,21 +130,53 @@ describe('lambdaHandler wiring types', () => {
 });
 
 describe('lambdaHandler', () => {
+  it('writes no warning for an invocation that adds no metric, as most tasks do', async () => {
+    const quiet: RawHandler<string, never> = () => async () => 'done';
+    const saved = { ...process.env };
+    Object.assign(process.env, functionEnvironment(), { POWERTOOLS_METRICS_DISABLED: 'true' });
+    const written: string[] = [];
+    const capture = (chunk: unknown) => {
+      written.push(String(chunk));
+      return true;
+    };
+    const writes = [process.stdout, process.stderr].map((stream) =>
+      jest.spyOn(stream, 'write').mockImplementation(capture),
+    );
+    try {
+      const handler = lambdaHandler(quiet, {});
+      const context = { functionName: 'f', awsRequestId: 'r', getRemainingTimeInMillis: () => 1000 } as never;
+      expect(await handler({}, context)).toBe('done');
+      logger.warn('a warning of our own');
+    } finally {
+      for (const write of writes) write.mockRestore();
+      process.env = saved;
+    }
+    expect(written.join('')).toContain('a warning of our own'); // the logger's lines are the ones seen here
+    expect(written.join('')).not.toContain('No application metrics');
+  });
+
+  it('hostedBy: the same entry point, configured from another environment, with the ports its host brings', async () => {
+    const reads: RawHandler<{ note?: string; record: unknown }, 'artifacts'> =
+      ({ plane }) =>
+      async () => ({ note: await plane.artifacts.get('notes/host.txt'), record: await plane.store.get(424242) });
+    const entryPoint = lambdaHandler(reads, { artifacts: s3ArtifactStore });
+    const given = { get: async (key: string) => `given ${key}`, put: async () => undefined };
+    const hosted = entryPoint.hostedBy({ env: functionEnvironment(), ports: { artifacts: given } });
+    const context = { functionName: 'f', awsRequestId: 'r', getRemainingTimeInMillis: () => 1000 } as never;
+    // The store comes from the environment (dynalite), the artifacts from the host.
+    expect(await hosted({}, context)).toEqual({ note: 'given notes/host.txt', record: undefined });
+    await expect(entryPoint.hostedBy({ env: {} })({}, context)).rejects.toMatchObject({
+      name: 'ConfigurationError',
+      message: 'environment variable PITWALL_TABLE: Invalid input: expected string, received undefined',
+    });
+  });
+
   it('logs the error a task ends with, by name, and still throws it to the state machine', async () => {
     const refused: RawHandler<string, 'evalai'> = () => async () => {
       throw new EvalAiNotHostError('the EvalAI user of this token is not a host of challenge 5');
     };
     const saved = { ...process.env };
-    Object.assign(process.env, {
-      PITWALL_TABLE: config.table,
-      PITWALL_IDEMPOTENCY_TABLE: config.idempotencyTable,
-      PITWALL_BUCKET: config.bucket,
-      EVALAI_API_SERVER: config.evalai.apiServer,
-      EVALAI_TOKEN: 'host-token',
-      PITWALL_CHALLENGE_CONFIG: JSON.stringify(config.challenge),
-      PITWALL_DYNAMODB_ENDPOINT: dynamo.endpoint,
-      POWERTOOLS_METRICS_DISABLED: 'true',
-    });
+    Object.assign(process.env, functionEnvironment(), { POWERTOOLS_METRICS_DISABLED: 'true' });
     const logged = jest.spyOn(logger, 'error').mockImplementation(() => undefined);
     try {
       const handler = lambdaHandler(refused, { evalai: evalAiHost });
@@ -160,3 +192,16 @@ describe('lambdaHandler', () => {
     }
   });
 });
+
+/** The environment of a function configured like `config`. */
+function functionEnvironment() {
+  return {
+    PITWALL_TABLE: config.table,
+    PITWALL_IDEMPOTENCY_TABLE: config.idempotencyTable,
+    PITWALL_BUCKET: config.bucket,
+    EVALAI_API_SERVER: config.evalai.apiServer,
+    EVALAI_TOKEN: 'host-token',
+    PITWALL_CHALLENGE_CONFIG: JSON.stringify(config.challenge),
+    PITWALL_DYNAMODB_ENDPOINT: dynamo.endpoint,
+  };
+}

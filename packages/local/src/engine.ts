@@ -1,11 +1,20 @@
 import { setMaxListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
 import type { ExecutionProbe, ExecutionStarter } from '@pitwall/domain';
-import { type HandlerServices, type RawHandler, type ServiceName, TASKS, type TaskName } from '@pitwall/lambda-kit';
+import {
+  type HandlerServices,
+  type LambdaEntryPoint,
+  type LambdaHost,
+  type RawHandler,
+  type ServiceName,
+  TASKS,
+  type TaskName,
+} from '@pitwall/lambda-kit';
 import * as cleanup from '@pitwall/service-cleanup';
 import * as ingest from '@pitwall/service-ingest';
 import * as launcher from '@pitwall/service-launcher';
 import * as publisher from '@pitwall/service-publisher';
+import type { Context } from 'aws-lambda';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { parse } from 'yaml';
 
@@ -65,14 +74,28 @@ export interface RunOptions {
   readonly signal?: AbortSignal;
 }
 
-type Handler = (input: unknown, context?: never) => Promise<unknown>;
+/** How the engine runs a Task: given its input and a Lambda's context, it returns the Task's output. */
+export type TaskInvoker = (event: unknown, context: Context) => Promise<unknown>;
+export type TaskInvokers = Readonly<Record<TaskName, TaskInvoker>>;
 
-/** What a Lambda would be given: the remaining time is the Task's TimeoutSeconds. */
-const lambdaContext = {
-  getRemainingTimeInMillis: () => 120_000,
-  functionName: 'local',
-  awsRequestId: 'local',
-} as never;
+/** What Lambda gives a function each invocation; the remaining time is the Task's TimeoutSeconds. */
+export function lambdaContext(service: ServiceName, fn: string): Context {
+  const functionName = `pitwall-${service}-local-${fn}`;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
+    memoryLimitInMB: '512',
+    awsRequestId: crypto.randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => 120_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
 
 let compiled: { machine: StateMachine; tasks: string[] } | undefined;
 
@@ -86,35 +109,58 @@ function stateMachine() {
   return compiled;
 }
 
-/** Each service's exports: its raw handlers, by function name. */
+/** Each service's exports: its raw handlers by function name, and their entry points as `<function>EntryPoint`. */
 const SERVICES: Record<ServiceName, Readonly<Record<string, unknown>>> = { cleanup, ingest, launcher, publisher };
+
+function exported<T>(service: ServiceName, name: string): T {
+  const value = SERVICES[service][name];
+  if (typeof value !== 'function') throw new Error(`services/${service} exports no ${name}`);
+  return value as T;
+}
+
+const TASK_NAMES = Object.keys(TASKS) as TaskName[];
 
 /** The raw handler the task table names for a Task. */
 export function rawHandlerOf(name: TaskName): RawHandler<unknown> {
-  const { service, function: fn } = TASKS[name];
-  const raw = SERVICES[service][fn];
-  if (typeof raw !== 'function') throw new Error(`services/${service} exports no handler ${fn} for the Task ${name}`);
-  return raw as RawHandler<unknown>;
+  return exported(TASKS[name].service, TASKS[name].function);
 }
 
-/** Runs the real ASL file in aws-local-stepfunctions, each Task wired to its real handler. */
+/** A function's Lambda entry point, as its service exports it. */
+export function entryPointOf(service: ServiceName, fn: string): LambdaEntryPoint<unknown> {
+  return exported(service, `${fn}EntryPoint`);
+}
+
+/** Each Task run by its raw handler over these services (the tests' doubles). */
+export function rawInvokers(services: HandlerServices): TaskInvokers {
+  return Object.fromEntries(TASK_NAMES.map((name) => [name, rawHandlerOf(name)(services)])) as TaskInvokers;
+}
+
+/** Each Task run as Lambda runs it: its function's middy-wrapped entry point, configured by the host. */
+export function lambdaInvokers(host: LambdaHost): TaskInvokers {
+  return Object.fromEntries(
+    TASK_NAMES.map((name) => {
+      const entryPoint = entryPointOf(TASKS[name].service, TASKS[name].function).hostedBy(host);
+      return [name, (event: unknown, context: Context) => entryPoint(event, context)];
+    }),
+  ) as TaskInvokers;
+}
+
+/** Runs the real ASL file in aws-local-stepfunctions, each Task run by its invoker. */
 export async function runStateMachine(
-  services: HandlerServices,
+  invokers: TaskInvokers,
   input: unknown,
   options: RunOptions = {},
 ): Promise<ExecutionResult> {
   const { machine, tasks } = stateMachine();
   let turn = 0;
-  const wired = Object.fromEntries(
-    (Object.keys(TASKS) as TaskName[]).map((name) => [name, rawHandlerOf(name)(services)]),
-  ) as Record<TaskName, Handler>;
-  const observeHandler = wired.Observe;
-  wired.Observe = async (event, context) => {
-    await options.beforeObserve?.(++turn);
-    return observeHandler(event, context);
-  };
   const handlers = Object.fromEntries(
-    Object.entries(wired).map(([name, handler]) => [name, (event: unknown) => handler(event, lambdaContext)]),
+    TASK_NAMES.map((name) => [
+      name,
+      async (event: unknown) => {
+        if (name === 'Observe') await options.beforeObserve?.(++turn);
+        return invokers[name](event, lambdaContext(TASKS[name].service, TASKS[name].function));
+      },
+    ]),
   );
   const executionId = options.executionId ?? newExecutionId();
   const execution = machine.run(input as never, {
@@ -169,7 +215,7 @@ export class LocalEngine implements ExecutionStarter, ExecutionProbe {
   private readonly stop = new AbortController();
   /** Every execution id started, as Step Functions keeps execution names. */
   private readonly names = new Set<string>();
-  services: HandlerServices | undefined;
+  invokers: TaskInvokers | undefined;
 
   constructor(private readonly options: Pick<RunOptions, 'waitMs' | 'retryMs'> = {}) {
     // Every running execution listens for the stop: thousands at a time in a burst are expected.
@@ -177,11 +223,11 @@ export class LocalEngine implements ExecutionStarter, ExecutionProbe {
   }
 
   async start(input: unknown, name?: string): Promise<string> {
-    if (!this.services) throw new Error('the local engine is not wired yet');
+    if (!this.invokers) throw new Error('the local engine is not wired yet');
     const executionId = name ? `${EXECUTION_PREFIX}${name}` : newExecutionId();
     if (this.names.has(executionId)) return executionId; // Step Functions: a name starts one execution
     this.names.add(executionId);
-    const run = runStateMachine(this.services, input, { ...this.options, executionId, signal: this.stop.signal });
+    const run = runStateMachine(this.invokers, input, { ...this.options, executionId, signal: this.stop.signal });
     this.executions.set(executionId, run);
     void run.finally(() => this.executions.delete(executionId));
     return executionId;

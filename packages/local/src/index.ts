@@ -1,3 +1,6 @@
+// First: it sets what Powertools reads as the functions are imported.
+import './powertools-environment.js';
+
 export * from './bundles.js';
 export * from './engine.js';
 export * from './instant-job-runner.js';

@@ -7,7 +7,6 @@ import {
   type Clock,
   type ControlPlane,
   isTerminal,
-  parseChallengeConfig,
   type ReconcileReport,
   type SubmissionRecord,
   type SweepReport,
@@ -15,10 +14,10 @@ import {
 } from '@pitwall/domain';
 import { type EmulatedSubmission, EvalAiEmulator, type RunningServer, S3RVER_CREDENTIALS } from '@pitwall/emulators';
 import { parseClusterSettings } from '@pitwall/kube';
-import { reconcile, sweep } from '@pitwall/service-cleanup';
+import { type LambdaEntryPoint, type LambdaHost, readLambdaConfig } from '@pitwall/lambda-kit';
 import { createSqsServer } from 'local-aws-sqs';
 import { buildLocalPrograms } from './bundles.js';
-import { executionName, LocalEngine } from './engine.js';
+import { entryPointOf, executionName, LocalEngine, lambdaContext, lambdaInvokers } from './engine.js';
 import { InstantJobRunner } from './instant-job-runner.js';
 import { LocalJobRunner } from './local-job-runner.js';
 import { SqsPipe } from './pipe.js';
@@ -91,6 +90,13 @@ export class LocalRuntime {
   jobs!: LocalJobRunner | InstantJobRunner;
   plane!: ControlPlane;
   endpoints!: LocalEndpoints;
+  /** The environment every function reads, as in AWS. */
+  functionEnvironment!: Readonly<Record<string, string>>;
+  private host!: LambdaHost;
+  private housekeepers!: {
+    sweep: LambdaEntryPoint<SweepReport>;
+    reconcile: LambdaEntryPoint<ReconcileReport>;
+  };
   private pipe!: SqsPipe;
   private sqs!: SQSClient;
   private housekeeping: NodeJS.Timeout | undefined;
@@ -165,11 +171,13 @@ export class LocalRuntime {
     await this.sqs.send(new SendMessageCommand({ QueueUrl: this.endpoints.queueUrl, MessageBody: message }));
   }
 
-  /** One run of the scheduled sweeper and reconciler: their handlers, given a schedule's event. */
+  /** One run of the scheduled sweeper and reconciler: their entry points, given a schedule's event. */
   async housekeep(): Promise<{ sweep: SweepReport; reconcile: ReconcileReport }> {
-    const services = { plane: this.plane };
     const scheduled = { source: 'aws.scheduler' };
-    return { sweep: await sweep(services)(scheduled), reconcile: await reconcile(services)(scheduled) };
+    return {
+      sweep: await this.housekeepers.sweep(scheduled, lambdaContext('cleanup', 'sweep')),
+      reconcile: await this.housekeepers.reconcile(scheduled, lambdaContext('cleanup', 'reconcile')),
+    };
   }
 
   async stop(): Promise<void> {
@@ -220,7 +228,7 @@ export class LocalRuntime {
     const { artifacts } = stores;
     const clock = this.options.clock ?? systemClock;
     const pollSeconds = this.options.pollSeconds ?? 1;
-    const challenge = parseChallengeConfig({
+    const challenge = {
       challengePk: LOCAL_CHALLENGE_PK,
       phases: {
         [LOCAL_PHASE_PK]: {
@@ -232,7 +240,24 @@ export class LocalRuntime {
       },
       allowedImages: ['^local/agent:'],
       poll: { initialSeconds: pollSeconds, maxSeconds: pollSeconds, maxTurns: 5000 },
-    });
+    };
+    // What each function's environment holds in AWS, with the local servers as its endpoints; parsed here
+    // once so that a mistake stops the start, and again by each function as it cold-starts.
+    this.functionEnvironment = {
+      AWS_REGION: LOCAL_REGION,
+      // The functions' role, in AWS; here the key s3rver takes (dynalite takes any).
+      AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
+      PITWALL_TABLE: LOCAL_TABLE,
+      PITWALL_IDEMPOTENCY_TABLE: `${LOCAL_TABLE}-idempotency`,
+      PITWALL_BUCKET: LOCAL_BUCKET,
+      PITWALL_CHALLENGE_CONFIG: JSON.stringify(challenge),
+      PITWALL_DYNAMODB_ENDPOINT: dynamo.endpoint,
+      PITWALL_S3_ENDPOINT: s3.endpoint,
+      EVALAI_API_SERVER: evalaiUrl,
+      EVALAI_TOKEN: LOCAL_HOST_TOKEN,
+    };
+    const config = readLambdaConfig(this.functionEnvironment);
     this.jobs =
       this.options.executor === 'instant'
         ? new InstantJobRunner(artifacts, { evaluationSeconds: this.options.evaluationSeconds ?? 0, clock })
@@ -246,10 +271,10 @@ export class LocalRuntime {
       minRetryDelayMs: 50,
       maxRetryDelayMs: 500,
     });
-    this.plane = {
-      config: challenge,
-      store: stores.store,
-      artifacts,
+    // What the functions cannot build from their environment here: the Jobs and the executions are the
+    // runtime's, the local queue is not at an SQS address its ARN names, and EvalAI's budget keeps the
+    // runtime's clock, which may run faster than the wall's.
+    const ports = {
       evalai,
       // Unused here: the embedded EvalAI sends its messages to the local SQS queue, as with use_host_sqs.
       intake: evalai.queueProxy(QUEUE),
@@ -258,10 +283,13 @@ export class LocalRuntime {
       clock,
       executions: this.engine,
       starter: this.engine,
-    };
-    this.engine.services = {
-      plane: this.plane,
-      idempotency: stores.idempotency,
+    } satisfies Partial<ControlPlane>;
+    this.plane = { config: config.challenge, store: stores.store, artifacts, ...ports };
+    this.host = { env: this.functionEnvironment, ports };
+    this.engine.invokers = lambdaInvokers(this.host);
+    this.housekeepers = {
+      sweep: entryPointOf('cleanup', 'sweep').hostedBy(this.host) as LambdaEntryPoint<SweepReport>,
+      reconcile: entryPointOf('cleanup', 'reconcile').hostedBy(this.host) as LambdaEntryPoint<ReconcileReport>,
     };
     if (this.options.recover ?? true) await this.recover();
     this.pipe = new SqsPipe(this.sqs, queueUrl, queueArn, this.engine);

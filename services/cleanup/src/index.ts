@@ -1,4 +1,4 @@
-export { deleteJobs } from './handlers/delete-jobs.js';
-export { handleFailure } from './handlers/handle-failure.js';
-export { reconcile } from './handlers/reconcile.js';
-export { sweep } from './handlers/sweep.js';
+export { deleteJobs, handler as deleteJobsEntryPoint } from './handlers/delete-jobs.js';
+export { handleFailure, handler as handleFailureEntryPoint } from './handlers/handle-failure.js';
+export { handler as reconcileEntryPoint, reconcile } from './handlers/reconcile.js';
+export { handler as sweepEntryPoint, sweep } from './handlers/sweep.js';

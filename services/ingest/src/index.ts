@@ -1,2 +1,2 @@
-export { register } from './handlers/register.js';
-export { relay } from './handlers/relay.js';
+export { handler as registerEntryPoint, register } from './handlers/register.js';
+export { handler as relayEntryPoint, relay } from './handlers/relay.js';

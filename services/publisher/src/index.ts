@@ -1,2 +1,2 @@
-export { collect } from './handlers/collect.js';
-export { publish } from './handlers/publish.js';
+export { collect, handler as collectEntryPoint } from './handlers/collect.js';
+export { handler as publishEntryPoint, publish } from './handlers/publish.js';
