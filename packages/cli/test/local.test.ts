@@ -11,7 +11,7 @@ describe('the local commands', () => {
   it('runs the demo to the end: every team finished, a leaderboard, where the artifacts are', async () => {
     const io = captureIo();
     const stateDir = join(mkdtempSync(join(tmpdir(), 'pitwall-demo-')), 'demo');
-    const finished = await runDemo(io, { workers: 2, msPerKm: 3, stateDir, live: false });
+    const finished = await runDemo(io, { workers: 2, msPerKm: 3, stateDir, live: false, executor: 'processes' });
     expect(finished).toBe(true);
     const out = io.stdout();
     expect(out).toContain('Leaderboard (as EvalAI shows it):');

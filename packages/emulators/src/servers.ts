@@ -15,10 +15,10 @@ export interface RunningServer {
 export const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
 
 /**
- * An embedded DynamoDB (dynalite) on 127.0.0.1 and a free port. With `directory`, tables are kept on
+ * An embedded DynamoDB (dynalite) on 127.0.0.1 and `port` (a free one by default). With `directory`, tables are kept on
  * disk there (a restart continues); without, in memory. dynalite has no transactions: Pitwall uses none.
  */
-export async function startDynamoDb(options: { directory?: string } = {}): Promise<RunningServer> {
+export async function startDynamoDb(options: { directory?: string; port?: number } = {}): Promise<RunningServer> {
   const server = dynalite({
     createTableMs: 0,
     deleteTableMs: 0,
@@ -27,7 +27,7 @@ export async function startDynamoDb(options: { directory?: string } = {}): Promi
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
   return {
@@ -37,14 +37,18 @@ export async function startDynamoDb(options: { directory?: string } = {}): Promi
 }
 
 /**
- * An embedded S3 (s3rver) on 127.0.0.1 and a free port, with the given buckets. Files live under
+ * An embedded S3 (s3rver) on 127.0.0.1 and `port` (a free one by default), with the given buckets. Files live under
  * `directory` (kept) or a temporary folder (removed on close). Clients need forcePathStyle and S3RVER_CREDENTIALS.
  */
-export async function startS3(options: { buckets: readonly string[]; directory?: string }): Promise<RunningServer> {
+export async function startS3(options: {
+  buckets: readonly string[];
+  directory?: string;
+  port?: number;
+}): Promise<RunningServer> {
   const directory = options.directory ?? (await mkdtemp(join(tmpdir(), 'pitwall-s3-')));
   const server = new S3rver({
     address: '127.0.0.1',
-    port: 0,
+    port: options.port ?? 0,
     silent: true,
     directory,
     configureBuckets: options.buckets.map((name) => ({ name })),

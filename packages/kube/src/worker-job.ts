@@ -93,7 +93,8 @@ export function buildWorkerJob(spec: WorkerJobSpec, settings: ClusterSettings): 
     command: [
       'sh',
       '-c',
-      `cp -a /workspace/leaderboard/. ${POD_PATHS.evaluator}/ && mkdir -p ${POD_PATHS.logs} ${POD_PATHS.status}`,
+      // Not `cp -a`: as user 1000 it cannot set the times or owner of the emptyDir itself (root's) and fails.
+      `cp -R /workspace/leaderboard/. ${POD_PATHS.evaluator}/ && mkdir -p ${POD_PATHS.logs} ${POD_PATHS.status}`,
     ],
     volumeMounts: [
       { name: 'evaluator', mountPath: POD_PATHS.evaluator },

@@ -2,6 +2,8 @@
 import './powertools-environment.js';
 
 export * from './bundles.js';
+export * from './container-images.js';
+export * from './container-job-runner.js';
 export * from './engine.js';
 export * from './instant-job-runner.js';
 export * from './local-job-runner.js';

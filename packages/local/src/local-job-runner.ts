@@ -271,10 +271,7 @@ class LocalJob {
         CARLA_SERVER: join(programs.standinBin, 'carla-server'),
         PITWALL_NODE: process.execPath,
         PITWALL_STANDIN: programs.standin,
-        PITWALL_STANDIN_MS_PER_KM: String(this.options.msPerKm),
-        // Local time runs fast: the scripts look often and give a stopped process little grace.
-        POLL_SECONDS: '0.1',
-        STOP_GRACE_SECONDS: '1',
+        ...standinPace(this.options.msPerKm),
       });
       if (container.image !== settings.images.simulator) {
         Object.assign(env, {
@@ -310,6 +307,11 @@ class LocalJob {
   private volume(name: string): string {
     return join(this.directory, 'volumes', name);
   }
+}
+
+/** How fast the stand-ins drive; local time runs fast, so the scripts look often and give a stopped process little grace. */
+export function standinPace(msPerKm: number): Record<string, string> {
+  return { PITWALL_STANDIN_MS_PER_KM: String(msPerKm), POLL_SECONDS: '0.1', STOP_GRACE_SECONDS: '1' };
 }
 
 /** A TCP port free on 127.0.0.1 right now (the kernel's pick). */

@@ -13,13 +13,15 @@ import {
   systemClock,
 } from '@pitwall/domain';
 import { type EmulatedSubmission, EvalAiEmulator, type RunningServer, S3RVER_CREDENTIALS } from '@pitwall/emulators';
-import { parseClusterSettings } from '@pitwall/kube';
+import { type ClusterSettings, parseClusterSettings } from '@pitwall/kube';
 import { type LambdaEntryPoint, type LambdaHost, readLambdaConfig } from '@pitwall/lambda-kit';
 import { createSqsServer } from 'local-aws-sqs';
 import { buildLocalPrograms } from './bundles.js';
+import { LOCAL_IMAGES } from './container-images.js';
+import { ContainerJobRunner } from './container-job-runner.js';
 import { entryPointOf, executionName, LocalEngine, lambdaContext, lambdaInvokers } from './engine.js';
 import { InstantJobRunner } from './instant-job-runner.js';
-import { LocalJobRunner } from './local-job-runner.js';
+import { LocalJobRunner, standinPace } from './local-job-runner.js';
 import { SqsPipe } from './pipe.js';
 import { lockStateDir } from './state-lock.js';
 import { startLocalStores } from './stores.js';
@@ -41,6 +43,13 @@ const LOCAL_REQUESTS_PER_MINUTE = 100_000;
 /** EvalAI's leaderboard labels: the CARLA challenge's 15. */
 export const LEADERBOARD_LABELS = Object.keys(CARLA_LEADERBOARD_LABELS);
 
+/**
+ * `processes` runs each Job's containers as processes with the CARLA stand-in; `podman` runs them as real
+ * containers from the images (`buildLocalImages` makes the stand-in ones); `instant` completes Jobs at
+ * launch (benchmarks).
+ */
+export type LocalExecutor = 'processes' | 'podman' | 'instant';
+
 export interface LocalRuntimeOptions {
   /** Where DynamoDB tables, S3 files and Job folders are kept, so a restart continues. */
   readonly stateDir: string;
@@ -55,7 +64,7 @@ export interface LocalRuntimeOptions {
   /** Restart Jobs and executions found on disk. */
   readonly recover?: boolean;
   /** `processes` runs each Job's containers; `instant` completes Jobs at launch (benchmarks). */
-  readonly executor?: 'processes' | 'instant';
+  readonly executor?: LocalExecutor;
   /** How often the sweeper and the reconciler run, as they do on their schedules in AWS; 0 turns them off. */
   readonly housekeepingMs?: number;
   /**
@@ -87,7 +96,7 @@ export interface LocalEndpoints {
 export class LocalRuntime {
   readonly evalai: EvalAiEmulator;
   readonly engine: LocalEngine;
-  jobs!: LocalJobRunner | InstantJobRunner;
+  jobs!: LocalJobRunner | ContainerJobRunner | InstantJobRunner;
   plane!: ControlPlane;
   endpoints!: LocalEndpoints;
   /** The environment every function reads, as in AWS. */
@@ -184,7 +193,7 @@ export class LocalRuntime {
     clearInterval(this.housekeeping);
     await this.pipe?.stop();
     this.engine.abortAll();
-    if (this.jobs instanceof LocalJobRunner) await this.jobs.shutdown();
+    if (!(this.jobs instanceof InstantJobRunner)) await this.jobs?.shutdown();
     if (this.ownsEvalAi) await this.evalai.close();
     for (const client of this.clients) client.destroy();
     await Promise.all(this.servers.map((server) => server.close()));
@@ -238,7 +247,8 @@ export class LocalRuntime {
           timeLimitSeconds: this.options.timeLimitSeconds ?? 600,
         },
       },
-      allowedImages: ['^local/agent:'],
+      // The stand-in agents: local/agent:<behaviour>, fully qualified as localhost/local/agent:<behaviour>.
+      allowedImages: ['^(localhost/)?local/agent:'],
       poll: { initialSeconds: pollSeconds, maxSeconds: pollSeconds, maxTurns: 5000 },
     };
     // What each function's environment holds in AWS, with the local servers as its endpoints; parsed here
@@ -261,7 +271,9 @@ export class LocalRuntime {
     this.jobs =
       this.options.executor === 'instant'
         ? new InstantJobRunner(artifacts, { evaluationSeconds: this.options.evaluationSeconds ?? 0, clock })
-        : await this.processExecutor(artifacts, dynamo.endpoint, s3.endpoint);
+        : this.options.executor === 'podman'
+          ? this.containerExecutor(dynamo.endpoint, s3.endpoint)
+          : await this.processExecutor(artifacts, dynamo.endpoint, s3.endpoint);
     const evalai = new EvalAiClient({
       baseUrl: evalaiUrl,
       token: LOCAL_HOST_TOKEN,
@@ -308,33 +320,48 @@ export class LocalRuntime {
     }
   }
 
+  /** How the Jobs are laid out: the same settings as on EKS, with the local stores as the AWS endpoints. */
+  private jobSettings(images: ClusterSettings['images'], dynamodb: string, s3: string): ClusterSettings {
+    return parseClusterSettings({
+      images,
+      logcopyRoleArn: 'arn:aws:iam::000000000000:role/pitwall-logcopy',
+      region: LOCAL_REGION,
+      awsEndpoints: { s3, dynamodb },
+      bucket: LOCAL_BUCKET,
+      table: LOCAL_TABLE,
+      instanceTypes: { SENSORS: 'local' },
+      backoffLimit: 2,
+      logcopyPeriodSeconds: 0.25,
+    });
+  }
+
   /** Each Job's containers as processes: the real logcopy and the CARLA stand-in. */
   private async processExecutor(artifacts: S3ArtifactStore, dynamodb: string, s3: string): Promise<LocalJobRunner> {
     return new LocalJobRunner({
       directory: join(this.options.stateDir, 'jobs'),
-      settings: parseClusterSettings({
-        images: {
+      settings: this.jobSettings(
+        {
           simulator: 'local/carla-simulator:0.9.15',
           evaluator: 'local/leaderboard-evaluator:2.0',
           logcopy: 'local/pitwall-logcopy:dev',
         },
-        logcopyRoleArn: 'arn:aws:iam::000000000000:role/pitwall-logcopy',
-        region: LOCAL_REGION,
-        awsEndpoints: { s3, dynamodb },
-        bucket: LOCAL_BUCKET,
-        table: LOCAL_TABLE,
-        instanceTypes: { SENSORS: 'local' },
-        backoffLimit: 2,
-        logcopyPeriodSeconds: 0.25,
-      }),
+        dynamodb,
+        s3,
+      ),
       programs: await buildLocalPrograms(join(this.options.stateDir, 'bin')),
       routeFile: async (key) => (await artifacts.get(key)) ?? '',
-      // No STS here: the local servers take s3rver's fixed key, which the credential chain finds first.
-      logcopyEnv: {
-        AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
-      },
+      logcopyEnv: LOGCOPY_CREDENTIALS,
       msPerKm: this.options.msPerKm ?? 50,
+    });
+  }
+
+  /** Each Job as a pod of real containers, from the local images. */
+  private containerExecutor(dynamodb: string, s3: string): ContainerJobRunner {
+    return new ContainerJobRunner({
+      directory: join(this.options.stateDir, 'containers'),
+      settings: this.jobSettings(LOCAL_IMAGES, dynamodb, s3),
+      logcopyEnv: LOGCOPY_CREDENTIALS,
+      podEnv: standinPace(this.options.msPerKm ?? 50),
     });
   }
 
@@ -369,7 +396,7 @@ export class LocalRuntime {
    * again (the queue's messages did not survive).
    */
   private async recover(): Promise<void> {
-    if (this.jobs instanceof LocalJobRunner) await this.jobs.recover();
+    if (!(this.jobs instanceof InstantJobRunner)) await this.jobs.recover();
     for (const record of await this.plane.store.listActive()) {
       if (isTerminal(record.status)) continue; // failed but not yet on EvalAI: the sweeper reports it
       if (record.status === 'received' || record.status === 'resuming') {
@@ -396,6 +423,12 @@ export class LocalRuntime {
     }
   }
 }
+
+/** No STS here: the local servers take s3rver's fixed key, which the credential chain finds first. */
+const LOGCOPY_CREDENTIALS = {
+  AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
+  AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
+};
 
 /** The message EvalAI sent for a registered submission, as the Pipe delivers it. */
 function redeliveryOf(record: SubmissionRecord) {

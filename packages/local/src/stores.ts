@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
@@ -41,10 +41,23 @@ export async function startLocalStores(options: LocalStoresOptions): Promise<Loc
     mkdirSync(join(directory, 'dynamodb'), { recursive: true });
     mkdirSync(join(directory, 's3'), { recursive: true });
   }
+  // The same ports as the last start where they are free: Jobs still running (containers) keep the
+  // endpoints they were started with.
+  const portsFile = directory ? join(directory, 'ports.json') : undefined;
+  const last = portsFile ? lastPorts(portsFile) : {};
   const [dynamodb, s3] = await Promise.all([
-    startDynamoDb(directory ? { directory: join(directory, 'dynamodb') } : {}),
-    startS3({ buckets: [bucket], ...(directory ? { directory: join(directory, 's3') } : {}) }),
+    retryOnFreePort(
+      (port) => startDynamoDb({ ...(directory ? { directory: join(directory, 'dynamodb') } : {}), port }),
+      last.dynamodb,
+    ),
+    retryOnFreePort(
+      (port) => startS3({ buckets: [bucket], ...(directory ? { directory: join(directory, 's3') } : {}), port }),
+      last.s3,
+    ),
   ]);
+  if (portsFile) {
+    writeFileSync(portsFile, JSON.stringify({ dynamodb: portOf(dynamodb.endpoint), s3: portOf(s3.endpoint) }));
+  }
   const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
   const raw = new DynamoDBClient({ region, endpoint: dynamodb.endpoint, credentials });
   const documents = createDocumentClient({ region, endpoint: dynamodb.endpoint, credentials });
@@ -69,4 +82,25 @@ export async function startLocalStores(options: LocalStoresOptions): Promise<Loc
       await Promise.all([dynamodb.close(), s3.close()]);
     },
   };
+}
+
+function lastPorts(file: string): { dynamodb?: number; s3?: number } {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as { dynamodb?: number; s3?: number };
+  } catch {
+    return {};
+  }
+}
+
+const portOf = (endpoint: string) => Number(new URL(endpoint).port);
+
+/** Starts on `port`, or on a free one when it is taken (or none was kept). */
+async function retryOnFreePort(start: (port: number) => Promise<RunningServer>, port: number | undefined) {
+  if (!port) return start(0);
+  try {
+    return await start(port);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+    return start(0);
+  }
 }

@@ -4,6 +4,8 @@ import { EvalAiClient, type LeaderboardEntry } from '@pitwall/adapters';
 import { isTerminal, mergeSubmissionResults } from '@pitwall/domain';
 import {
   assertStateDirFree,
+  buildLocalImages,
+  ImageBuildError,
   LOCAL_BUCKET,
   LOCAL_CHALLENGE_PK,
   LOCAL_PARTICIPANT_TOKEN,
@@ -12,12 +14,14 @@ import {
   LOCAL_SPLIT,
   LOCAL_TABLE,
   type LocalEndpoints,
+  type LocalExecutor,
   LocalRuntime,
   LocalRuntimeBusyError,
   type LocalRuntimeOptions,
+  STANDIN_BEHAVIOURS,
 } from '@pitwall/local';
 import Table from 'cli-table3';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import logUpdate from 'log-update';
 import { type CliIo, UsageError } from '../io.js';
 import { integerOption } from '../options.js';
@@ -101,6 +105,7 @@ export interface DemoOptions {
   readonly msPerKm: number;
   readonly stateDir: string;
   readonly live: boolean;
+  readonly executor: LocalExecutor;
 }
 
 /** Runs the demo: three teams through the whole local pipeline, live progress, then the leaderboard. */
@@ -110,19 +115,24 @@ export async function runDemo(io: CliIo, options: DemoOptions): Promise<boolean>
   io.out(
     'Starting Pitwall on this machine: DynamoDB, S3 and SQS servers, the EvalAI emulator, the state machine, the executor…',
   );
+  await prepareExecutor(io, options.executor);
   const runtime = await startOrExplain({
     stateDir: options.stateDir,
     workers: options.workers,
     msPerKm: options.msPerKm,
     pollMs: 300,
+    executor: options.executor,
   });
   try {
     io.out(
       `Submitting ${DEMO_TEAMS.length} agents to the ${runtime.challenge.phases[LOCAL_PHASE_PK]?.track} track, ${options.workers} workers each, on the 20 validation routes.`,
     );
     const submissions = [];
-    for (const { team, image } of DEMO_TEAMS)
-      submissions.push({ pk: (await runtime.submit(team, image)).id, team, image });
+    for (const { team, image } of DEMO_TEAMS) {
+      // Real containers take fully qualified names: podman reads local/… as localhost/local/….
+      const uri = options.executor === 'podman' ? `localhost/${image}` : image;
+      submissions.push({ pk: (await runtime.submit(team, uri)).id, team, image: uri });
+    }
     const seen = new Map<number, string>();
     const deadline = Date.now() + 300_000;
     let current = await rows(runtime, submissions);
@@ -185,7 +195,8 @@ export function registerLocalCommands(program: Command, io: CliIo): void {
     .description('run the whole pipeline on this machine: three agents evaluated, live progress, the leaderboard')
     .option('--workers <n>', 'workers per submission', integerOption('--workers', 1), 4)
     .option('--ms-per-km <n>', 'how fast the CARLA stand-in drives', integerOption('--ms-per-km', 1), 40)
-    .action(async (options: { workers: number; msPerKm: number }) => {
+    .addOption(executorOption())
+    .action(async (options: { workers: number; msPerKm: number; executor: LocalExecutor }) => {
       const finished = await runDemo(io, {
         ...options,
         stateDir: join(stateRoot(), 'demo'),
@@ -199,11 +210,14 @@ export function registerLocalCommands(program: Command, io: CliIo): void {
     .command('up')
     .description('start the whole pipeline on this machine and keep it running (Ctrl-C stops it)')
     .option('--workers <n>', 'workers per submission', integerOption('--workers', 1), 4)
-    .action(async (options: { workers: number }) => {
+    .addOption(executorOption())
+    .action(async (options: { workers: number; executor: LocalExecutor }) => {
+      await prepareExecutor(io, options.executor);
       const runtime = await startOrExplain({
         stateDir: join(stateRoot(), 'state'),
         workers: options.workers,
         msPerKm: 40,
+        executor: options.executor,
       });
       mkdirSync(stateRoot(), { recursive: true });
       recordEndpoints(runtime);
@@ -330,9 +344,24 @@ async function explained<T>(work: () => T | Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
-    if (error instanceof LocalRuntimeBusyError) throw new UsageError(error.message, { cause: error });
+    if (error instanceof LocalRuntimeBusyError || error instanceof ImageBuildError) {
+      throw new UsageError(error.message, { cause: error });
+    }
     throw error;
   }
+}
+
+function executorOption(): Option {
+  return new Option('--executor <executor>', 'how Jobs run: processes, or real containers with podman')
+    .choices(['processes', 'podman'])
+    .default('processes');
+}
+
+/** Real containers need their images: the stand-ins are built here, with no registry. */
+async function prepareExecutor(io: CliIo, executor: LocalExecutor): Promise<void> {
+  if (executor !== 'podman') return;
+  io.out('Building the local images with podman (stand-in CARLA, evaluator files, logcopy, stand-in agents)…');
+  await explained(() => buildLocalImages({ behaviours: STANDIN_BEHAVIOURS }));
 }
 
 const startOrExplain = (options: LocalRuntimeOptions) => explained(() => LocalRuntime.start(options));

@@ -1,0 +1,104 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { EvalAiEmulator } from '@pitwall/emulators';
+import {
+  agentImage,
+  buildLocalImages,
+  LEADERBOARD_LABELS,
+  LOCAL_CHALLENGE_PK,
+  LOCAL_HOST_TOKEN,
+  LOCAL_PHASE_PK,
+  LocalRuntime,
+  type LocalRuntimeOptions,
+} from '@pitwall/local';
+import { until } from '../support/until.js';
+
+// Real containers with podman: .ci/run installs it and points CONTAINERS_CONF at .ci/containers.conf.
+const TERMINAL = ['finished', 'failed', 'cancelled'];
+const fast = { workers: 2, pollMs: 200, msPerKm: 4, executor: 'podman' } satisfies Partial<LocalRuntimeOptions>;
+const stateDir = () => mkdtempSync(join(tmpdir(), 'pitwall-containers-'));
+const podman = (...args: string[]) => execFileSync('podman', args, { encoding: 'utf8' });
+/** The running simulator, agent and logcopy containers of a submission's Jobs, by the executor's names. */
+const runningOf = (pk: number) =>
+  podman('ps', '--format', '{{.Names}}', '--filter', 'label=pitwall.job')
+    .split('\n')
+    .filter((name) => name.includes(`-${pk}-w`) && /-(simulator|agent|logcopy)$/.test(name));
+/** Every container, running or not, of a submission's Jobs. */
+const containersOf = (pk: number) =>
+  podman('ps', '--all', '--format', '{{.Names}}', '--filter', 'label=pitwall.job')
+    .split('\n')
+    .filter((name) => name.includes(`-${pk}-w`)).length;
+
+beforeAll(async () => {
+  await buildLocalImages({ behaviours: ['good', 'crash-once'] });
+}, 180_000);
+
+describe('the container executor, end to end with podman', () => {
+  let runtime: LocalRuntime;
+  beforeAll(async () => {
+    runtime = await LocalRuntime.start({ stateDir: stateDir(), ...fast });
+  });
+  afterAll(() => runtime.stop());
+  const finish = (pk: number) => until(() => TERMINAL.includes(runtime.evalai.get(pk).status), 150_000);
+
+  it('evaluates an agent image in real containers: the pod scripts, logcopy, the leaderboard', async () => {
+    const submission = await runtime.submit('Team Boxed', agentImage('good'));
+    // Each worker is a pod: two init containers run to their end, then simulator, agent and logcopy.
+    await until(() => runningOf(submission.id).length === 6, 60_000);
+    await finish(submission.id);
+    const remote = runtime.evalai.get(submission.id);
+    expect(remote.status).toBe('finished');
+    expect(remote.stdout).toContain('Completed 20 out of 20 routes');
+    const row = runtime.evalai.leaderboard.get(`${submission.id}/leaderboard`);
+    expect(Object.keys(row?.accuracies ?? {})).toEqual(LEADERBOARD_LABELS);
+    expect(row?.accuracies['Driving score']).toBeGreaterThan(0);
+    await runtime.engine.idle();
+    expect(containersOf(submission.id)).toBe(0); // the Jobs were deleted, their containers with them
+  }, 180_000);
+
+  it('restarts a crashed agent container, which resumes from its checkpoint and finishes every route', async () => {
+    const submission = await runtime.submit('Team Phoenix', agentImage('crash-once'));
+    await finish(submission.id);
+    const remote = runtime.evalai.get(submission.id);
+    expect(remote.status).toBe('finished');
+    expect(remote.stdout).toContain('Completed 20 out of 20 routes');
+  }, 180_000);
+});
+
+describe('the container executor across a restart of the runtime', () => {
+  it('adopts the containers a stopped runtime left running instead of starting new ones', async () => {
+    const dir = stateDir();
+    const evalai = new EvalAiEmulator({
+      challengePk: LOCAL_CHALLENGE_PK,
+      phases: [{ pk: LOCAL_PHASE_PK, codename: 'local-SENSORS', splits: ['leaderboard'] }],
+      labels: LEADERBOARD_LABELS,
+      hostToken: LOCAL_HOST_TOKEN,
+      requestsPerMinute: 100_000,
+    });
+    await evalai.start();
+    let current: LocalRuntime | undefined;
+    try {
+      current = await LocalRuntime.start({ stateDir: dir, evalai, ...fast, msPerKm: 20 });
+      const running = await current.submit('Team Patient', agentImage('good'));
+      await until(() => evalai.get(running.id).status === 'running', 60_000);
+      await until(() => runningOf(running.id).length === 6, 60_000); // 3 containers in each of 2 pods
+      const ids = () => podman('ps', '--all', '--quiet', '--filter', 'label=pitwall.job').split('\n').sort();
+      const before = ids();
+      await current.stop();
+      current = undefined;
+      current = await LocalRuntime.start({ stateDir: dir, evalai, ...fast });
+      expect(ids()).toEqual(before); // the same containers: none started again
+      expect(runningOf(running.id)).toHaveLength(6);
+      await until(() => TERMINAL.includes(evalai.get(running.id).status), 150_000);
+      expect(evalai.get(running.id).stderr ?? '').toBe('');
+      expect(evalai.get(running.id).status).toBe('finished');
+      expect(evalai.get(running.id).stdout).toContain('Completed 20 out of 20 routes');
+    } finally {
+      await current?.stop();
+      await evalai.close();
+    }
+  }, 300_000);
+});
