@@ -1,20 +1,19 @@
 import { execFile } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { readdir, rm } from 'node:fs/promises';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import {
   type ContainerObservation,
   type JobObservation,
-  type JobRunner,
   JobRunnerUnavailableError,
   type ListedJob,
   type WorkerJobSpec,
 } from '@pitwall/domain';
-import { buildWorkerJob, type ClusterSettings, validateManifest } from '@pitwall/kube';
+import type { ClusterSettings } from '@pitwall/kube';
 import type { IJob } from 'kubernetes-models/batch/v1/Job';
 import type { IContainer } from 'kubernetes-models/v1/Container';
+import { type FolderJob, FolderJobRunner } from './folder-job-runner.js';
 
 const exec = promisify(execFile);
 
@@ -43,50 +42,42 @@ interface JobState {
   lastExit: Record<string, { code: number; reason: string }>;
 }
 
+/** What `podman ps --format json` says of a container, as far as the executor reads it. */
+interface ListedContainer {
+  readonly State: string;
+  readonly ExitCode: number;
+  readonly Labels?: Record<string, string>;
+}
+
 /**
  * Runs the Job manifest Pitwall would send to Kubernetes as real containers, through podman's CLI: one pod
  * per Job with no network, so the simulator and the agent share only loopback; logcopy in it with the
  * host's network, to reach the local stores; emptyDirs as per-job folders; init containers in order;
  * restartPolicy OnFailure, backoffLimit and activeDeadlineSeconds enforced here, as the process executor
  * does. Containers run under conmon and outlive the runtime: a restarted runtime adopts them by label.
+ * One `podman ps` per look serves every Job.
  */
-export class ContainerJobRunner implements JobRunner {
-  private readonly jobs = new Map<string, ContainerJob>();
+export class ContainerJobRunner extends FolderJobRunner<ContainerJob> {
   private readonly engine: string;
+  private readonly watch: NodeJS.Timeout;
 
-  constructor(private readonly options: ContainerJobRunnerOptions) {
-    this.engine = options.engine ?? 'podman';
-    mkdirSync(options.directory, { recursive: true });
-  }
-
-  async launch(spec: WorkerJobSpec): Promise<'created' | 'exists'> {
-    if (this.jobs.has(spec.name) || existsSync(join(this.options.directory, spec.name, 'spec.json'))) return 'exists';
-    const manifest = buildWorkerJob(spec, this.options.settings);
-    await validateManifest(manifest);
-    const job = new ContainerJob(spec, manifest, join(this.options.directory, spec.name), this.options, this.engine);
-    this.jobs.set(spec.name, job);
-    job.prepare();
-    void job.start();
-    return 'created';
-  }
-
-  async list(): Promise<readonly ListedJob[]> {
-    return [...this.jobs.values()].map((job) => job.listed);
-  }
-
-  async observe(name: string): Promise<JobObservation> {
-    const job = this.jobs.get(name);
-    if (!job) return { name, state: 'missing', containers: [] };
-    return job.observation();
-  }
-
-  async delete(name: string): Promise<'deleted' | 'absent'> {
-    const job = this.jobs.get(name);
-    if (!job) return 'absent';
-    this.jobs.delete(name);
-    await job.remove();
-    await rm(join(this.options.directory, name), { recursive: true, force: true });
-    return 'deleted';
+  constructor(options: ContainerJobRunnerOptions) {
+    const engine = options.engine ?? 'podman';
+    super(options.directory, options.settings, (spec, manifest, directory, createdAt) => {
+      return new ContainerJob(spec, manifest, directory, options, engine, createdAt);
+    });
+    this.engine = engine;
+    let busy = false;
+    this.watch = setInterval(() => {
+      if (busy) return;
+      busy = true;
+      void this.look()
+        .catch(() => undefined) // the engine was busy: the next look tries again
+        .finally(() => {
+          busy = false;
+        });
+    }, options.pollMs ?? 500);
+    this.watch.unref();
   }
 
   async logTail(name: string, container: string, maxBytes: number): Promise<string> {
@@ -98,41 +89,32 @@ export class ContainerJobRunner implements JobRunner {
     }
   }
 
-  /** After a restart of the runtime: each Job on disk is adopted, its pod as it is, or started if it has none. */
-  async recover(): Promise<number> {
-    let recovered = 0;
-    for (const name of await readdir(this.options.directory)) {
-      const specFile = join(this.options.directory, name, 'spec.json');
-      if (this.jobs.has(name) || !existsSync(specFile)) continue;
-      const spec = JSON.parse(readFileSync(specFile, 'utf8')) as WorkerJobSpec;
-      const job = new ContainerJob(
-        spec,
-        buildWorkerJob(spec, this.options.settings),
-        join(this.options.directory, name),
-        this.options,
-        this.engine,
-        statSync(specFile).mtime,
-      );
-      this.jobs.set(name, job);
-      void job.adopt();
-      recovered += 1;
-    }
-    return recovered;
+  /** Stops watching; the containers go on, for the next start to adopt. */
+  override async shutdown(): Promise<void> {
+    clearInterval(this.watch);
+    await super.shutdown();
   }
 
-  /** Stops watching; the containers go on, for the next start to adopt. */
-  async shutdown(): Promise<void> {
-    for (const job of this.jobs.values()) job.unwatch();
-    this.jobs.clear();
+  /** One look at every running Job's containers. */
+  private async look(): Promise<void> {
+    const running = [...this.jobs.values()].filter((job) => job.running);
+    if (running.length === 0) return;
+    const { stdout } = await exec(this.engine, ['ps', '--all', '--format', 'json', '--filter', `label=${JOB_LABEL}`], {
+      maxBuffer: 16 << 20,
+    });
+    const byJob = new Map<string, ListedContainer[]>();
+    for (const container of JSON.parse(stdout || '[]') as ListedContainer[]) {
+      const job = container.Labels?.[JOB_LABEL] ?? '';
+      byJob.set(job, [...(byJob.get(job) ?? []), container]);
+    }
+    await Promise.all(running.map((job) => job.look(byJob.get(job.listed.name) ?? [])));
   }
 }
 
-class ContainerJob {
+class ContainerJob implements FolderJob {
   private status: JobState;
-  private watch: NodeJS.Timeout | undefined;
-  private stopped = false;
+  private released = false;
   readonly listed: ListedJob;
-  private readonly createdAt: Date;
 
   constructor(
     private readonly spec: WorkerJobSpec,
@@ -143,28 +125,33 @@ class ContainerJob {
     createdAt = new Date(),
   ) {
     const { name, submissionPk, attempt } = spec;
-    this.createdAt = createdAt;
     this.listed = { name, submissionPk, attempt, createdAt: createdAt.toISOString() };
     this.status = this.readState() ?? { state: 'pending', failures: 0, restarts: {}, lastExit: {} };
+  }
+
+  /** Whether the runner's looks are for this Job: its containers run, and the runtime still holds it. */
+  get running(): boolean {
+    return this.status.state === 'running' && !this.released;
   }
 
   private get pod() {
     return this.manifest.spec?.template.spec;
   }
 
-  /** The Job's folders: each emptyDir, writable by the containers' user; the projected token as a file. */
-  prepare(): void {
+  /** The Job's folders, then its pod in the background: creating it and the init containers take seconds. */
+  async start(): Promise<void> {
     mkdirSync(this.directory, { recursive: true });
     writeFileSync(join(this.directory, 'spec.json'), JSON.stringify(this.spec));
     for (const volume of this.pod?.volumes ?? []) {
       mkdirSync(this.volume(volume.name), { recursive: true });
-      chmodSync(this.volume(volume.name), 0o777);
+      chmodSync(this.volume(volume.name), 0o777); // each emptyDir, writable by the containers' user
     }
     writeFileSync(join(this.volume('aws-token'), 'token'), 'local-web-identity-token');
     this.saveState();
+    void this.createPod();
   }
 
-  async start(): Promise<void> {
+  private async createPod(): Promise<void> {
     try {
       await this.podman([
         'pod',
@@ -185,22 +172,23 @@ class ContainerJob {
       }
       this.status.state = 'running';
       this.saveState();
-      this.startWatching();
     } catch (error) {
       await this.fail('StartFailed', (error as Error).message);
     }
   }
 
-  /** A Job a previous runtime started: watched again where it is, or started if its pod is gone. */
-  async adopt(): Promise<void> {
-    if (this.status.state === 'succeeded' || this.status.state === 'failed') return;
-    const { stdout } = await this.podman(['pod', 'exists', this.spec.name]).catch(() => ({ stdout: 'absent' }));
-    if (stdout === 'absent' || this.status.state === 'pending') {
-      await this.podman(['pod', 'rm', '--force', this.spec.name]).catch(() => undefined);
-      this.status = { state: 'pending', failures: 0, restarts: {}, lastExit: {} };
-      return this.start();
-    }
-    this.startWatching();
+  /** A Job a previous runtime started: watched again where it is, or started again if its pod is gone. */
+  async resume(): Promise<void> {
+    if (this.status.state !== 'pending' && this.status.state !== 'running') return;
+    const exists = await this.podman(['pod', 'exists', this.spec.name]).then(
+      () => true,
+      () => false,
+    );
+    if (exists && this.status.state === 'running') return;
+    await this.podman(['pod', 'rm', '--force', this.spec.name]).catch(() => undefined);
+    this.status = { state: 'pending', failures: 0, restarts: {}, lastExit: {} };
+    this.saveState();
+    void this.createPod(); // its folder is kept, spec.json too: the Job's age is its mtime
   }
 
   observation(): JobObservation {
@@ -216,50 +204,19 @@ class ContainerJob {
     return { name: this.spec.name, state, ...(reason ? { reason } : {}), containers };
   }
 
-  unwatch(): void {
-    this.stopped = true;
-    clearInterval(this.watch);
+  async release(): Promise<void> {
+    this.released = true;
   }
 
   async remove(): Promise<void> {
-    this.unwatch();
+    this.released = true;
     await this.podman(['pod', 'rm', '--force', '--time', '5', this.spec.name]).catch(() => undefined);
   }
 
-  private startWatching(): void {
-    const every = this.options.pollMs ?? 500;
-    let busy = false;
-    this.watch = setInterval(() => {
-      if (busy || this.stopped) return;
-      busy = true;
-      void this.look()
-        .catch(() => undefined) // the engine was busy: the next look tries again
-        .finally(() => {
-          busy = false;
-        });
-    }, every);
-    this.watch.unref();
-  }
-
   /** One look at the pod's containers: restarts on failure, the backoff limit, the deadline, success. */
-  private async look(): Promise<void> {
-    if (this.status.state !== 'running') return;
-    const deadline = this.createdAt.getTime() + (this.manifest.spec?.activeDeadlineSeconds ?? 86_400) * 1000;
+  async look(listed: readonly ListedContainer[]): Promise<void> {
+    const deadline = Date.parse(this.listed.createdAt) + (this.manifest.spec?.activeDeadlineSeconds ?? 86_400) * 1000;
     if (Date.now() > deadline) return this.fail('DeadlineExceeded', 'Job was active longer than specified deadline');
-    const { stdout } = await this.podman([
-      'ps',
-      '--all',
-      '--format',
-      'json',
-      '--filter',
-      `label=${JOB_LABEL}=${this.spec.name}`,
-    ]);
-    const listed = JSON.parse(stdout || '[]') as {
-      Names: string[];
-      State: string;
-      ExitCode: number;
-      Labels?: Record<string, string>;
-    }[];
     const byName = new Map(listed.map((c) => [c.Labels?.['pitwall.container'] ?? '', c]));
     const main = this.pod?.containers ?? [];
     let finished = 0;
@@ -277,7 +234,6 @@ class ContainerJob {
       this.status.lastExit[container.name] = { code, reason: code === 137 ? 'Killed' : 'Error' };
       this.status.failures += 1;
       if (this.status.failures > (this.manifest.spec?.backoffLimit ?? 6)) {
-        this.saveState();
         return this.fail('BackoffLimitExceeded', 'Job has reached the specified backoff limit');
       }
       this.status.restarts[container.name] = (this.status.restarts[container.name] ?? 0) + 1;
@@ -287,7 +243,6 @@ class ContainerJob {
     if (finished === main.length) {
       this.status.state = 'succeeded';
       this.saveState();
-      this.unwatch();
     }
   }
 
@@ -296,7 +251,6 @@ class ContainerJob {
     this.status.state = 'failed';
     this.status.reason = `${reason}: ${message}`;
     this.saveState();
-    this.unwatch();
     await this.podman(['pod', 'stop', '--time', '5', this.spec.name]).catch(() => undefined);
   }
 

@@ -1,21 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import {
-  copyFileSync,
-  cpSync,
-  createWriteStream,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { copyFileSync, cpSync, createWriteStream, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import type { ContainerObservation, JobObservation, JobRunner, ListedJob, WorkerJobSpec } from '@pitwall/domain';
-import { buildWorkerJob, type ClusterSettings, validateManifest } from '@pitwall/kube';
+import type { ContainerObservation, JobObservation, ListedJob, WorkerJobSpec } from '@pitwall/domain';
+import type { ClusterSettings } from '@pitwall/kube';
 import type { IJob } from 'kubernetes-models/batch/v1/Job';
 import type { IContainer } from 'kubernetes-models/v1/Container';
+import { type FolderJob, FolderJobRunner } from './folder-job-runner.js';
 
 /** The local programs that stand in for the Job's images. */
 export interface LocalPrograms {
@@ -55,85 +47,26 @@ interface ContainerRun {
 /**
  * Runs the Job manifest Pitwall would send to Kubernetes, on this machine: emptyDirs are folders, each
  * container a child process, with restartPolicy OnFailure, backoffLimit, activeDeadlineSeconds and
- * deletion honoured. A Job's folder survives a restart of the runtime, as a cluster would keep running.
+ * deletion honoured. A Job's folder survives a restart of the runtime, as a cluster would keep running;
+ * processes a runtime killed without stopping left behind are ended first, so no Job runs twice.
  */
-export class LocalJobRunner implements JobRunner {
-  private readonly jobs = new Map<string, LocalJob>();
-
-  constructor(private readonly options: LocalJobRunnerOptions) {
-    mkdirSync(options.directory, { recursive: true });
-  }
-
-  async launch(spec: WorkerJobSpec): Promise<'created' | 'exists'> {
-    if (this.jobs.has(spec.name) || existsSync(join(this.options.directory, spec.name, 'spec.json'))) return 'exists';
-    const manifest = buildWorkerJob(spec, this.options.settings);
-    await validateManifest(manifest);
-    const job = new LocalJob(spec, manifest, join(this.options.directory, spec.name), this.options);
-    this.jobs.set(spec.name, job);
-    await job.start();
-    return 'created';
-  }
-
-  async list(): Promise<readonly ListedJob[]> {
-    return [...this.jobs.values()].map((job) => job.listed);
-  }
-
-  async observe(name: string): Promise<JobObservation> {
-    const job = this.jobs.get(name);
-    if (!job) return { name, state: 'missing', containers: [] };
-    return job.observation();
-  }
-
-  async delete(name: string): Promise<'deleted' | 'absent'> {
-    const job = this.jobs.get(name);
-    if (!job) return 'absent';
-    this.jobs.delete(name);
-    await job.stop();
-    await rm(join(this.options.directory, name), { recursive: true, force: true });
-    return 'deleted';
+export class LocalJobRunner extends FolderJobRunner<LocalJob> {
+  constructor(options: LocalJobRunnerOptions) {
+    super(options.directory, options.settings, (spec, manifest, directory, createdAt) => {
+      return new LocalJob(spec, manifest, directory, options, createdAt);
+    });
   }
 
   async logTail(name: string, container: string, maxBytes: number): Promise<string> {
     try {
-      return (await readFile(join(this.options.directory, name, 'logs', `${container}.log`), 'utf8')).slice(-maxBytes);
+      return (await readFile(join(this.directory, name, 'logs', `${container}.log`), 'utf8')).slice(-maxBytes);
     } catch {
       return '';
     }
   }
-
-  /**
-   * After a restart of the runtime: Jobs that were running carry on, as a pod whose node restarted would.
-   * Processes a runtime killed without stopping left behind are ended first, so no Job runs twice.
-   */
-  async recover(): Promise<number> {
-    let recovered = 0;
-    for (const name of await readdir(this.options.directory)) {
-      const specFile = join(this.options.directory, name, 'spec.json');
-      if (this.jobs.has(name) || !existsSync(specFile)) continue;
-      const spec = JSON.parse(readFileSync(specFile, 'utf8')) as WorkerJobSpec;
-      const job = new LocalJob(
-        spec,
-        buildWorkerJob(spec, this.options.settings),
-        join(this.options.directory, name),
-        this.options,
-        statSync(specFile).mtime, // the Job's age carries over a restart, as a cluster's would
-      );
-      this.jobs.set(name, job);
-      await endLeftovers(join(this.options.directory, name));
-      await job.start();
-      recovered += 1;
-    }
-    return recovered;
-  }
-
-  /** Stops every process, leaving the Jobs' folders for the next start. */
-  async shutdown(): Promise<void> {
-    await Promise.all([...this.jobs.values()].map((job) => job.stop()));
-    this.jobs.clear();
-  }
 }
 
-class LocalJob {
+class LocalJob implements FolderJob {
   private state: JobObservation['state'] = 'pending';
   private reason: string | undefined;
   private failures = 0;
@@ -197,7 +130,22 @@ class LocalJob {
     return { name: this.spec.name, state: this.state, ...(this.reason ? { reason: this.reason } : {}), containers };
   }
 
-  async stop(): Promise<void> {
+  /** A runtime that crashed may have left this Job's processes running: they are ended before it starts again. */
+  async resume(): Promise<void> {
+    await endLeftovers(this.directory);
+    await this.start();
+  }
+
+  remove(): Promise<void> {
+    return this.stop();
+  }
+
+  /** Processes do not outlive the runtime: the next start runs them again. */
+  release(): Promise<void> {
+    return this.stop();
+  }
+
+  private async stop(): Promise<void> {
     this.stopping = true;
     if (this.deadline) clearTimeout(this.deadline);
     await Promise.all([...this.runs.values()].map((run) => terminate(run.process)));

@@ -1,0 +1,102 @@
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { JobObservation, JobRunner, ListedJob, WorkerJobSpec } from '@pitwall/domain';
+import { buildWorkerJob, type ClusterSettings, validateManifest } from '@pitwall/kube';
+import type { IJob } from 'kubernetes-models/batch/v1/Job';
+
+/** One Job of a local executor, kept in a folder of its own (its spec, volumes and logs). */
+export interface FolderJob {
+  readonly listed: ListedJob;
+  observation(): JobObservation;
+  /** A new Job: its folder is made and its containers started. */
+  start(): Promise<void>;
+  /** A Job a previous runtime started: carried on from what it left. */
+  resume(): Promise<void>;
+  /** Stops what runs, for good (the Job is deleted). */
+  remove(): Promise<void>;
+  /** Lets go of the Job as the runtime stops. */
+  release(): Promise<void>;
+}
+
+/** How a Job of this executor is made: from its spec, its manifest and its folder (created then, if found). */
+export type FolderJobFactory<J extends FolderJob> = (
+  spec: WorkerJobSpec,
+  manifest: IJob,
+  directory: string,
+  createdAt?: Date,
+) => J;
+
+/**
+ * What the local executors share: the Job manifest Pitwall would send to Kubernetes, validated, one folder
+ * per Job (its `spec.json` marks it as launched, and is what a restarted runtime finds), listing,
+ * observation and deletion; how each Job runs is the executor's.
+ */
+export abstract class FolderJobRunner<J extends FolderJob> implements JobRunner {
+  protected readonly jobs = new Map<string, J>();
+
+  protected constructor(
+    protected readonly directory: string,
+    protected readonly settings: ClusterSettings,
+    private readonly createJob: FolderJobFactory<J>,
+  ) {
+    mkdirSync(directory, { recursive: true });
+  }
+
+  abstract logTail(name: string, container: string, maxBytes: number): Promise<string>;
+
+  async launch(spec: WorkerJobSpec): Promise<'created' | 'exists'> {
+    if (this.jobs.has(spec.name) || existsSync(join(this.directory, spec.name, 'spec.json'))) return 'exists';
+    const manifest = buildWorkerJob(spec, this.settings);
+    await validateManifest(manifest);
+    const job = this.createJob(spec, manifest, join(this.directory, spec.name));
+    this.jobs.set(spec.name, job);
+    await job.start();
+    return 'created';
+  }
+
+  async list(): Promise<readonly ListedJob[]> {
+    return [...this.jobs.values()].map((job) => job.listed);
+  }
+
+  async observe(name: string): Promise<JobObservation> {
+    const job = this.jobs.get(name);
+    if (!job) return { name, state: 'missing', containers: [] };
+    return job.observation();
+  }
+
+  async delete(name: string): Promise<'deleted' | 'absent'> {
+    const job = this.jobs.get(name);
+    if (!job) return 'absent';
+    this.jobs.delete(name);
+    await job.remove();
+    await rm(join(this.directory, name), { recursive: true, force: true });
+    return 'deleted';
+  }
+
+  /** After a restart of the runtime: every Job found on disk carries on, as a cluster's would. */
+  async recover(): Promise<number> {
+    let recovered = 0;
+    for (const name of await readdir(this.directory)) {
+      const specFile = join(this.directory, name, 'spec.json');
+      if (this.jobs.has(name) || !existsSync(specFile)) continue;
+      const spec = JSON.parse(readFileSync(specFile, 'utf8')) as WorkerJobSpec;
+      // The Job's age carries over a restart, as a cluster's would.
+      const job = this.createJob(
+        spec,
+        buildWorkerJob(spec, this.settings),
+        join(this.directory, name),
+        statSync(specFile).mtime,
+      );
+      this.jobs.set(name, job);
+      await job.resume();
+      recovered += 1;
+    }
+    return recovered;
+  }
+
+  async shutdown(): Promise<void> {
+    await Promise.all([...this.jobs.values()].map((job) => job.release()));
+    this.jobs.clear();
+  }
+}
