@@ -3,17 +3,14 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { EvalAiEmulator } from '@pitwall/emulators';
 import {
   agentImage,
   buildLocalImages,
   LEADERBOARD_LABELS,
-  LOCAL_CHALLENGE_PK,
-  LOCAL_HOST_TOKEN,
-  LOCAL_PHASE_PK,
   LocalRuntime,
   type LocalRuntimeOptions,
 } from '@pitwall/local';
+import { outlivingEvalAi } from '../support/outliving-evalai.js';
 import { until } from '../support/until.js';
 
 // Real containers with podman: .ci/run installs it and points CONTAINERS_CONF at .ci/containers.conf.
@@ -71,15 +68,8 @@ describe('the container executor, end to end with podman', () => {
 describe('the container executor across a restart of the runtime', () => {
   it('adopts the containers a stopped runtime left running instead of starting new ones', async () => {
     const dir = stateDir();
-    const evalai = new EvalAiEmulator({
-      challengePk: LOCAL_CHALLENGE_PK,
-      phases: [{ pk: LOCAL_PHASE_PK, codename: 'local-SENSORS', splits: ['leaderboard'] }],
-      labels: LEADERBOARD_LABELS,
-      hostToken: LOCAL_HOST_TOKEN,
-      requestsPerMinute: 100_000,
-    });
-    await evalai.start();
     let current: LocalRuntime | undefined;
+    const evalai = await outlivingEvalAi(() => current);
     try {
       current = await LocalRuntime.start({ stateDir: dir, evalai, ...fast, msPerKm: 20 });
       const running = await current.submit('Team Patient', agentImage('good'));

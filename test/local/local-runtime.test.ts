@@ -3,17 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { registerSubmission } from '@pitwall/domain';
-import { EvalAiEmulator } from '@pitwall/emulators';
 import { logger, readLambdaConfig, TASKS } from '@pitwall/lambda-kit';
 import {
   LEADERBOARD_LABELS,
   LOCAL_CHALLENGE_PK,
-  LOCAL_HOST_TOKEN,
   LOCAL_PHASE_PK,
   LocalRuntime,
   LocalRuntimeBusyError,
   type LocalRuntimeOptions,
 } from '@pitwall/local';
+import { outlivingEvalAi } from '../support/outliving-evalai.js';
 import { until } from '../support/until.js';
 
 const TERMINAL = ['finished', 'failed', 'cancelled'];
@@ -161,20 +160,6 @@ describe('the local runtime under a time limit', () => {
     }
   }, 90_000);
 });
-
-/** An EvalAI that outlives the runtimes started against it, sending its messages to the current one. */
-async function outlivingEvalAi(current: () => LocalRuntime | undefined): Promise<EvalAiEmulator> {
-  const evalai = new EvalAiEmulator({
-    challengePk: LOCAL_CHALLENGE_PK,
-    phases: [{ pk: LOCAL_PHASE_PK, codename: 'local-SENSORS', splits: ['leaderboard'] }],
-    labels: LEADERBOARD_LABELS,
-    hostToken: LOCAL_HOST_TOKEN,
-    requestsPerMinute: 100_000,
-    onSubmission: async (_s, message) => current()?.publish(message),
-  });
-  await evalai.start();
-  return evalai;
-}
 
 describe('the local runtime across a restart', () => {
   it('takes every submission to its terminal status when stopped mid-run and started again', async () => {

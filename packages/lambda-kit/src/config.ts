@@ -44,7 +44,6 @@ const envSchema = z.object({
 });
 
 export interface LambdaConfig {
-  readonly region: string;
   readonly table: string;
   readonly idempotencyTable: string;
   readonly bucket: string;
@@ -112,7 +111,6 @@ export function readLambdaConfig(env: Readonly<Record<string, string | undefined
     }
   }
   return {
-    region: e.AWS_REGION,
     table: e.PITWALL_TABLE,
     idempotencyTable: e.PITWALL_IDEMPOTENCY_TABLE,
     bucket: e.PITWALL_BUCKET,

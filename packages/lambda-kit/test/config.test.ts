@@ -25,7 +25,7 @@ describe('readLambdaConfig', () => {
     });
     expect(config.challenge.phases['9']).toMatchObject({ workers: 4, strategy: 'balanced', repetitions: 1 });
     expect(config.challenge.leaderboard.split).toBe('leaderboard');
-    expect(config.region).toBe('eu-west-1');
+    expect(config.aws.region).toBe('eu-west-1');
   });
 
   it('gives every AWS client the credentials the environment holds, as Lambda puts them there, or none', () => {

@@ -117,36 +117,34 @@ export async function buildLocalImages(options: { engine?: string; behaviours: r
 
 /** The host's programs and the libraries they load, at the same paths, with a user 1000 and a /tmp. */
 function assembleRootfs(rootfs: string): void {
-  const copy = (path: string) => {
-    const target = join(rootfs, path);
-    if (existsSync(target)) return;
-    mkdirSync(dirname(target), { recursive: true });
-    copyFileSync(realpathSync(path), target);
-    chmodSync(target, 0o755);
+  const place = (source: string, target = source) => {
+    const path = join(rootfs, target);
+    if (existsSync(path)) return;
+    mkdirSync(dirname(path), { recursive: true });
+    copyFileSync(realpathSync(source), path);
+    chmodSync(path, 0o755);
   };
-  const binaries = [process.execPath, ...PROGRAMS.map(locate)];
   if (!existsSync(PYTHON)) throw new ImageBuildError(`the stand-in agent needs ${PYTHON} (Debian's python3)`);
-  binaries.push(PYTHON);
-  for (const binary of binaries) {
-    const target = binary === process.execPath ? '/usr/bin/node' : binary;
-    mkdirSync(dirname(join(rootfs, target)), { recursive: true });
-    copyFileSync(realpathSync(binary), join(rootfs, target));
-    chmodSync(join(rootfs, target), 0o755);
-    for (const library of sharedLibraries(binary)) copy(library);
+  const programs: [source: string, target: string][] = [
+    [process.execPath, '/usr/bin/node'],
+    [PYTHON, PYTHON],
+    ...PROGRAMS.map(locate).map((path): [string, string] => [path, path]),
+  ];
+  for (const [source, target] of programs) {
+    place(source, target);
+    for (const library of sharedLibraries(source)) place(library);
   }
-  const stdlib = `/usr/lib/python3.${pythonMinor()}`;
+  const stdlib = `/usr/lib/${/python3\.\d+/.exec(realpathSync(PYTHON))?.[0] ?? 'python3'}`;
   cpSync(stdlib, join(rootfs, stdlib), {
     recursive: true,
     filter: (source) => !/\/(test|idlelib|tkinter|ensurepip|__pycache__)(\/|$)/.test(source),
   });
-  for (const library of sharedLibraries(PYTHON)) copy(library);
   mkdirSync(join(rootfs, 'etc'), { recursive: true });
   writeFileSync(join(rootfs, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\npitwall:x:1000:1000::/tmp:/bin/sh\n');
   writeFileSync(join(rootfs, 'etc', 'group'), 'root:x:0:\npitwall:x:1000:\n');
   mkdirSync(join(rootfs, 'tmp'), { recursive: true });
   chmodSync(join(rootfs, 'tmp'), 0o1777);
-  for (const dir of ['workspace', 'workspace/team_code', 'proc', 'dev', 'sys'])
-    mkdirSync(join(rootfs, dir), { recursive: true });
+  for (const dir of ['workspace/team_code', 'proc', 'dev', 'sys']) mkdirSync(join(rootfs, dir), { recursive: true });
 }
 
 function locate(program: string): string {
@@ -154,12 +152,6 @@ function locate(program: string): string {
     if (existsSync(join(dir, program))) return join(dir, program);
   }
   throw new ImageBuildError(`the stand-in images need ${program}, which this machine does not have`);
-}
-
-let minor: string | undefined;
-function pythonMinor(): string {
-  minor ??= /python3\.(\d+)/.exec(realpathSync(PYTHON))?.[1] ?? '11';
-  return minor;
 }
 
 /** The libraries `ldd` says a program loads, the dynamic loader among them. */
