@@ -72,8 +72,7 @@ export class Logcopy {
         // Streamed, and capped: whatever the agent writes, logcopy's memory stays bounded.
         await this.artifacts.putFile(key, path, { maxBytes: this.config.maxUploadBytes });
       } catch (error) {
-        // Not a crash: a crash would count against the Job's backoffLimit and fail the worker.
-        this.warn(`logcopy: ${key} not uploaded, trying again: ${(error as Error).message}`);
+        this.retryLater(`${key} not uploaded`, error);
         failed.push(key);
         continue;
       }
@@ -83,9 +82,23 @@ export class Logcopy {
         this.lastOutputAt = this.now().toISOString();
       }
     }
-    await this.progress.record(await this.currentProgress());
-    const cancelled = await this.relayCancel();
-    return { uploaded, failed, cancelled, finished: finished && failed.length === 0 };
+    const recorded = await this.progress.record(await this.currentProgress()).then(
+      () => true,
+      (error: unknown) => this.retryLater('progress not recorded', error),
+    );
+    const cancelled = await this.relayCancel().catch((error: unknown) =>
+      this.retryLater('cancel marker not read', error),
+    );
+    return { uploaded, failed, cancelled, finished: finished && failed.length === 0 && recorded };
+  }
+
+  /**
+   * What a pass could not do is tried on the next: not a crash, which would count against the Job's
+   * backoffLimit and fail the worker (S3 or DynamoDB away for a moment). Returns false: not done.
+   */
+  private retryLater(what: string, error: unknown): false {
+    this.warn(`logcopy: ${what}, trying again: ${(error as Error).message}`);
+    return false;
   }
 
   /**

@@ -234,6 +234,46 @@ describe('logcopy against s3rver and dynalite', () => {
     expect(await artifacts.get(`${config.prefix}checkpoint.json`)).toBe(checkpoint(2));
   });
 
+  it('carries on past a moment without DynamoDB or S3 for progress and the cancel marker, and finishes once progress is in', async () => {
+    // The stores restarting (a local runtime's restart, an AWS blip): the container must not crash, which
+    // would count against the Job's backoffLimit.
+    // Down for the first pass (progress, then the cancel marker), back for the next.
+    let down = true;
+    const refused = new ArtifactStoreUnavailableError('connect ECONNREFUSED 127.0.0.1:4569');
+    const flaky = {
+      get: async (key: string) => {
+        if (down) {
+          down = false;
+          throw refused;
+        }
+        return artifacts.get(key);
+      },
+      put: (key: string, body: string) => artifacts.put(key, body),
+      putFile: (key: string, path: string, options: { maxBytes: number }) => artifacts.putFile(key, path, options),
+    };
+    const sink = new DynamoDbProgressSink(documents, 'pitwall');
+    const flakySink = {
+      record: async (progress: Parameters<typeof sink.record>[0]) => {
+        if (down) throw refused;
+        return sink.record(progress);
+      },
+    };
+    await writeFile(join(config.statusDir, 'simulator-1.done'), '');
+    await writeFile(join(config.statusDir, 'agent-1.done'), '');
+    await writeFile(config.checkpointPath, checkpoint(2));
+    const warnings: string[] = [];
+    const copy = new Logcopy(config, flaky, flakySink, undefined, (line) => warnings.push(line));
+    const first = await copy.syncOnce();
+    expect(first).toMatchObject({ finished: false, cancelled: false }); // the progress is not in yet
+    expect(warnings).toEqual([
+      'logcopy: progress not recorded, trying again: connect ECONNREFUSED 127.0.0.1:4569',
+      'logcopy: cancel marker not read, trying again: connect ECONNREFUSED 127.0.0.1:4569',
+    ]);
+    expect(await progressItem()).toBeUndefined();
+    expect(await copy.run(new AbortController().signal)).toBe('finished');
+    expect(await progressItem()).toMatchObject({ done: 2, total: 2 });
+  });
+
   it('flushes once more and stops on SIGTERM', async () => {
     const stop = new AbortController();
     const running = logcopy().run(stop.signal);
