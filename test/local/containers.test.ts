@@ -18,16 +18,17 @@ const TERMINAL = ['finished', 'failed', 'cancelled'];
 const fast = { workers: 2, pollMs: 200, msPerKm: 4, executor: 'podman' } satisfies Partial<LocalRuntimeOptions>;
 const stateDir = () => mkdtempSync(join(tmpdir(), 'pitwall-containers-'));
 const podman = (...args: string[]) => execFileSync('podman', args, { encoding: 'utf8' });
-/** The running simulator, agent and logcopy containers of a submission's Jobs, by the executor's names. */
-const runningOf = (pk: number) =>
-  podman('ps', '--format', '{{.Names}}', '--filter', 'label=pitwall.job')
+/** The start of every name a submission's Jobs give their pods and containers (`<team>-<track>-<pk>-w<n>-…`). */
+const jobsOf = (team: string, pk: number) => `${team.toLowerCase().replaceAll(' ', '-')}-sensors-${pk}-w`;
+const names = (...args: string[]) =>
+  podman('ps', ...args, '--format', '{{.Names}}', '--filter', 'label=pitwall.job')
     .split('\n')
-    .filter((name) => name.includes(`-${pk}-w`) && /-(simulator|agent|logcopy)$/.test(name));
-/** Every container, running or not, of a submission's Jobs. */
-const containersOf = (pk: number) =>
-  podman('ps', '--all', '--format', '{{.Names}}', '--filter', 'label=pitwall.job')
-    .split('\n')
-    .filter((name) => name.includes(`-${pk}-w`)).length;
+    .filter(Boolean);
+/** The running simulator, agent and logcopy containers of those Jobs. */
+const runningOf = (jobs: string) =>
+  names().filter((name) => name.startsWith(jobs) && /-(simulator|agent|logcopy)$/.test(name));
+/** Every container of those Jobs, running or not. */
+const containersOf = (jobs: string) => names('--all').filter((name) => name.startsWith(jobs));
 
 beforeAll(async () => {
   await buildLocalImages({ behaviours: ['good', 'crash-once'] });
@@ -43,8 +44,9 @@ describe('the container executor, end to end with podman', () => {
 
   it('evaluates an agent image in real containers: the pod scripts, logcopy, the leaderboard', async () => {
     const submission = await runtime.submit('Team Boxed', agentImage('good'));
+    const jobs = jobsOf('Team Boxed', submission.id);
     // Each worker is a pod: two init containers run to their end, then simulator, agent and logcopy.
-    await until(() => runningOf(submission.id).length === 6, 60_000);
+    await until(() => runningOf(jobs).length === 6, 60_000);
     await finish(submission.id);
     const remote = runtime.evalai.get(submission.id);
     expect(remote.status).toBe('finished');
@@ -53,7 +55,7 @@ describe('the container executor, end to end with podman', () => {
     expect(Object.keys(row?.accuracies ?? {})).toEqual(LEADERBOARD_LABELS);
     expect(row?.accuracies['Driving score']).toBeGreaterThan(0);
     await runtime.engine.idle();
-    expect(containersOf(submission.id)).toBe(0); // the Jobs were deleted, their containers with them
+    expect(containersOf(jobs)).toEqual([]); // the Jobs were deleted, their containers with them
   }, 180_000);
 
   it('restarts a crashed agent container, which resumes from its checkpoint and finishes every route', async () => {
@@ -69,19 +71,27 @@ describe('the container executor across a restart of the runtime', () => {
   it('adopts the containers a stopped runtime left running instead of starting new ones', async () => {
     const dir = stateDir();
     let current: LocalRuntime | undefined;
+    let jobs = '';
     const evalai = await outlivingEvalAi(() => current);
     try {
-      current = await LocalRuntime.start({ stateDir: dir, evalai, ...fast, msPerKm: 20 });
+      // About 30 s of driving per worker (92 km at 300 ms/km, fixed in the containers' environment): longer
+      // than the runtime's stop and start, so the containers are still running when it is back.
+      current = await LocalRuntime.start({ stateDir: dir, evalai, ...fast, msPerKm: 300 });
       const running = await current.submit('Team Patient', agentImage('good'));
+      jobs = jobsOf('Team Patient', running.id);
       await until(() => evalai.get(running.id).status === 'running', 60_000);
-      await until(() => runningOf(running.id).length === 6, 60_000); // 3 containers in each of 2 pods
-      const ids = () => podman('ps', '--all', '--quiet', '--filter', 'label=pitwall.job').split('\n').sort();
+      await until(() => runningOf(jobs).length === 6, 60_000); // 3 containers in each of 2 pods
+      const ids = () =>
+        podman('ps', '--all', '--format', '{{.ID}} {{.Names}}', '--filter', 'label=pitwall.job')
+          .split('\n')
+          .filter((line) => line.split(' ')[1]?.startsWith(jobs))
+          .sort();
       const before = ids();
       await current.stop();
       current = undefined;
       current = await LocalRuntime.start({ stateDir: dir, evalai, ...fast });
       expect(ids()).toEqual(before); // the same containers: none started again
-      expect(runningOf(running.id)).toHaveLength(6);
+      expect(runningOf(jobs)).toHaveLength(6);
       await until(() => TERMINAL.includes(evalai.get(running.id).status), 150_000);
       expect(evalai.get(running.id).stderr ?? '').toBe('');
       expect(evalai.get(running.id).status).toBe('finished');
@@ -89,6 +99,13 @@ describe('the container executor across a restart of the runtime', () => {
     } finally {
       await current?.stop();
       await evalai.close();
+      // A stopped runtime leaves its pods running by design: a failed run must not leave them to the next.
+      const left = jobs
+        ? podman('pod', 'ps', '--format', '{{.Name}}')
+            .split('\n')
+            .filter((pod) => pod.startsWith(jobs))
+        : [];
+      if (left.length > 0) podman('pod', 'rm', '--force', ...left);
     }
   }, 300_000);
 });
