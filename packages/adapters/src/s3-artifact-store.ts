@@ -104,11 +104,16 @@ export class S3ArtifactStore implements ArtifactStore {
       ContentType: options.contentType ?? 'text/plain',
       Metadata: { 'original-bytes': String(size), truncated: String(truncated) },
     });
+    // A request that failed stops reading the body: closing the file under it then breaks the body's read
+    // with an 'error' nobody listens to any more, which would end the process. The request's own error is
+    // the one that counts, so the body is ended first and its error kept quiet.
+    body.on('error', () => undefined);
     try {
       await this.client.send(command, { abortSignal: aborted.signal });
     } catch (error) {
       throw unavailable(changed ?? error, `write ${key}`);
     } finally {
+      body.destroy();
       await file.close().catch(() => undefined);
     }
     return { bytes: size, truncated };

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,6 +51,40 @@ describe('S3ArtifactStore on s3rver', () => {
     await expect(store.put('submissions/1/x', 'y')).rejects.toThrow(ArtifactStoreUnavailableError);
     down.destroy();
   });
+
+  it('fails file uploads to an unreachable S3 with the same error, and leaves no stream to end the process', () => {
+    // logcopy's uploads while S3 is away: the file was closed under the request's body, whose unhandled
+    // 'error' (ERR_STREAM_PREMATURE_CLOSE) ended the process. In a process of its own: jest's own handler
+    // would hide an uncaught error.
+    const dir = mkdtempSync(join(tmpdir(), 'put-file-'));
+    const script = join(dir, 'uploads.mts');
+    writeFileSync(
+      script,
+      `import { writeFileSync } from 'node:fs';
+import { createS3Client, S3ArtifactStore } from ${JSON.stringify(new URL('../src/index.ts', import.meta.url).href)};
+const down = createS3Client({ region: 'eu-west-1', endpoint: 'http://127.0.0.1:9', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+const store = new S3ArtifactStore(down, 'pitwall-artifacts');
+const names = [];
+for (const size of [10, 70000, 4 << 20]) {
+  const path = ${JSON.stringify(dir)} + '/f' + size;
+  writeFileSync(path, 'x'.repeat(size));
+  for (let i = 0; i < 5; i++) names.push(await store.putFile('k', path, { maxBytes: 1 << 30 }).catch((e) => e.name));
+}
+await new Promise((resolve) => setTimeout(resolve, 300));
+console.log(JSON.stringify([...new Set(names)]));
+`,
+    );
+    const run = spawnSync(process.execPath, ['--import', 'tsx', script], {
+      cwd: new URL('../../../', import.meta.url).pathname,
+      encoding: 'utf8',
+      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    });
+    expect(run.stderr).not.toContain('ERR_STREAM_PREMATURE_CLOSE');
+    expect({ status: run.status, out: run.stdout.trim() }).toEqual({
+      status: 0,
+      out: JSON.stringify(['ArtifactStoreUnavailableError']),
+    });
+  }, 60_000);
 });
 
 describe('S3ArtifactStore.putFile on s3rver', () => {
