@@ -7,6 +7,7 @@ import { registerNameCommands } from './commands/names.js';
 import { registerOperatorCommands } from './commands/operate.js';
 import { registerResultsCommands } from './commands/results.js';
 import { registerRoutesCommands } from './commands/routes.js';
+import { registerServeCommand } from './commands/serve.js';
 import { registerTourCommand } from './commands/tour.js';
 import { type CliIo, processIo, UsageError } from './io.js';
 
@@ -23,6 +24,7 @@ export function buildProgram(io: CliIo = processIo): Command {
     // Set before the commands are added so that every subcommand inherits it.
     .exitOverride();
   registerLocalCommands(program, io);
+  registerServeCommand(program, io);
   registerOperatorCommands(program, io);
   registerTourCommand(program, io);
   registerMessageCommands(program, io);

@@ -1,4 +1,4 @@
-export { loadStage, offlineParams, packageService, prepareStage, SERVICES } from './cli.js';
+export { loadMachineStage, loadStage, offlineParams, packageService, prepareStage, SERVICES } from './cli.js';
 export * from './cloudformation-yaml.js';
 export * from './stage-config.js';
 export * from './template-schema.js';

@@ -3,22 +3,25 @@ import { clusterSettingsSchema } from '@pitwall/kube';
 import { parse } from 'yaml';
 import { z } from 'zod';
 
+/** The EvalAI server, the host token's budget and the challenge's queue: the same for AWS and for one machine. */
+const evalaiSchema = z.strictObject({
+  apiServer: z.url(),
+  requestsPerMinute: z.number().int().min(1).max(60).default(50),
+  queueArn: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:sqs:/)
+    .optional(),
+  /**
+   * The challenge's queue on EvalAI's side, when it has no use_host_sqs: a relay reads it through EvalAI's
+   * REST proxy every minute into the queue Pitwall creates.
+   */
+  queueName: z.string().min(1).optional(),
+});
+
 /** One deployment's configuration file, `stages/<stage>.yml`. */
 export const stageConfigSchema = z.strictObject({
   region: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-[0-9]$/, { error: 'must be an AWS region' }),
-  evalai: z.strictObject({
-    apiServer: z.url(),
-    requestsPerMinute: z.number().int().min(1).max(60).default(50),
-    queueArn: z
-      .string()
-      .regex(/^arn:aws[a-z-]*:sqs:/)
-      .optional(),
-    /**
-     * The challenge's queue on EvalAI's side, when it has no use_host_sqs: a relay reads it through EvalAI's
-     * REST proxy every minute into the queue Pitwall creates.
-     */
-    queueName: z.string().min(1).optional(),
-  }),
+  evalai: evalaiSchema,
   /** The stores every service reads: the artifacts bucket and the submissions table (and its -idempotency twin). */
   storage: z.strictObject({ bucket: z.string().min(3), table: z.string().min(3) }),
   // The region and the stores are the stage's own, given once, above.
@@ -42,7 +45,32 @@ export class StageConfigError extends Error {
   }
 }
 
-export function parseStageConfig(yamlText: string, source = 'the stage file'): StageConfig {
+/**
+ * One machine's configuration file for `pitwall serve --stage <stage>`: a real EvalAI challenge served from
+ * this machine, with its stores embedded under the state folder and its Jobs run by a local executor.
+ */
+export const machineStageSchema = z.strictObject({
+  evalai: evalaiSchema.extend({
+    /** A file holding the host token (never the token itself here); PITWALL_EVALAI_TOKEN instead, if unset. */
+    tokenFile: z.string().min(1).optional(),
+    /** How often EvalAI's REST proxy is read (queueName): each empty read costs one request of the budget. */
+    relaySeconds: z.number().min(1).default(30),
+  }),
+  machine: z.strictObject({
+    /** How Jobs run: real containers with podman, or processes with the CARLA stand-in (trying it out). */
+    executor: z.enum(['podman', 'processes']).default('podman'),
+    /** The simulator, evaluator and logcopy images podman runs, fully qualified, already on the machine. */
+    images: clusterSettingsSchema.shape.images.optional(),
+    /** Route files by the key the phases name (routesKey); the CARLA validation routes are always there. */
+    routeFiles: z.record(z.string().min(1), z.string().min(1)).default({}),
+    /** Where the stores, artifacts and Jobs are kept; `.pitwall/serve-<stage>` by default. */
+    stateDir: z.string().min(1).optional(),
+  }),
+  challenge: challengeConfigSchema,
+});
+export type MachineStageConfig = z.infer<typeof machineStageSchema>;
+
+function parseYamlWith<T>(schema: z.ZodType<T>, yamlText: string, source: string): T {
   let raw: unknown;
   try {
     raw = parse(yamlText);
@@ -51,19 +79,44 @@ export function parseStageConfig(yamlText: string, source = 'the stage file'): S
       cause: error,
     });
   }
-  const result = stageConfigSchema.safeParse(raw);
+  const result = schema.safeParse(raw);
   if (!result.success) {
     throw new StageConfigError(
       result.error.issues.map((issue) => `${source}: ${issue.path.join('.') || '(file)'}: ${describe(issue)}`),
       { cause: result.error },
     );
   }
-  const config = result.data;
-  if (config.evalai.queueArn && config.evalai.queueName) {
+  return result.data;
+}
+
+/** The challenge's queue is reached one way: the host's (use_host_sqs) or EvalAI's, through its REST proxy. */
+function checkOneQueue(evalai: { queueArn?: string; queueName?: string }, source: string, required: boolean): void {
+  if (evalai.queueArn && evalai.queueName) {
     throw new StageConfigError([
       `${source}: evalai: queueArn (the host's own queue, use_host_sqs) and queueName (EvalAI's, read through its REST proxy) are two ways in: give one`,
     ]);
   }
+  if (required && !evalai.queueArn && !evalai.queueName) {
+    throw new StageConfigError([
+      `${source}: evalai: give queueArn (the host's own queue, use_host_sqs) or queueName (EvalAI's, read through its REST proxy): without one no submission reaches this machine`,
+    ]);
+  }
+}
+
+export function parseMachineStage(yamlText: string, source = 'the stage file'): MachineStageConfig {
+  const config = parseYamlWith(machineStageSchema, yamlText, source);
+  checkOneQueue(config.evalai, source, true);
+  if (config.machine.executor === 'podman' && !config.machine.images) {
+    throw new StageConfigError([
+      `${source}: machine: images: the podman executor runs the simulator, evaluator and logcopy images named here`,
+    ]);
+  }
+  return config;
+}
+
+export function parseStageConfig(yamlText: string, source = 'the stage file'): StageConfig {
+  const config = parseYamlWith(stageConfigSchema, yamlText, source);
+  checkOneQueue(config.evalai, source, false);
   const missing = Object.entries(config.challenge.phases).filter(
     ([, phase]) => !config.cluster.settings.instanceTypes[phase.track],
   );

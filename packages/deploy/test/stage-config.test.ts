@@ -1,13 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
 import { parseClusterSettings } from '@pitwall/kube';
-import { parseStageConfig, StageConfigError, serverlessVariables } from '../src/stage-config.js';
+import { parseMachineStage, parseStageConfig, StageConfigError, serverlessVariables } from '../src/stage-config.js';
 
 const ci = readFileSync(new URL('../../../stages/ci.yml', import.meta.url), 'utf8');
 
-function problems(text: string): readonly string[] {
+function problems(
+  text: string,
+  parse: (text: string, source: string) => unknown = parseStageConfig,
+): readonly string[] {
   try {
-    parseStageConfig(text, 'stages/typo.yml');
+    parse(text, 'stages/typo.yml');
   } catch (error) {
     if (error instanceof StageConfigError) return error.problems;
     throw error;
@@ -82,5 +85,34 @@ describe('the stage file', () => {
     const [only, ...rest] = problems('region: [unclosed');
     expect(rest).toEqual([]);
     expect(only).toMatch(/^stages\/typo\.yml: not valid YAML: /);
+  });
+});
+
+describe("a machine's stage file (pitwall serve)", () => {
+  const workstation = readFileSync(new URL('../../../stages/workstation.yml', import.meta.url), 'utf8');
+  const machineProblems = (text: string) => problems(text, parseMachineStage);
+
+  it('accepts stages/workstation.yml, with its defaults', () => {
+    const stage = parseMachineStage(workstation);
+    expect(stage.evalai.queueName).toBe('carla-leaderboard-20-2010-production-queue');
+    expect(stage.machine.executor).toBe('podman');
+    expect(stage.challenge.phases[4003]?.routesKey).toBe('routes/routes_qualifier.xml');
+  });
+
+  it('wants exactly one way in, the images podman runs, and no token in the file', () => {
+    const both = workstation.replace('  # queueArn: ', '  queueArn: ');
+    expect(machineProblems(both)).toEqual([expect.stringMatching(/^stages\/typo.yml: evalai: queueArn .* give one$/)]);
+    const none = workstation.replace(/ {2}queueName: .*\n/, '');
+    expect(machineProblems(none)).toEqual([
+      expect.stringMatching(
+        /^stages\/typo.yml: evalai: give queueArn .* or queueName .*no submission reaches this machine$/,
+      ),
+    ]);
+    const noImages = workstation.replace(/ {2}images:\n( {4}.*\n){3}/, '');
+    expect(machineProblems(noImages)).toEqual([
+      'stages/typo.yml: machine: images: the podman executor runs the simulator, evaluator and logcopy images named here',
+    ]);
+    const token = workstation.replace('  tokenFile:', '  token: abc\n  tokenFile:');
+    expect(machineProblems(token)).toEqual(['stages/typo.yml: evalai: unknown key "token" (a typo?)']);
   });
 });

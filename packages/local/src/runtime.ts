@@ -1,5 +1,12 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import { EvalAiClient, MemoryRequestBudget, type S3ArtifactStore, SqsSubmissionQueue } from '@pitwall/adapters';
 import {
   CARLA_LEADERBOARD_LABELS,
@@ -8,6 +15,7 @@ import {
   type ControlPlane,
   isTerminal,
   type ReconcileReport,
+  type RelayReport,
   type SubmissionRecord,
   type SweepReport,
   systemClock,
@@ -50,11 +58,40 @@ export const LEADERBOARD_LABELS = Object.keys(CARLA_LEADERBOARD_LABELS);
  */
 export type LocalExecutor = 'processes' | 'podman' | 'instant';
 
+/**
+ * A real EvalAI server to serve (`pitwall serve`), instead of the embedded emulator: its challenge, as the
+ * stage configures it, and the way its submissions come in.
+ */
+export interface EvalAiServer {
+  readonly url: string;
+  readonly token: string;
+  /** Pitwall's share of EvalAI's 60 requests a minute for the host token. */
+  readonly requestsPerMinute: number;
+  /** The challenge's configuration (the stage's `challenge`), checked as every function checks it. */
+  readonly challenge: unknown;
+  readonly intake: ServerIntake;
+}
+
+/**
+ * The host's own SQS queue (use_host_sqs), read with the machine's AWS credentials; or EvalAI's queue
+ * through its REST proxy, relayed into the local queue every `everyMs`, as the relay function does in AWS.
+ */
+export type ServerIntake = { readonly hostQueueArn: string } | { readonly queueName: string; readonly everyMs: number };
+
 export interface LocalRuntimeOptions {
   /** Where DynamoDB tables, S3 files and Job folders are kept, so a restart continues. */
   readonly stateDir: string;
-  /** An EvalAI to talk to; by default one is embedded. */
+  /** An EvalAI emulator to talk to; by default one is embedded. */
   readonly evalai?: EvalAiEmulator;
+  /** A real EvalAI to serve instead of any emulator. */
+  readonly server?: EvalAiServer;
+  /**
+   * Route files by the key a phase names (`routesKey`), uploaded at start; the CARLA validation routes are
+   * always there as `routes/validation.xml`.
+   */
+  readonly routeFiles?: Readonly<Record<string, string>>;
+  /** The simulator, evaluator and logcopy images the container executor runs; the local stand-ins by default. */
+  readonly images?: ClusterSettings['images'];
   readonly workers?: number;
   readonly timeLimitSeconds?: number;
   /** The poll loop's Wait, locally. */
@@ -94,7 +131,6 @@ export interface LocalEndpoints {
  * the Pipe, the same state machine run by the local engine with the real handlers, and the local executor.
  */
 export class LocalRuntime {
-  readonly evalai: EvalAiEmulator;
   readonly engine: LocalEngine;
   jobs!: LocalJobRunner | ContainerJobRunner | InstantJobRunner;
   plane!: ControlPlane;
@@ -105,6 +141,7 @@ export class LocalRuntime {
   private housekeepers!: {
     sweep: LambdaEntryPoint<SweepReport>;
     reconcile: LambdaEntryPoint<ReconcileReport>;
+    relay: LambdaEntryPoint<RelayReport>;
   };
   private pipe!: SqsPipe;
   private sqs!: SQSClient;
@@ -113,27 +150,30 @@ export class LocalRuntime {
   housekeepingError: string | undefined;
   private readonly servers: RunningServer[] = [];
   private readonly clients: { destroy(): void }[] = [];
-  private ownsEvalAi: boolean;
+  private readonly ownsEvalAi: boolean;
+  private readonly emulator: EvalAiEmulator | undefined;
+  private relaying: NodeJS.Timeout | undefined;
 
   private constructor(
     private readonly options: LocalRuntimeOptions,
     /** Releases the state folder's lock, taken before anything in it is opened. */
     private readonly unlock: () => void,
   ) {
-    this.ownsEvalAi = !options.evalai;
-    this.evalai =
-      options.evalai ??
-      new EvalAiEmulator({
-        challengePk: LOCAL_CHALLENGE_PK,
-        phases: [{ pk: LOCAL_PHASE_PK, codename: 'local-SENSORS', splits: [LOCAL_SPLIT] }],
-        labels: LEADERBOARD_LABELS,
-        hostToken: LOCAL_HOST_TOKEN,
-        participantToken: LOCAL_PARTICIPANT_TOKEN,
-        requestsPerMinute: LOCAL_REQUESTS_PER_MINUTE,
-        onSubmission: (_submission, message) => this.publish(message),
-        // EvalAI keeps its submissions: so does the embedded one, next to Pitwall's own state.
-        stateFile: join(options.stateDir, 'evalai.json'),
-      });
+    this.ownsEvalAi = !options.evalai && !options.server;
+    this.emulator = options.server
+      ? undefined
+      : (options.evalai ??
+        new EvalAiEmulator({
+          challengePk: LOCAL_CHALLENGE_PK,
+          phases: [{ pk: LOCAL_PHASE_PK, codename: 'local-SENSORS', splits: [LOCAL_SPLIT] }],
+          labels: LEADERBOARD_LABELS,
+          hostToken: LOCAL_HOST_TOKEN,
+          participantToken: LOCAL_PARTICIPANT_TOKEN,
+          requestsPerMinute: LOCAL_REQUESTS_PER_MINUTE,
+          onSubmission: (_submission, message) => this.publish(message),
+          // EvalAI keeps its submissions: so does the embedded one, next to Pitwall's own state.
+          stateFile: join(options.stateDir, 'evalai.json'),
+        }));
     this.engine = new LocalEngine({ waitMs: options.pollMs ?? 500, retryMs: 200 });
   }
 
@@ -153,6 +193,12 @@ export class LocalRuntime {
       throw error;
     }
     return runtime;
+  }
+
+  /** The EvalAI emulator this runtime talks to; a runtime serving a real EvalAI has none. */
+  get evalai(): EvalAiEmulator {
+    if (!this.emulator) throw new NoEmulatorError();
+    return this.emulator;
   }
 
   get challenge(): ChallengeConfig {
@@ -189,8 +235,14 @@ export class LocalRuntime {
     };
   }
 
+  /** One run of the relay (a challenge whose queue is EvalAI's own): its entry point, given a schedule's event. */
+  relay(): Promise<RelayReport> {
+    return this.housekeepers.relay({ source: 'aws.scheduler' }, lambdaContext('ingest', 'relay'));
+  }
+
   async stop(): Promise<void> {
     clearInterval(this.housekeeping);
+    clearInterval(this.relaying);
     await this.pipe?.stop();
     this.engine.abortAll();
     if (!(this.jobs instanceof InstantJobRunner)) await this.jobs?.shutdown();
@@ -216,7 +268,9 @@ export class LocalRuntime {
       endpoint: sqsEndpoint,
       close: () => new Promise((resolve) => sqsServer.close(() => resolve())),
     });
-    const evalaiUrl = this.ownsEvalAi ? await this.evalai.start() : this.evalai.url;
+    const { server } = this.options;
+    const evalaiUrl = server?.url ?? (this.ownsEvalAi ? await this.evalai.start() : this.evalai.url);
+    const evalaiToken = server?.token ?? LOCAL_HOST_TOKEN;
 
     this.sqs = new SQSClient({
       region: LOCAL_REGION,
@@ -237,20 +291,7 @@ export class LocalRuntime {
     const { artifacts } = stores;
     const clock = this.options.clock ?? systemClock;
     const pollSeconds = this.options.pollSeconds ?? 1;
-    const challenge = {
-      challengePk: LOCAL_CHALLENGE_PK,
-      phases: {
-        [LOCAL_PHASE_PK]: {
-          track: 'SENSORS',
-          routesKey: 'routes/validation.xml',
-          workers: this.options.workers ?? 4,
-          timeLimitSeconds: this.options.timeLimitSeconds ?? 600,
-        },
-      },
-      // The stand-in agents: local/agent:<behaviour>, fully qualified as localhost/local/agent:<behaviour>.
-      allowedImages: ['^(localhost/)?local/agent:'],
-      poll: { initialSeconds: pollSeconds, maxSeconds: pollSeconds, maxTurns: 5000 },
-    };
+    const challenge = server?.challenge ?? this.embeddedChallenge(pollSeconds);
     // What each function's environment holds in AWS, with the local servers as its endpoints; parsed here
     // once so that a mistake stops the start, and again by each function as it cold-starts.
     this.functionEnvironment = {
@@ -265,33 +306,39 @@ export class LocalRuntime {
       PITWALL_DYNAMODB_ENDPOINT: dynamo.endpoint,
       PITWALL_S3_ENDPOINT: s3.endpoint,
       EVALAI_API_SERVER: evalaiUrl,
-      EVALAI_TOKEN: LOCAL_HOST_TOKEN,
+      EVALAI_TOKEN: evalaiToken,
     };
     const config = readLambdaConfig(this.functionEnvironment);
+    await this.uploadRoutes(artifacts, config.challenge);
+    const tracks = Object.values(config.challenge.phases).map((phase) => phase.track);
     this.jobs =
       this.options.executor === 'instant'
         ? new InstantJobRunner(artifacts, { evaluationSeconds: this.options.evaluationSeconds ?? 0, clock })
         : this.options.executor === 'podman'
-          ? this.containerExecutor(dynamo.endpoint, s3.endpoint)
-          : await this.processExecutor(artifacts, dynamo.endpoint, s3.endpoint);
+          ? this.containerExecutor(tracks, dynamo.endpoint, s3.endpoint)
+          : await this.processExecutor(tracks, artifacts, dynamo.endpoint, s3.endpoint);
     const evalai = new EvalAiClient({
       baseUrl: evalaiUrl,
-      token: LOCAL_HOST_TOKEN,
-      budget: new MemoryRequestBudget(this.options.requestsPerMinute ?? LOCAL_REQUESTS_PER_MINUTE, () =>
-        clock.now().getTime(),
+      token: evalaiToken,
+      budget: new MemoryRequestBudget(
+        server?.requestsPerMinute ?? this.options.requestsPerMinute ?? LOCAL_REQUESTS_PER_MINUTE,
+        () => clock.now().getTime(),
       ),
-      minRetryDelayMs: 50,
-      maxRetryDelayMs: 500,
+      ...(server ? {} : { minRetryDelayMs: 50, maxRetryDelayMs: 500 }),
     });
+    // Where submissions come in: the host's SQS queue, read by the Pipe as in AWS; otherwise the local
+    // queue, which the embedded EvalAI writes to, or the relay fills from EvalAI's REST proxy.
+    const hostQueue =
+      server && 'hostQueueArn' in server.intake ? await this.hostQueue(server.intake.hostQueueArn) : undefined;
+    const submissions = hostQueue ?? { sqs: this.sqs, url: queueUrl, arn: queueArn };
     // What the functions cannot build from their environment here: the Jobs and the executions are the
-    // runtime's, the local queue is not at an SQS address its ARN names, and EvalAI's budget keeps the
+    // runtime's, the queues are not at the SQS addresses their ARNs name, and EvalAI's budget keeps the
     // runtime's clock, which may run faster than the wall's.
     const ports = {
       evalai,
-      // Unused here: the embedded EvalAI sends its messages to the local SQS queue, as with use_host_sqs.
-      intake: evalai.queueProxy(QUEUE),
+      intake: evalai.queueProxy(server && 'queueName' in server.intake ? server.intake.queueName : QUEUE),
       jobs: this.jobs,
-      queue: new SqsSubmissionQueue(this.sqs, queueUrl),
+      queue: new SqsSubmissionQueue(submissions.sqs, submissions.url),
       clock,
       executions: this.engine,
       starter: this.engine,
@@ -302,10 +349,20 @@ export class LocalRuntime {
     this.housekeepers = {
       sweep: entryPointOf('cleanup', 'sweep').hostedBy(this.host) as LambdaEntryPoint<SweepReport>,
       reconcile: entryPointOf('cleanup', 'reconcile').hostedBy(this.host) as LambdaEntryPoint<ReconcileReport>,
+      relay: entryPointOf('ingest', 'relay').hostedBy(this.host) as LambdaEntryPoint<RelayReport>,
     };
     if (this.options.recover ?? true) await this.recover();
-    this.pipe = new SqsPipe(this.sqs, queueUrl, queueArn, this.engine);
+    this.pipe = new SqsPipe(submissions.sqs, submissions.url, submissions.arn, this.engine);
     this.pipe.start();
+    if (server && 'queueName' in server.intake) {
+      const relayOnce = () =>
+        this.relay().catch((error: unknown) => {
+          this.housekeepingError = (error as Error).message;
+        });
+      void relayOnce();
+      this.relaying = setInterval(() => void relayOnce(), server.intake.everyMs);
+      this.relaying.unref();
+    }
     const every = this.options.housekeepingMs ?? 60_000;
     if (every > 0) {
       // A run that throws (EvalAI unreachable) is kept, and the next tick tries again, as a schedule would.
@@ -321,7 +378,12 @@ export class LocalRuntime {
   }
 
   /** How the Jobs are laid out: the same settings as on EKS, with the local stores as the AWS endpoints. */
-  private jobSettings(images: ClusterSettings['images'], dynamodb: string, s3: string): ClusterSettings {
+  private jobSettings(
+    images: ClusterSettings['images'],
+    tracks: readonly string[],
+    dynamodb: string,
+    s3: string,
+  ): ClusterSettings {
     return parseClusterSettings({
       images,
       logcopyRoleArn: 'arn:aws:iam::000000000000:role/pitwall-logcopy',
@@ -329,14 +391,19 @@ export class LocalRuntime {
       awsEndpoints: { s3, dynamodb },
       bucket: LOCAL_BUCKET,
       table: LOCAL_TABLE,
-      instanceTypes: { SENSORS: 'local' },
+      instanceTypes: Object.fromEntries(tracks.map((track) => [track, 'local'])),
       backoffLimit: 2,
       logcopyPeriodSeconds: 0.25,
     });
   }
 
   /** Each Job's containers as processes: the real logcopy and the CARLA stand-in. */
-  private async processExecutor(artifacts: S3ArtifactStore, dynamodb: string, s3: string): Promise<LocalJobRunner> {
+  private async processExecutor(
+    tracks: readonly string[],
+    artifacts: S3ArtifactStore,
+    dynamodb: string,
+    s3: string,
+  ): Promise<LocalJobRunner> {
     return new LocalJobRunner({
       directory: join(this.options.stateDir, 'jobs'),
       settings: this.jobSettings(
@@ -345,6 +412,7 @@ export class LocalRuntime {
           evaluator: 'local/leaderboard-evaluator:2.0',
           logcopy: 'local/pitwall-logcopy:dev',
         },
+        tracks,
         dynamodb,
         s3,
       ),
@@ -356,13 +424,69 @@ export class LocalRuntime {
   }
 
   /** Each Job as a pod of real containers, from the local images. */
-  private containerExecutor(dynamodb: string, s3: string): ContainerJobRunner {
+  private containerExecutor(tracks: readonly string[], dynamodb: string, s3: string): ContainerJobRunner {
     return new ContainerJobRunner({
       directory: join(this.options.stateDir, 'containers'),
-      settings: this.jobSettings(LOCAL_IMAGES, dynamodb, s3),
+      settings: this.jobSettings(this.options.images ?? LOCAL_IMAGES, tracks, dynamodb, s3),
       logcopyEnv: LOGCOPY_CREDENTIALS,
       podEnv: standinPace(this.options.msPerKm ?? 50),
     });
+  }
+
+  /** The route files the stage names, into the local bucket; a phase whose routes are not there stops the start. */
+  private async uploadRoutes(artifacts: S3ArtifactStore, challenge: ChallengeConfig): Promise<void> {
+    for (const [key, path] of Object.entries(this.options.routeFiles ?? {})) {
+      let text: string;
+      try {
+        text = readFileSync(path, 'utf8');
+      } catch (error) {
+        throw new RouteFileError(`cannot read the route file ${path} for ${key}: ${(error as Error).message}`, {
+          cause: error,
+        });
+      }
+      await artifacts.put(key, text, 'application/xml');
+    }
+    for (const [pk, phase] of Object.entries(challenge.phases)) {
+      if ((await artifacts.get(phase.routesKey)) === undefined) {
+        throw new RouteFileError(
+          `phase ${pk} runs the routes ${phase.routesKey}, which this machine does not have: name its file under machine.routeFiles`,
+        );
+      }
+    }
+  }
+
+  /** The embedded EvalAI's challenge: one SENSORS phase on the 20 validation routes, the stand-in agents. */
+  private embeddedChallenge(pollSeconds: number) {
+    return {
+      challengePk: LOCAL_CHALLENGE_PK,
+      phases: {
+        [LOCAL_PHASE_PK]: {
+          track: 'SENSORS',
+          routesKey: 'routes/validation.xml',
+          workers: this.options.workers ?? 4,
+          timeLimitSeconds: this.options.timeLimitSeconds ?? 600,
+        },
+      },
+      // The stand-in agents: local/agent:<behaviour>, fully qualified as localhost/local/agent:<behaviour>.
+      allowedImages: ['^(localhost/)?local/agent:'],
+      poll: { initialSeconds: pollSeconds, maxSeconds: pollSeconds, maxTurns: 5000 },
+    };
+  }
+
+  /** The host's queue (use_host_sqs), with the machine's AWS credentials and the region its ARN names. */
+  private async hostQueue(arn: string) {
+    const [, , , region = '', account = '', name = ''] = arn.split(':');
+    const sqs = new SQSClient({ region });
+    this.clients.push(sqs);
+    try {
+      const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: name, QueueOwnerAWSAccountId: account }));
+      return { sqs, url: QueueUrl ?? '', arn };
+    } catch (error) {
+      throw new HostQueueUnavailableError(
+        `cannot reach the challenge's queue ${arn} with this machine's AWS credentials: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
   }
 
   private async createQueues() {
@@ -416,11 +540,35 @@ export class LocalRuntime {
       });
       await this.plane.store.patch(record.submissionPk, record.attempt, { executionId }, new Date().toISOString());
     }
-    for (const submission of this.evalai.submissions.values()) {
+    for (const submission of this.emulator?.submissions.values() ?? []) {
       if (submission.status === 'submitted' && !(await this.plane.store.get(submission.id))) {
         await this.publish(this.evalai.messageFor(submission.id));
       }
     }
+  }
+}
+
+/** A runtime serving a real EvalAI was asked for its emulator. */
+export class NoEmulatorError extends Error {
+  constructor() {
+    super('this runtime serves a real EvalAI: it has no emulator');
+    this.name = 'NoEmulatorError';
+  }
+}
+
+/** A phase's route file is missing or unreadable. */
+export class RouteFileError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'RouteFileError';
+  }
+}
+
+/** The host's SQS queue could not be found or read with the machine's credentials. */
+export class HostQueueUnavailableError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'HostQueueUnavailableError';
   }
 }
 

@@ -1,0 +1,161 @@
+import { readFileSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { loadMachineStage, type MachineStageConfig, StageConfigError } from '@pitwall/deploy';
+import { isTerminal } from '@pitwall/domain';
+import {
+  HostQueueUnavailableError,
+  LocalRuntime,
+  LocalRuntimeBusyError,
+  type LocalRuntimeOptions,
+  RouteFileError,
+  type ServerIntake,
+} from '@pitwall/local';
+import type { Command } from 'commander';
+import { type CliIo, UsageError } from '../io.js';
+
+/** Where the host token is read when the stage names no file. */
+export const TOKEN_VARIABLE = 'PITWALL_EVALAI_TOKEN';
+/** How often `serve` looks at its submissions to say what changed. */
+const WATCH_MS = 2000;
+
+/** A path as a shell reads it: `~/` is the user's home folder. */
+const expandHome = (path: string) => resolve(path.startsWith('~/') ? join(homedir(), path.slice(2)) : path);
+
+/** The host token: from the stage's tokenFile, or from PITWALL_EVALAI_TOKEN; never from the command line. */
+export function hostToken(stage: MachineStageConfig, env: NodeJS.ProcessEnv, io: CliIo): string {
+  const file = stage.evalai.tokenFile && expandHome(stage.evalai.tokenFile);
+  if (!file) {
+    const token = env[TOKEN_VARIABLE]?.trim();
+    if (!token) {
+      throw new UsageError(`no EvalAI host token: set evalai.tokenFile in the stage, or ${TOKEN_VARIABLE}`);
+    }
+    return token;
+  }
+  let token: string;
+  try {
+    token = readFileSync(file, 'utf8').trim();
+    if (statSync(file).mode & 0o077) {
+      io.err(`pitwall: warning: ${file} can be read by other users of this machine: chmod 600 ${file}`);
+    }
+  } catch (error) {
+    throw new UsageError(`cannot read the EvalAI host token from ${file} (${(error as NodeJS.ErrnoException).code})`, {
+      cause: error,
+    });
+  }
+  if (!token) throw new UsageError(`the EvalAI host token file ${file} is empty`);
+  return token;
+}
+
+/** What `serve` runs: the stage turned into the runtime's options. */
+export function serveOptions(stageName: string, stage: MachineStageConfig, token: string): LocalRuntimeOptions {
+  const { evalai, machine } = stage;
+  const intake: ServerIntake = evalai.queueArn
+    ? { hostQueueArn: evalai.queueArn }
+    : { queueName: evalai.queueName ?? '', everyMs: evalai.relaySeconds * 1000 };
+  const safeName = stageName.replace(/\.ya?ml$/, '').replace(/[^A-Za-z0-9_-]+/g, '-');
+  return {
+    stateDir: machine.stateDir
+      ? expandHome(machine.stateDir)
+      : join(process.env.PITWALL_STATE_DIR || '.pitwall', `serve-${safeName}`),
+    executor: machine.executor,
+    ...(machine.images ? { images: machine.images } : {}),
+    routeFiles: Object.fromEntries(Object.entries(machine.routeFiles).map(([key, path]) => [key, expandHome(path)])),
+    server: {
+      url: evalai.apiServer,
+      token,
+      requestsPerMinute: evalai.requestsPerMinute,
+      challenge: stage.challenge,
+      intake,
+    },
+  };
+}
+
+function explainedStage(stage: string): MachineStageConfig {
+  try {
+    return loadMachineStage(stage);
+  } catch (error) {
+    if (error instanceof StageConfigError) throw new UsageError(error.problems.join('\n'), { cause: error });
+    throw error;
+  }
+}
+
+async function start(options: LocalRuntimeOptions): Promise<LocalRuntime> {
+  try {
+    return await LocalRuntime.start(options);
+  } catch (error) {
+    if (
+      error instanceof LocalRuntimeBusyError ||
+      error instanceof HostQueueUnavailableError ||
+      error instanceof RouteFileError
+    ) {
+      throw new UsageError(error.message, { cause: error });
+    }
+    throw error;
+  }
+}
+
+/** Says, one line each, when a submission is taken in and when it ends, and why. */
+function watch(runtime: LocalRuntime, io: CliIo): () => void {
+  const seen = new Map<number, string>();
+  let busy = false;
+  const look = async () => {
+    if (busy) return;
+    busy = true;
+    try {
+      const active = await runtime.plane.store.listActive();
+      const current = new Set<number>();
+      for (const record of active) {
+        current.add(record.submissionPk);
+        if (seen.get(record.submissionPk) === record.status) continue;
+        seen.set(record.submissionPk, record.status);
+        if (!isTerminal(record.status))
+          io.out(`submission ${record.submissionPk} (${record.teamName}): ${record.status}`);
+      }
+      for (const pk of [...seen.keys()].filter((pk) => !current.has(pk))) {
+        seen.delete(pk);
+        const record = await runtime.plane.store.get(pk);
+        if (!record) continue;
+        const reason = record.outcome?.reason ? `: ${record.outcome.reason.split('\n')[0]}` : '';
+        io.out(`submission ${pk} (${record.teamName}): ${record.status}${reason}`);
+      }
+    } catch {
+      // the stores are the runtime's own: a look that fails is tried again at the next tick
+    } finally {
+      busy = false;
+    }
+  };
+  const timer = setInterval(() => void look(), WATCH_MS);
+  return () => clearInterval(timer);
+}
+
+export function registerServeCommand(program: Command, io: CliIo): void {
+  program
+    .command('serve')
+    .description(
+      "serve a real EvalAI challenge from this machine: its queue, the control plane and this machine's Jobs",
+    )
+    .requiredOption('--stage <stage>', 'the machine stage: stages/<stage>.yml, or a path to a .yml file')
+    .action(async (options: { stage: string }) => {
+      const stage = explainedStage(options.stage);
+      const runtimeOptions = serveOptions(options.stage, stage, hostToken(stage, process.env, io));
+      const runtime = await start(runtimeOptions);
+      const { intake } = runtimeOptions.server ?? { intake: undefined };
+      const from =
+        intake && 'hostQueueArn' in intake
+          ? `the host's queue ${intake.hostQueueArn}`
+          : `EvalAI's queue ${stage.evalai.queueName} (through its REST proxy)`;
+      io.out(`Pitwall serves challenge ${stage.challenge.challengePk} of ${stage.evalai.apiServer} from this machine.`);
+      io.out(`  submissions from ${from}`);
+      io.out(`  Jobs run as ${stage.machine.executor}; state in ${resolve(runtimeOptions.stateDir)}`);
+      io.out('Ctrl-C stops it; a restart on the same state folder carries on.');
+      const stopWatching = watch(runtime, io);
+      await new Promise<void>((done) => {
+        process.once('SIGINT', done);
+        process.once('SIGTERM', done);
+      });
+      io.out('Stopping…');
+      stopWatching();
+      await runtime.stop();
+    });
+}
