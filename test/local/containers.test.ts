@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -106,6 +106,76 @@ describe('the container executor across a restart of the runtime', () => {
             .filter((pod) => pod.startsWith(jobs))
         : [];
       if (left.length > 0) podman('pod', 'rm', '--force', ...left);
+    }
+  }, 300_000);
+});
+
+describe("the container executor with the machine's GPUs (a fake CDI spec under /etc/cdi)", () => {
+  // Two devices of a kind of our own: one delivers a GPU the stand-in nvidia-smi shows (by its env), the
+  // other only a device node, as a device that does not reach the container would.
+  const kind = 'pitwall.test/gpu';
+  const gpu = 'GPU-7e57c0de-0000-4000-8000-000000000001';
+  const lost = 'GPU-7e57c0de-0000-4000-8000-000000000002';
+  const specFile = `/etc/cdi/pitwall-test-gpu-${process.pid}.yaml`;
+  beforeAll(() => {
+    mkdirSync('/etc/cdi', { recursive: true });
+    const device = (name: string, env: string[]) => ({
+      name,
+      containerEdits: { env, deviceNodes: [{ path: '/dev/pitwall-gpu', hostPath: '/dev/null' }] },
+    });
+    const spec = {
+      cdiVersion: '0.5.0',
+      kind,
+      devices: [device(gpu, [`PITWALL_STANDIN_GPU_UUID=${gpu}`]), device(lost, [])],
+    };
+    writeFileSync(specFile, JSON.stringify(spec));
+  });
+  afterAll(() => rmSync(specFile, { force: true }));
+  const envOf = (container: string) => podman('inspect', '--format', '{{json .Config.Env}}', container);
+
+  it('gives each Job one GPU, the same to simulator and agent and none to logcopy; a Job waits while none is free', async () => {
+    const runtime = await LocalRuntime.start({ stateDir: stateDir(), ...fast, gpus: { kind, devices: [gpu] } });
+    try {
+      const submission = await runtime.submit('Team Gpu', agentImage('good'));
+      const jobs = jobsOf('Team Gpu', submission.id);
+      await until(() => runningOf(jobs).length === 3, 60_000);
+      // One GPU, two workers: one pod runs, the other Job waits for the GPU without a pod.
+      const pods = () =>
+        podman('pod', 'ps', '--format', '{{.Name}}')
+          .split('\n')
+          .filter((pod) => pod.startsWith(jobs));
+      expect(pods()).toHaveLength(1);
+      const [pod] = pods();
+      for (const container of ['simulator', 'agent']) {
+        expect(envOf(`${pod}-${container}`)).toContain(`PITWALL_STANDIN_GPU_UUID=${gpu}`);
+        expect(envOf(`${pod}-${container}`)).toContain(`PITWALL_GPU_UUID=${gpu}`);
+      }
+      expect(envOf(`${pod}-logcopy`)).not.toContain(gpu);
+      expect(podman('logs', `${pod}-agent`)).toContain(`on GPU ${gpu}`);
+      await until(() => TERMINAL.includes(runtime.evalai.get(submission.id).status), 200_000);
+      expect(runtime.evalai.get(submission.id).stderr ?? '').toBe('');
+      expect(runtime.evalai.get(submission.id).status).toBe('finished');
+      expect(runtime.evalai.get(submission.id).stdout).toContain('Completed 20 out of 20 routes');
+    } finally {
+      await runtime.stop();
+    }
+  }, 300_000);
+
+  it('fails a Job whose GPU does not reach its containers, saying so, rather than running it on the CPU', async () => {
+    const runtime = await LocalRuntime.start({
+      stateDir: stateDir(),
+      ...fast,
+      workers: 1,
+      gpus: { kind, devices: [lost] },
+    });
+    try {
+      const submission = await runtime.submit('Team Cpu', agentImage('good'));
+      await until(() => TERMINAL.includes(runtime.evalai.get(submission.id).status), 200_000);
+      const remote = runtime.evalai.get(submission.id);
+      expect(remote.status).toBe('failed');
+      expect(remote.stderr).toContain('no GPU is visible to the agent');
+    } finally {
+      await runtime.stop();
     }
   }, 300_000);
 });

@@ -61,6 +61,16 @@ export const machineStageSchema = z.strictObject({
     executor: z.enum(['podman', 'processes']).default('podman'),
     /** The simulator, evaluator and logcopy images podman runs, fully qualified, already on the machine. */
     images: clusterSettingsSchema.shape.images.optional(),
+    /**
+     * The GPUs podman hands out, one per Job: a CDI kind's devices, all the machine's unless named
+     * (`nvidia-ctk cdi generate` writes nvidia.com/gpu). `none` runs Jobs without, for the stand-ins only.
+     */
+    gpus: z
+      .union([
+        z.literal('none'),
+        z.strictObject({ kind: z.string().min(1).optional(), devices: z.array(z.string().min(1)).min(1).optional() }),
+      ])
+      .default({}),
     /** Route files by the key the phases name (routesKey); the CARLA validation routes are always there. */
     routeFiles: z.record(z.string().min(1), z.string().min(1)).default({}),
     /** Where the stores, artifacts and Jobs are kept; `.pitwall/serve-<stage>` by default. */

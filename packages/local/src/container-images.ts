@@ -77,6 +77,8 @@ export async function buildLocalImages(options: { engine?: string; behaviours: r
       'COPY carla-standin.mjs /opt/pitwall/carla-standin.mjs',
       'COPY bin/ /usr/local/bin/',
       'ENV PITWALL_NODE=/usr/bin/node PITWALL_STANDIN=/opt/pitwall/carla-standin.mjs CARLA_SERVER=/usr/local/bin/carla-server',
+      // nvidia-smi shows only the GPU a CDI device delivered (the runtime says "pretend one" when it has none).
+      'ENV PITWALL_STANDIN_GPUS=devices',
     ];
     const images: Record<string, string[]> = {
       [LOCAL_IMAGES.simulator]: standin,

@@ -14,6 +14,7 @@ import type { ClusterSettings } from '@pitwall/kube';
 import type { IJob } from 'kubernetes-models/batch/v1/Job';
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import { type FolderJob, FolderJobRunner } from './folder-job-runner.js';
+import type { Gpu, GpuPool } from './gpu-pool.js';
 
 const exec = promisify(execFile);
 
@@ -32,6 +33,11 @@ export interface ContainerJobRunnerOptions {
   readonly podEnv?: Readonly<Record<string, string>>;
   /** How often each Job's containers are looked at. */
   readonly pollMs?: number;
+  /**
+   * The machine's GPUs: each Job gets one, as the same CDI device for the simulator and the agent and
+   * none for logcopy, and waits while none is free. Without, Jobs get no device.
+   */
+  readonly gpus?: GpuPool;
 }
 
 interface JobState {
@@ -40,6 +46,8 @@ interface JobState {
   failures: number;
   restarts: Record<string, number>;
   lastExit: Record<string, { code: number; reason: string }>;
+  /** The CDI device the Job holds, from the pool. */
+  gpu?: Gpu;
 }
 
 /** What `podman ps --format json` says of a container, as far as the executor reads it. */
@@ -95,8 +103,9 @@ export class ContainerJobRunner extends FolderJobRunner<ContainerJob> {
     await super.shutdown();
   }
 
-  /** One look at every running Job's containers. */
+  /** One look at every running Job's containers, and a start for those waiting for a GPU, oldest first. */
   private async look(): Promise<void> {
+    for (const job of this.jobs.values()) if (job.waitingForGpu) void job.startWhenGpuFree();
     const running = [...this.jobs.values()].filter((job) => job.running);
     if (running.length === 0) return;
     const { stdout } = await exec(this.engine, ['ps', '--all', '--format', 'json', '--filter', `label=${JOB_LABEL}`], {
@@ -114,6 +123,8 @@ export class ContainerJobRunner extends FolderJobRunner<ContainerJob> {
 class ContainerJob implements FolderJob {
   private status: JobState;
   private released = false;
+  /** Created, but every GPU is held by other Jobs. */
+  waitingForGpu = false;
   readonly listed: ListedJob;
 
   constructor(
@@ -151,7 +162,25 @@ class ContainerJob implements FolderJob {
     void this.createPod();
   }
 
+  /** A Job waiting for a GPU starts when one is free, or fails when its deadline passes first. */
+  async startWhenGpuFree(): Promise<void> {
+    if (this.released || this.pastDeadline()) {
+      this.waitingForGpu = false;
+      if (!this.released) await this.fail('DeadlineExceeded', 'Job was active longer than specified deadline');
+      return;
+    }
+    await this.createPod();
+  }
+
   private async createPod(): Promise<void> {
+    const { gpus } = this.options;
+    if (gpus && !this.status.gpu) {
+      const gpu = gpus.take(this.spec.name);
+      this.waitingForGpu = !gpu;
+      if (!gpu) return; // Pending, as on a cluster with no free GPU: the runner's looks try again
+      this.status.gpu = gpu;
+      this.saveState();
+    }
     try {
       await this.podman([
         'pod',
@@ -164,11 +193,11 @@ class ContainerJob implements FolderJob {
         `${JOB_LABEL}=${this.spec.name}`,
       ]);
       for (const init of this.pod?.initContainers ?? []) {
-        const code = await this.runToEnd(init);
+        const code = await this.runToEnd(init); // init containers get no GPU
         if (code !== 0) return this.fail('InitFailed', `the ${init.name} step exited with ${code}`);
       }
       for (const container of this.pod?.containers ?? []) {
-        await this.podman(['run', '--detach', ...this.runArguments(container)]);
+        await this.podman(['run', '--detach', ...this.runArguments(container, { main: true })]);
       }
       this.status.state = 'running';
       this.saveState();
@@ -180,13 +209,15 @@ class ContainerJob implements FolderJob {
   /** A Job a previous runtime started: watched again where it is, or started again if its pod is gone. */
   async resume(): Promise<void> {
     if (this.status.state !== 'pending' && this.status.state !== 'running') return;
+    if (this.status.gpu) this.options.gpus?.hold(this.spec.name, this.status.gpu.device);
     const exists = await this.podman(['pod', 'exists', this.spec.name]).then(
       () => true,
       () => false,
     );
     if (exists && this.status.state === 'running') return;
     await this.podman(['pod', 'rm', '--force', this.spec.name]).catch(() => undefined);
-    this.status = { state: 'pending', failures: 0, restarts: {}, lastExit: {} };
+    const { gpu } = this.status;
+    this.status = { state: 'pending', failures: 0, restarts: {}, lastExit: {}, ...(gpu ? { gpu } : {}) };
     this.saveState();
     void this.createPod(); // its folder is kept, spec.json too: the Job's age is its mtime
   }
@@ -211,12 +242,26 @@ class ContainerJob implements FolderJob {
   async remove(): Promise<void> {
     this.released = true;
     await this.podman(['pod', 'rm', '--force', '--time', '5', this.spec.name]).catch(() => undefined);
+    this.options.gpus?.give(this.spec.name);
+  }
+
+  private pastDeadline(): boolean {
+    return (
+      Date.now() > Date.parse(this.listed.createdAt) + (this.manifest.spec?.activeDeadlineSeconds ?? 86_400) * 1000
+    );
+  }
+
+  /** A Job that ended gives its GPU back to the pool; its pod is left for its logs until it is deleted. */
+  private end(state: 'succeeded' | 'failed', reason?: string): void {
+    this.status.state = state;
+    if (reason) this.status.reason = reason;
+    this.saveState();
+    this.options.gpus?.give(this.spec.name);
   }
 
   /** One look at the pod's containers: restarts on failure, the backoff limit, the deadline, success. */
   async look(listed: readonly ListedContainer[]): Promise<void> {
-    const deadline = Date.parse(this.listed.createdAt) + (this.manifest.spec?.activeDeadlineSeconds ?? 86_400) * 1000;
-    if (Date.now() > deadline) return this.fail('DeadlineExceeded', 'Job was active longer than specified deadline');
+    if (this.pastDeadline()) return this.fail('DeadlineExceeded', 'Job was active longer than specified deadline');
     const byName = new Map(listed.map((c) => [c.Labels?.['pitwall.container'] ?? '', c]));
     const main = this.pod?.containers ?? [];
     let finished = 0;
@@ -240,17 +285,12 @@ class ContainerJob implements FolderJob {
       this.saveState();
       await this.podman(['start', this.containerName(container.name)]);
     }
-    if (finished === main.length) {
-      this.status.state = 'succeeded';
-      this.saveState();
-    }
+    if (finished === main.length) this.end('succeeded');
   }
 
   private async fail(reason: string, message: string): Promise<void> {
     if (this.status.state === 'succeeded' || this.status.state === 'failed') return;
-    this.status.state = 'failed';
-    this.status.reason = `${reason}: ${message}`;
-    this.saveState();
+    this.end('failed', `${reason}: ${message}`);
     await this.podman(['pod', 'stop', '--time', '5', this.spec.name]).catch(() => undefined);
   }
 
@@ -269,7 +309,7 @@ class ContainerJob implements FolderJob {
    * capabilities, no new privileges, a read-only root where asked, and CPU and memory limits no larger
    * than this machine.
    */
-  private runArguments(container: IContainer): string[] {
+  private runArguments(container: IContainer, { main = false } = {}): string[] {
     const args = [
       '--name',
       this.containerName(container.name),
@@ -299,6 +339,12 @@ class ContainerJob implements FolderJob {
     const env: Record<string, string> = {
       ...(logcopy ? this.options.logcopyEnv : (this.options.podEnv ?? {})),
     };
+    // The simulator and the agent share the Job's GPU; the scripts check that the one given is the one seen.
+    const { gpu } = this.status;
+    if (gpu && main && !logcopy) {
+      args.push('--device', gpu.device);
+      if (gpu.uuid) env.PITWALL_GPU_UUID = gpu.uuid;
+    }
     for (const variable of container.env ?? []) env[variable.name] = variable.value ?? '';
     for (const [name, value] of Object.entries(env)) args.push('--env', `${name}=${value}`);
     for (const mount of container.volumeMounts ?? []) {

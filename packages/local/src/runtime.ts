@@ -28,6 +28,7 @@ import { buildLocalPrograms } from './bundles.js';
 import { LOCAL_IMAGES } from './container-images.js';
 import { ContainerJobRunner } from './container-job-runner.js';
 import { entryPointOf, executionName, LocalEngine, lambdaContext, lambdaInvokers } from './engine.js';
+import { GpuPool, type GpuPoolOptions } from './gpu-pool.js';
 import { InstantJobRunner } from './instant-job-runner.js';
 import { LocalJobRunner, standinPace } from './local-job-runner.js';
 import { SqsPipe } from './pipe.js';
@@ -90,6 +91,11 @@ export interface LocalRuntimeOptions {
    * always there as `routes/validation.xml`.
    */
   readonly routeFiles?: Readonly<Record<string, string>>;
+  /**
+   * The GPUs the container executor hands out, one per Job (a CDI kind, and its devices if not all the
+   * machine's); without, Jobs get none and the stand-ins pretend to have one.
+   */
+  readonly gpus?: GpuPoolOptions;
   /** The simulator, evaluator and logcopy images the container executor runs; the local stand-ins by default. */
   readonly images?: ClusterSettings['images'];
   readonly workers?: number;
@@ -315,7 +321,7 @@ export class LocalRuntime {
       this.options.executor === 'instant'
         ? new InstantJobRunner(artifacts, { evaluationSeconds: this.options.evaluationSeconds ?? 0, clock })
         : this.options.executor === 'podman'
-          ? this.containerExecutor(tracks, dynamo.endpoint, s3.endpoint)
+          ? await this.containerExecutor(tracks, dynamo.endpoint, s3.endpoint)
           : await this.processExecutor(tracks, artifacts, dynamo.endpoint, s3.endpoint);
     const evalai = new EvalAiClient({
       baseUrl: evalaiUrl,
@@ -424,12 +430,22 @@ export class LocalRuntime {
   }
 
   /** Each Job as a pod of real containers, from the local images. */
-  private containerExecutor(tracks: readonly string[], dynamodb: string, s3: string): ContainerJobRunner {
+  private async containerExecutor(
+    tracks: readonly string[],
+    dynamodb: string,
+    s3: string,
+  ): Promise<ContainerJobRunner> {
+    const gpus = this.options.gpus ? await GpuPool.discover(this.options.gpus) : undefined;
+    // The stand-ins' pace, and, with no GPU to give, their pretend one; real images get neither.
+    const standin = this.options.images
+      ? {}
+      : { ...standinPace(this.options.msPerKm ?? 50), ...(gpus ? {} : { PITWALL_STANDIN_GPUS: '1' }) };
     return new ContainerJobRunner({
       directory: join(this.options.stateDir, 'containers'),
       settings: this.jobSettings(this.options.images ?? LOCAL_IMAGES, tracks, dynamodb, s3),
       logcopyEnv: LOGCOPY_CREDENTIALS,
-      podEnv: standinPace(this.options.msPerKm ?? 50),
+      podEnv: standin,
+      ...(gpus ? { gpus } : {}),
     });
   }
 

@@ -161,6 +161,14 @@ describe('the pod scripts (run_carla.sh, run_leaderboard.sh)', () => {
     expect(p.status()).toEqual(expect.arrayContaining(['agent-3.crash0', 'simulator-3.crash0']));
   }, 60_000);
 
+  it('fail both when the GPU the executor gave is not the one the agent sees', async () => {
+    const p = await pod('good', { PITWALL_GPU_UUID: 'GPU-11111111-0000-0000-0000-given' });
+    expect(codes(await p.round())).toEqual([1, 1]);
+    expect(p.log('agent')).toContain(
+      'the agent was given GPU GPU-11111111-0000-0000-0000-given but sees GPU-00000000-0000-0000-0000-pitwalllocal',
+    );
+  }, 60_000);
+
   it('refuse an agent image that does not say which agent to run', async () => {
     const p = await pod('good', { TEAM_AGENT: '' });
     expect(codes(await p.round())).toEqual([1, 1]);

@@ -28,6 +28,11 @@ if [[ "${RESUME:-0}" == 1 || "$ROUND" -gt 0 ]]; then resume=1; fi
 if ! uuid="$(nvidia-smi --query-gpu=uuid --format=csv,noheader 2>&1)" || [[ "$uuid" != GPU-* ]]; then
   crash "no GPU is visible to the agent: nvidia-smi said: ${uuid:-nothing}"
 fi
+# On one machine the executor names the GPU it gave the Job: that one, and no other, must be the one seen.
+if [[ -n "${PITWALL_GPU_UUID:-}" ]] && ! grep -qx "$PITWALL_GPU_UUID" <<<"$uuid"; then
+  crash "the agent was given GPU $PITWALL_GPU_UUID but sees ${uuid//$'\n'/, }"
+fi
+uuid="${PITWALL_GPU_UUID:-$uuid}"
 mkdir -p "$GPU_DIR"
 head -n 1 <<<"$uuid" >"$GPU_DIR/uuid.txt$ROUND"
 mark "agent-$WORKER_ID.start$ROUND"

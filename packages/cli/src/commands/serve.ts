@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { loadMachineStage, type MachineStageConfig, StageConfigError } from '@pitwall/deploy';
 import { isTerminal } from '@pitwall/domain';
 import {
+  GpuDiscoveryError,
   HostQueueUnavailableError,
   LocalRuntime,
   LocalRuntimeBusyError,
@@ -60,6 +61,7 @@ export function serveOptions(stageName: string, stage: MachineStageConfig, token
       : join(process.env.PITWALL_STATE_DIR || '.pitwall', `serve-${safeName}`),
     executor: machine.executor,
     ...(machine.images ? { images: machine.images } : {}),
+    ...(machine.executor === 'podman' && machine.gpus !== 'none' ? { gpus: machine.gpus } : {}),
     routeFiles: Object.fromEntries(Object.entries(machine.routeFiles).map(([key, path]) => [key, expandHome(path)])),
     server: {
       url: evalai.apiServer,
@@ -87,7 +89,8 @@ async function start(options: LocalRuntimeOptions): Promise<LocalRuntime> {
     if (
       error instanceof LocalRuntimeBusyError ||
       error instanceof HostQueueUnavailableError ||
-      error instanceof RouteFileError
+      error instanceof RouteFileError ||
+      error instanceof GpuDiscoveryError
     ) {
       throw new UsageError(error.message, { cause: error });
     }
