@@ -1,8 +1,10 @@
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { runCli } from '@pitwall/cli';
 import {
   agentImage,
   buildLocalImages,
@@ -15,6 +17,7 @@ import { until } from '../support/until.js';
 
 // Real containers with podman: .ci/run installs it and points CONTAINERS_CONF at .ci/containers.conf.
 const TERMINAL = ['finished', 'failed', 'cancelled'];
+const repo = fileURLToPath(new URL('../../', import.meta.url));
 const fast = { workers: 2, pollMs: 200, msPerKm: 4, executor: 'podman' } satisfies Partial<LocalRuntimeOptions>;
 const stateDir = () => mkdtempSync(join(tmpdir(), 'pitwall-containers-'));
 const podman = (...args: string[]) => execFileSync('podman', args, { encoding: 'utf8' });
@@ -108,6 +111,87 @@ describe('the container executor across a restart of the runtime', () => {
       if (left.length > 0) podman('pod', 'rm', '--force', ...left);
     }
   }, 300_000);
+});
+
+describe('the container executor when a participant cancels', () => {
+  it('stops the pods and deletes the Jobs, and EvalAI shows the submission cancelled', async () => {
+    const runtime = await LocalRuntime.start({ stateDir: stateDir(), ...fast, msPerKm: 300 });
+    try {
+      const submission = await runtime.submit('Team Quitter', agentImage('good'));
+      const jobs = jobsOf('Team Quitter', submission.id);
+      await until(() => runningOf(jobs).length === 6, 60_000);
+      runtime.evalai.cancel(submission.id);
+      const cancelledAt = Date.now();
+      await until(async () => (await runtime.plane.store.get(submission.id))?.status === 'cancelled', 30_000);
+      await runtime.engine.idle();
+      // The run drives for about 30 s more: what stops it is the cancel, not the end of its routes.
+      expect(Date.now() - cancelledAt).toBeLessThan(20_000);
+      expect(containersOf(jobs)).toEqual([]);
+      expect(runtime.evalai.get(submission.id).status).toBe('cancelled');
+    } finally {
+      await runtime.stop();
+    }
+  }, 180_000);
+});
+
+describe('pitwall local up --executor podman killed with -9 mid-run', () => {
+  it('leaves its pods running, and the runtime started again adopts them and finishes the submission once', async () => {
+    const root = stateDir();
+    const env = { ...process.env, PITWALL_STATE_DIR: root };
+    const cli = [
+      '--import',
+      'tsx',
+      'packages/cli/src/main.ts',
+      'local',
+      'up',
+      '--executor',
+      'podman',
+      '--workers',
+      '2',
+      '--ms-per-km',
+      '300',
+    ];
+    const up = spawn(process.execPath, cli, { cwd: repo, env, stdio: 'ignore' });
+    let restarted: LocalRuntime | undefined;
+    let jobs = '';
+    try {
+      await until(() => existsSync(join(root, 'endpoints.json')), 120_000);
+      process.env.PITWALL_STATE_DIR = root;
+      expect(await runCli(['submit', '--team', 'Team Killed', '--image', agentImage('good')])).toBe(0);
+      jobs = jobsOf('Team Killed', 1);
+      await until(() => runningOf(jobs).length === 6, 90_000);
+      const ids = () =>
+        podman('ps', '--format', '{{.ID}} {{.Names}}', '--filter', 'label=pitwall.job')
+          .split('\n')
+          .filter((line) => line.split(' ')[1]?.startsWith(jobs) && /-(simulator|agent|logcopy)$/.test(line))
+          .sort();
+      const before = ids();
+      up.kill('SIGKILL');
+      await new Promise((resolve) => up.once('exit', resolve));
+      expect(ids()).toEqual(before); // under conmon, the pods outlive the runtime that started them
+
+      restarted = await LocalRuntime.start({ stateDir: join(root, 'state'), ...fast });
+      const runtime = restarted;
+      expect(ids()).toEqual(before); // adopted: none started again
+      await until(() => TERMINAL.includes(runtime.evalai.get(1).status), 150_000);
+      await runtime.engine.idle();
+      const remote = runtime.evalai.get(1);
+      expect({ status: remote.status, stderr: remote.stderr }).toEqual({ status: 'finished', stderr: '' });
+      expect(remote.stdout).toContain('Completed 20 out of 20 routes');
+      expect(remote.history.filter((h) => h.status === 'finished')).toHaveLength(1);
+      expect(containersOf(jobs)).toEqual([]);
+    } finally {
+      up.kill('SIGKILL');
+      await restarted?.stop();
+      delete process.env.PITWALL_STATE_DIR;
+      const left = jobs
+        ? podman('pod', 'ps', '--format', '{{.Name}}')
+            .split('\n')
+            .filter((pod) => pod.startsWith(jobs))
+        : [];
+      if (left.length > 0) podman('pod', 'rm', '--force', ...left);
+    }
+  }, 360_000);
 });
 
 describe("the container executor with the machine's GPUs (a fake CDI spec under /etc/cdi)", () => {

@@ -210,13 +210,14 @@ export function registerLocalCommands(program: Command, io: CliIo): void {
     .command('up')
     .description('start the whole pipeline on this machine and keep it running (Ctrl-C stops it)')
     .option('--workers <n>', 'workers per submission', integerOption('--workers', 1), 4)
+    .option('--ms-per-km <n>', 'how fast the CARLA stand-in drives', integerOption('--ms-per-km', 1), 40)
     .addOption(executorOption())
-    .action(async (options: { workers: number; executor: LocalExecutor }) => {
+    .action(async (options: { workers: number; msPerKm: number; executor: LocalExecutor }) => {
       await prepareExecutor(io, options.executor);
       const runtime = await startOrExplain({
         stateDir: join(stateRoot(), 'state'),
         workers: options.workers,
-        msPerKm: 40,
+        msPerKm: options.msPerKm,
         executor: options.executor,
       });
       mkdirSync(stateRoot(), { recursive: true });
