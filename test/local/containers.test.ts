@@ -30,6 +30,16 @@ const names = (...args: string[]) =>
 /** The running simulator, agent and logcopy containers of those Jobs. */
 const runningOf = (jobs: string) =>
   names().filter((name) => name.startsWith(jobs) && /-(simulator|agent|logcopy)$/.test(name));
+/** The pods of those Jobs. */
+const podsOf = (jobs: string) =>
+  podman('pod', 'ps', '--format', '{{.Name}}')
+    .split('\n')
+    .filter((pod) => pod.startsWith(jobs));
+/** A stopped runtime leaves its pods running by design: a failed test must not leave them to the next. */
+const removePodsOf = (jobs: string) => {
+  const left = jobs ? podsOf(jobs) : [];
+  if (left.length > 0) podman('pod', 'rm', '--force', ...left);
+};
 /** Every container of those Jobs, running or not. */
 const containersOf = (jobs: string) => names('--all').filter((name) => name.startsWith(jobs));
 
@@ -102,13 +112,7 @@ describe('the container executor across a restart of the runtime', () => {
     } finally {
       await current?.stop();
       await evalai.close();
-      // A stopped runtime leaves its pods running by design: a failed run must not leave them to the next.
-      const left = jobs
-        ? podman('pod', 'ps', '--format', '{{.Name}}')
-            .split('\n')
-            .filter((pod) => pod.startsWith(jobs))
-        : [];
-      if (left.length > 0) podman('pod', 'rm', '--force', ...left);
+      removePodsOf(jobs);
     }
   }, 300_000);
 });
@@ -184,12 +188,7 @@ describe('pitwall local up --executor podman killed with -9 mid-run', () => {
       up.kill('SIGKILL');
       await restarted?.stop();
       delete process.env.PITWALL_STATE_DIR;
-      const left = jobs
-        ? podman('pod', 'ps', '--format', '{{.Name}}')
-            .split('\n')
-            .filter((pod) => pod.startsWith(jobs))
-        : [];
-      if (left.length > 0) podman('pod', 'rm', '--force', ...left);
+      removePodsOf(jobs);
     }
   }, 360_000);
 });
@@ -224,12 +223,8 @@ describe("the container executor with the machine's GPUs (a fake CDI spec under 
       const jobs = jobsOf('Team Gpu', submission.id);
       await until(() => runningOf(jobs).length === 3, 60_000);
       // One GPU, two workers: one pod runs, the other Job waits for the GPU without a pod.
-      const pods = () =>
-        podman('pod', 'ps', '--format', '{{.Name}}')
-          .split('\n')
-          .filter((pod) => pod.startsWith(jobs));
-      expect(pods()).toHaveLength(1);
-      const [pod] = pods();
+      expect(podsOf(jobs)).toHaveLength(1);
+      const [pod] = podsOf(jobs);
       for (const container of ['simulator', 'agent']) {
         expect(envOf(`${pod}-${container}`)).toContain(`PITWALL_STANDIN_GPU_UUID=${gpu}`);
         expect(envOf(`${pod}-${container}`)).toContain(`PITWALL_GPU_UUID=${gpu}`);
