@@ -75,6 +75,7 @@ describe('the container executor, end to end with podman', () => {
     const submission = await runtime.submit('Team Phoenix', agentImage('crash-once'));
     await finish(submission.id);
     const remote = runtime.evalai.get(submission.id);
+    expect(remote.stderr).toBe('');
     expect(remote.status).toBe('finished');
     expect(remote.stdout).toContain('Completed 20 out of 20 routes');
   }, 180_000);

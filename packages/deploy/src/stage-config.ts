@@ -57,8 +57,8 @@ export const machineStageSchema = z.strictObject({
     relaySeconds: z.number().min(1).default(30),
   }),
   machine: z.strictObject({
-    /** How Jobs run: real containers with podman, or processes with the CARLA stand-in (trying it out). */
-    executor: z.enum(['podman', 'processes']).default('podman'),
+    /** How Jobs run: real containers with podman or docker, or processes with the CARLA stand-in (trying it out). */
+    executor: z.enum(['podman', 'docker', 'processes']).default('podman'),
     /** The simulator, evaluator and logcopy images podman runs, fully qualified, already on the machine. */
     images: clusterSettingsSchema.shape.images.optional(),
     /**
@@ -116,9 +116,9 @@ function checkOneQueue(evalai: { queueArn?: string; queueName?: string }, source
 export function parseMachineStage(yamlText: string, source = 'the stage file'): MachineStageConfig {
   const config = parseYamlWith(machineStageSchema, yamlText, source);
   checkOneQueue(config.evalai, source, true);
-  if (config.machine.executor === 'podman' && !config.machine.images) {
+  if (config.machine.executor !== 'processes' && !config.machine.images) {
     throw new StageConfigError([
-      `${source}: machine: images: the podman executor runs the simulator, evaluator and logcopy images named here`,
+      `${source}: machine: images: the ${config.machine.executor} executor runs the simulator, evaluator and logcopy images named here`,
     ]);
   }
   return config;

@@ -15,6 +15,7 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { routesFile } from '@pitwall/carla-routes';
 import { buildLocalPrograms } from './bundles.js';
+import type { ContainerEngine } from './container-job-runner.js';
 
 const run = promisify(execFile);
 
@@ -53,7 +54,10 @@ export class ImageBuildError extends Error {
  * the CARLA stand-in, the evaluator files with the real pod scripts, logcopy, and one stand-in agent per
  * behaviour. Returns the images built.
  */
-export async function buildLocalImages(options: { engine?: string; behaviours: readonly string[] }): Promise<string[]> {
+export async function buildLocalImages(options: {
+  engine?: ContainerEngine;
+  behaviours: readonly string[];
+}): Promise<string[]> {
   const engine = options.engine ?? 'podman';
   const work = mkdtempSync(join(tmpdir(), 'pitwall-images-'));
   try {
@@ -62,7 +66,7 @@ export async function buildLocalImages(options: { engine?: string; behaviours: r
     assembleRootfs(rootfs);
     await run('sh', [
       '-c',
-      `tar -C "${rootfs}" -c . | ${engine} import --change 'ENV=PATH=/usr/local/bin:/usr/bin:/bin' - ${BASE}`,
+      `tar -C "${rootfs}" -c . | ${engine} import --change 'ENV PATH=/usr/local/bin:/usr/bin:/bin' - ${BASE}`,
     ]);
 
     const context = join(work, 'context');
@@ -105,7 +109,9 @@ export async function buildLocalImages(options: { engine?: string; behaviours: r
     for (const [image, lines] of Object.entries(images)) {
       const file = join(context, 'Containerfile');
       writeFileSync(file, [`FROM ${BASE}`, ...lines, 'USER 1000:1000', ''].join('\n'));
-      await run(engine, ['build', '--pull=never', '--quiet', '-f', file, '-t', image, context]);
+      // Docker's build has no --pull=never; it takes a base it has without asking a registry.
+      const noPull = engine === 'podman' ? ['--pull=never'] : [];
+      await run(engine, ['build', ...noPull, '--quiet', '-f', file, '-t', image, context]);
     }
     return Object.keys(images);
   } catch (error) {

@@ -20,13 +20,15 @@ const exec = promisify(execFile);
 
 /** The label that marks a container or pod as a Job's, so a restarted runtime adopts it. */
 const JOB_LABEL = 'pitwall.job';
+/** Which of the manifest's containers a container is. */
+const CONTAINER_LABEL = 'pitwall.container';
 
 export interface ContainerJobRunnerOptions {
   /** Where each Job's volumes, spec and state are kept. */
   readonly directory: string;
   readonly settings: ClusterSettings;
-  /** The container engine's command: podman. */
-  readonly engine?: string;
+  /** The container engine, through its CLI: podman by default. */
+  readonly engine?: ContainerEngine;
   /** Extra environment for logcopy: the local servers' credentials. */
   readonly logcopyEnv: Readonly<Record<string, string>>;
   /** Extra environment for the simulator and the agent (the stand-ins' pace, in tests and the demo). */
@@ -50,23 +52,29 @@ interface JobState {
   gpu?: Gpu;
 }
 
-/** What `podman ps --format json` says of a container, as far as the executor reads it. */
-interface ListedContainer {
-  readonly State: string;
-  readonly ExitCode: number;
-  readonly Labels?: Record<string, string>;
+/** podman or docker: the same run flags; Docker has no pods, so a Job's namespace is a holder container's. */
+export type ContainerEngine = 'podman' | 'docker';
+
+/** What `inspect` says of a container, the same on podman and docker, as far as the executor reads it. */
+interface InspectedContainer {
+  readonly State: { readonly Status: string; readonly ExitCode: number };
+  readonly Config: { readonly Labels?: Record<string, string> | null };
 }
 
+/** The Job's containers, by their name in the manifest, with the state of each. */
+type ListedContainers = ReadonlyMap<string, { readonly ended: boolean; readonly exitCode: number }>;
+
 /**
- * Runs the Job manifest Pitwall would send to Kubernetes as real containers, through podman's CLI: one pod
- * per Job with no network, so the simulator and the agent share only loopback; logcopy in it with the
- * host's network, to reach the local stores; emptyDirs as per-job folders; init containers in order;
+ * Runs the Job manifest Pitwall would send to Kubernetes as real containers, through podman's or docker's
+ * CLI: one network namespace per Job with no network (podman's pod, or on Docker a holder container the
+ * others join), so the simulator and the agent share only loopback; logcopy with the host's network, to
+ * reach the local stores; emptyDirs as per-job folders; init containers in order;
  * restartPolicy OnFailure, backoffLimit and activeDeadlineSeconds enforced here, as the process executor
  * does. Containers run under conmon and outlive the runtime: a restarted runtime adopts them by label.
- * One `podman ps` per look serves every Job.
+ * One `ps` and one `inspect` per look serve every Job.
  */
 export class ContainerJobRunner extends FolderJobRunner<ContainerJob> {
-  private readonly engine: string;
+  private readonly engine: ContainerEngine;
   private readonly watch: NodeJS.Timeout;
 
   constructor(options: ContainerJobRunnerOptions) {
@@ -108,15 +116,33 @@ export class ContainerJobRunner extends FolderJobRunner<ContainerJob> {
     for (const job of this.jobs.values()) if (job.waitingForGpu) void job.startWhenGpuFree();
     const running = [...this.jobs.values()].filter((job) => job.running);
     if (running.length === 0) return;
-    const { stdout } = await exec(this.engine, ['ps', '--all', '--format', 'json', '--filter', `label=${JOB_LABEL}`], {
-      maxBuffer: 16 << 20,
-    });
-    const byJob = new Map<string, ListedContainer[]>();
-    for (const container of JSON.parse(stdout || '[]') as ListedContainer[]) {
-      const job = container.Labels?.[JOB_LABEL] ?? '';
-      byJob.set(job, [...(byJob.get(job) ?? []), container]);
+    const { stdout: ids } = await exec(this.engine, ['ps', '--all', '--quiet', '--filter', `label=${JOB_LABEL}`]);
+    const byJob = new Map<string, Map<string, { ended: boolean; exitCode: number }>>();
+    for (const container of await this.inspect(ids.split('\n').filter(Boolean))) {
+      const labels = container.Config.Labels ?? {};
+      const job = labels[JOB_LABEL] ?? '';
+      const containers = byJob.get(job) ?? new Map();
+      const ended = ['exited', 'stopped', 'dead'].includes(container.State.Status);
+      containers.set(labels[CONTAINER_LABEL] ?? '', { ended, exitCode: container.State.ExitCode });
+      byJob.set(job, containers);
     }
-    await Promise.all(running.map((job) => job.look(byJob.get(job.listed.name) ?? [])));
+    await Promise.all(running.map((job) => job.look(byJob.get(job.listed.name) ?? new Map())));
+  }
+
+  /** The containers that still exist: one removed between the listing and this is left out. */
+  private async inspect(ids: readonly string[]): Promise<InspectedContainer[]> {
+    if (ids.length === 0) return [];
+    let stdout: string;
+    try {
+      ({ stdout } = await exec(this.engine, ['inspect', '--type', 'container', ...ids], { maxBuffer: 64 << 20 }));
+    } catch (error) {
+      stdout = (error as { stdout?: string }).stdout ?? '';
+    }
+    try {
+      return JSON.parse(stdout || '[]') as InspectedContainer[];
+    } catch {
+      return [];
+    }
   }
 }
 
@@ -132,7 +158,7 @@ class ContainerJob implements FolderJob {
     private readonly manifest: IJob,
     private readonly directory: string,
     private readonly options: ContainerJobRunnerOptions,
-    private readonly engine: string,
+    private readonly engine: ContainerEngine,
     createdAt = new Date(),
   ) {
     const { name, submissionPk, attempt } = spec;
@@ -182,16 +208,7 @@ class ContainerJob implements FolderJob {
       this.saveState();
     }
     try {
-      await this.podman([
-        'pod',
-        'create',
-        '--name',
-        this.spec.name,
-        '--network',
-        'none',
-        '--label',
-        `${JOB_LABEL}=${this.spec.name}`,
-      ]);
+      await this.createNamespace();
       for (const init of this.pod?.initContainers ?? []) {
         const code = await this.runToEnd(init); // init containers get no GPU
         if (code !== 0) return this.fail('InitFailed', `the ${init.name} step exited with ${code}`);
@@ -210,12 +227,14 @@ class ContainerJob implements FolderJob {
   async resume(): Promise<void> {
     if (this.status.state !== 'pending' && this.status.state !== 'running') return;
     if (this.status.gpu) this.options.gpus?.hold(this.spec.name, this.status.gpu.device);
-    const exists = await this.podman(['pod', 'exists', this.spec.name]).then(
+    const exists = await this.podman(
+      this.engine === 'podman' ? ['pod', 'exists', this.spec.name] : ['container', 'inspect', this.spec.name],
+    ).then(
       () => true,
       () => false,
     );
     if (exists && this.status.state === 'running') return;
-    await this.podman(['pod', 'rm', '--force', this.spec.name]).catch(() => undefined);
+    await this.removeContainers();
     const { gpu } = this.status;
     this.status = { state: 'pending', failures: 0, restarts: {}, lastExit: {}, ...(gpu ? { gpu } : {}) };
     this.saveState();
@@ -241,7 +260,7 @@ class ContainerJob implements FolderJob {
 
   async remove(): Promise<void> {
     this.released = true;
-    await this.podman(['pod', 'rm', '--force', '--time', '5', this.spec.name]).catch(() => undefined);
+    await this.removeContainers();
     this.options.gpus?.give(this.spec.name);
   }
 
@@ -260,16 +279,15 @@ class ContainerJob implements FolderJob {
   }
 
   /** One look at the pod's containers: restarts on failure, the backoff limit, the deadline, success. */
-  async look(listed: readonly ListedContainer[]): Promise<void> {
+  async look(byName: ListedContainers): Promise<void> {
     if (this.pastDeadline()) return this.fail('DeadlineExceeded', 'Job was active longer than specified deadline');
-    const byName = new Map(listed.map((c) => [c.Labels?.['pitwall.container'] ?? '', c]));
     const main = this.pod?.containers ?? [];
     let finished = 0;
     for (const container of main) {
       const seen = byName.get(container.name);
       if (!seen) return this.fail('ContainerMissing', `the ${container.name} container is gone`);
-      if (seen.State !== 'exited' && seen.State !== 'stopped') continue;
-      const code = seen.ExitCode;
+      if (!seen.ended) continue;
+      const code = seen.exitCode;
       if (code === 0) {
         this.status.lastExit[container.name] = { code, reason: 'Completed' };
         finished += 1;
@@ -291,7 +309,61 @@ class ContainerJob implements FolderJob {
   private async fail(reason: string, message: string): Promise<void> {
     if (this.status.state === 'succeeded' || this.status.state === 'failed') return;
     this.end('failed', `${reason}: ${message}`);
-    await this.podman(['pod', 'stop', '--time', '5', this.spec.name]).catch(() => undefined);
+    if (this.engine === 'podman') {
+      await this.podman(['pod', 'stop', '--time', '5', this.spec.name]).catch(() => undefined);
+    } else {
+      const ids = await this.containerIds();
+      if (ids.length > 0) await this.podman(['stop', '--time', '5', ...ids]).catch(() => undefined);
+    }
+  }
+
+  /**
+   * The Job's network namespace, with no network: podman's pod, or on Docker a holder container (logcopy's
+   * image, sleeping) that the simulator and the agent join, as a pod's pause container would be.
+   */
+  private async createNamespace(): Promise<void> {
+    const label = ['--label', `${JOB_LABEL}=${this.spec.name}`];
+    if (this.engine === 'podman') {
+      await this.podman(['pod', 'create', '--name', this.spec.name, '--network', 'none', ...label]);
+      return;
+    }
+    await this.podman([
+      'run',
+      '--detach',
+      '--name',
+      this.spec.name,
+      '--network',
+      'none',
+      ...label,
+      '--label',
+      `${CONTAINER_LABEL}=holder`,
+      ...hardening('1000'),
+      '--entrypoint',
+      'sleep',
+      this.options.settings.images.logcopy,
+      'infinity',
+    ]);
+  }
+
+  /** The Job's containers (its pod's, or its holder and the containers that joined it), all removed. */
+  private async removeContainers(): Promise<void> {
+    if (this.engine === 'podman') {
+      await this.podman(['pod', 'rm', '--force', '--time', '5', this.spec.name]).catch(() => undefined);
+      return;
+    }
+    const ids = await this.containerIds();
+    if (ids.length > 0) await this.podman(['rm', '--force', ...ids]).catch(() => undefined);
+  }
+
+  private async containerIds(): Promise<string[]> {
+    const { stdout } = await this.podman([
+      'ps',
+      '--all',
+      '--quiet',
+      '--filter',
+      `label=${JOB_LABEL}=${this.spec.name}`,
+    ]);
+    return stdout.split('\n').filter(Boolean);
   }
 
   private async runToEnd(container: IContainer): Promise<number> {
@@ -310,39 +382,37 @@ class ContainerJob implements FolderJob {
    * than this machine.
    */
   private runArguments(container: IContainer, { main = false } = {}): string[] {
+    const logcopy = container.image === this.options.settings.images.logcopy;
     const args = [
       '--name',
       this.containerName(container.name),
-      '--pod',
-      this.spec.name,
       '--label',
       `${JOB_LABEL}=${this.spec.name}`,
       '--label',
-      `pitwall.container=${container.name}`,
-      '--pull',
-      'never',
-      '--user',
-      `${container.securityContext?.runAsUser ?? 1000}:${container.securityContext?.runAsUser ?? 1000}`,
-      '--cap-drop',
-      'ALL',
-      '--security-opt',
-      'no-new-privileges',
+      `${CONTAINER_LABEL}=${container.name}`,
+      ...hardening(String(container.securityContext?.runAsUser ?? 1000)),
     ];
-    if (container.securityContext?.readOnlyRootFilesystem) args.push('--read-only', '--read-only-tmpfs=false');
+    // logcopy reaches the local stores on the host's loopback; the simulator and the agent have the Job's
+    // namespace, with no network but their shared loopback. A container's own --network wins over the pod's.
+    if (this.engine === 'podman') args.push('--pod', this.spec.name);
+    if (logcopy) args.push('--network', 'host');
+    else if (this.engine === 'docker') args.push('--network', `container:${this.spec.name}`);
+    if (container.securityContext?.readOnlyRootFilesystem) {
+      // podman mounts writable tmpfs on /tmp, /var/tmp and /run under --read-only unless told not to.
+      args.push('--read-only', ...(this.engine === 'podman' ? ['--read-only-tmpfs=false'] : []));
+    }
     const limits = container.resources?.limits ?? {};
     if (limits.cpu) args.push('--cpus', String(Math.min(cpuCores(String(limits.cpu)), cpus().length)));
     if (limits.memory) args.push('--memory', String(Math.min(bytes(String(limits.memory)), totalmem())));
-    const logcopy = container.image === this.options.settings.images.logcopy;
-    // logcopy reaches the local stores on the host's loopback; the simulator and the agent have the pod's
-    // namespace, with no network but their shared loopback.
-    if (logcopy) args.push('--network', 'host');
     const env: Record<string, string> = {
       ...(logcopy ? this.options.logcopyEnv : (this.options.podEnv ?? {})),
     };
     // The simulator and the agent share the Job's GPU; the scripts check that the one given is the one seen.
     const { gpu } = this.status;
     if (gpu && main && !logcopy) {
-      args.push('--device', gpu.device);
+      // Docker before 25 has no CDI: its NVIDIA runtime takes the GPU by UUID.
+      if (this.engine === 'docker' && gpu.uuid) args.push('--gpus', `device=${gpu.uuid}`);
+      else args.push('--device', gpu.device);
       if (gpu.uuid) env.PITWALL_GPU_UUID = gpu.uuid;
     }
     for (const variable of container.env ?? []) env[variable.name] = variable.value ?? '';
@@ -350,8 +420,15 @@ class ContainerJob implements FolderJob {
     for (const mount of container.volumeMounts ?? []) {
       args.push('--volume', `${this.volume(mount.name)}:${mount.mountPath}${mount.readOnly ? ':ro' : ''}`);
     }
-    if (container.command?.length) args.push('--entrypoint', JSON.stringify(container.command));
-    args.push(container.image ?? '', ...(container.args ?? []));
+    const [entrypoint, ...commandArgs] = container.command ?? [];
+    if (entrypoint === undefined) {
+      args.push(container.image ?? '', ...(container.args ?? []));
+    } else if (this.engine === 'podman') {
+      args.push('--entrypoint', JSON.stringify(container.command), container.image ?? '', ...(container.args ?? []));
+    } else {
+      // Docker's --entrypoint is one program: the command's other words go before the args.
+      args.push('--entrypoint', entrypoint, container.image ?? '', ...commandArgs, ...(container.args ?? []));
+    }
     return args;
   }
 
@@ -387,6 +464,11 @@ class ContainerJob implements FolderJob {
       throw error;
     }
   }
+}
+
+/** What a kubelet enforces on every container here: no image pulled, no root, no capabilities, no new privileges. */
+function hardening(user: string): string[] {
+  return ['--pull', 'never', '--user', `${user}:${user}`, '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges'];
 }
 
 /** Kubernetes CPU quantities: "3", "250m". */

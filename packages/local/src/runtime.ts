@@ -26,7 +26,7 @@ import { type LambdaEntryPoint, type LambdaHost, readLambdaConfig } from '@pitwa
 import { createSqsServer } from 'local-aws-sqs';
 import { buildLocalPrograms } from './bundles.js';
 import { LOCAL_IMAGES } from './container-images.js';
-import { ContainerJobRunner } from './container-job-runner.js';
+import { type ContainerEngine, ContainerJobRunner } from './container-job-runner.js';
 import { entryPointOf, executionName, LocalEngine, lambdaContext, lambdaInvokers } from './engine.js';
 import { GpuPool, type GpuPoolOptions } from './gpu-pool.js';
 import { InstantJobRunner } from './instant-job-runner.js';
@@ -53,11 +53,11 @@ const LOCAL_REQUESTS_PER_MINUTE = 100_000;
 export const LEADERBOARD_LABELS = Object.keys(CARLA_LEADERBOARD_LABELS);
 
 /**
- * `processes` runs each Job's containers as processes with the CARLA stand-in; `podman` runs them as real
- * containers from the images (`buildLocalImages` makes the stand-in ones); `instant` completes Jobs at
- * launch (benchmarks).
+ * `processes` runs each Job's containers as processes with the CARLA stand-in; `podman` and `docker` run
+ * them as real containers from the images (`buildLocalImages` makes the stand-in ones); `instant`
+ * completes Jobs at launch (benchmarks).
  */
-export type LocalExecutor = 'processes' | 'podman' | 'instant';
+export type LocalExecutor = 'processes' | ContainerEngine | 'instant';
 
 /**
  * A real EvalAI server to serve (`pitwall serve`), instead of the embedded emulator: its challenge, as the
@@ -320,8 +320,8 @@ export class LocalRuntime {
     this.jobs =
       this.options.executor === 'instant'
         ? new InstantJobRunner(artifacts, { evaluationSeconds: this.options.evaluationSeconds ?? 0, clock })
-        : this.options.executor === 'podman'
-          ? await this.containerExecutor(tracks, dynamo.endpoint, s3.endpoint)
+        : this.options.executor === 'podman' || this.options.executor === 'docker'
+          ? await this.containerExecutor(this.options.executor, tracks, dynamo.endpoint, s3.endpoint)
           : await this.processExecutor(tracks, artifacts, dynamo.endpoint, s3.endpoint);
     const evalai = new EvalAiClient({
       baseUrl: evalaiUrl,
@@ -431,6 +431,7 @@ export class LocalRuntime {
 
   /** Each Job as a pod of real containers, from the local images. */
   private async containerExecutor(
+    engine: ContainerEngine,
     tracks: readonly string[],
     dynamodb: string,
     s3: string,
@@ -442,6 +443,7 @@ export class LocalRuntime {
       : { ...standinPace(this.options.msPerKm ?? 50), ...(gpus ? {} : { PITWALL_STANDIN_GPUS: '1' }) };
     return new ContainerJobRunner({
       directory: join(this.options.stateDir, 'containers'),
+      engine,
       settings: this.jobSettings(this.options.images ?? LOCAL_IMAGES, tracks, dynamodb, s3),
       logcopyEnv: LOGCOPY_CREDENTIALS,
       podEnv: standin,

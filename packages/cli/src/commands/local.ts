@@ -129,8 +129,8 @@ export async function runDemo(io: CliIo, options: DemoOptions): Promise<boolean>
     );
     const submissions = [];
     for (const { team, image } of DEMO_TEAMS) {
-      // Real containers take fully qualified names: podman reads local/… as localhost/local/….
-      const uri = options.executor === 'podman' ? `localhost/${image}` : image;
+      // Real containers take fully qualified names: podman reads local/… as localhost/local/…, Docker as docker.io/….
+      const uri = options.executor === 'processes' ? image : `localhost/${image}`;
       submissions.push({ pk: (await runtime.submit(team, uri)).id, team, image: uri });
     }
     const seen = new Map<number, string>();
@@ -353,16 +353,16 @@ async function explained<T>(work: () => T | Promise<T>): Promise<T> {
 }
 
 function executorOption(): Option {
-  return new Option('--executor <executor>', 'how Jobs run: processes, or real containers with podman')
-    .choices(['processes', 'podman'])
+  return new Option('--executor <executor>', 'how Jobs run: processes, or real containers with podman or docker')
+    .choices(['processes', 'podman', 'docker'])
     .default('processes');
 }
 
 /** Real containers need their images: the stand-ins are built here, with no registry. */
 async function prepareExecutor(io: CliIo, executor: LocalExecutor): Promise<void> {
-  if (executor !== 'podman') return;
-  io.out('Building the local images with podman (stand-in CARLA, evaluator files, logcopy, stand-in agents)…');
-  await explained(() => buildLocalImages({ behaviours: STANDIN_BEHAVIOURS }));
+  if (executor !== 'podman' && executor !== 'docker') return;
+  io.out(`Building the local images with ${executor} (stand-in CARLA, evaluator files, logcopy, stand-in agents)…`);
+  await explained(() => buildLocalImages({ engine: executor, behaviours: STANDIN_BEHAVIOURS }));
 }
 
 const startOrExplain = (options: LocalRuntimeOptions) => explained(() => LocalRuntime.start(options));

@@ -61,7 +61,7 @@ export function serveOptions(stageName: string, stage: MachineStageConfig, token
       : join(process.env.PITWALL_STATE_DIR || '.pitwall', `serve-${safeName}`),
     executor: machine.executor,
     ...(machine.images ? { images: machine.images } : {}),
-    ...(machine.executor === 'podman' && machine.gpus !== 'none' ? { gpus: machine.gpus } : {}),
+    ...(machine.executor !== 'processes' && machine.gpus !== 'none' ? { gpus: machine.gpus } : {}),
     routeFiles: Object.fromEntries(Object.entries(machine.routeFiles).map(([key, path]) => [key, expandHome(path)])),
     server: {
       url: evalai.apiServer,
