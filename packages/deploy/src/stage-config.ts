@@ -59,10 +59,10 @@ export const machineStageSchema = z.strictObject({
   machine: z.strictObject({
     /** How Jobs run: real containers with podman or docker, or processes with the CARLA stand-in (trying it out). */
     executor: z.enum(['podman', 'docker', 'processes']).default('podman'),
-    /** The simulator, evaluator and logcopy images podman runs, fully qualified, already on the machine. */
+    /** The simulator, evaluator and logcopy images the containers run, fully qualified, already on the machine. */
     images: clusterSettingsSchema.shape.images.optional(),
     /**
-     * The GPUs podman hands out, one per Job: a CDI kind's devices, all the machine's unless named
+     * The GPUs the container executor hands out, one per Job: a CDI kind's devices, all the machine's unless named
      * (`nvidia-ctk cdi generate` writes nvidia.com/gpu). `none` runs Jobs without, for the stand-ins only.
      */
     gpus: z

@@ -214,7 +214,7 @@ class ContainerJob implements FolderJob {
         if (code !== 0) return this.fail('InitFailed', `the ${init.name} step exited with ${code}`);
       }
       for (const container of this.pod?.containers ?? []) {
-        await this.podman(['run', '--detach', ...this.runArguments(container, { main: true })]);
+        await this.cli(['run', '--detach', ...this.runArguments(container, { main: true })]);
       }
       this.status.state = 'running';
       this.saveState();
@@ -227,7 +227,7 @@ class ContainerJob implements FolderJob {
   async resume(): Promise<void> {
     if (this.status.state !== 'pending' && this.status.state !== 'running') return;
     if (this.status.gpu) this.options.gpus?.hold(this.spec.name, this.status.gpu.device);
-    const exists = await this.podman(
+    const exists = await this.cli(
       this.engine === 'podman' ? ['pod', 'exists', this.spec.name] : ['container', 'inspect', this.spec.name],
     ).then(
       () => true,
@@ -301,7 +301,7 @@ class ContainerJob implements FolderJob {
       }
       this.status.restarts[container.name] = (this.status.restarts[container.name] ?? 0) + 1;
       this.saveState();
-      await this.podman(['start', this.containerName(container.name)]);
+      await this.cli(['start', this.containerName(container.name)]);
     }
     if (finished === main.length) this.end('succeeded');
   }
@@ -310,10 +310,10 @@ class ContainerJob implements FolderJob {
     if (this.status.state === 'succeeded' || this.status.state === 'failed') return;
     this.end('failed', `${reason}: ${message}`);
     if (this.engine === 'podman') {
-      await this.podman(['pod', 'stop', '--time', '5', this.spec.name]).catch(() => undefined);
+      await this.cli(['pod', 'stop', '--time', '5', this.spec.name]).catch(() => undefined);
     } else {
       const ids = await this.containerIds();
-      if (ids.length > 0) await this.podman(['stop', '--time', '5', ...ids]).catch(() => undefined);
+      if (ids.length > 0) await this.cli(['stop', '--time', '5', ...ids]).catch(() => undefined);
     }
   }
 
@@ -324,10 +324,10 @@ class ContainerJob implements FolderJob {
   private async createNamespace(): Promise<void> {
     const label = ['--label', `${JOB_LABEL}=${this.spec.name}`];
     if (this.engine === 'podman') {
-      await this.podman(['pod', 'create', '--name', this.spec.name, '--network', 'none', ...label]);
+      await this.cli(['pod', 'create', '--name', this.spec.name, '--network', 'none', ...label]);
       return;
     }
-    await this.podman([
+    await this.cli([
       'run',
       '--detach',
       '--name',
@@ -348,27 +348,21 @@ class ContainerJob implements FolderJob {
   /** The Job's containers (its pod's, or its holder and the containers that joined it), all removed. */
   private async removeContainers(): Promise<void> {
     if (this.engine === 'podman') {
-      await this.podman(['pod', 'rm', '--force', '--time', '5', this.spec.name]).catch(() => undefined);
+      await this.cli(['pod', 'rm', '--force', '--time', '5', this.spec.name]).catch(() => undefined);
       return;
     }
     const ids = await this.containerIds();
-    if (ids.length > 0) await this.podman(['rm', '--force', ...ids]).catch(() => undefined);
+    if (ids.length > 0) await this.cli(['rm', '--force', ...ids]).catch(() => undefined);
   }
 
   private async containerIds(): Promise<string[]> {
-    const { stdout } = await this.podman([
-      'ps',
-      '--all',
-      '--quiet',
-      '--filter',
-      `label=${JOB_LABEL}=${this.spec.name}`,
-    ]);
+    const { stdout } = await this.cli(['ps', '--all', '--quiet', '--filter', `label=${JOB_LABEL}=${this.spec.name}`]);
     return stdout.split('\n').filter(Boolean);
   }
 
   private async runToEnd(container: IContainer): Promise<number> {
     try {
-      await this.podman(['run', ...this.runArguments(container)]);
+      await this.cli(['run', ...this.runArguments(container)]);
       return 0;
     } catch (error) {
       const code = (error as { code?: unknown }).code;
@@ -452,7 +446,7 @@ class ContainerJob implements FolderJob {
     if (existsSync(this.directory)) writeFileSync(join(this.directory, 'state.json'), JSON.stringify(this.status));
   }
 
-  private async podman(args: string[]): Promise<{ stdout: string }> {
+  private async cli(args: string[]): Promise<{ stdout: string }> {
     try {
       const { stdout } = await exec(this.engine, args, { maxBuffer: 16 << 20 });
       return { stdout: stdout.trim() };

@@ -23,6 +23,7 @@ import {
 import { type EmulatedSubmission, EvalAiEmulator, type RunningServer, S3RVER_CREDENTIALS } from '@pitwall/emulators';
 import { type ClusterSettings, parseClusterSettings } from '@pitwall/kube';
 import { type LambdaEntryPoint, type LambdaHost, readLambdaConfig } from '@pitwall/lambda-kit';
+import { queueOf } from '@pitwall/lambda-kit/sqs';
 import { createSqsServer } from 'local-aws-sqs';
 import { buildLocalPrograms } from './bundles.js';
 import { LOCAL_IMAGES } from './container-images.js';
@@ -334,15 +335,17 @@ export class LocalRuntime {
     });
     // Where submissions come in: the host's SQS queue, read by the Pipe as in AWS; otherwise the local
     // queue, which the embedded EvalAI writes to, or the relay fills from EvalAI's REST proxy.
-    const hostQueue =
-      server && 'hostQueueArn' in server.intake ? await this.hostQueue(server.intake.hostQueueArn) : undefined;
-    const submissions = hostQueue ?? { sqs: this.sqs, url: queueUrl, arn: queueArn };
+    const relayed = server && 'queueName' in server.intake ? server.intake : undefined;
+    const submissions =
+      server && 'hostQueueArn' in server.intake
+        ? await this.hostQueue(server.intake.hostQueueArn)
+        : { sqs: this.sqs, url: queueUrl, arn: queueArn };
     // What the functions cannot build from their environment here: the Jobs and the executions are the
     // runtime's, the queues are not at the SQS addresses their ARNs name, and EvalAI's budget keeps the
     // runtime's clock, which may run faster than the wall's.
     const ports = {
       evalai,
-      intake: evalai.queueProxy(server && 'queueName' in server.intake ? server.intake.queueName : QUEUE),
+      intake: evalai.queueProxy(relayed?.queueName ?? QUEUE),
       jobs: this.jobs,
       queue: new SqsSubmissionQueue(submissions.sqs, submissions.url),
       clock,
@@ -360,13 +363,13 @@ export class LocalRuntime {
     if (this.options.recover ?? true) await this.recover();
     this.pipe = new SqsPipe(submissions.sqs, submissions.url, submissions.arn, this.engine);
     this.pipe.start();
-    if (server && 'queueName' in server.intake) {
+    if (relayed) {
       const relayOnce = () =>
         this.relay().catch((error: unknown) => {
           this.housekeepingError = (error as Error).message;
         });
       void relayOnce();
-      this.relaying = setInterval(() => void relayOnce(), server.intake.everyMs);
+      this.relaying = setInterval(() => void relayOnce(), relayed.everyMs);
       this.relaying.unref();
     }
     const every = this.options.housekeepingMs ?? 60_000;
@@ -493,7 +496,9 @@ export class LocalRuntime {
 
   /** The host's queue (use_host_sqs), with the machine's AWS credentials and the region its ARN names. */
   private async hostQueue(arn: string) {
-    const [, , , region = '', account = '', name = ''] = arn.split(':');
+    // Asked for its URL rather than given the documented one, so that an SQS endpoint the machine's
+    // settings name (AWS_ENDPOINT_URL_SQS) answers with its own; the question also proves the credentials.
+    const { region, account, name } = queueOf(arn);
     const sqs = new SQSClient({ region });
     this.clients.push(sqs);
     try {

@@ -1,10 +1,13 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { EvalAiClient, type LeaderboardEntry } from '@pitwall/adapters';
+import { StageConfigError } from '@pitwall/deploy';
 import { isTerminal, mergeSubmissionResults } from '@pitwall/domain';
 import {
   assertStateDirFree,
   buildLocalImages,
+  GpuDiscoveryError,
+  HostQueueUnavailableError,
   ImageBuildError,
   LOCAL_BUCKET,
   LOCAL_CHALLENGE_PK,
@@ -18,6 +21,7 @@ import {
   LocalRuntime,
   LocalRuntimeBusyError,
   type LocalRuntimeOptions,
+  RouteFileError,
   STANDIN_BEHAVIOURS,
 } from '@pitwall/local';
 import Table from 'cli-table3';
@@ -340,15 +344,30 @@ function isConnectionError(error: unknown): boolean {
   return false;
 }
 
-/** A state folder another runtime holds is the user's to sort out: said in one line. */
-async function explained<T>(work: () => T | Promise<T>): Promise<T> {
+/**
+ * What is the user's to sort out, said in one line: a state folder another runtime holds, images that
+ * would not build, a stage file, a host queue, route file or GPU the machine does not have.
+ */
+const USERS_TO_SORT_OUT = [
+  LocalRuntimeBusyError,
+  ImageBuildError,
+  StageConfigError,
+  HostQueueUnavailableError,
+  RouteFileError,
+  GpuDiscoveryError,
+];
+
+export function asUsageError(error: unknown): unknown {
+  return USERS_TO_SORT_OUT.some((kind) => error instanceof kind)
+    ? new UsageError((error as Error).message, { cause: error })
+    : error;
+}
+
+export async function explained<T>(work: () => T | Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
-    if (error instanceof LocalRuntimeBusyError || error instanceof ImageBuildError) {
-      throw new UsageError(error.message, { cause: error });
-    }
-    throw error;
+    throw asUsageError(error);
   }
 }
 

@@ -5,7 +5,7 @@ import {
   EvalAiClient,
   S3ArtifactStore,
 } from '@pitwall/adapters';
-import { loadStage, type StageConfig, StageConfigError } from '@pitwall/deploy';
+import { loadStage, type StageConfig } from '@pitwall/deploy';
 import { artifactKeys, isTerminal, type SubmissionRecord, type SubmissionStatus } from '@pitwall/domain';
 import { S3RVER_CREDENTIALS } from '@pitwall/emulators';
 import { LOCAL_HOST_TOKEN } from '@pitwall/local';
@@ -13,7 +13,14 @@ import Table from 'cli-table3';
 import { type Command, Option } from 'commander';
 import { type CliIo, UsageError } from '../io.js';
 import { integerOption } from '../options.js';
-import { leaderboardOf, leaderboardTable, onLocalStack, type RunningStack, runningEndpoints } from './local.js';
+import {
+  asUsageError,
+  leaderboardOf,
+  leaderboardTable,
+  onLocalStack,
+  type RunningStack,
+  runningEndpoints,
+} from './local.js';
 
 /** Where the operator commands read: the running local stack, or a deployed stage with the host's AWS credentials. */
 interface Source {
@@ -52,8 +59,7 @@ function stageSource(name: string): Source {
   try {
     stage = loadStage(name);
   } catch (error) {
-    if (error instanceof StageConfigError) throw new UsageError(error.problems.join('\n'), { cause: error });
-    throw error;
+    throw asUsageError(error);
   }
   const s3Endpoint = process.env.AWS_ENDPOINT_URL_S3;
   const token = process.env.EVALAI_TOKEN;

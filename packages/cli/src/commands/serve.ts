@@ -1,19 +1,12 @@
 import { readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { loadMachineStage, type MachineStageConfig, StageConfigError } from '@pitwall/deploy';
+import { loadMachineStage, type MachineStageConfig } from '@pitwall/deploy';
 import { isTerminal } from '@pitwall/domain';
-import {
-  GpuDiscoveryError,
-  HostQueueUnavailableError,
-  LocalRuntime,
-  LocalRuntimeBusyError,
-  type LocalRuntimeOptions,
-  RouteFileError,
-  type ServerIntake,
-} from '@pitwall/local';
+import { LocalRuntime, type LocalRuntimeOptions, type ServerIntake } from '@pitwall/local';
 import type { Command } from 'commander';
 import { type CliIo, UsageError } from '../io.js';
+import { explained } from './local.js';
 
 /** Where the host token is read when the stage names no file. */
 export const TOKEN_VARIABLE = 'PITWALL_EVALAI_TOKEN';
@@ -73,31 +66,6 @@ export function serveOptions(stageName: string, stage: MachineStageConfig, token
   };
 }
 
-function explainedStage(stage: string): MachineStageConfig {
-  try {
-    return loadMachineStage(stage);
-  } catch (error) {
-    if (error instanceof StageConfigError) throw new UsageError(error.problems.join('\n'), { cause: error });
-    throw error;
-  }
-}
-
-async function start(options: LocalRuntimeOptions): Promise<LocalRuntime> {
-  try {
-    return await LocalRuntime.start(options);
-  } catch (error) {
-    if (
-      error instanceof LocalRuntimeBusyError ||
-      error instanceof HostQueueUnavailableError ||
-      error instanceof RouteFileError ||
-      error instanceof GpuDiscoveryError
-    ) {
-      throw new UsageError(error.message, { cause: error });
-    }
-    throw error;
-  }
-}
-
 /** Says, one line each, when a submission is taken in and when it ends, and why. */
 function watch(runtime: LocalRuntime, io: CliIo): () => void {
   const seen = new Map<number, string>();
@@ -140,14 +108,12 @@ export function registerServeCommand(program: Command, io: CliIo): void {
     )
     .requiredOption('--stage <stage>', 'the machine stage: stages/<stage>.yml, or a path to a .yml file')
     .action(async (options: { stage: string }) => {
-      const stage = explainedStage(options.stage);
+      const stage = await explained(() => loadMachineStage(options.stage));
       const runtimeOptions = serveOptions(options.stage, stage, hostToken(stage, process.env, io));
-      const runtime = await start(runtimeOptions);
-      const { intake } = runtimeOptions.server ?? { intake: undefined };
-      const from =
-        intake && 'hostQueueArn' in intake
-          ? `the host's queue ${intake.hostQueueArn}`
-          : `EvalAI's queue ${stage.evalai.queueName} (through its REST proxy)`;
+      const runtime = await explained(() => LocalRuntime.start(runtimeOptions));
+      const from = stage.evalai.queueArn
+        ? `the host's queue ${stage.evalai.queueArn}`
+        : `EvalAI's queue ${stage.evalai.queueName} (through its REST proxy)`;
       io.out(`Pitwall serves challenge ${stage.challenge.challengePk} of ${stage.evalai.apiServer} from this machine.`);
       io.out(`  submissions from ${from}`);
       io.out(`  Jobs run as ${stage.machine.executor}; state in ${resolve(runtimeOptions.stateDir)}`);
