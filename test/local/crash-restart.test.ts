@@ -34,6 +34,21 @@ const containerPids = () =>
       })
     : [];
 
+/** Worker 1's agent log, as `pitwall logs` prints it from the artifact store. */
+async function agentLog(submission: string): Promise<string> {
+  const printed: string[] = [];
+  const io = {
+    interactive: false,
+    out: (text: string) => {
+      printed.push(text);
+    },
+    err: () => {},
+    readStdin: async () => '',
+  };
+  await runCli(['logs', submission, '--worker', '1'], io);
+  return printed.join('\n');
+}
+
 describe('pitwall local up killed with -9 mid-run', () => {
   it('ends what the dead runtime left running, and the restarted one takes the submission to one result', async () => {
     process.env.PITWALL_STATE_DIR = root;
@@ -44,9 +59,10 @@ describe('pitwall local up killed with -9 mid-run', () => {
     });
     await until(() => existsSync(join(root, 'endpoints.json')), 60_000);
     expect(await runCli(['submit', '--team', 'Team Crash', '--image', 'local/agent:good'])).toBe(0);
-    // Both workers' simulator, agent and logcopy running: 6 processes, then some driving.
+    // Both workers' simulator, agent and logcopy running: 6 processes, then some driving, which logcopy has
+    // uploaded (what it had not would go with the machine, as on a node lost).
     await until(() => containerPids().filter(alive).length === 6, 60_000);
-    await new Promise((resolve) => setTimeout(resolve, 2000));
+    await until(async () => (await agentLog('1')).includes('agent 1: evaluating routes'), 60_000);
     const left = containerPids();
     up.kill('SIGKILL');
     await new Promise((resolve) => up?.once('exit', resolve));
@@ -65,20 +81,12 @@ describe('pitwall local up killed with -9 mid-run', () => {
     expect(remote.history.filter((h) => h.status === 'finished')).toHaveLength(1);
     expect(containerPids().filter(alive)).toEqual([]);
 
-    // The logs outlive the jobs: logcopy uploaded them, `pitwall logs` reads them back, both runs of the pod.
+    // The logs outlive the jobs: logcopy uploaded them, `pitwall logs` reads them back, both pods' runs: the
+    // new pod's restore step brought back what the first wrote, and its scripts appended to it.
     recordEndpoints(runtime);
-    const printed: string[] = [];
-    const io = {
-      interactive: false,
-      out: (text: string) => {
-        printed.push(text);
-      },
-      err: () => {},
-      readStdin: async () => '',
-    };
-    expect(await runCli(['logs', String(submission.id), '--worker', '1'], io)).toBe(0);
-    expect(printed[0]).toBe('== worker 1, agent ==');
-    expect(printed.join('\n').match(/agent 1: round \d+ on GPU/g)?.length).toBeGreaterThanOrEqual(2);
-    expect(printed.join('\n')).toContain('agent 1: the evaluation is complete');
+    const log = await agentLog(String(submission.id));
+    expect(log.split('\n')[0]).toBe('== worker 1, agent ==');
+    expect(log.match(/agent 1: round \d+ on GPU/g)?.length).toBeGreaterThanOrEqual(2);
+    expect(log).toContain('agent 1: the evaluation is complete');
   }, 240_000);
 });

@@ -171,6 +171,15 @@ describe('the local runtime across a restart', () => {
       const running = await current.submit('Team Patient', 'local/agent:good');
       await until(async () => (await current?.plane.store.get(running.id))?.progress !== undefined);
       await current.stop();
+      // What a pod stopped as its worker finished can leave: the agent done, the simulator's SIGTERM trap
+      // marking a crash. A Job started again is a new pod with new emptyDirs, as on a cluster; stale status
+      // files would have one container finish and leave the other waiting for it.
+      for (const job of readdirSync(join(dir, 'jobs'))) {
+        const worker = /-w(\d+)-/.exec(job)?.[1];
+        for (const stale of [`agent-${worker}.done`, `simulator-${worker}.crash0`]) {
+          writeFileSync(join(dir, 'jobs', job, 'volumes', 'status', stale), '');
+        }
+      }
       // Submitted while Pitwall was down: its message is gone with the in-memory queue.
       const waiting = evalai.createSubmission({
         phasePk: LOCAL_PHASE_PK,

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -13,7 +13,7 @@ import {
 import type { ClusterSettings } from '@pitwall/kube';
 import type { IJob } from 'kubernetes-models/batch/v1/Job';
 import type { IContainer } from 'kubernetes-models/v1/Container';
-import { type FolderJob, FolderJobRunner } from './folder-job-runner.js';
+import { type FolderJob, FolderJobRunner, makeEmptyDirs } from './folder-job-runner.js';
 import type { Gpu, GpuPool } from './gpu-pool.js';
 
 const exec = promisify(execFile);
@@ -179,11 +179,7 @@ class ContainerJob implements FolderJob {
   async start(): Promise<void> {
     mkdirSync(this.directory, { recursive: true });
     writeFileSync(join(this.directory, 'spec.json'), JSON.stringify(this.spec));
-    for (const volume of this.pod?.volumes ?? []) {
-      mkdirSync(this.volume(volume.name), { recursive: true });
-      chmodSync(this.volume(volume.name), 0o777); // each emptyDir, writable by the containers' user
-    }
-    writeFileSync(join(this.volume('aws-token'), 'token'), 'local-web-identity-token');
+    makeEmptyDirs(this.directory, this.manifest);
     this.saveState();
     void this.createPod();
   }
@@ -238,7 +234,8 @@ class ContainerJob implements FolderJob {
     const { gpu } = this.status;
     this.status = { state: 'pending', failures: 0, restarts: {}, lastExit: {}, ...(gpu ? { gpu } : {}) };
     this.saveState();
-    void this.createPod(); // its folder is kept, spec.json too: the Job's age is its mtime
+    makeEmptyDirs(this.directory, this.manifest); // a new pod; the Job's folder and spec.json (its age) are kept
+    void this.createPod();
   }
 
   observation(): JobObservation {

@@ -1,9 +1,24 @@
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { JobObservation, JobRunner, ListedJob, WorkerJobSpec } from '@pitwall/domain';
 import { buildWorkerJob, type ClusterSettings, validateManifest } from '@pitwall/kube';
 import type { IJob } from 'kubernetes-models/batch/v1/Job';
+
+/**
+ * A new pod's emptyDirs, one folder each under `<job>/volumes`, writable by the containers' user; what an
+ * earlier pod of the Job left there is gone, as on a cluster (stale status files would end a round that
+ * has not begun). The projected service-account token is a file the local stores do not check.
+ */
+export function makeEmptyDirs(directory: string, manifest: IJob): void {
+  const volume = (name: string) => join(directory, 'volumes', name);
+  rmSync(join(directory, 'volumes'), { recursive: true, force: true });
+  for (const { name } of manifest.spec?.template.spec?.volumes ?? []) {
+    mkdirSync(volume(name), { recursive: true });
+    chmodSync(volume(name), 0o777);
+  }
+  writeFileSync(join(volume('aws-token'), 'token'), 'local-web-identity-token');
+}
 
 /** One Job of a local executor, kept in a folder of its own (its spec, volumes and logs). */
 export interface FolderJob {

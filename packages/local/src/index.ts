@@ -9,6 +9,7 @@ export * from './gpu-pool.js';
 export * from './instant-job-runner.js';
 export * from './local-job-runner.js';
 export * from './pipe.js';
+export * from './port-book.js';
 export * from './runtime.js';
 export * from './state-lock.js';
 export * from './stores.js';

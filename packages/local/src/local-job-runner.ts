@@ -1,13 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { copyFileSync, cpSync, createWriteStream, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { ContainerObservation, JobObservation, ListedJob, WorkerJobSpec } from '@pitwall/domain';
 import type { ClusterSettings } from '@pitwall/kube';
 import type { IJob } from 'kubernetes-models/batch/v1/Job';
 import type { IContainer } from 'kubernetes-models/v1/Container';
-import { type FolderJob, FolderJobRunner } from './folder-job-runner.js';
+import { type FolderJob, FolderJobRunner, makeEmptyDirs } from './folder-job-runner.js';
+import { PortBook } from './port-book.js';
 
 /** The local programs that stand in for the Job's images. */
 export interface LocalPrograms {
@@ -52,8 +52,9 @@ interface ContainerRun {
  */
 export class LocalJobRunner extends FolderJobRunner<LocalJob> {
   constructor(options: LocalJobRunnerOptions) {
+    const ports = PortBook.belowEphemeral();
     super(options.directory, options.settings, (spec, manifest, directory, createdAt) => {
-      return new LocalJob(spec, manifest, directory, options, createdAt);
+      return new LocalJob(spec, manifest, directory, options, ports, createdAt);
     });
   }
 
@@ -81,6 +82,7 @@ class LocalJob implements FolderJob {
     private readonly manifest: IJob,
     private readonly directory: string,
     private readonly options: LocalJobRunnerOptions,
+    private readonly portBook: PortBook,
     createdAt = new Date(),
   ) {
     const { name, submissionPk, attempt } = spec;
@@ -91,8 +93,7 @@ class LocalJob implements FolderJob {
     const pod = this.manifest.spec?.template.spec;
     mkdirSync(join(this.directory, 'logs'), { recursive: true });
     writeFileSync(join(this.directory, 'spec.json'), JSON.stringify(this.spec));
-    for (const volume of pod?.volumes ?? []) mkdirSync(this.volume(volume.name), { recursive: true });
-    writeFileSync(join(this.volume('aws-token'), 'token'), 'local-web-identity-token');
+    makeEmptyDirs(this.directory, this.manifest);
     const deadlineMs = (this.manifest.spec?.activeDeadlineSeconds ?? 86_400) * 1000;
     this.deadline = setTimeout(
       () => void this.fail('DeadlineExceeded', 'Job was active longer than specified deadline'),
@@ -109,7 +110,8 @@ class LocalJob implements FolderJob {
     const routesFile = join(evaluator, 'data', this.spec.routesKey.split('/').at(-1) ?? 'routes.xml');
     if (!existsSync(routesFile)) writeFileSync(routesFile, await this.options.routeFile(this.spec.routesKey));
     // The pod's containers share a network namespace; Jobs on one machine need ports of their own.
-    this.ports = { CARLA_PORT: String(await freePort()), TM_PORT: String(await freePort()) };
+    this.givePortsBack();
+    this.ports = { CARLA_PORT: String(await this.portBook.take()), TM_PORT: String(await this.portBook.take()) };
     const restore = pod?.initContainers?.find((c) => c.name === 'restore');
     if (restore && (await this.runToEnd(restore)) !== 0) return this.fail('InitFailed', 'the restore step failed');
     this.state = 'running';
@@ -136,13 +138,20 @@ class LocalJob implements FolderJob {
     await this.start();
   }
 
-  remove(): Promise<void> {
-    return this.stop();
+  async remove(): Promise<void> {
+    await this.stop();
+    this.givePortsBack();
   }
 
   /** Processes do not outlive the runtime: the next start runs them again. */
-  release(): Promise<void> {
-    return this.stop();
+  async release(): Promise<void> {
+    await this.stop();
+    this.givePortsBack();
+  }
+
+  private givePortsBack(): void {
+    for (const port of Object.values(this.ports)) this.portBook.give(Number(port));
+    this.ports = {};
   }
 
   private async stop(): Promise<void> {
@@ -260,18 +269,6 @@ class LocalJob implements FolderJob {
 /** How fast the stand-ins drive; local time runs fast, so the scripts look often and give a stopped process little grace. */
 export function standinPace(msPerKm: number): Record<string, string> {
   return { PITWALL_STANDIN_MS_PER_KM: String(msPerKm), POLL_SECONDS: '0.1', STOP_GRACE_SECONDS: '1' };
-}
-
-/** A TCP port free on 127.0.0.1 right now (the kernel's pick). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** The kubelet's stop: SIGTERM, and SIGKILL after a grace long enough for a script to stop what it started. */

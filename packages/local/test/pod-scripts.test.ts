@@ -5,13 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { routesFile } from '@pitwall/carla-routes';
-import { buildLocalPrograms, freePort, type LocalPrograms, POD_SCRIPTS } from '../src/index.js';
+import { buildLocalPrograms, type LocalPrograms, POD_SCRIPTS, PortBook } from '../src/index.js';
 
 // The worker pod's scripts, run as the pod runs them (simulator and agent side by side, sharing the status,
 // log and GPU folders), against the stand-ins for CARLA, nvidia-smi and the evaluator. The test plays the
 // kubelet: a container that exits non-zero is started again, into the next round.
 
 let programs: LocalPrograms;
+const ports = PortBook.belowEphemeral();
 beforeAll(async () => {
   programs = await buildLocalPrograms(mkdtempSync(join(tmpdir(), 'pod-scripts-bin-')));
 });
@@ -40,8 +41,8 @@ async function pod(behaviour: string, env: Record<string, string> = {}) {
     STATUS_DIR: dirs.status,
     LOG_DIR: dirs.logs,
     GPU_DIR: dirs.gpu,
-    CARLA_PORT: String(await freePort()),
-    TM_PORT: String(await freePort()),
+    CARLA_PORT: String(await ports.take()),
+    TM_PORT: String(await ports.take()),
     POLL_SECONDS: '0.1',
     STOP_GRACE_SECONDS: '2',
     HANDSHAKE_TIMEOUT: '20',

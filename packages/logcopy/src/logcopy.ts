@@ -116,14 +116,27 @@ export class Logcopy {
     return 'stopped';
   }
 
-  /** Before the containers start: a resumed worker gets its checkpoint back. */
-  async restore(): Promise<boolean> {
-    if (!this.config.resume) return false;
-    const checkpoint = await this.artifacts.get(`${this.config.prefix}checkpoint.json`);
-    if (checkpoint === undefined) return false;
-    await mkdir(dirname(this.config.checkpointPath), { recursive: true });
-    await writeRegularFile(this.config.checkpointPath, checkpoint);
-    return true;
+  /**
+   * Before the containers start: the worker's logs come back (a pod replacing one that was lost starts with
+   * new emptyDirs; the scripts append to them, and the next upload keeps what the old pod wrote), and a
+   * resumed worker gets its checkpoint back. Returns the names of the files restored.
+   */
+  async restore(): Promise<string[]> {
+    const { prefix, worker, logDir, checkpointPath } = this.config;
+    const wanted: [string, string][] = ['agent', 'simulator'].map((role) => [
+      `logs/${role}-${worker}.log`,
+      join(logDir, `${role}-${worker}.log`),
+    ]);
+    if (this.config.resume) wanted.unshift(['checkpoint.json', checkpointPath]);
+    const restored: string[] = [];
+    for (const [key, path] of wanted) {
+      const body = await this.artifacts.get(`${prefix}${key}`);
+      if (body === undefined) continue;
+      await mkdir(dirname(path), { recursive: true });
+      await writeRegularFile(path, body);
+      restored.push(basename(path));
+    }
+    return restored;
   }
 
   private async files(): Promise<[string, string][]> {

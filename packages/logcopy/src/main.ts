@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The logcopy container's entry point: `watch` (the sidecar) or `restore` (the init step of a resumed worker).
+// The logcopy container's entry point: `watch` (the sidecar) or `restore` (the init step: a replaced pod's logs, a resumed worker's checkpoint).
 import { createDocumentClient, createS3Client, S3ArtifactStore } from '@pitwall/adapters';
 import { readLogcopyConfig } from './config.js';
 import { DynamoDbProgressSink } from './dynamodb-progress.js';
@@ -19,7 +19,8 @@ async function main(command: string | undefined): Promise<number> {
     new DynamoDbProgressSink(dynamo, config.table),
   );
   if (command === 'restore') {
-    console.log((await logcopy.restore()) ? 'restored the checkpoint' : 'nothing to restore');
+    const restored = await logcopy.restore();
+    console.log(restored.length > 0 ? `restored ${restored.join(', ')}` : 'nothing to restore');
     return 0;
   }
   const stop = new AbortController();

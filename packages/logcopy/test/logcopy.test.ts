@@ -146,7 +146,7 @@ describe('logcopy against s3rver and dynalite', () => {
     const target = join(dir, 'logcopy-owned-file');
     await writeFile(target, 'untouched');
     await symlink(target, config.checkpointPath);
-    expect(await logcopy(resumed).restore()).toBe(true);
+    expect(await logcopy(resumed).restore()).toEqual(['checkpoint.json']);
     expect(await readFile(target, 'utf8')).toBe('untouched');
     expect((await lstat(config.checkpointPath)).isFile()).toBe(true);
     expect(await readFile(config.checkpointPath, 'utf8')).toBe(checkpoint(1));
@@ -286,9 +286,20 @@ describe('logcopy against s3rver and dynalite', () => {
 
   it('restores a resumed worker’s checkpoint, and nothing for a first attempt', async () => {
     await artifacts.put(`${config.prefix}checkpoint.json`, checkpoint(1));
-    expect(await logcopy().restore()).toBe(false);
+    expect(await logcopy().restore()).toEqual([]);
     await rm(config.checkpointPath, { force: true });
-    expect(await logcopy({ ...config, resume: true }).restore()).toBe(true);
+    expect(await logcopy({ ...config, resume: true }).restore()).toEqual(['checkpoint.json']);
+  });
+
+  // A pod that replaces one gone (a node lost, a spot instance taken back) starts with new emptyDirs: the
+  // scripts' logs come back first, so that they append to them and the upload does not overwrite the old pod's.
+  it('restores the worker’s logs for a pod that replaces another, so that they go on rather than start over', async () => {
+    const w = config.worker;
+    await artifacts.put(`${config.prefix}logs/agent-${w}.log`, 'agent, first pod\n');
+    await artifacts.put(`${config.prefix}logs/simulator-${w}.log`, 'simulator, first pod\n');
+    expect(await logcopy().restore()).toEqual([`agent-${w}.log`, `simulator-${w}.log`]);
+    expect(await readFile(join(config.logDir, `agent-${w}.log`), 'utf8')).toBe('agent, first pod\n');
+    expect(await readFile(join(config.logDir, `simulator-${w}.log`), 'utf8')).toBe('simulator, first pod\n');
   });
 
   it('refuses a configuration that is missing a variable, naming it', () => {
