@@ -215,14 +215,21 @@ describe("the container executor with the machine's GPUs (a fake CDI spec under 
     writeFileSync(specFile, JSON.stringify(spec));
   });
   afterAll(() => rmSync(specFile, { force: true }));
+  const withGpus = (devices: string[], options: Partial<LocalRuntimeOptions>) =>
+    LocalRuntime.start({ stateDir: stateDir(), ...fast, ...options, gpus: { kind, devices } });
   const envOf = (container: string) => podman('inspect', '--format', '{{json .Config.Env}}', container);
 
   it('gives each Job one GPU, the same to simulator and agent and none to logcopy; a Job waits while none is free', async () => {
-    const runtime = await LocalRuntime.start({ stateDir: stateDir(), ...fast, gpus: { kind, devices: [gpu] } });
+    // Slower driving than the other tests: the look below needs the pod's three containers running at once.
+    const runtime = await withGpus([gpu], { msPerKm: 20 });
+    let jobs = '';
     try {
       const submission = await runtime.submit('Team Gpu', agentImage('good'));
-      const jobs = jobsOf('Team Gpu', submission.id);
-      await until(() => runningOf(jobs).length === 3, 60_000);
+      jobs = jobsOf('Team Gpu', submission.id);
+      const ended = () => TERMINAL.includes(runtime.evalai.get(submission.id).status);
+      await until(() => ended() || runningOf(jobs).length === 3, 120_000);
+      expect(runtime.evalai.get(submission.id).stderr).toBe('');
+      expect(ended()).toBe(false);
       // One GPU, two workers: one pod runs, the other Job waits for the GPU without a pod.
       expect(podsOf(jobs)).toHaveLength(1);
       const [pod] = podsOf(jobs);
@@ -238,24 +245,23 @@ describe("the container executor with the machine's GPUs (a fake CDI spec under 
       expect(runtime.evalai.get(submission.id).stdout).toContain('Completed 20 out of 20 routes');
     } finally {
       await runtime.stop();
+      removePodsOf(jobs);
     }
   }, 300_000);
 
   it('fails a Job whose GPU does not reach its containers, saying so, rather than running it on the CPU', async () => {
-    const runtime = await LocalRuntime.start({
-      stateDir: stateDir(),
-      ...fast,
-      workers: 1,
-      gpus: { kind, devices: [lost] },
-    });
+    const runtime = await withGpus([lost], { workers: 1 });
+    let jobs = '';
     try {
       const submission = await runtime.submit('Team Cpu', agentImage('good'));
+      jobs = jobsOf('Team Cpu', submission.id);
       await until(() => TERMINAL.includes(runtime.evalai.get(submission.id).status), 200_000);
       const remote = runtime.evalai.get(submission.id);
       expect(remote.status).toBe('failed');
       expect(remote.stderr).toContain('no GPU is visible to the agent');
     } finally {
       await runtime.stop();
+      removePodsOf(jobs);
     }
   }, 300_000);
 });
