@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { idempotencyTable, submissionsTable } from '@pitwall/adapters';
 import { offlineParams, packageService, prepareStage, SERVICES, templateProblems } from '@pitwall/deploy';
-import { functionArnParam, TASKS } from '@pitwall/lambda-kit';
+import { TASKS } from '@pitwall/lambda-kit';
 import { loadStateMachine } from '@pitwall/local';
 import AdmZip from 'adm-zip';
 import { parse } from 'yaml';
@@ -68,12 +68,12 @@ describe('the packaged CloudFormation (pnpm package, offline)', () => {
 
   it('deploys the state machine file unchanged, with logging and tracing on', () => {
     const machine = templates.workflow?.Resources.EvaluateSubmissionStateMachine.Properties;
-    // Every Task's Lambda ARN arrives as a literal (compose's param, --param offline), as loadStateMachine()'s
-    // placeholders do.
+    // Every Task's Lambda ARN is the function's own, in the deploying account and region (CloudFormation's
+    // Fn::Sub fills them in), as loadStateMachine()'s placeholders are.
     const placeholder = (fn: string) => `arn:aws:lambda:eu-west-1:000000000000:function:pitwall-${fn}`;
     const definition = JSON.parse(
-      String(machine.DefinitionString).replace(
-        /arn:aws:lambda:[^:"]+:[0-9]+:function:pitwall-[a-z]+-ci-(\w+)/g,
+      String(machine.DefinitionString['Fn::Sub']).replace(
+        /arn:aws:lambda:\$\{AWS::Region\}:\$\{AWS::AccountId\}:function:pitwall-[a-z]+-ci-(\w+)/g,
         (_, fn: string) => placeholder(fn),
       ),
     );
@@ -86,19 +86,23 @@ describe('the packaged CloudFormation (pnpm package, offline)', () => {
     expect(machine.TracingConfiguration.Enabled).toBe(true);
   });
 
-  it('wires each Task of the task table from the function and service it names, through compose', () => {
-    const compose = parse(readFileSync(join(root, 'serverless-compose.yml'), 'utf8')) as Cfn;
-    const params = compose.services.workflow.params as Record<string, string>;
-    const capitalized = (name: string) => `${name[0]?.toUpperCase()}${name.slice(1)}`;
-    const wired = Object.values(TASKS).map((task) => {
-      const output = `${capitalized(task.function)}FunctionArn`;
-      expect(templates[task.service]?.Outputs[output]?.Value).toEqual({
-        'Fn::GetAtt': [`${capitalized(task.function)}LambdaFunction`, 'Arn'],
-      });
-      return [functionArnParam(task), `\${${task.service}.${output}}`];
+  it('wires each Task of the task table to the function it names, with nothing per Task in compose', () => {
+    const definition = String(
+      templates.workflow?.Resources.EvaluateSubmissionStateMachine.Properties.DefinitionString['Fn::Sub'],
+    );
+    const named = [...definition.matchAll(/function:(pitwall-[\w-]+)"/g)].map((match) => match[1]);
+    const packaged = Object.values(TASKS).map((task) => {
+      const [, fn] = Object.entries(templates[task.service]?.Resources as Cfn).find(
+        ([id, r]) =>
+          r.Type === 'AWS::Lambda::Function' && id.toLowerCase() === `${task.function}LambdaFunction`.toLowerCase(),
+      ) ?? [undefined, undefined];
+      return fn?.Properties.FunctionName;
     });
-    const functionParams = Object.entries(params).filter(([name]) => name.endsWith('FunctionArn'));
-    expect(Object.fromEntries(functionParams)).toEqual(Object.fromEntries(wired));
+    expect(new Set(named)).toEqual(new Set(packaged));
+    expect(packaged).not.toContain(undefined);
+    const compose = parse(readFileSync(join(root, 'serverless-compose.yml'), 'utf8')) as Cfn;
+    expect(Object.keys(compose.services.workflow.params)).toEqual(['queueArn', 'alarmTopicArn']);
+    expect(compose.services.workflow.dependsOn).toEqual(['ingest', 'launcher', 'publisher', 'cleanup']);
   });
 
   it('starts one execution per message: the Pipe reads the queue in batches of one and targets the state machine', () => {

@@ -43,23 +43,32 @@ export function loadMachineStage(stage: string): MachineStageConfig {
   return parseMachineStage(text, source);
 }
 
+/**
+ * Every Task's function ARN, as the ASL's `${param:<function>FunctionArn}` names it: the function's own name
+ * (Serverless names it `pitwall-<service>-<stage>-<function>`), in the account and region CloudFormation
+ * deploys to (serverless-step-functions turns `#{AWS::…}` into Fn::Sub). The workflow service reads them
+ * from the stage's file as its params, so compose carries nothing per Task.
+ */
+export function taskFunctionArns(stage: string): Record<string, string> {
+  return Object.fromEntries(
+    Object.values(TASKS).map((task) => [
+      functionArnParam(task),
+      `arn:aws:lambda:#{AWS::Region}:#{AWS::AccountId}:function:pitwall-${task.service}-${stage}-${task.function}`,
+    ]),
+  );
+}
+
 export function prepareStage(stage: string) {
   const config = loadStage(stage);
-  const variables = serverlessVariables(stage, config);
+  const variables = { ...serverlessVariables(stage, config), workflowParams: { default: taskFunctionArns(stage) } };
   mkdirSync(join(root, 'services', '.stage'), { recursive: true });
   writeFileSync(join(root, 'services', '.stage', `${stage}.json`), JSON.stringify(variables, null, 2));
   return variables;
 }
 
-/**
- * What compose would pass between services, as literals: offline there are no deployed stacks to read
- * outputs from, so the ARNs are the ones the functions will have (their names are fixed).
- */
+/** What compose would pass between services, as literals: offline there are no deployed stacks to read outputs from. */
 export function offlineParams(stage: string, region: string): string[] {
-  const fn = (service: string, name: string) =>
-    `arn:aws:lambda:${region}:000000000000:function:pitwall-${service}-${stage}-${name}`;
   return [
-    ...Object.values(TASKS).map((task) => `${functionArnParam(task)}=${fn(task.service, task.function)}`),
     `queueArn=arn:aws:sqs:${region}:000000000000:pitwall-${stage}-submissions`,
     `alarmTopicArn=arn:aws:sns:${region}:000000000000:pitwall-${stage}-alarms`,
   ];

@@ -21,7 +21,7 @@ import type { RawHandler } from './lambda.js';
  * The state machine's Tasks, each once: the service and function that run it, what it takes, what it
  * returns and how it is retried. The handlers parse their input with it, the local engine wires the ASL's
  * Task states from it, and the deploy step passes the functions' ARNs from it; tests check that the ASL,
- * the compose wiring and each service's functions name exactly these.
+ * the deployed state machine and each service's functions name exactly these.
  */
 
 /** Error names the state machine retries, by what retrying is worth. */
