@@ -13,6 +13,7 @@ import {
   StageConfigError,
   serverlessVariables,
 } from './stage-config.js';
+import { taskDeployment } from './task-functions.js';
 import { templateProblems } from './template-schema.js';
 
 const root = new URL('../../../', import.meta.url).pathname;
@@ -60,7 +61,12 @@ export function taskFunctionArns(stage: string): Record<string, string> {
 
 export function prepareStage(stage: string) {
   const config = loadStage(stage);
-  const variables = { ...serverlessVariables(stage, config), workflowParams: { default: taskFunctionArns(stage) } };
+  const shared = serverlessVariables(stage, config);
+  const variables = {
+    ...shared,
+    workflowParams: { default: taskFunctionArns(stage) },
+    tasks: taskDeployment(shared),
+  };
   mkdirSync(join(root, 'services', '.stage'), { recursive: true });
   writeFileSync(join(root, 'services', '.stage', `${stage}.json`), JSON.stringify(variables, null, 2));
   return variables;

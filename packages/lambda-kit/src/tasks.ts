@@ -59,13 +59,39 @@ export const RETRY_POLICIES = {
 
 export type ServiceName = 'ingest' | 'launcher' | 'publisher' | 'cleanup';
 
+/** The submissions table's actions a Task may take. */
+type TableAction = 'GetItem' | 'BatchGetItem' | 'PutItem' | 'UpdateItem';
+
+/**
+ * What a Task's function may reach beyond its own logs and traces: each grant is one statement of its role
+ * (and, for the cluster and the state machine, the environment that names them).
+ */
+export type TaskGrant =
+  | { readonly table: readonly TableAction[] }
+  /** Query the submissions table's index of active submissions. */
+  | 'activeIndex'
+  /** Powertools' idempotency records. */
+  | 'idempotency'
+  | { readonly objects: readonly ('GetObject' | 'PutObject')[]; readonly under: 'routes' | 'submissions' }
+  | 'evalaiToken'
+  /** The EKS cluster: its name and Pitwall's cluster settings come in the environment. */
+  | 'cluster'
+  /** Start executions of the evaluate-submission state machine, whose ARN comes in the environment. */
+  | 'startExecution';
+
 export interface TaskDefinition<I extends z.ZodType = z.ZodType, O = unknown> {
   /** The service whose function runs it (services/<service>). */
   readonly service: ServiceName;
-  /** The function's name in that service, the raw handler's export, and `${param:<function>FunctionArn}`. */
+  /**
+   * The function's name in that service, the raw handler's export, its file (`src/handlers/<kebab-case>.ts`)
+   * and `${param:<function>FunctionArn}`.
+   */
   readonly function: string;
   readonly input: I;
   readonly retry: keyof typeof RETRY_POLICIES;
+  readonly grants: readonly TaskGrant[];
+  /** The function's timeout when the provider's is too short. */
+  readonly timeoutSeconds?: number;
   /** Never set: carries the output type. */
   readonly output?: O;
 }
@@ -83,60 +109,86 @@ export const TASKS = {
     function: 'register',
     input: taskInputSchemas.register,
     retry: 'standard',
+    grants: [{ table: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem'] }, 'evalaiToken'],
   }),
   Plan: task<Result<typeof planSubmission>>()({
     service: 'launcher',
     function: 'plan',
     input: taskInputSchemas.submission,
     retry: 'standard',
+    grants: [{ table: ['GetItem', 'UpdateItem'] }, { objects: ['GetObject'], under: 'routes' }],
   }),
   LaunchWorker: task<Result<typeof launchWorker>>()({
     service: 'launcher',
     function: 'launchWorker',
     input: taskInputSchemas.launchWorker,
     retry: 'standard',
+    grants: [{ table: ['GetItem', 'UpdateItem'] }, 'idempotency', 'cluster'],
   }),
   MarkQueued: task<PollState>()({
     service: 'launcher',
     function: 'markQueued',
     input: taskInputSchemas.submission,
     retry: 'standard',
+    grants: [{ table: ['GetItem', 'BatchGetItem', 'UpdateItem'] }, 'evalaiToken'],
   }),
   Observe: task<PollState>()({
     service: 'launcher',
     function: 'observe',
     input: taskInputSchemas.observe,
     retry: 'standard',
+    grants: [
+      { table: ['GetItem', 'BatchGetItem', 'UpdateItem'] },
+      'activeIndex', // the challenge's status watch finds the active submissions through it
+      { objects: ['GetObject'], under: 'submissions' },
+      'evalaiToken',
+      'cluster',
+    ],
+    timeoutSeconds: 240,
   }),
   HandOver: task<{ executionId: string }>()({
     service: 'launcher',
     function: 'handOver',
     input: taskInputSchemas.handOver,
     retry: 'standard',
+    grants: [{ table: ['GetItem', 'UpdateItem'] }, 'startExecution'],
   }),
   Collect: task<CollectedOutcome>()({
     service: 'publisher',
     function: 'collect',
     input: taskInputSchemas.collect,
     retry: 'standard',
+    grants: [
+      { table: ['GetItem', 'UpdateItem'] },
+      { objects: ['GetObject', 'PutObject'], under: 'submissions' },
+      'cluster',
+    ],
+    timeoutSeconds: 240,
   }),
   Publish: task<{ status: CollectedOutcome['status'] }>()({
     service: 'publisher',
     function: 'publish',
     input: taskInputSchemas.publish,
     retry: 'standard',
+    grants: [
+      { table: ['GetItem', 'BatchGetItem', 'UpdateItem', 'PutItem'] },
+      { objects: ['GetObject'], under: 'submissions' },
+      'evalaiToken',
+    ],
   }),
   Cleanup: task<{ deleted: number }>()({
     service: 'cleanup',
     function: 'deleteJobs',
     input: taskInputSchemas.submission,
     retry: 'standard',
+    grants: [{ table: ['GetItem'] }, 'cluster'],
   }),
   HandleFailure: task<Result<typeof handleFailure>>()({
     service: 'cleanup',
     function: 'handleFailure',
     input: taskInputSchemas.handleFailure,
     retry: 'failure',
+    grants: [{ table: ['GetItem', 'BatchGetItem', 'UpdateItem'] }, 'evalaiToken', 'cluster'],
   }),
 } as const;
 
