@@ -1,0 +1,2 @@
+export * from './fair-queue.js';
+export * from './simulate.js';
