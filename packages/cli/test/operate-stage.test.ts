@@ -86,6 +86,22 @@ describe('the operator commands against a deployed stage (--stage)', () => {
     expect(io.stdout()).toBe('== worker 0, agent ==\nagent 0: evaluating routes 0-1\n');
   });
 
+  it('republish wants the host token, and refuses a run that has not ended, each in one line', async () => {
+    const tokenless = captureIo();
+    expect(await runCli(['republish', '41', '--stage', 'ci'], tokenless)).toBe(2);
+    expect(tokenless.stderr()).toBe(
+      "pitwall: stage ci: set EVALAI_TOKEN to the challenge's host token to write to EvalAI\n",
+    );
+    process.env.EVALAI_TOKEN = 'host-token';
+    try {
+      const early = captureIo();
+      expect(await runCli(['republish', '41', '--stage', 'ci'], early)).toBe(2);
+      expect(early.stderr()).toBe('pitwall: submission 41 is queued: its result is published when its run ends\n');
+    } finally {
+      delete process.env.EVALAI_TOKEN;
+    }
+  });
+
   it('says in one line what is wrong with a stage that is not there or not readable', async () => {
     const missing = captureIo();
     expect(await runCli(['list', '--stage', 'nope'], missing)).toBe(2);

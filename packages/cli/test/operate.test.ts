@@ -102,6 +102,22 @@ describe('the operator commands against the running local stack', () => {
     expect(io.stderr()).toBe(`pitwall: submission ${finished} has no worker 7 (it has: 0, 1)\n`);
   });
 
+  it('republish: sends a finished result to EvalAI again; refuses a cancelled one, in one line', async () => {
+    const writes = () => runtime.evalai.get(finished).history.filter((h) => h.status === 'finished').length;
+    const before = writes();
+    const io = captureIo();
+    expect(await runCli(['republish', String(finished)], io)).toBe(0);
+    expect(io.stdout()).toBe(`submission ${finished}: its stored result sent to EvalAI again (finished)\n`);
+    expect(writes()).toBe(before + 1);
+    expect(runtime.evalai.get(finished).status).toBe('finished');
+    const refused = captureIo();
+    expect(await runCli(['republish', String(cancelled)], refused)).toBe(2);
+    expect(refused.stderr()).toBe(
+      `pitwall: submission ${cancelled} was cancelled: a result is never written over a cancel\n`,
+    );
+    expect(runtime.evalai.get(cancelled).status).toBe('cancelled');
+  });
+
   it('show names a submission it does not have, in one line', async () => {
     const io = captureIo();
     expect(await runCli(['show', '999'], io)).toBe(2);

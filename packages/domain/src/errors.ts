@@ -23,6 +23,9 @@ export class InvalidMessageError extends PitwallError {
   }
 }
 
+/** A host's republish that would write over a cancel, or a run that has not ended. */
+export class RepublishRefusedError extends PitwallError {}
+
 /** A status change that the submission lifecycle does not allow. */
 export class IllegalTransitionError extends PitwallError {
   readonly from: string;

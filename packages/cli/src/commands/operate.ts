@@ -6,7 +6,14 @@ import {
   S3ArtifactStore,
 } from '@pitwall/adapters';
 import { loadStage, type StageConfig } from '@pitwall/deploy';
-import { artifactKeys, isTerminal, type SubmissionRecord, type SubmissionStatus } from '@pitwall/domain';
+import {
+  artifactKeys,
+  isTerminal,
+  RepublishRefusedError,
+  republishResult,
+  type SubmissionRecord,
+  type SubmissionStatus,
+} from '@pitwall/domain';
 import { S3RVER_CREDENTIALS } from '@pitwall/emulators';
 import { LOCAL_HOST_TOKEN } from '@pitwall/local';
 import Table from 'cli-table3';
@@ -28,6 +35,8 @@ interface Source {
   readonly artifacts: S3ArtifactStore;
   /** The submission's status on EvalAI, or why it was not asked. */
   evalaiStatus(pk: number): Promise<string>;
+  /** EvalAI as the host, for a command that writes to it; a UsageError when the token is not given. */
+  evalaiHost(): EvalAiClient;
   /** Runs a read, turning a store that is not there into one line. */
   read<T>(work: () => Promise<T>): Promise<T>;
 }
@@ -37,15 +46,12 @@ function localSource(): Source {
   const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
   const documents = createDocumentClient({ region: stack.region, endpoint: stack.dynamodb, credentials });
   const s3 = createS3Client({ region: stack.region, endpoint: stack.s3, credentials: S3RVER_CREDENTIALS });
+  const evalai = new EvalAiClient({ baseUrl: stack.evalai, token: LOCAL_HOST_TOKEN });
   return {
     store: new DynamoDbSubmissionStore(documents, stack.table),
     artifacts: new S3ArtifactStore(s3, stack.bucket),
-    evalaiStatus: async (pk) =>
-      (
-        await onLocalStack(stack.evalai, () =>
-          new EvalAiClient({ baseUrl: stack.evalai, token: LOCAL_HOST_TOKEN }).getSubmission(pk),
-        )
-      ).status,
+    evalaiStatus: async (pk) => (await onLocalStack(stack.evalai, () => evalai.getSubmission(pk))).status,
+    evalaiHost: () => evalai,
     read: (work) => onLocalStack(stack.dynamodb, work),
   };
 }
@@ -73,6 +79,11 @@ function stageSource(name: string): Source {
       token
         ? (await new EvalAiClient({ baseUrl: stage.evalai.apiServer, token }).getSubmission(pk)).status
         : 'not asked (set EVALAI_TOKEN to the host token to see it)',
+    evalaiHost: () => {
+      if (!token)
+        throw new UsageError(`stage ${name}: set EVALAI_TOKEN to the challenge's host token to write to EvalAI`);
+      return new EvalAiClient({ baseUrl: stage.evalai.apiServer, token });
+    },
     read: async (work) => {
       try {
         return await work();
@@ -147,6 +158,25 @@ export function registerOperatorCommands(program: Command, io: CliIo): void {
         }
       },
     );
+
+  program
+    .command('republish')
+    .description("send an ended submission's stored result to EvalAI again (never over a cancel)")
+    .argument('<pk>', 'submission id', integerOption('<pk>', 1))
+    .option(...STAGE_OPTION)
+    .action(async (pk: number, options: { stage?: string }) => {
+      const source = sourceOf(options);
+      const deps = { store: source.store, artifacts: source.artifacts, evalai: source.evalaiHost() };
+      // A refusal is the answer, not a failure to reach the stores.
+      const refusedOrSent = () =>
+        republishResult(deps, pk).catch((error: unknown) => {
+          if (error instanceof RepublishRefusedError) return error;
+          throw error;
+        });
+      const result = await source.read(refusedOrSent);
+      if (result instanceof RepublishRefusedError) throw new UsageError(result.message, { cause: result });
+      io.out(`submission ${pk}: its stored result sent to EvalAI again (${result.status})`);
+    });
 
   program
     .command('leaderboard')

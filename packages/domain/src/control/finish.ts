@@ -1,4 +1,4 @@
-import { IllegalTransitionError, MergeError } from '../errors.js';
+import { IllegalTransitionError, MergeError, RepublishRefusedError } from '../errors.js';
 import { isTerminal } from '../lifecycle.js';
 import { accuracies, evalAiResultFields } from '../results/evalai-payload.js';
 import { CARLA_VALUE_SOURCES, formatMergedCheckpoint, globalStatistic } from '../results/merge.js';
@@ -6,6 +6,7 @@ import { artifactKeys } from './artifact-keys.js';
 import { CANCELLED_ON_EVALAI, type ControlPlane, cancelledOnEvalAi, currentRecord, isoNow, trackOf } from './deps.js';
 import { jobName } from './launch.js';
 import type { CollectedOutcome, PollState, SubmissionRef, TerminalStatus } from './payloads.js';
+import type { SubmissionOutcome } from './records.js';
 import { mergeSubmissionResults } from './results-io.js';
 
 const LOG_TAIL_BYTES = 4000;
@@ -120,16 +121,7 @@ export async function publishOutcome(
   const pk = submission.submissionPk;
   const record = await currentRecord(deps.store, submission);
   if (isTerminal(record.status) && record.evalaiReported) return { status: record.status as TerminalStatus };
-  const read = async (file: 'result.json' | 'stdout.txt' | 'stderr.txt' | 'metadata.json') =>
-    (await deps.artifacts.get(artifactKeys.evalai(pk, file))) ?? '';
-  const finished = input.outcome.status === 'finished';
-  const files = {
-    // EvalAI reads result only for finished submissions; its own workers send [] otherwise.
-    result: finished ? (await read('result.json')) || '[]' : '[]',
-    stdout: await read('stdout.txt'),
-    stderr: finished ? '' : (await read('stderr.txt')) || (input.outcome.reason ?? ''),
-    metadata: await read('metadata.json'),
-  };
+  const files = await storedFiles(deps, pk, input.outcome);
   // The files are read first: nothing slow may stand between the status read and the PUT.
   const status: TerminalStatus = (await cancelledOnEvalAi(deps.evalai, pk)) ? 'cancelled' : input.outcome.status;
   if (status !== 'cancelled') {
@@ -147,6 +139,54 @@ export async function publishOutcome(
   const reason = status === input.outcome.status ? input.outcome.reason : CANCELLED_ON_EVALAI;
   await settle(deps, submission, status, reason);
   return { status };
+}
+
+/** What Publish sends EvalAI for an outcome: the files Collect stored. */
+async function storedFiles(
+  deps: Pick<ControlPlane, 'artifacts'>,
+  pk: number,
+  outcome: Pick<SubmissionOutcome, 'status' | 'reason'>,
+) {
+  const read = async (file: 'result.json' | 'stdout.txt' | 'stderr.txt' | 'metadata.json') =>
+    (await deps.artifacts.get(artifactKeys.evalai(pk, file))) ?? '';
+  const finished = outcome.status === 'finished';
+  return {
+    // EvalAI reads result only for finished submissions; its own workers send [] otherwise.
+    result: finished ? (await read('result.json')) || '[]' : '[]',
+    stdout: await read('stdout.txt'),
+    stderr: finished ? '' : (await read('stderr.txt')) || (outcome.reason ?? ''),
+    metadata: await read('metadata.json'),
+  };
+}
+
+/**
+ * The host's republish: the stored result of an ended run sent to EvalAI again (EvalAI lost it, or its
+ * status was changed by hand), with the files Publish sent. Refused for a run that has not ended and over
+ * a cancel, the participant's or the record's. The record is left as it is.
+ */
+export async function republishResult(
+  deps: Pick<ControlPlane, 'store' | 'artifacts' | 'evalai'>,
+  pk: number,
+): Promise<{ status: 'finished' | 'failed' }> {
+  const record = await deps.store.get(pk);
+  if (!record) throw new RepublishRefusedError(`no submission ${pk}`);
+  if (record.status === 'cancelled') {
+    throw new RepublishRefusedError(`submission ${pk} was cancelled: a result is never written over a cancel`);
+  }
+  if (record.status !== 'finished' && record.status !== 'failed') {
+    throw new RepublishRefusedError(`submission ${pk} is ${record.status}: its result is published when its run ends`);
+  }
+  const outcome = { status: record.status, ...(record.outcome?.reason ? { reason: record.outcome.reason } : {}) };
+  const files = await storedFiles(deps, pk, outcome);
+  if (await cancelledOnEvalAi(deps.evalai, pk)) {
+    throw new RepublishRefusedError(`submission ${pk} is cancelled on EvalAI: a result is never written over a cancel`);
+  }
+  await deps.evalai.putResult(record.challengePk, record.status, {
+    submissionPk: pk,
+    phasePk: record.phasePk,
+    ...files,
+  });
+  return { status: record.status };
 }
 
 /** Moves the record to its terminal status (once) and marks it reported to EvalAI. */
