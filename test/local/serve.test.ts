@@ -6,8 +6,10 @@ import { fileURLToPath } from 'node:url';
 import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { routesFile } from '@pitwall/carla-routes';
-import { EvalAiEmulator } from '@pitwall/emulators';
-import { LEADERBOARD_LABELS } from '@pitwall/local';
+import { expandRoutesSubset, parseRouteFile } from '@pitwall/domain';
+import { EvalAiEmulator, S3RVER_CREDENTIALS } from '@pitwall/emulators';
+import { FakeKubeApi } from '@pitwall/kube/testing';
+import { LEADERBOARD_LABELS, perfectCheckpoint } from '@pitwall/local';
 import { createSqsServer } from 'local-aws-sqs';
 import { stringify } from 'yaml';
 import { until } from '../support/until.js';
@@ -36,7 +38,7 @@ function twoRoutes(): string {
   return `<?xml version='1.0' encoding='utf-8'?>\n<routes>\n${routes.slice(0, 2).join('\n')}\n</routes>\n`;
 }
 
-function writeStage(dir: string, evalai: Record<string, unknown>): string {
+function writeStage(dir: string, evalai: Record<string, unknown>, machine: Record<string, unknown> = {}): string {
   const tokenFile = join(dir, 'evalai-token');
   writeFileSync(tokenFile, `${HOST_TOKEN}\n`);
   chmodSync(tokenFile, 0o600);
@@ -47,6 +49,7 @@ function writeStage(dir: string, evalai: Record<string, unknown>): string {
       executor: 'processes',
       stateDir: join(dir, 'state'),
       routeFiles: { 'routes/routes_qualifier.xml': join(dir, 'qualifier.xml') },
+      ...machine,
     },
     challenge: {
       challengePk: CHALLENGE,
@@ -79,6 +82,17 @@ async function startEmulator(options: Partial<ConstructorParameters<typeof EvalA
   const url = await evalai.start();
   cleanups.push(() => evalai.close());
   return { evalai, url };
+}
+
+interface PodSpec {
+  nodeSelector: Record<string, string>;
+  volumes: { name: string }[];
+  containers: {
+    name: string;
+    image: string;
+    env?: { name: string; value: string }[];
+    envFrom?: { secretRef: { name: string } }[];
+  }[];
 }
 
 /** Runs `pitwall serve --stage <file>`, collecting what it prints. */
@@ -166,6 +180,104 @@ describe('pitwall serve --stage <machine stage>', () => {
     await until(() => evalai.get(good).status === 'finished' && evalai.get(refused).status === 'failed', 120_000);
     expect(evalai.get(refused).stderr).toMatch(/image/i);
     expect(evalai.queued).toEqual([]); // every message taken and deleted
+    expect(await stopServing()).toBe(0);
+  }, 240_000);
+
+  it('runs the Jobs on another Kubernetes cluster through a kubeconfig, their logcopy reaching this machine', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pitwall-serve-cluster-'));
+    const { evalai, url } = await startEmulator({ queueName: 'carla-leaderboard-2010-queue' });
+    // The cluster: its API server (the fake one, bodies checked against the official schemas), and below
+    // the kubelet, which runs each Job's logcopy as its pod would, with the Job's own environment.
+    const api = new FakeKubeApi('lab-token');
+    const server = await api.start();
+    cleanups.push(() => api.close());
+    const kubeconfig = join(dir, 'kubeconfig');
+    writeFileSync(
+      kubeconfig,
+      stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name: 'lab', cluster: { server, 'insecure-skip-tls-verify': true } }],
+        users: [{ name: 'lab', user: { token: 'lab-token' } }],
+        contexts: [{ name: 'lab', context: { cluster: 'lab', user: 'lab', namespace: 'default' } }],
+        'current-context': 'lab',
+      }),
+    );
+    // What the host put in the cluster: `kubectl create secret generic pitwall-stores --from-literal=…`.
+    const secrets: Record<string, Record<string, string>> = {
+      'pitwall-stores': {
+        AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
+      },
+    };
+    const stage = writeStage(
+      dir,
+      { apiServer: url, queueName: 'carla-leaderboard-2010-queue', relaySeconds: 1 },
+      {
+        executor: 'kubernetes',
+        images: {
+          simulator: 'registry.lab/carla-simulator:0.9.15',
+          evaluator: 'registry.lab/leaderboard-evaluator:2.0',
+          logcopy: 'registry.lab/pitwall-logcopy:1',
+        },
+        cluster: {
+          kubeconfig,
+          context: 'lab',
+          storesAddress: '127.0.0.1',
+          logcopySecret: 'pitwall-stores',
+          layout: {
+            namespace: 'evaluations',
+            instanceTypes: { SENSORS_QUALIFIER: 'rtx-4090' },
+            logcopyPeriodSeconds: 0.2,
+          },
+        },
+      },
+    );
+    const { printed } = serve(stage);
+    await until(() => printed().includes('Pitwall serves challenge 2010'), 60_000);
+    expect(printed()).toContain(`Jobs run on the cluster of ${kubeconfig} (context lab), namespace evaluations`);
+
+    const pk = await push(url, 'Team Cluster', 'local/agent:good');
+    await until(() => api.jobs.size === 2, 60_000);
+    const routes = parseRouteFile(twoRoutes());
+    for (const [name, job] of api.jobs) {
+      const pod = (job as { spec: { template: { spec: PodSpec } } }).spec.template.spec;
+      expect(pod.nodeSelector).toEqual({ 'node.kubernetes.io/instance-type': 'rtx-4090' });
+      expect(pod.volumes.map((v) => v.name)).not.toContain('aws-token');
+      const logcopy = pod.containers.find((c) => c.name === 'logcopy');
+      const agent = pod.containers.find((c) => c.name === 'agent');
+      expect(agent?.image).toBe('local/agent:good');
+      expect(logcopy?.envFrom).toEqual([{ secretRef: { name: 'pitwall-stores' } }]);
+      const env = Object.fromEntries((logcopy?.env ?? []).map((e) => [e.name, e.value]));
+      expect(env.S3_ENDPOINT).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(env.AWS_ROLE_ARN).toBeUndefined();
+      // The pod: the agent drove its routes and both containers said they were done; logcopy carries it up.
+      const podDir = mkdtempSync(join(dir, `${name}-`));
+      const worker = env.WORKER ?? '';
+      const subset = expandRoutesSubset(routes, agent?.env?.find((e) => e.name === 'ROUTES_SUBSET')?.value ?? '');
+      writeFileSync(join(podDir, 'checkpoint.json'), JSON.stringify(perfectCheckpoint(subset)));
+      writeFileSync(join(podDir, `agent-${worker}.done`), '');
+      writeFileSync(join(podDir, `simulator-${worker}.done`), '');
+      const ran = spawnSync(process.execPath, ['--import', 'tsx', 'packages/logcopy/src/main.ts', 'watch'], {
+        cwd: repo,
+        env: {
+          PATH: process.env.PATH ?? '',
+          ...env,
+          ...secrets[logcopy?.envFrom?.[0]?.secretRef?.name ?? ''],
+          STATUS_DIR: podDir,
+          CHECKPOINT_PATH: join(podDir, 'checkpoint.json'),
+          LOG_DIR: podDir,
+        },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect(ran.stdout).toContain('logcopy: finished');
+      api.setJobStatus(name, { succeeded: 1, conditions: [{ type: 'Complete', status: 'True' }] });
+    }
+    await until(() => evalai.get(pk).status === 'finished', 60_000);
+    expect(evalai.leaderboard.get(`${pk}/leaderboard`)?.accuracies['Driving score']).toBe(100);
+    // Cleanup deleted the Jobs from the cluster.
+    await until(() => api.jobs.size === 0, 30_000);
     expect(await stopServing()).toBe(0);
   }, 240_000);
 

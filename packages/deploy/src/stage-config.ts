@@ -1,5 +1,5 @@
 import { challengeConfigSchema } from '@pitwall/domain';
-import { clusterSettingsSchema } from '@pitwall/kube';
+import { clusterLayoutSchema, clusterSettingsSchema, kubernetesNameSchema } from '@pitwall/kube';
 import { parse } from 'yaml';
 import { z } from 'zod';
 
@@ -57,8 +57,11 @@ export const machineStageSchema = z.strictObject({
     relaySeconds: z.number().min(1).default(30),
   }),
   machine: z.strictObject({
-    /** How Jobs run: real containers with podman or docker, or processes with the CARLA stand-in (trying it out). */
-    executor: z.enum(['podman', 'docker', 'processes']).default('podman'),
+    /**
+     * How Jobs run: real containers with podman or docker, on a Kubernetes cluster (`cluster`), or processes
+     * with the CARLA stand-in (trying it out).
+     */
+    executor: z.enum(['podman', 'docker', 'kubernetes', 'processes']).default('podman'),
     /** The simulator, evaluator and logcopy images the containers run, fully qualified, already on the machine. */
     images: clusterSettingsSchema.shape.images.optional(),
     /**
@@ -71,6 +74,21 @@ export const machineStageSchema = z.strictObject({
         z.strictObject({ kind: z.string().min(1).optional(), devices: z.array(z.string().min(1)).min(1).optional() }),
       ])
       .default({}),
+    /**
+     * The cluster the kubernetes executor runs the Jobs on (an on-premises GPU cluster, say): its kubeconfig
+     * and context, this machine's address as its pods reach it (the stores listen there), the Secret in the
+     * Jobs' namespace holding the stores' key for logcopy, and how the Jobs are laid out (namespace, the
+     * instance type label of each track's nodes, limits).
+     */
+    cluster: z
+      .strictObject({
+        kubeconfig: z.string().min(1),
+        context: z.string().min(1).optional(),
+        storesAddress: z.string().min(1),
+        logcopySecret: kubernetesNameSchema,
+        layout: clusterLayoutSchema,
+      })
+      .optional(),
     /** Route files by the key the phases name (routesKey); the CARLA validation routes are always there. */
     routeFiles: z.record(z.string().min(1), z.string().min(1)).default({}),
     /** Where the stores, artifacts and Jobs are kept; `.pitwall/serve-<stage>` by default. */
@@ -116,6 +134,11 @@ function checkOneQueue(evalai: { queueArn?: string; queueName?: string }, source
 export function parseMachineStage(yamlText: string, source = 'the stage file'): MachineStageConfig {
   const config = parseYamlWith(machineStageSchema, yamlText, source);
   checkOneQueue(config.evalai, source, true);
+  if ((config.machine.executor === 'kubernetes') !== Boolean(config.machine.cluster)) {
+    throw new StageConfigError([
+      `${source}: machine: cluster: ${config.machine.cluster ? 'is for the kubernetes executor only' : 'the kubernetes executor runs the Jobs on the cluster named here'}`,
+    ]);
+  }
   if (config.machine.executor !== 'processes' && !config.machine.images) {
     throw new StageConfigError([
       `${source}: machine: images: the ${config.machine.executor} executor runs the simulator, evaluator and logcopy images named here`,

@@ -115,4 +115,33 @@ describe("a machine's stage file (pitwall serve)", () => {
     const token = workstation.replace('  tokenFile:', '  token: abc\n  tokenFile:');
     expect(machineProblems(token)).toEqual(['stages/typo.yml: evalai: unknown key "token" (a typo?)']);
   });
+
+  it('runs Jobs on a Kubernetes cluster only with the cluster named, and names it for that executor only', () => {
+    const cluster = [
+      '  cluster:',
+      '    kubeconfig: ~/.kube/config',
+      '    context: gpu-lab',
+      '    storesAddress: 10.0.0.5',
+      '    logcopySecret: pitwall-stores',
+      '    layout: { namespace: evaluations, instanceTypes: { SENSORS_QUALIFIER: rtx-4090 } }',
+      '',
+    ].join('\n');
+    const onCluster = workstation.replace('  executor: podman\n', `  executor: kubernetes\n${cluster}`);
+    const stage = parseMachineStage(onCluster);
+    expect(stage.machine.cluster).toMatchObject({
+      context: 'gpu-lab',
+      layout: { namespace: 'evaluations', backoffLimit: 4 },
+    });
+    expect(machineProblems(workstation.replace('  executor: podman\n', '  executor: kubernetes\n'))).toEqual([
+      'stages/typo.yml: machine: cluster: the kubernetes executor runs the Jobs on the cluster named here',
+    ]);
+    expect(machineProblems(workstation.replace('  executor: podman\n', `  executor: podman\n${cluster}`))).toEqual([
+      'stages/typo.yml: machine: cluster: is for the kubernetes executor only',
+    ]);
+    // The stores and the credentials are this machine's: the layout does not name them.
+    const withBucket = onCluster.replace('namespace: evaluations,', 'namespace: evaluations, bucket: b,');
+    expect(machineProblems(withBucket)).toEqual([
+      'stages/typo.yml: machine.cluster.layout: unknown key "bucket" (a typo?)',
+    ]);
+  });
 });

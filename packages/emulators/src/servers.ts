@@ -15,10 +15,14 @@ export interface RunningServer {
 export const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
 
 /**
- * An embedded DynamoDB (dynalite) on 127.0.0.1 and `port` (a free one by default). With `directory`, tables are kept on
- * disk there (a restart continues); without, in memory. dynalite has no transactions: Pitwall uses none.
+ * An embedded DynamoDB (dynalite) on `host` (127.0.0.1 by default) and `port` (a free one by default). With
+ * `directory`, tables are kept on disk there (a restart continues); without, in memory. dynalite has no
+ * transactions: Pitwall uses none.
  */
-export async function startDynamoDb(options: { directory?: string; port?: number } = {}): Promise<RunningServer> {
+export async function startDynamoDb(
+  options: { directory?: string; port?: number; host?: string } = {},
+): Promise<RunningServer> {
+  const host = options.host ?? '127.0.0.1';
   const server = dynalite({
     createTableMs: 0,
     deleteTableMs: 0,
@@ -27,27 +31,30 @@ export async function startDynamoDb(options: { directory?: string; port?: number
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+    server.listen(options.port ?? 0, host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint: `http://${urlHost(host)}:${port}`,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
 
 /**
- * An embedded S3 (s3rver) on 127.0.0.1 and `port` (a free one by default), with the given buckets. Files live under
- * `directory` (kept) or a temporary folder (removed on close). Clients need forcePathStyle and S3RVER_CREDENTIALS.
+ * An embedded S3 (s3rver) on `host` (127.0.0.1 by default) and `port` (a free one by default), with the given
+ * buckets. Files live under `directory` (kept) or a temporary folder (removed on close). Clients need
+ * forcePathStyle and S3RVER_CREDENTIALS.
  */
 export async function startS3(options: {
   buckets: readonly string[];
   directory?: string;
   port?: number;
+  host?: string;
 }): Promise<RunningServer> {
+  const host = options.host ?? '127.0.0.1';
   const directory = options.directory ?? (await mkdtemp(join(tmpdir(), 'pitwall-s3-')));
   const server = new S3rver({
-    address: '127.0.0.1',
+    address: host,
     port: options.port ?? 0,
     silent: true,
     directory,
@@ -55,10 +62,13 @@ export async function startS3(options: {
   });
   const address = (await server.run()) as AddressInfo;
   return {
-    endpoint: `http://127.0.0.1:${address.port}`,
+    endpoint: `http://${urlHost(host)}:${address.port}`,
     close: async () => {
       await server.close();
       if (!options.directory) await rm(directory, { recursive: true, force: true });
     },
   };
 }
+
+/** An IPv6 address goes in brackets in a URL. */
+const urlHost = (host: string) => (host.includes(':') ? `[${host}]` : host);

@@ -14,6 +14,14 @@ const resources = (cpu: string, memory: string, ephemeralStorage: string) =>
     // Parsed like a given one, so each default is written once.
     .prefault({});
 
+/** A Kubernetes object's name (a DNS subdomain), such as a Secret's. */
+export const kubernetesNameSchema = z
+  .string()
+  .max(253)
+  .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, {
+    error: 'must be a Kubernetes name (lower-case letters, digits, - and .)',
+  });
+
 /** How evaluation Jobs are laid out on the cluster: parsed once at start, like the challenge config. */
 export const clusterSettingsSchema = z.strictObject({
   namespace: z.string().default('evaluations'),
@@ -27,8 +35,17 @@ export const clusterSettingsSchema = z.strictObject({
     evaluator: z.string().min(1),
     logcopy: z.string().min(1),
   }),
-  /** The IAM role logcopy assumes with its projected web-identity token. */
-  logcopyRoleArn: z.string().regex(/^arn:aws[a-z-]*:iam::[0-9]{12}:role\/.+$/, { error: 'must be an IAM role ARN' }),
+  /**
+   * How logcopy authenticates to S3 and DynamoDB: on EKS, the IAM role it assumes with its projected
+   * web-identity token; on any other cluster, a Secret in the namespace whose keys (AWS_ACCESS_KEY_ID,
+   * AWS_SECRET_ACCESS_KEY) become its environment.
+   */
+  logcopyCredentials: z.union([
+    z.strictObject({
+      roleArn: z.string().regex(/^arn:aws[a-z-]*:iam::[0-9]{12}:role\/.+$/, { error: 'must be an IAM role ARN' }),
+    }),
+    z.strictObject({ secretName: kubernetesNameSchema }),
+  ]),
   region: z.string().min(1),
   /**
    * Where logcopy reaches S3 and DynamoDB: the interface endpoints of `cluster/endpoints.yaml`, the only
@@ -76,6 +93,20 @@ export const clusterSettingsSchema = z.strictObject({
     .prefault({}),
 });
 export type ClusterSettings = z.infer<typeof clusterSettingsSchema>;
+
+/**
+ * How Jobs are laid out on a cluster that a control plane on one machine drives (`pitwall serve`): the
+ * images, the stores and logcopy's credentials are that machine's, the rest is the cluster's.
+ */
+export const clusterLayoutSchema = clusterSettingsSchema.omit({
+  images: true,
+  logcopyCredentials: true,
+  region: true,
+  bucket: true,
+  table: true,
+  awsEndpoints: true,
+});
+export type ClusterLayout = z.input<typeof clusterLayoutSchema>;
 
 export function parseClusterSettings(raw: unknown): ClusterSettings {
   return clusterSettingsSchema.parse(raw);

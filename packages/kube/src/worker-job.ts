@@ -52,7 +52,12 @@ export function buildWorkerJob(spec: WorkerJobSpec, settings: ClusterSettings): 
     [LABELS.team]: labelValue(spec.teamName),
     [LABELS.track]: labelValue(spec.track),
   };
+  // Web identity: a token projected into logcopy alone. A Secret: its keys as logcopy's environment.
+  const credentials = settings.logcopyCredentials;
+  const webIdentity = 'roleArn' in credentials ? credentials.roleArn : undefined;
   const awsToken = { name: 'aws-token', mountPath: POD_PATHS.awsToken, readOnly: true };
+  const logcopyCredentials: Pick<IContainer, 'envFrom'> =
+    'secretName' in credentials ? { envFrom: [{ secretRef: { name: credentials.secretName } }] } : {};
   const logcopyEnv = env({
     SUBMISSION_PK: String(spec.submissionPk),
     WORKER: worker,
@@ -64,8 +69,7 @@ export function buildWorkerJob(spec: WorkerJobSpec, settings: ClusterSettings): 
     AWS_REGION: settings.region,
     S3_ENDPOINT: settings.awsEndpoints.s3,
     DYNAMODB_ENDPOINT: settings.awsEndpoints.dynamodb,
-    AWS_ROLE_ARN: settings.logcopyRoleArn,
-    AWS_WEB_IDENTITY_TOKEN_FILE: `${POD_PATHS.awsToken}/token`,
+    ...(webIdentity ? { AWS_ROLE_ARN: webIdentity, AWS_WEB_IDENTITY_TOKEN_FILE: `${POD_PATHS.awsToken}/token` } : {}),
     PERIOD_SECONDS: String(settings.logcopyPeriodSeconds),
     MAX_UPLOAD_BYTES: String(settings.logcopyMaxUploadBytes),
     STATUS_DIR: POD_PATHS.status,
@@ -76,13 +80,14 @@ export function buildWorkerJob(spec: WorkerJobSpec, settings: ClusterSettings): 
     { name: 'status', mountPath: POD_PATHS.status },
     { name: 'checkpoint', mountPath: '/tmp/agent' },
     { name: 'logs', mountPath: POD_PATHS.logs },
-    awsToken,
+    ...(webIdentity ? [awsToken] : []),
   ];
   const restore: IContainer = {
     name: 'restore',
     image: settings.images.logcopy,
     args: ['restore'],
     env: logcopyEnv,
+    ...logcopyCredentials,
     volumeMounts: logcopyMounts,
     resources: limits(settings.resources.logcopy),
     securityContext: { ...LOCKED_DOWN, runAsNonRoot: true, runAsUser: 1000, readOnlyRootFilesystem: true },
@@ -151,6 +156,7 @@ export function buildWorkerJob(spec: WorkerJobSpec, settings: ClusterSettings): 
     image: settings.images.logcopy,
     args: ['watch'],
     env: logcopyEnv,
+    ...logcopyCredentials,
     volumeMounts: logcopyMounts,
     resources: limits(settings.resources.logcopy),
     securityContext: { ...LOCKED_DOWN, runAsNonRoot: true, runAsUser: 1000, readOnlyRootFilesystem: true },
@@ -184,14 +190,24 @@ export function buildWorkerJob(spec: WorkerJobSpec, settings: ClusterSettings): 
           containers: [simulator, agent, logcopy],
           volumes: [
             ...Object.entries(settings.scratchLimits).map(([name, sizeLimit]) => ({ name, emptyDir: { sizeLimit } })),
-            {
-              name: 'aws-token',
-              projected: {
-                sources: [
-                  { serviceAccountToken: { audience: 'sts.amazonaws.com', expirationSeconds: 86400, path: 'token' } },
-                ],
-              },
-            },
+            ...(webIdentity
+              ? [
+                  {
+                    name: 'aws-token',
+                    projected: {
+                      sources: [
+                        {
+                          serviceAccountToken: {
+                            audience: 'sts.amazonaws.com',
+                            expirationSeconds: 86400,
+                            path: 'token',
+                          },
+                        },
+                      ],
+                    },
+                  },
+                ]
+              : []),
           ],
         },
       },

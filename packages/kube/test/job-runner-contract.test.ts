@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { JobRunner } from '@pitwall/domain';
 import { FakeJobRunner } from '@pitwall/domain/testing';
 import { KubernetesJobRunner, tokenAccess } from '../src/index.js';
-import { FakeKubeApi } from './support/fake-kube-api.js';
+import { FakeKubeApi } from '../src/testing/fake-kube-api.js';
 import { settings, spec } from './support/fixtures.js';
 
 // One contract, two job runners: the in-memory double the unit tier uses answers as the Kubernetes runner

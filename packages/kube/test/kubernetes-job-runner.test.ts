@@ -5,7 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/glo
 import { JobRunnerRejectedError, JobRunnerUnavailableError } from '@pitwall/domain';
 import { stringify } from 'yaml';
 import { KubernetesJobRunner, kubeconfigAccess, tokenAccess } from '../src/index.js';
-import { FakeKubeApi } from './support/fake-kube-api.js';
+import { FakeKubeApi } from '../src/testing/fake-kube-api.js';
 import { settings, spec } from './support/fixtures.js';
 
 const api = new FakeKubeApi('cluster-token');

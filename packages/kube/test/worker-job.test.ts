@@ -78,6 +78,21 @@ describe('the untrusted agent is locked down', () => {
     expect(pod?.volumes?.some((v) => v.secret || v.hostPath)).toBe(false);
   });
 
+  it('on a cluster that is not EKS, gives logcopy (and its restore step) alone a Secret of keys, and no token', async () => {
+    const secret = buildWorkerJob(spec(), { ...settings, logcopyCredentials: { secretName: 'pitwall-stores' } });
+    await expect(validateManifest(secret)).resolves.toBeUndefined();
+    expect(secret.spec?.template.spec?.volumes?.some((v) => v.name === 'aws-token')).toBe(false);
+    for (const container of containers(secret)) {
+      const logcopy = ['logcopy', 'restore'].includes(container.name);
+      expect(container.envFrom).toEqual(logcopy ? [{ secretRef: { name: 'pitwall-stores' } }] : undefined);
+      expect(container.volumeMounts?.some((m) => m.name === 'aws-token')).toBe(false);
+      expect((container.env ?? []).map((e) => e.name)).not.toContain('AWS_ROLE_ARN');
+    }
+    expect(() => parseClusterSettings({ ...settings, logcopyCredentials: { secretName: 'Not A Name' } })).toThrow(
+      'must be a Kubernetes name',
+    );
+  });
+
   it('never carries an EvalAI token', () => {
     expect(JSON.stringify(job)).not.toMatch(/EVALAI|evalai|Bearer/);
   });

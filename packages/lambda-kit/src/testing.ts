@@ -1,7 +1,7 @@
 /** Cluster settings that parse, for tests of the functions that talk to the cluster. */
 export const TEST_CLUSTER_SETTINGS = {
   images: { simulator: 's', evaluator: 'e', logcopy: 'l' },
-  logcopyRoleArn: 'arn:aws:iam::123456789012:role/pitwall-logcopy',
+  logcopyCredentials: { roleArn: 'arn:aws:iam::123456789012:role/pitwall-logcopy' },
   region: 'us-west-2',
   awsEndpoints: { s3: 'https://s3.example', dynamodb: 'https://dynamodb.example' },
   bucket: 'pitwall-artifacts',

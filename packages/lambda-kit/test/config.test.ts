@@ -72,7 +72,7 @@ describe('readLambdaConfig', () => {
       readLambdaConfig({
         ...env,
         PITWALL_EKS_CLUSTER: 'p',
-        PITWALL_CLUSTER_SETTINGS: JSON.stringify({ ...settings, logcopyRoleArn: 'x' }),
+        PITWALL_CLUSTER_SETTINGS: JSON.stringify({ ...settings, logcopyCredentials: { roleArn: 'x' } }),
       }),
     ).toThrow('PITWALL_CLUSTER_SETTINGS is not valid');
   });

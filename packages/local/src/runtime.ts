@@ -21,7 +21,13 @@ import {
   systemClock,
 } from '@pitwall/domain';
 import { type EmulatedSubmission, EvalAiEmulator, type RunningServer, S3RVER_CREDENTIALS } from '@pitwall/emulators';
-import { type ClusterSettings, parseClusterSettings } from '@pitwall/kube';
+import {
+  type ClusterLayout,
+  type ClusterSettings,
+  KubernetesJobRunner,
+  kubeconfigAccess,
+  parseClusterSettings,
+} from '@pitwall/kube';
 import { type LambdaEntryPoint, type LambdaHost, readLambdaConfig } from '@pitwall/lambda-kit';
 import { queueOf } from '@pitwall/lambda-kit/sqs';
 import { createSqsServer } from 'local-aws-sqs';
@@ -29,6 +35,7 @@ import { buildLocalPrograms } from './bundles.js';
 import { LOCAL_IMAGES } from './container-images.js';
 import { type ContainerEngine, ContainerJobRunner } from './container-job-runner.js';
 import { entryPointOf, executionName, LocalEngine, lambdaContext, lambdaInvokers } from './engine.js';
+import { FolderJobRunner } from './folder-job-runner.js';
 import { GpuPool, type GpuPoolOptions } from './gpu-pool.js';
 import { InstantJobRunner } from './instant-job-runner.js';
 import { LocalJobRunner, standinPace } from './local-job-runner.js';
@@ -58,7 +65,23 @@ export const LEADERBOARD_LABELS = Object.keys(CARLA_LEADERBOARD_LABELS);
  * them as real containers from the images (`buildLocalImages` makes the stand-in ones); `instant`
  * completes Jobs at launch (benchmarks).
  */
-export type LocalExecutor = 'processes' | ContainerEngine | 'instant';
+export type LocalExecutor = 'processes' | ContainerEngine | 'kubernetes' | 'instant';
+
+/**
+ * Any Kubernetes cluster (an on-premises GPU cluster, say) for the `kubernetes` executor: Jobs are created
+ * through a kubeconfig, and their logcopy reaches this machine's stores at `storesAddress`.
+ */
+export interface ClusterJobs {
+  readonly kubeconfig: string;
+  /** The kubeconfig's context; its current one by default. */
+  readonly context?: string;
+  /** The address of this machine the cluster's pods reach; the stores listen on it. */
+  readonly storesAddress: string;
+  /** The Secret in the Jobs' namespace whose keys (the stores' AWS_ACCESS_KEY_ID, …) logcopy gets. */
+  readonly logcopySecret: string;
+  /** The namespace, instance types per track, limits and the rest of the Jobs' layout. */
+  readonly layout: ClusterLayout;
+}
 
 /**
  * A real EvalAI server to serve (`pitwall serve`), instead of the embedded emulator: its challenge, as the
@@ -99,6 +122,8 @@ export interface LocalRuntimeOptions {
   readonly gpus?: GpuPoolOptions;
   /** The simulator, evaluator and logcopy images the container executor runs; the local stand-ins by default. */
   readonly images?: ClusterSettings['images'];
+  /** The cluster the `kubernetes` executor creates Jobs on. */
+  readonly cluster?: ClusterJobs;
   readonly workers?: number;
   readonly timeLimitSeconds?: number;
   /** The poll loop's Wait, locally. */
@@ -107,7 +132,10 @@ export interface LocalRuntimeOptions {
   readonly msPerKm?: number;
   /** Restart Jobs and executions found on disk. */
   readonly recover?: boolean;
-  /** `processes` runs each Job's containers; `instant` completes Jobs at launch (benchmarks). */
+  /**
+   * `processes` runs each Job's containers; `podman` and `docker` run them as containers; `kubernetes` on a
+   * cluster (`cluster`); `instant` completes Jobs at launch (benchmarks).
+   */
   readonly executor?: LocalExecutor;
   /** How often the sweeper and the reconciler run, as they do on their schedules in AWS; 0 turns them off. */
   readonly housekeepingMs?: number;
@@ -139,7 +167,7 @@ export interface LocalEndpoints {
  */
 export class LocalRuntime {
   readonly engine: LocalEngine;
-  jobs!: LocalJobRunner | ContainerJobRunner | InstantJobRunner;
+  jobs!: LocalJobRunner | ContainerJobRunner | InstantJobRunner | KubernetesJobRunner;
   plane!: ControlPlane;
   endpoints!: LocalEndpoints;
   /** The environment every function reads, as in AWS. */
@@ -252,7 +280,7 @@ export class LocalRuntime {
     clearInterval(this.relaying);
     await this.pipe?.stop();
     this.engine.abortAll();
-    if (!(this.jobs instanceof InstantJobRunner)) await this.jobs?.shutdown();
+    if (this.jobs instanceof FolderJobRunner) await this.jobs.shutdown();
     if (this.ownsEvalAi) await this.evalai.close();
     for (const client of this.clients) client.destroy();
     await Promise.all(this.servers.map((server) => server.close()));
@@ -265,6 +293,7 @@ export class LocalRuntime {
       bucket: LOCAL_BUCKET,
       region: LOCAL_REGION,
       directory: this.options.stateDir,
+      ...(this.options.cluster ? { host: this.options.cluster.storesAddress } : {}),
     });
     this.servers.push({ endpoint: '', close: () => stores.close() });
     const { dynamodb: dynamo, s3 } = stores;
@@ -318,12 +347,15 @@ export class LocalRuntime {
     const config = readLambdaConfig(this.functionEnvironment);
     await this.uploadRoutes(artifacts, config.challenge);
     const tracks = Object.values(config.challenge.phases).map((phase) => phase.track);
+    const executor = this.options.executor ?? 'processes';
     this.jobs =
-      this.options.executor === 'instant'
+      executor === 'instant'
         ? new InstantJobRunner(artifacts, { evaluationSeconds: this.options.evaluationSeconds ?? 0, clock })
-        : this.options.executor === 'podman' || this.options.executor === 'docker'
-          ? await this.containerExecutor(this.options.executor, tracks, dynamo.endpoint, s3.endpoint)
-          : await this.processExecutor(tracks, artifacts, dynamo.endpoint, s3.endpoint);
+        : executor === 'kubernetes'
+          ? this.clusterExecutor(dynamo.endpoint, s3.endpoint)
+          : executor === 'podman' || executor === 'docker'
+            ? await this.containerExecutor(executor, tracks, dynamo.endpoint, s3.endpoint)
+            : await this.processExecutor(tracks, artifacts, dynamo.endpoint, s3.endpoint);
     const evalai = new EvalAiClient({
       baseUrl: evalaiUrl,
       token: evalaiToken,
@@ -395,7 +427,7 @@ export class LocalRuntime {
   ): ClusterSettings {
     return parseClusterSettings({
       images,
-      logcopyRoleArn: 'arn:aws:iam::000000000000:role/pitwall-logcopy',
+      logcopyCredentials: { roleArn: 'arn:aws:iam::000000000000:role/pitwall-logcopy' },
       region: LOCAL_REGION,
       awsEndpoints: { s3, dynamodb },
       bucket: LOCAL_BUCKET,
@@ -452,6 +484,27 @@ export class LocalRuntime {
       podEnv: standin,
       ...(gpus ? { gpus } : {}),
     });
+  }
+
+  /**
+   * Jobs on a Kubernetes cluster through its kubeconfig, laid out as the stage says, their logcopy given this
+   * machine's stores and the Secret that holds their key. The cluster keeps its Jobs across a restart.
+   */
+  private clusterExecutor(dynamodb: string, s3: string): KubernetesJobRunner {
+    const { cluster, images } = this.options;
+    if (!cluster || !images) {
+      throw new ExecutorSettingsError('the kubernetes executor needs the cluster to run on and the images to run');
+    }
+    const settings = parseClusterSettings({
+      ...cluster.layout,
+      images,
+      logcopyCredentials: { secretName: cluster.logcopySecret },
+      region: LOCAL_REGION,
+      awsEndpoints: { s3, dynamodb },
+      bucket: LOCAL_BUCKET,
+      table: LOCAL_TABLE,
+    });
+    return new KubernetesJobRunner(kubeconfigAccess({ path: cluster.kubeconfig, context: cluster.context }), settings);
   }
 
   /** The route files the stage names, into the local bucket; a phase whose routes are not there stops the start. */
@@ -543,7 +596,7 @@ export class LocalRuntime {
    * again (the queue's messages did not survive).
    */
   private async recover(): Promise<void> {
-    if (!(this.jobs instanceof InstantJobRunner)) await this.jobs.recover();
+    if (this.jobs instanceof FolderJobRunner) await this.jobs.recover();
     for (const record of await this.plane.store.listActive()) {
       if (isTerminal(record.status)) continue; // failed but not yet on EvalAI: the sweeper reports it
       if (record.status === 'received' || record.status === 'resuming') {
@@ -584,6 +637,14 @@ export class RouteFileError extends Error {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'RouteFileError';
+  }
+}
+
+/** The executor asked for lacks what it runs with (the kubernetes one: a cluster and images). */
+export class ExecutorSettingsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ExecutorSettingsError';
   }
 }
 

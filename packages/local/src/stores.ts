@@ -29,6 +29,8 @@ export interface LocalStoresOptions {
   readonly region: string;
   /** Keep the data on disk here (a restart continues); in memory and a temporary folder otherwise. */
   readonly directory?: string;
+  /** The address both listen on: 127.0.0.1 unless Jobs on another machine's cluster must reach them. */
+  readonly host?: string;
 }
 
 /**
@@ -36,7 +38,7 @@ export interface LocalStoresOptions {
  * validation routes uploaded as `routes/validation.xml`.
  */
 export async function startLocalStores(options: LocalStoresOptions): Promise<LocalStores> {
-  const { table, bucket, region, directory } = options;
+  const { table, bucket, region, directory, host } = options;
   if (directory) {
     mkdirSync(join(directory, 'dynamodb'), { recursive: true });
     mkdirSync(join(directory, 's3'), { recursive: true });
@@ -47,11 +49,11 @@ export async function startLocalStores(options: LocalStoresOptions): Promise<Loc
   const last = portsFile ? lastPorts(portsFile) : {};
   const [dynamodb, s3] = await Promise.all([
     retryOnFreePort(
-      (port) => startDynamoDb({ ...(directory ? { directory: join(directory, 'dynamodb') } : {}), port }),
+      (port) => startDynamoDb({ ...(directory ? { directory: join(directory, 'dynamodb') } : {}), port, host }),
       last.dynamodb,
     ),
     retryOnFreePort(
-      (port) => startS3({ buckets: [bucket], ...(directory ? { directory: join(directory, 's3') } : {}), port }),
+      (port) => startS3({ buckets: [bucket], ...(directory ? { directory: join(directory, 's3') } : {}), port, host }),
       last.s3,
     ),
   ]);

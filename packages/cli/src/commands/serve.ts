@@ -54,7 +54,11 @@ export function serveOptions(stageName: string, stage: MachineStageConfig, token
       : join(process.env.PITWALL_STATE_DIR || '.pitwall', `serve-${safeName}`),
     executor: machine.executor,
     ...(machine.images ? { images: machine.images } : {}),
-    ...(machine.executor !== 'processes' && machine.gpus !== 'none' ? { gpus: machine.gpus } : {}),
+    // A cluster's GPUs are its device plugin's to give.
+    ...((machine.executor === 'podman' || machine.executor === 'docker') && machine.gpus !== 'none'
+      ? { gpus: machine.gpus }
+      : {}),
+    ...(machine.cluster ? { cluster: { ...machine.cluster, kubeconfig: expandHome(machine.cluster.kubeconfig) } } : {}),
     routeFiles: Object.fromEntries(Object.entries(machine.routeFiles).map(([key, path]) => [key, expandHome(path)])),
     server: {
       url: evalai.apiServer,
@@ -116,7 +120,11 @@ export function registerServeCommand(program: Command, io: CliIo): void {
         : `EvalAI's queue ${stage.evalai.queueName} (through its REST proxy)`;
       io.out(`Pitwall serves challenge ${stage.challenge.challengePk} of ${stage.evalai.apiServer} from this machine.`);
       io.out(`  submissions from ${from}`);
-      io.out(`  Jobs run as ${stage.machine.executor}; state in ${resolve(runtimeOptions.stateDir)}`);
+      const { cluster } = stage.machine;
+      const jobs = cluster
+        ? `on the cluster of ${cluster.kubeconfig}${cluster.context ? ` (context ${cluster.context})` : ''}, namespace ${cluster.layout.namespace}, reaching the stores at ${cluster.storesAddress}`
+        : `as ${stage.machine.executor}`;
+      io.out(`  Jobs run ${jobs}; state in ${resolve(runtimeOptions.stateDir)}`);
       io.out('Ctrl-C stops it; a restart on the same state folder carries on.');
       const stopWatching = watch(runtime, io);
       await new Promise<void>((done) => {

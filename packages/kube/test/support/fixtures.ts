@@ -7,7 +7,7 @@ export const settings = parseClusterSettings({
     evaluator: '342236305043.dkr.ecr.us-west-2.amazonaws.com/leaderboard-20-evaluator:2.0',
     logcopy: '342236305043.dkr.ecr.us-west-2.amazonaws.com/pitwall-logcopy:1',
   },
-  logcopyRoleArn: 'arn:aws:iam::342236305043:role/pitwall-logcopy',
+  logcopyCredentials: { roleArn: 'arn:aws:iam::342236305043:role/pitwall-logcopy' },
   region: 'us-west-2',
   awsEndpoints: {
     s3: 'https://bucket.vpce-0123456789abcdef0-a1b2c3d4.s3.us-west-2.vpce.amazonaws.com',

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { validateManifest } from '../../src/index.js';
+import { validateManifest } from '../manifest-validation.js';
 
 export interface FakeFault {
   readonly method?: string;
