@@ -17,10 +17,13 @@ afterAll(async () => {
   await restarted?.stop();
 });
 
+/**
+ * Running, not merely not yet reaped: the dead runtime's children belong to PID 1 once it is gone, and a
+ * container's PID 1 may reap them late (a zombie still answers kill 0).
+ */
 const alive = (pid: number) => {
   try {
-    process.kill(pid, 0);
-    return true;
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
     return false;
   }
