@@ -56,6 +56,12 @@ export function buildWorkerJob(spec: WorkerJobSpec, settings: ClusterSettings): 
   const credentials = settings.logcopyCredentials;
   const webIdentity = 'roleArn' in credentials ? credentials.roleArn : undefined;
   const awsToken = { name: 'aws-token', mountPath: POD_PATHS.awsToken, readOnly: true };
+  const awsTokenVolume = {
+    name: awsToken.name,
+    projected: {
+      sources: [{ serviceAccountToken: { audience: 'sts.amazonaws.com', expirationSeconds: 86400, path: 'token' } }],
+    },
+  };
   const logcopyCredentials: Pick<IContainer, 'envFrom'> =
     'secretName' in credentials ? { envFrom: [{ secretRef: { name: credentials.secretName } }] } : {};
   const logcopyEnv = env({
@@ -190,24 +196,7 @@ export function buildWorkerJob(spec: WorkerJobSpec, settings: ClusterSettings): 
           containers: [simulator, agent, logcopy],
           volumes: [
             ...Object.entries(settings.scratchLimits).map(([name, sizeLimit]) => ({ name, emptyDir: { sizeLimit } })),
-            ...(webIdentity
-              ? [
-                  {
-                    name: 'aws-token',
-                    projected: {
-                      sources: [
-                        {
-                          serviceAccountToken: {
-                            audience: 'sts.amazonaws.com',
-                            expirationSeconds: 86400,
-                            path: 'token',
-                          },
-                        },
-                      ],
-                    },
-                  },
-                ]
-              : []),
+            ...(webIdentity ? [awsTokenVolume] : []),
           ],
         },
       },

@@ -418,23 +418,21 @@ export class LocalRuntime {
     }
   }
 
-  /** How the Jobs are laid out: the same settings as on EKS, with the local stores as the AWS endpoints. */
+  /** How the Jobs are laid out: the same settings as on EKS, with this machine's stores as the AWS endpoints. */
   private jobSettings(
     images: ClusterSettings['images'],
-    tracks: readonly string[],
     dynamodb: string,
     s3: string,
+    jobs: { readonly layout: ClusterLayout; readonly logcopyCredentials: ClusterSettings['logcopyCredentials'] },
   ): ClusterSettings {
     return parseClusterSettings({
+      ...jobs.layout,
       images,
-      logcopyCredentials: { roleArn: 'arn:aws:iam::000000000000:role/pitwall-logcopy' },
+      logcopyCredentials: jobs.logcopyCredentials,
       region: LOCAL_REGION,
       awsEndpoints: { s3, dynamodb },
       bucket: LOCAL_BUCKET,
       table: LOCAL_TABLE,
-      instanceTypes: Object.fromEntries(tracks.map((track) => [track, 'local'])),
-      backoffLimit: 2,
-      logcopyPeriodSeconds: 0.25,
     });
   }
 
@@ -453,9 +451,9 @@ export class LocalRuntime {
           evaluator: 'local/leaderboard-evaluator:2.0',
           logcopy: 'local/pitwall-logcopy:dev',
         },
-        tracks,
         dynamodb,
         s3,
+        onThisMachine(tracks),
       ),
       programs: await buildLocalPrograms(join(this.options.stateDir, 'bin')),
       routeFile: async (key) => (await artifacts.get(key)) ?? '',
@@ -479,7 +477,7 @@ export class LocalRuntime {
     return new ContainerJobRunner({
       directory: join(this.options.stateDir, 'containers'),
       engine,
-      settings: this.jobSettings(this.options.images ?? LOCAL_IMAGES, tracks, dynamodb, s3),
+      settings: this.jobSettings(this.options.images ?? LOCAL_IMAGES, dynamodb, s3, onThisMachine(tracks)),
       logcopyEnv: LOGCOPY_CREDENTIALS,
       podEnv: standin,
       ...(gpus ? { gpus } : {}),
@@ -495,14 +493,9 @@ export class LocalRuntime {
     if (!cluster || !images) {
       throw new ExecutorSettingsError('the kubernetes executor needs the cluster to run on and the images to run');
     }
-    const settings = parseClusterSettings({
-      ...cluster.layout,
-      images,
+    const settings = this.jobSettings(images, dynamodb, s3, {
+      layout: cluster.layout,
       logcopyCredentials: { secretName: cluster.logcopySecret },
-      region: LOCAL_REGION,
-      awsEndpoints: { s3, dynamodb },
-      bucket: LOCAL_BUCKET,
-      table: LOCAL_TABLE,
     });
     return new KubernetesJobRunner(kubeconfigAccess({ path: cluster.kubeconfig, context: cluster.context }), settings);
   }
@@ -654,6 +647,22 @@ export class HostQueueUnavailableError extends Error {
     super(message, options);
     this.name = 'HostQueueUnavailableError';
   }
+}
+
+/**
+ * Jobs on this machine's executors: every track on it, two crashes allowed, logcopy syncing four times a
+ * second. Their logcopy has the stores' key in its environment (LOGCOPY_CREDENTIALS), which the credential
+ * chain takes before the role, so the role is never assumed.
+ */
+function onThisMachine(tracks: readonly string[]) {
+  return {
+    layout: {
+      instanceTypes: Object.fromEntries(tracks.map((track) => [track, 'local'])),
+      backoffLimit: 2,
+      logcopyPeriodSeconds: 0.25,
+    },
+    logcopyCredentials: { roleArn: 'arn:aws:iam::000000000000:role/pitwall-logcopy' },
+  };
 }
 
 /** No STS here: the local servers take s3rver's fixed key, which the credential chain finds first. */
