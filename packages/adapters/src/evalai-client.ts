@@ -195,6 +195,10 @@ export class EvalAiClient implements EvalAiHost {
     }
   }
 
+  async resumeSubmission(submissionPk: number): Promise<void> {
+    await this.request('status', 'POST', `/api/jobs/submissions/${submissionPk}/resume/`);
+  }
+
   /**
    * The challenge's queue through EvalAI's REST proxy (for a challenge without use_host_sqs): a GET takes
    * one message (short poll), a POST with its receipt handle deletes it. Both count against the budget.

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { type EvalAiHost, type EvalAiStatus, NotFoundError } from '@pitwall/domain';
+import { type EvalAiHost, EvalAiRejectedError, type EvalAiStatus, NotFoundError } from '@pitwall/domain';
 import { MemoryEvalAi } from '@pitwall/domain/testing';
 import { EvalAiEmulator } from '@pitwall/emulators';
 import { EvalAiClient } from '../src/index.js';
@@ -108,6 +108,16 @@ describe.each([
     const listed = (await s.host.listSubmissions(7, 'cancelled', { submittedAfter: since })).map((x) => x.id);
     expect(listed).toContain(newer);
     expect(listed).not.toContain(older);
+  });
+
+  it('resumes only a failed submission, as resuming with the same pk', async () => {
+    const s = side();
+    const pk = s.submit(++team);
+    await expect(s.host.resumeSubmission(pk)).rejects.toThrow(EvalAiRejectedError);
+    expect(s.statusOf(pk)).toBe('submitted');
+    await s.host.putResult(7, 'failed', { ...update(pk), result: '[]' });
+    await s.host.resumeSubmission(pk);
+    expect(await s.host.getSubmission(pk)).toMatchObject({ id: pk, status: 'resuming', resumedAt: expect.any(String) });
   });
 
   it('answers NotFoundError for an unknown submission', async () => {

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { SubmissionQueueUnavailableError } from '@pitwall/domain';
 import { MemorySubmissionQueue } from '@pitwall/domain/testing';
 import { createSqsServer } from 'local-aws-sqs';
-import { createSqsClient, SqsSubmissionQueue } from '../src/index.js';
+import { createSqsClient, openSubmissionQueue, queueOf, SqsSubmissionQueue } from '../src/index.js';
 
 let server: Awaited<ReturnType<typeof createSqsServer>>;
 let sqs: SQSClient;
@@ -58,6 +58,26 @@ describe.each([
 });
 
 describe('SqsSubmissionQueue against a local SQS server', () => {
+  it('derives the queue URL and region from its ARN, in every partition', () => {
+    expect(queueOf('arn:aws:sqs:us-west-2:123456789012:q').region).toBe('us-west-2');
+    expect(queueOf('arn:aws:sqs:us-west-2:123456789012:pitwall-prod-submissions').url).toBe(
+      'https://sqs.us-west-2.amazonaws.com/123456789012/pitwall-prod-submissions',
+    );
+    expect(queueOf('arn:aws-cn:sqs:cn-north-1:123456789012:evalai.fifo').url).toBe(
+      'https://sqs.cn-north-1.amazonaws.com.cn/123456789012/evalai.fifo',
+    );
+  });
+
+  it('opens a queue by name, asking SQS for its URL, and says in one line when there is none', async () => {
+    const url = (await sqs.send(new CreateQueueCommand({ QueueName: 'by-name' }))).QueueUrl ?? '';
+    const queue = await openSubmissionQueue(sqs, { name: 'by-name' });
+    await queue.send({ body: 'n', submissionPk: 3, deduplicationId: 'n' });
+    expect((await receive(url)).map((m) => m.Body)).toEqual(['n']);
+    await expect(openSubmissionQueue(sqs, { name: 'absent' })).rejects.toThrow(
+      /^cannot reach the submissions queue absent: /,
+    );
+  });
+
   it('sends the body as it is to a standard queue', async () => {
     const url = (await sqs.send(new CreateQueueCommand({ QueueName: 'submissions' }))).QueueUrl ?? '';
     await new SqsSubmissionQueue(sqs, url).send({

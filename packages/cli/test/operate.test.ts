@@ -118,6 +118,43 @@ describe('the operator commands against the running local stack', () => {
     expect(runtime.evalai.get(cancelled).status).toBe('cancelled');
   });
 
+  it('resume: EvalAI resumes a failed submission and Pitwall runs its next attempt; a finished one is refused', async () => {
+    // An image from a registry the challenge does not allow: Register fails it, with the reason.
+    const { id: failed } = await runtime.submit('Team Elsewhere', 'elsewhere.example/agent:1');
+    await until(() => runtime.evalai.get(failed).status === 'failed');
+    await runtime.engine.idle();
+    const io = captureIo();
+    expect(await runCli(['resume', String(failed)], io)).toBe(0);
+    expect(io.stdout()).toBe(`submission ${failed}: resuming on EvalAI; attempt 2 begins when its message arrives\n`);
+    await until(() => runtime.evalai.get(failed).status === 'failed'); // the same image, refused again
+    await runtime.engine.idle();
+    const show = captureIo();
+    expect(await runCli(['show', String(failed), '--json'], show)).toBe(0);
+    expect(JSON.parse(show.stdout()).record).toMatchObject({ attempt: 2, status: 'failed' });
+    const refused = captureIo();
+    expect(await runCli(['resume', String(finished)], refused)).toBe(2);
+    expect(refused.stderr()).toBe(`pitwall: submission ${finished} is finished: only a failed submission resumes\n`);
+  });
+
+  it('requeue: the message of a submission that never started, sent again; one begun is refused', async () => {
+    // EvalAI recorded the push, but its message never reached the queue.
+    const lost = runtime.evalai.createSubmission({
+      phasePk: 1,
+      teamPk: runtime.evalai.teamPkOf('Team Lost'),
+      teamName: 'Team Lost',
+      imageUri: 'local/agent:good',
+    });
+    const io = captureIo();
+    expect(await runCli(['requeue', String(lost.id)], io)).toBe(0);
+    expect(io.stdout()).toBe(`submission ${lost.id}: its message sent to the queue again (attempt 1)\n`);
+    await until(() => runtime.evalai.get(lost.id).status === 'finished');
+    const refused = captureIo();
+    expect(await runCli(['requeue', String(finished)], refused)).toBe(2);
+    expect(refused.stderr()).toBe(
+      `pitwall: submission ${finished} is finished on EvalAI: requeue re-sends only the message of a submission waiting to start\n`,
+    );
+  });
+
   it('show names a submission it does not have, in one line', async () => {
     const io = captureIo();
     expect(await runCli(['show', '999'], io)).toBe(2);

@@ -23,8 +23,11 @@ export class InvalidMessageError extends PitwallError {
   }
 }
 
-/** A host's republish that would write over a cancel, or a run that has not ended. */
-export class RepublishRefusedError extends PitwallError {}
+/**
+ * A host's command that would break a rule (a republish over a cancel, a resume of a run that did not fail,
+ * a requeue of one that has begun): the message says which, in one line.
+ */
+export class OperatorActionRefusedError extends PitwallError {}
 
 /** A status change that the submission lifecycle does not allow. */
 export class IllegalTransitionError extends PitwallError {

@@ -46,7 +46,7 @@ export interface EvalAiEmulatorOptions {
   readonly participantToken?: string;
   /** More users, e.g. a host whose e-mail is not verified, or a user who hosts nothing. */
   readonly users?: readonly EmulatedUser[];
-  /** What EvalAI does after recording a submission: publish its message to the challenge's queue. */
+  /** What EvalAI does after recording or resuming a submission: publish its message to the challenge's queue. */
   readonly onSubmission?: (submission: EmulatedSubmission, message: string) => Promise<void>;
   /** Per user, as EvalAI's UserRateThrottle ("60/minute"). */
   readonly requestsPerMinute?: number;
@@ -331,7 +331,10 @@ export class EvalAiEmulator {
     this.cancels.push({ trigger, submissionPk, countdown: 'nth' in trigger ? trigger.nth : 1 });
   }
 
-  /** EvalAI's resume: only failed submissions, status resuming, same pk. */
+  /**
+   * EvalAI's resume: only failed submissions, status resuming, same pk. Its message is published by the
+   * API's resume (POST submissions/<pk>/resume/), not by this hook, which stands for a message lost.
+   */
   resume(submissionPk: number): void {
     const s = this.require(submissionPk);
     if (s.status !== 'failed') throw new Error(`submission ${submissionPk} is ${s.status}, only failed ones resume`);
@@ -504,6 +507,19 @@ export class EvalAiEmulator {
       });
       await this.options.onSubmission?.(submission, this.messageFor(submission.id));
       return this.serialize(submission);
+    }
+    m = /^\/api\/jobs\/submissions\/(\d+)\/resume\/$/.exec(path);
+    if (m && method === 'POST') {
+      const s = this.found(Number(m[1]));
+      if (!user.host && s.createdBy !== user.token) throw new HttpError(403, { error: 'Submission does not exist' });
+      if (s.status !== 'failed') {
+        throw new HttpError(400, {
+          error: `Submission ${s.id} is ${s.status}: only failed submissions can be resumed`,
+        });
+      }
+      this.resume(s.id);
+      await this.options.onSubmission?.(s, this.messageFor(s.id));
+      return this.serialize(s);
     }
     m = /^\/api\/jobs\/challenges\/(\d+)\/submissions\/(\d+)\/update_submission_meta\/$/.exec(path);
     if (m && method === 'PATCH') {

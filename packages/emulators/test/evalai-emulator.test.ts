@@ -286,6 +286,24 @@ describe('the EvalAI emulator, rule by rule (evalai-host-api.md §7)', () => {
     expect((await call('PATCH', meta, { status: 'bogus' }, PARTICIPANT)).status).toBe(400);
   });
 
+  it('resumes only a failed submission, keeping its pk, for its host or its creator', async () => {
+    const s = submission();
+    const resume = `/api/jobs/submissions/${s.id}/resume/`;
+    expect(await call('POST', resume)).toMatchObject({ status: 400 });
+    await call('PUT', update, {
+      submission: s.id,
+      submission_status: 'failed',
+      result: '[]',
+      stdout: '',
+      stderr: 'x',
+      metadata: '',
+    });
+    expect((await call('POST', resume, undefined, OUTSIDER)).status).toBe(403);
+    const resumed = await call('POST', resume, undefined, PARTICIPANT);
+    expect(resumed).toMatchObject({ status: 200, body: { id: s.id, status: 'resuming' } });
+    expect(resumed.body.rerun_resumed_at).toBe(new Date(time).toISOString());
+  });
+
   it('filters the list by one valid status and strict submitted_after/before bounds', async () => {
     const s = submission();
     const list = (query: string) => call('GET', `/api/jobs/challenge/${CHALLENGE}/submission/?${query}`);

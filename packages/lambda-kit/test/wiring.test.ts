@@ -15,7 +15,7 @@ import {
 import { kubernetesJobRunner } from '../src/kubernetes.js';
 import { logger } from '../src/observability.js';
 import { s3ArtifactStore } from '../src/s3.js';
-import { queueOf, sqsSubmissionQueue } from '../src/sqs.js';
+import { sqsSubmissionQueue } from '../src/sqs.js';
 import { stepFunctionsExecutions } from '../src/step-functions.js';
 
 let s3: RunningServer;
@@ -94,16 +94,6 @@ describe('buildPlane', () => {
 });
 
 describe('the submissions queue', () => {
-  it('derives the queue URL and region from its ARN, in every partition', () => {
-    expect(queueOf('arn:aws:sqs:us-west-2:123456789012:q').region).toBe('us-west-2');
-    expect(queueOf('arn:aws:sqs:us-west-2:123456789012:pitwall-prod-submissions').url).toBe(
-      'https://sqs.us-west-2.amazonaws.com/123456789012/pitwall-prod-submissions',
-    );
-    expect(queueOf('arn:aws-cn:sqs:cn-north-1:123456789012:evalai.fifo').url).toBe(
-      'https://sqs.cn-north-1.amazonaws.com.cn/123456789012/evalai.fifo',
-    );
-  });
-
   it('refuses to wire the queue without its ARN', async () => {
     await expect(buildPlane(config, { queue: sqsSubmissionQueue })).rejects.toThrow('set PITWALL_QUEUE_ARN');
     const plane = await buildPlane(

@@ -1,13 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import {
-  CreateQueueCommand,
-  GetQueueAttributesCommand,
-  GetQueueUrlCommand,
-  SendMessageCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
-import { EvalAiClient, MemoryRequestBudget, type S3ArtifactStore, SqsSubmissionQueue } from '@pitwall/adapters';
+  EvalAiClient,
+  MemoryRequestBudget,
+  openSubmissionQueue,
+  queueOf,
+  type S3ArtifactStore,
+  SqsSubmissionQueue,
+} from '@pitwall/adapters';
 import {
   CARLA_LEADERBOARD_LABELS,
   type ChallengeConfig,
@@ -29,7 +30,6 @@ import {
   parseClusterSettings,
 } from '@pitwall/kube';
 import { type LambdaEntryPoint, type LambdaHost, readLambdaConfig } from '@pitwall/lambda-kit';
-import { queueOf } from '@pitwall/lambda-kit/sqs';
 import { createSqsServer } from 'local-aws-sqs';
 import { buildLocalPrograms } from './bundles.js';
 import { LOCAL_IMAGES } from './container-images.js';
@@ -542,17 +542,15 @@ export class LocalRuntime {
 
   /** The host's queue (use_host_sqs), with the machine's AWS credentials and the region its ARN names. */
   private async hostQueue(arn: string) {
-    // Asked for its URL rather than given the documented one, so that an SQS endpoint the machine's
-    // settings name (AWS_ENDPOINT_URL_SQS) answers with its own; the question also proves the credentials.
     const { region, account, name } = queueOf(arn);
     const sqs = new SQSClient({ region });
     this.clients.push(sqs);
     try {
-      const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: name, QueueOwnerAWSAccountId: account }));
-      return { sqs, url: QueueUrl ?? '', arn };
+      const { queueUrl } = await openSubmissionQueue(sqs, { name, account });
+      return { sqs, url: queueUrl, arn };
     } catch (error) {
       throw new HostQueueUnavailableError(
-        `cannot reach the challenge's queue ${arn} with this machine's AWS credentials: ${(error as Error).message}`,
+        `cannot reach the challenge's queue ${arn} with this machine's AWS credentials: ${((error as Error).cause as Error).message}`,
         { cause: error },
       );
     }

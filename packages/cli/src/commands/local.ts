@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { EvalAiClient, type LeaderboardEntry } from '@pitwall/adapters';
 import { StageConfigError } from '@pitwall/deploy';
-import { isTerminal, mergeSubmissionResults } from '@pitwall/domain';
+import { type ChallengeConfig, isTerminal, mergeSubmissionResults } from '@pitwall/domain';
 import {
   assertStateDirFree,
   buildLocalImages,
@@ -291,6 +291,8 @@ export interface RunningStack extends LocalEndpoints {
   readonly bucket: string;
   /** The local phase's leaderboard split, as EvalAI's board route names it. */
   readonly splitId: number;
+  /** The challenge the stack evaluates. */
+  readonly challenge: ChallengeConfig;
 }
 
 export function recordEndpoints(runtime: LocalRuntime): void {
@@ -302,6 +304,7 @@ export function recordEndpoints(runtime: LocalRuntime): void {
     table: LOCAL_TABLE,
     bucket: LOCAL_BUCKET,
     splitId: runtime.evalai.splitId(LOCAL_PHASE_PK, LOCAL_SPLIT),
+    challenge: runtime.challenge,
   };
   writeFileSync(endpointsFile(), JSON.stringify(stack, null, 2));
 }

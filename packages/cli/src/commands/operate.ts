@@ -1,21 +1,33 @@
+import { basename } from 'node:path';
 import {
   createDocumentClient,
   createS3Client,
+  createSqsClient,
   DynamoDbSubmissionStore,
   EvalAiClient,
+  type LeaderboardEntry,
+  openSubmissionQueue,
+  queueOf,
   S3ArtifactStore,
+  SqsSubmissionQueue,
 } from '@pitwall/adapters';
 import { loadStage, type StageConfig } from '@pitwall/deploy';
 import {
   artifactKeys,
+  type ChallengeConfig,
+  type ControlPlane,
   isTerminal,
-  RepublishRefusedError,
+  OperatorActionRefusedError,
   republishResult,
+  requeueSubmission,
+  resumeSubmission,
+  type SubmissionQueue,
   type SubmissionRecord,
   type SubmissionStatus,
+  systemClock,
 } from '@pitwall/domain';
 import { S3RVER_CREDENTIALS } from '@pitwall/emulators';
-import { LOCAL_HOST_TOKEN } from '@pitwall/local';
+import { LOCAL_HOST_TOKEN, LOCAL_PHASE_PK } from '@pitwall/local';
 import Table from 'cli-table3';
 import { type Command, Option } from 'commander';
 import { type CliIo, UsageError } from '../io.js';
@@ -37,6 +49,12 @@ interface Source {
   evalaiStatus(pk: number): Promise<string>;
   /** EvalAI as the host, for a command that writes to it; a UsageError when the token is not given. */
   evalaiHost(): EvalAiClient;
+  /** The challenge it evaluates: its pk and phases. */
+  readonly challenge: ChallengeConfig;
+  /** The queue EvalAI's messages reach Pitwall by, for a requeue. */
+  queue(): Promise<SubmissionQueue>;
+  /** The board participants see, best entry per team first, each with its phase. */
+  leaderboard(): Promise<(LeaderboardEntry & { readonly phasePk: number })[]>;
   /** Runs a read, turning a store that is not there into one line. */
   read<T>(work: () => Promise<T>): Promise<T>;
 }
@@ -52,6 +70,17 @@ function localSource(): Source {
     artifacts: new S3ArtifactStore(s3, stack.bucket),
     evalaiStatus: async (pk) => (await onLocalStack(stack.evalai, () => evalai.getSubmission(pk))).status,
     evalaiHost: () => evalai,
+    challenge: stack.challenge,
+    queue: async () =>
+      new SqsSubmissionQueue(
+        createSqsClient({ region: stack.region, endpoint: stack.sqs, credentials }),
+        stack.queueUrl,
+      ),
+    leaderboard: async () =>
+      (await onLocalStack(stack.evalai, () => leaderboardOf(stack.evalai, stack.splitId))).map((entry) => ({
+        ...entry,
+        phasePk: LOCAL_PHASE_PK,
+      })),
     read: (work) => onLocalStack(stack.dynamodb, work),
   };
 }
@@ -69,12 +98,14 @@ function stageSource(name: string): Source {
   }
   const s3Endpoint = process.env.AWS_ENDPOINT_URL_S3;
   const token = process.env.EVALAI_TOKEN;
+  const store = new DynamoDbSubmissionStore(createDocumentClient({ region: stage.region }), stage.storage.table);
+  const artifacts = new S3ArtifactStore(
+    createS3Client({ region: stage.region, ...(s3Endpoint ? { endpoint: s3Endpoint } : {}) }),
+    stage.storage.bucket,
+  );
   return {
-    store: new DynamoDbSubmissionStore(createDocumentClient({ region: stage.region }), stage.storage.table),
-    artifacts: new S3ArtifactStore(
-      createS3Client({ region: stage.region, ...(s3Endpoint ? { endpoint: s3Endpoint } : {}) }),
-      stage.storage.bucket,
-    ),
+    store,
+    artifacts,
     evalaiStatus: async (pk) =>
       token
         ? (await new EvalAiClient({ baseUrl: stage.evalai.apiServer, token }).getSubmission(pk)).status
@@ -84,6 +115,15 @@ function stageSource(name: string): Source {
         throw new UsageError(`stage ${name}: set EVALAI_TOKEN to the challenge's host token to write to EvalAI`);
       return new EvalAiClient({ baseUrl: stage.evalai.apiServer, token });
     },
+    challenge: stage.challenge,
+    queue: () => {
+      // The host's own queue (use_host_sqs), or the one the stage's ingest service creates.
+      const queue = stage.evalai.queueArn
+        ? queueOf(stage.evalai.queueArn)
+        : { region: stage.region, name: `pitwall-${basename(name).replace(/\.ya?ml$/, '')}-submissions` };
+      return openSubmissionQueue(createSqsClient({ region: queue.region }), queue);
+    },
+    leaderboard: () => storedLeaderboard(store, artifacts, stage.challenge.leaderboard.split),
     read: async (work) => {
       try {
         return await work();
@@ -94,6 +134,48 @@ function stageSource(name: string): Source {
       }
     },
   };
+}
+
+/**
+ * A stage's board from what Pitwall published: each finished run's stored result on the stage's split,
+ * the best Driving score per team and phase first (EvalAI's own board also needs the split's id).
+ */
+async function storedLeaderboard(
+  store: DynamoDbSubmissionStore,
+  artifacts: S3ArtifactStore,
+  split: string,
+): Promise<(LeaderboardEntry & { readonly phasePk: number })[]> {
+  const best = new Map<string, LeaderboardEntry & { readonly phasePk: number }>();
+  const score = (entry: LeaderboardEntry) => Number(entry.values['Driving score'] ?? Number.NEGATIVE_INFINITY);
+  for (const record of await store.listAll()) {
+    if (record.status !== 'finished') continue;
+    const stored = await artifacts.get(artifactKeys.evalai(record.submissionPk, 'result.json'));
+    const entries = publishedEntries(stored).filter((e) => e.split === split);
+    for (const { accuracies } of entries) {
+      const entry = {
+        submissionPk: record.submissionPk,
+        teamName: record.teamName,
+        phasePk: record.phasePk,
+        values: accuracies,
+      };
+      const key = `${record.phasePk}/${record.teamPk}`;
+      const held = best.get(key);
+      if (!held || score(entry) > score(held)) best.set(key, entry);
+    }
+  }
+  return [...best.values()].sort((a, b) => a.phasePk - b.phasePk || score(b) - score(a));
+}
+
+/** EvalAI's result file as Publish stored it; anything else is no entry. */
+function publishedEntries(text: string | undefined): { split: string; accuracies: Record<string, number> }[] {
+  try {
+    const parsed: unknown = JSON.parse(text ?? '[]');
+    return Array.isArray(parsed)
+      ? parsed.filter((e) => typeof e?.split === 'string' && typeof e?.accuracies === 'object' && e.accuracies)
+      : [];
+  } catch {
+    return [];
+  }
 }
 
 const sourceOf = (options: { stage?: string }) => (options.stage ? stageSource(options.stage) : localSource());
@@ -127,6 +209,18 @@ function summary(record: SubmissionRecord) {
 }
 
 const CONTAINERS = ['agent', 'simulator'] as const;
+
+/** An operator action: a refusal is its answer in one line, not a failure to reach the stores. */
+async function refusable<T>(source: Source, work: () => Promise<T>): Promise<T> {
+  const result = await source.read(() =>
+    work().catch((error: unknown) => {
+      if (error instanceof OperatorActionRefusedError) return error;
+      throw error;
+    }),
+  );
+  if (result instanceof OperatorActionRefusedError) throw new UsageError(result.message, { cause: result });
+  return result;
+}
 
 export function registerOperatorCommands(program: Command, io: CliIo): void {
   program
@@ -167,25 +261,61 @@ export function registerOperatorCommands(program: Command, io: CliIo): void {
     .action(async (pk: number, options: { stage?: string }) => {
       const source = sourceOf(options);
       const deps = { store: source.store, artifacts: source.artifacts, evalai: source.evalaiHost() };
-      // A refusal is the answer, not a failure to reach the stores.
-      const refusedOrSent = () =>
-        republishResult(deps, pk).catch((error: unknown) => {
-          if (error instanceof RepublishRefusedError) return error;
-          throw error;
-        });
-      const result = await source.read(refusedOrSent);
-      if (result instanceof RepublishRefusedError) throw new UsageError(result.message, { cause: result });
-      io.out(`submission ${pk}: its stored result sent to EvalAI again (${result.status})`);
+      const { status } = await refusable(source, () => republishResult(deps, pk));
+      io.out(`submission ${pk}: its stored result sent to EvalAI again (${status})`);
+    });
+
+  program
+    .command('resume')
+    .description("a failed submission's next attempt, each worker continuing from its checkpoint (EvalAI's resume)")
+    .argument('<pk>', 'submission id', integerOption('<pk>', 1))
+    .option(...STAGE_OPTION)
+    .action(async (pk: number, options: { stage?: string }) => {
+      const source = sourceOf(options);
+      const deps = { store: source.store, evalai: source.evalaiHost() };
+      const { attempt } = await refusable(source, () => resumeSubmission(deps, pk));
+      io.out(`submission ${pk}: resuming on EvalAI; attempt ${attempt} begins when its message arrives`);
+    });
+
+  program
+    .command('requeue')
+    .description('send the message of a submission that never started to the queue again')
+    .argument('<pk>', 'submission id', integerOption('<pk>', 1))
+    .option(...STAGE_OPTION)
+    .action(async (pk: number, options: { stage?: string }) => {
+      const source = sourceOf(options);
+      const { attempt } = await refusable(source, async () => {
+        const deps: Pick<ControlPlane, 'config' | 'store' | 'evalai' | 'queue' | 'clock'> = {
+          config: source.challenge,
+          store: source.store,
+          evalai: source.evalaiHost(),
+          queue: await source.queue(),
+          clock: systemClock,
+        };
+        return requeueSubmission(deps, pk);
+      });
+      io.out(`submission ${pk}: its message sent to the queue again (attempt ${attempt})`);
     });
 
   program
     .command('leaderboard')
-    .description('the local challenge’s leaderboard, as EvalAI shows it to participants')
+    .description('the leaderboard participants see: EvalAI’s board locally, the published results on a stage')
     .option('--json', 'one JSON array instead of a table')
-    .action(async (options: { json?: boolean }) => {
-      const stack = runningEndpoints();
-      const entries = await onLocalStack(stack.evalai, () => leaderboardOf(stack.evalai, stack.splitId));
-      io.out(options.json ? JSON.stringify(entries, null, 2) : leaderboardTable(entries));
+    .option(...STAGE_OPTION)
+    .action(async (options: { json?: boolean; stage?: string }) => {
+      const source = sourceOf(options);
+      const entries = await source.read(() => source.leaderboard());
+      if (options.json) {
+        io.out(JSON.stringify(entries, null, 2));
+        return;
+      }
+      const phases = [...new Set(entries.map((e) => e.phasePk))];
+      if (phases.length === 0) io.out('no results yet');
+      for (const phase of phases) {
+        const track = source.challenge.phases[String(phase)]?.track ?? '';
+        if (phases.length > 1) io.out(`phase ${phase} (${track}):`);
+        io.out(leaderboardTable(entries.filter((e) => e.phasePk === phase)));
+      }
     });
 
   program
@@ -193,31 +323,37 @@ export function registerOperatorCommands(program: Command, io: CliIo): void {
     .description('every submission the running local Pitwall has: status, progress, why')
     .option('--status <status>', 'only this status (received, queued, running, finished, failed, cancelled, …)')
     .option('--team <name>', 'only this team')
+    .option('--phase <pk>', 'only this phase', integerOption('--phase', 1))
     .option('--json', 'one JSON array instead of a table')
     .option(...STAGE_OPTION)
-    .action(async (options: { status?: SubmissionStatus; team?: string; json?: boolean; stage?: string }) => {
-      const source = sourceOf(options);
-      const records = await source.read(() => source.store.listAll());
-      const shown = records.filter(
-        (r) => (!options.status || r.status === options.status) && (!options.team || r.teamName === options.team),
-      );
-      if (options.json) {
-        io.out(JSON.stringify(shown.map(summary), null, 2));
-        return;
-      }
-      if (shown.length === 0) {
-        io.out('no submissions');
-        return;
-      }
-      const table = new Table({
-        head: ['pk', 'team', 'status', 'progress', 'attempt', 'updated', 'why'],
-        style: { head: [], border: [] },
-      });
-      for (const r of shown) {
-        table.push([r.submissionPk, r.teamName, r.status, progressOf(r), r.attempt, r.updatedAt, reasonOf(r)]);
-      }
-      io.out(table.toString());
-    });
+    .action(
+      async (options: { status?: SubmissionStatus; team?: string; phase?: number; json?: boolean; stage?: string }) => {
+        const source = sourceOf(options);
+        const records = await source.read(() => source.store.listAll());
+        const shown = records.filter(
+          (r) =>
+            (!options.status || r.status === options.status) &&
+            (!options.team || r.teamName === options.team) &&
+            (options.phase === undefined || r.phasePk === options.phase),
+        );
+        if (options.json) {
+          io.out(JSON.stringify(shown.map(summary), null, 2));
+          return;
+        }
+        if (shown.length === 0) {
+          io.out('no submissions');
+          return;
+        }
+        const table = new Table({
+          head: ['pk', 'team', 'status', 'progress', 'attempt', 'updated', 'why'],
+          style: { head: [], border: [] },
+        });
+        for (const r of shown) {
+          table.push([r.submissionPk, r.teamName, r.status, progressOf(r), r.attempt, r.updatedAt, reasonOf(r)]);
+        }
+        io.out(table.toString());
+      },
+    );
 
   program
     .command('show')

@@ -1,4 +1,4 @@
-import { IllegalTransitionError, MergeError, RepublishRefusedError } from '../errors.js';
+import { IllegalTransitionError, MergeError, OperatorActionRefusedError } from '../errors.js';
 import { isTerminal } from '../lifecycle.js';
 import { accuracies, evalAiResultFields } from '../results/evalai-payload.js';
 import { CARLA_VALUE_SOURCES, formatMergedCheckpoint, globalStatistic } from '../results/merge.js';
@@ -169,17 +169,21 @@ export async function republishResult(
   pk: number,
 ): Promise<{ status: 'finished' | 'failed' }> {
   const record = await deps.store.get(pk);
-  if (!record) throw new RepublishRefusedError(`no submission ${pk}`);
+  if (!record) throw new OperatorActionRefusedError(`no submission ${pk}`);
   if (record.status === 'cancelled') {
-    throw new RepublishRefusedError(`submission ${pk} was cancelled: a result is never written over a cancel`);
+    throw new OperatorActionRefusedError(`submission ${pk} was cancelled: a result is never written over a cancel`);
   }
   if (record.status !== 'finished' && record.status !== 'failed') {
-    throw new RepublishRefusedError(`submission ${pk} is ${record.status}: its result is published when its run ends`);
+    throw new OperatorActionRefusedError(
+      `submission ${pk} is ${record.status}: its result is published when its run ends`,
+    );
   }
   const outcome = { status: record.status, ...(record.outcome?.reason ? { reason: record.outcome.reason } : {}) };
   const files = await storedFiles(deps, pk, outcome);
   if (await cancelledOnEvalAi(deps.evalai, pk)) {
-    throw new RepublishRefusedError(`submission ${pk} is cancelled on EvalAI: a result is never written over a cancel`);
+    throw new OperatorActionRefusedError(
+      `submission ${pk} is cancelled on EvalAI: a result is never written over a cancel`,
+    );
   }
   await deps.evalai.putResult(record.challengePk, record.status, {
     submissionPk: pk,

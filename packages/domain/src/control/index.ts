@@ -6,6 +6,7 @@ export * from './finish.js';
 export * from './handover.js';
 export * from './launch.js';
 export * from './observe.js';
+export * from './operate.js';
 export * from './payloads.js';
 export * from './ports.js';
 export * from './reconcile.js';

@@ -58,6 +58,11 @@ export interface EvalAiHost {
    * when Pitwall's request budget has no room for it right now.
    */
   putPartialResult(challengePk: number, update: EvalAiResultUpdate): Promise<boolean>;
+  /**
+   * POST submissions/<pk>/resume: EvalAI turns a failed submission resuming (same pk) and publishes its
+   * message again. EvalAI refuses any other status (EvalAiRejectedError).
+   */
+  resumeSubmission(submissionPk: number): Promise<void>;
 }
 
 /** A worker's heartbeat, as its logcopy writes it on every pass. */

@@ -71,7 +71,10 @@ export async function reconcileSubmissions(
 }
 
 /** The attempt EvalAI is waiting for, when Pitwall has no trace of beginning it. */
-function attemptNotBegun(submission: EvalAiSubmission, record: SubmissionRecord | undefined): number | undefined {
+export function attemptNotBegun(
+  submission: EvalAiSubmission,
+  record: SubmissionRecord | undefined,
+): number | undefined {
   if (!record) return 1;
   // A resume Pitwall has seen turns the record from terminal to resuming, as Register begins it.
   if (submission.status === 'resuming' && isTerminal(record.status)) return record.attempt + 1;

@@ -1,5 +1,5 @@
 import type { EvalAiHost, EvalAiResultUpdate, EvalAiSubmission } from '../control/ports.js';
-import { NotFoundError } from '../errors.js';
+import { EvalAiRejectedError, NotFoundError } from '../errors.js';
 import type { EvalAiStatus } from '../lifecycle.js';
 
 interface HeldSubmission {
@@ -18,6 +18,8 @@ interface HeldSubmission {
 export class MemoryEvalAi implements EvalAiHost {
   private readonly held = new Map<number, HeldSubmission>();
   private nextPk = 1;
+  /** Each resume asked, in order: EvalAI publishes the submission's message again for each. */
+  readonly resumed: number[] = [];
   beforeRequest: ((request: string, submissionPk: number) => void | Promise<void>) | undefined;
 
   constructor(private readonly now: () => Date = () => new Date()) {}
@@ -98,6 +100,19 @@ export class MemoryEvalAi implements EvalAiHost {
     await this.beforeRequest?.('PUT partially_evaluated', update.submissionPk);
     this.setStatus(update.submissionPk, 'partially_evaluated', 'PUT partial');
     return true;
+  }
+
+  async resumeSubmission(submissionPk: number): Promise<void> {
+    await this.beforeRequest?.('POST resume', submissionPk);
+    const { status } = this.require(submissionPk).submission;
+    if (status !== 'failed') {
+      throw new EvalAiRejectedError(
+        `EvalAI refused POST /api/jobs/submissions/${submissionPk}/resume/ (400): only a failed submission resumes, this one is ${status}`,
+        400,
+      );
+    }
+    this.setStatus(submissionPk, 'resuming', 'POST resume');
+    this.resumed.push(submissionPk);
   }
 
   private require(submissionPk: number): HeldSubmission {

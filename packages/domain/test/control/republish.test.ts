@@ -1,9 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import {
   collectResults,
+  OperatorActionRefusedError,
   observeSubmission,
   publishOutcome,
-  RepublishRefusedError,
   republishResult,
 } from '../../src/index.js';
 import { harness } from './harness.js';
@@ -38,7 +38,9 @@ describe('republish', () => {
     const pk = await published(h);
     h.evalai.setStatus(pk, 'cancelled');
     await expect(republishResult(h.plane, pk)).rejects.toThrow(
-      new RepublishRefusedError(`submission ${pk} is cancelled on EvalAI: a result is never written over a cancel`),
+      new OperatorActionRefusedError(
+        `submission ${pk} is cancelled on EvalAI: a result is never written over a cancel`,
+      ),
     );
     expect(h.evalai.statusOf(pk)).toBe('cancelled');
 

@@ -1,0 +1,67 @@
+import { OperatorActionRefusedError } from '../errors.js';
+import { formatSubmissionMessage } from '../message.js';
+import { type ControlPlane, isoNow, trackOf } from './deps.js';
+import { attemptNotBegun } from './reconcile.js';
+
+/**
+ * The host's resume: a failed submission's next attempt, asked of EvalAI, which turns it resuming and
+ * publishes its message again; Register then begins the attempt with the same split, and each worker
+ * continues from its checkpoint. Refused for a run that did not fail, here or on EvalAI.
+ */
+export async function resumeSubmission(
+  deps: Pick<ControlPlane, 'store' | 'evalai'>,
+  pk: number,
+): Promise<{ attempt: number }> {
+  const record = await deps.store.get(pk);
+  if (!record) throw new OperatorActionRefusedError(`no submission ${pk}`);
+  if (record.status === 'cancelled') {
+    throw new OperatorActionRefusedError(`submission ${pk} was cancelled: a cancel is never undone by a resume`);
+  }
+  if (record.status !== 'failed') {
+    throw new OperatorActionRefusedError(`submission ${pk} is ${record.status}: only a failed submission resumes`);
+  }
+  const remote = (await deps.evalai.getSubmission(pk)).status;
+  if (remote !== 'failed') {
+    throw new OperatorActionRefusedError(
+      `submission ${pk} is ${remote} on EvalAI: EvalAI resumes only a failed submission`,
+    );
+  }
+  await deps.evalai.resumeSubmission(pk);
+  return { attempt: record.attempt + 1 };
+}
+
+/**
+ * The host's requeue: the message of a submission EvalAI shows waiting (submitted or resuming) for an
+ * attempt Pitwall never began, sent to the queue again, as the reconciler does on its own after
+ * RECONCILE_AFTER_SECONDS. Register's conditional writes make it harmless if the first arrives after all.
+ */
+export async function requeueSubmission(
+  deps: Pick<ControlPlane, 'config' | 'store' | 'evalai' | 'queue' | 'clock'>,
+  pk: number,
+): Promise<{ attempt: number }> {
+  const remote = await deps.evalai.getSubmission(pk);
+  if (!trackOf(deps.config, remote.challengePhasePk)) {
+    throw new OperatorActionRefusedError(
+      `submission ${pk} is in phase ${remote.challengePhasePk}, which this Pitwall does not evaluate`,
+    );
+  }
+  if (remote.status !== 'submitted' && remote.status !== 'resuming') {
+    throw new OperatorActionRefusedError(
+      `submission ${pk} is ${remote.status} on EvalAI: requeue re-sends only the message of a submission waiting to start`,
+    );
+  }
+  const record = await deps.store.get(pk);
+  const attempt = attemptNotBegun(remote, record);
+  if (attempt === undefined) {
+    throw new OperatorActionRefusedError(
+      `submission ${pk} has begun (attempt ${record?.attempt}, ${record?.status}): its message arrived; requeue would start nothing`,
+    );
+  }
+  const ids = { challengePk: deps.config.challengePk, phasePk: remote.challengePhasePk, submissionPk: pk };
+  await deps.queue.send({
+    body: formatSubmissionMessage(ids),
+    submissionPk: pk,
+    deduplicationId: `requeue-${pk}-${attempt}-${isoNow(deps.clock).replace(/\D/g, '')}`,
+  });
+  return { attempt };
+}
