@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import {
+  failureClassLine,
   MAX_RESENDS,
   NEVER_STARTED,
   RECONCILE_AFTER_SECONDS,
@@ -101,7 +102,7 @@ describe('the reconciler', () => {
     const report = await reconcileSubmissions(stack.plane);
     expect(report).toMatchObject({ resent: [], failed: [stuck.id] });
     expect(stack.evalai.get(stuck.id).status).toBe('failed');
-    expect(stack.evalai.get(stuck.id).stderr).toBe(NEVER_STARTED);
+    expect(stack.evalai.get(stuck.id).stderr).toBe(`${failureClassLine('platform_error')}\n${NEVER_STARTED}`);
   });
 
   it('reports a submission it could not re-send and carries on with the others', async () => {

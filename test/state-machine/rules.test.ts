@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { publishOutcome, QUALIFIER_REQUIRED, registerSubmission } from '@pitwall/domain';
+import { failureClassLine, publishOutcome, QUALIFIER_REQUIRED, registerSubmission } from '@pitwall/domain';
 import { checkpointText, instantEvaluations, routesOf, writeCheckpoint } from '../support/evaluator.js';
 import { runExecution } from '../support/run-execution.js';
 import { challengeConfig, IMAGE, PHASE_PK, QUALIFIER_PHASE_PK, Stack } from '../support/stack.js';
@@ -42,7 +42,7 @@ describe('challenge rules', () => {
     const early = submit(7);
     await runExecution(stack, early.input);
     expect(stack.evalai.get(early.pk).status).toBe('failed');
-    expect(stack.evalai.get(early.pk).stderr).toBe(QUALIFIER_REQUIRED);
+    expect(stack.evalai.get(early.pk).stderr).toBe(`${failureClassLine('rejected')}\n${QUALIFIER_REQUIRED}`);
 
     const qualifier = submit(7, QUALIFIER_PHASE_PK);
     await runExecution(stack, qualifier.input); // driving score 75 > 60

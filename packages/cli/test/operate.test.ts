@@ -82,7 +82,12 @@ describe('the operator commands against the running local stack', () => {
     expect(timeline.map((line) => line.trim().split(/\s+/)[1])).toEqual(['received', 'queued', 'running', 'finished']);
     const json = captureIo();
     expect(await runCli(['show', String(cancelled), '--json'], json)).toBe(0);
-    expect(JSON.parse(json.stdout())).toMatchObject({ pk: cancelled, status: 'cancelled', evalaiStatus: 'cancelled' });
+    expect(JSON.parse(json.stdout())).toMatchObject({
+      pk: cancelled,
+      status: 'cancelled',
+      evalaiStatus: 'cancelled',
+      failureClass: 'cancelled',
+    });
   });
 
   it('leaderboard: the board as EvalAI shows it, and --json', async () => {
@@ -130,7 +135,22 @@ describe('the operator commands against the running local stack', () => {
     await runtime.engine.idle();
     const show = captureIo();
     expect(await runCli(['show', String(failed), '--json'], show)).toBe(0);
-    expect(JSON.parse(show.stdout()).record).toMatchObject({ attempt: 2, status: 'failed' });
+    expect(JSON.parse(show.stdout())).toMatchObject({
+      failureClass: 'rejected',
+      fault: 'participant',
+      record: { attempt: 2, status: 'failed' },
+    });
+    const text = captureIo();
+    expect(await runCli(['show', String(failed)], text)).toBe(0);
+    expect(text.stdout()).toContain('failure:  rejected (participant)');
+    const list = captureIo();
+    expect(await runCli(['list', '--status', 'failed'], list)).toBe(0);
+    expect(list.stdout()).toMatch(
+      new RegExp(`│ ${failed} +│ Team Elsewhere +│ failed .*│ rejected \\(participant\\) +│ The image`),
+    );
+    expect(runtime.evalai.get(failed).stderr.split('\n')[0]).toBe(
+      'Failure: the submission was rejected [rejected; a problem with the submission]',
+    );
     const refused = captureIo();
     expect(await runCli(['resume', String(finished)], refused)).toBe(2);
     expect(refused.stderr()).toBe(`pitwall: submission ${finished} is finished: only a failed submission resumes\n`);

@@ -19,3 +19,13 @@ const metricsLogger = {
   },
 };
 export const metrics = new Metrics({ namespace: 'Pitwall', logger: metricsLogger });
+
+/**
+ * One submission ended, counted by its status and failure class (`none` for a result): the dashboard's
+ * "why runs fail". A metric of its own, so its dimensions are not added to the invocation's other metrics.
+ */
+export function countSubmissionEnded(ended: { status: string; failureClass?: string }): void {
+  const metric = metrics.singleMetric();
+  metric.addDimensions({ Status: ended.status, FailureClass: ended.failureClass ?? 'none' });
+  metric.addMetric('SubmissionsEnded', 'Count', 1);
+}

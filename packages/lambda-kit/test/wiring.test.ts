@@ -13,7 +13,7 @@ import {
   readLambdaConfig,
 } from '../src/index.js';
 import { kubernetesJobRunner } from '../src/kubernetes.js';
-import { logger } from '../src/observability.js';
+import { countSubmissionEnded, logger } from '../src/observability.js';
 import { s3ArtifactStore } from '../src/s3.js';
 import { sqsSubmissionQueue } from '../src/sqs.js';
 import { stepFunctionsExecutions } from '../src/step-functions.js';
@@ -143,6 +143,35 @@ describe('lambdaHandler', () => {
     }
     expect(written.join('')).toContain('a warning of our own'); // the logger's lines are the ones seen here
     expect(written.join('')).not.toContain('No application metrics');
+  });
+
+  it('counts an ended submission as a metric of its own, by status and failure class', () => {
+    const written: string[] = [];
+    const writes = [process.stdout, process.stderr].map((stream) =>
+      jest.spyOn(stream, 'write').mockImplementation((chunk: unknown) => {
+        written.push(String(chunk));
+        return true;
+      }),
+    );
+    try {
+      countSubmissionEnded({ status: 'failed', failureClass: 'agent_crashed' });
+      countSubmissionEnded({ status: 'finished' });
+    } finally {
+      for (const write of writes) write.mockRestore();
+    }
+    const emitted = written
+      .join('')
+      .split('\n')
+      .filter((line) => line.includes('SubmissionsEnded'))
+      .map((line) => JSON.parse(line));
+    expect(emitted).toEqual([
+      expect.objectContaining({ Status: 'failed', FailureClass: 'agent_crashed', SubmissionsEnded: 1 }),
+      expect.objectContaining({ Status: 'finished', FailureClass: 'none', SubmissionsEnded: 1 }),
+    ]);
+    expect(emitted[0]._aws.CloudWatchMetrics[0]).toMatchObject({
+      Namespace: 'Pitwall',
+      Dimensions: [expect.arrayContaining(['Status', 'FailureClass'])],
+    });
   });
 
   it('hostedBy: the same entry point, configured from another environment, with the ports its host brings', async () => {

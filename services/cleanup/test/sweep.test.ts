@@ -35,6 +35,7 @@ describe('cleanup sweep Lambda', () => {
     expect(report).toEqual({
       examined: 0,
       failed: [],
+      failureClasses: {},
       orphans: [],
       errors: [expect.stringContaining('the jobs could not be listed for the orphan check')],
     });

@@ -16,6 +16,8 @@ import {
   artifactKeys,
   type ChallengeConfig,
   type ControlPlane,
+  FAILURE_CLASSES,
+  failureClassOf,
   isTerminal,
   OperatorActionRefusedError,
   republishResult,
@@ -194,7 +196,14 @@ function reasonOf(record: SubmissionRecord): string {
 const progressOf = (record: SubmissionRecord) =>
   record.progress ? `${record.progress.done}/${record.progress.total}` : '';
 
+/** The failure class and whose fault it is, in a word each: `agent_crashed (participant)`. */
+function failureOf(record: SubmissionRecord): string {
+  const failureClass = failureClassOf(record);
+  return failureClass ? `${failureClass} (${FAILURE_CLASSES[failureClass].fault})` : '';
+}
+
 function summary(record: SubmissionRecord) {
+  const failureClass = failureClassOf(record);
   return {
     pk: record.submissionPk,
     team: record.teamName,
@@ -205,6 +214,8 @@ function summary(record: SubmissionRecord) {
     progress: record.progress ?? null,
     updatedAt: record.updatedAt,
     reason: reasonOf(record),
+    failureClass: failureClass ?? null,
+    fault: failureClass ? FAILURE_CLASSES[failureClass].fault : null,
   };
 }
 
@@ -345,11 +356,20 @@ export function registerOperatorCommands(program: Command, io: CliIo): void {
           return;
         }
         const table = new Table({
-          head: ['pk', 'team', 'status', 'progress', 'attempt', 'updated', 'why'],
+          head: ['pk', 'team', 'status', 'progress', 'attempt', 'updated', 'failure', 'why'],
           style: { head: [], border: [] },
         });
         for (const r of shown) {
-          table.push([r.submissionPk, r.teamName, r.status, progressOf(r), r.attempt, r.updatedAt, reasonOf(r)]);
+          table.push([
+            r.submissionPk,
+            r.teamName,
+            r.status,
+            progressOf(r),
+            r.attempt,
+            r.updatedAt,
+            failureOf(r),
+            reasonOf(r),
+          ]);
         }
         io.out(table.toString());
       },
@@ -385,6 +405,7 @@ export function registerOperatorCommands(program: Command, io: CliIo): void {
         `status:   ${record.status} (attempt ${record.attempt})${isTerminal(record.status) ? '' : `, deadline ${record.deadline}`}`,
         `EvalAI:   ${evalaiStatus}`,
         ...(record.progress ? [`progress: ${progressOf(record)} routes`] : []),
+        ...(failureOf(record) ? [`failure:  ${failureOf(record)}`] : []),
         ...(reasonOf(record) ? [`why:      ${reasonOf(record)}`] : []),
         ...workers.map((w) => {
           const seen = activity.find((a) => a.worker === w.worker);

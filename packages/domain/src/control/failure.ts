@@ -1,9 +1,10 @@
 import { InvalidMessageError, RecordChangedError } from '../errors.js';
 import { canTransition, type EvalAiStatus, isEvalAiTerminal, isTerminal, type SubmissionStatus } from '../lifecycle.js';
 import { CANCELLED_ON_EVALAI, type ControlPlane, cancelledOnEvalAi, isoNow } from './deps.js';
+import { type Failure, type FailureClass, failureClassLine } from './failure-class.js';
 import { deleteJobs } from './finish.js';
 import type { Registration } from './payloads.js';
-import type { SubmissionRecord, TerminalStatus } from './records.js';
+import { failureClassOf, type SubmissionRecord, type TerminalStatus } from './records.js';
 import { idsOf } from './register.js';
 
 /** The error a state machine Catch hands over: {Error, Cause}, Cause being Lambda's JSON or plain text. */
@@ -27,13 +28,21 @@ export function describeCaught(error: CaughtError): string {
   return message ? `${name}: ${message}` : name;
 }
 
-/** What the participant reads when the backend, not their agent, stopped the evaluation. */
-export function participantReason(error: CaughtError): string {
-  if (error.Error === SUBMISSION_REJECTED) return error.Cause ?? 'The submission was rejected.';
-  if (error.Error === 'InvalidMessageError') {
-    return `EvalAI's message for this submission could not be read (${error.Cause ?? 'no reason given'}). Please submit again; if it happens again, tell the challenge hosts.`;
+/** What the participant reads when the backend, not their agent, stopped the evaluation, and its class. */
+export function participantReason(error: CaughtError): Failure {
+  if (error.Error === SUBMISSION_REJECTED) {
+    return { reason: error.Cause ?? 'The submission was rejected.', failureClass: 'rejected' };
   }
-  return `The evaluation could not be completed because of an error in the evaluation backend (${describeCaught(error)}). The challenge hosts have been notified.`;
+  if (error.Error === 'InvalidMessageError') {
+    return {
+      reason: `EvalAI's message for this submission could not be read (${error.Cause ?? 'no reason given'}). Please submit again; if it happens again, tell the challenge hosts.`,
+      failureClass: 'platform_error',
+    };
+  }
+  return {
+    reason: `The evaluation could not be completed because of an error in the evaluation backend (${describeCaught(error)}). The challenge hosts have been notified.`,
+    failureClass: 'platform_error',
+  };
 }
 
 /**
@@ -47,10 +56,18 @@ export function participantReason(error: CaughtError): string {
 export async function failSubmission(
   deps: Pick<ControlPlane, 'store' | 'evalai' | 'jobs' | 'clock'>,
   record: SubmissionRecord,
-  reason: string,
-): Promise<{ status: TerminalStatus }> {
+  failure: Failure,
+): Promise<EndedSubmission> {
   const pk = record.submissionPk;
-  if (isTerminal(record.status) && record.evalaiReported) return { status: record.status as TerminalStatus };
+  const { reason } = failure;
+  const ended = (status: TerminalStatus): EndedSubmission =>
+    status === 'finished'
+      ? { status }
+      : { status, failureClass: status === 'failed' ? failure.failureClass : 'cancelled' };
+  if (isTerminal(record.status) && record.evalaiReported) {
+    const failureClass = failureClassOf(record);
+    return { status: record.status as TerminalStatus, ...(failureClass ? { failureClass } : {}) };
+  }
   const expect = { status: record.status, executionId: record.executionId };
   const at = isoNow(deps.clock);
   const remote = (await deps.evalai.getSubmission(pk)).status;
@@ -65,10 +82,15 @@ export async function failSubmission(
       });
     } else await deps.store.markReported(pk, record.attempt, at);
     await deleteJobs(deps, record).catch(() => undefined);
-    return { status };
+    return ended(status);
   }
   if (!isTerminal(record.status)) {
-    await deps.store.transition(pk, record.attempt, 'failed', { at, reason, patch: { evalaiReported: false }, expect });
+    await deps.store.transition(pk, record.attempt, 'failed', {
+      at,
+      reason,
+      patch: { evalaiReported: false, outcome: { status: 'failed', reason, failureClass: failure.failureClass } },
+      expect,
+    });
   }
   await deleteJobs(deps, record).catch(() => undefined); // best effort: jobs also expire by TTL
   if (await cancelledOnEvalAi(deps.evalai, pk)) {
@@ -78,11 +100,17 @@ export async function failSubmission(
       reason: CANCELLED_ON_EVALAI,
       patch: { evalaiReported: true },
     });
-    return { status: 'cancelled' };
+    return ended('cancelled');
   }
-  await putFailed(deps.evalai, record, reason, { attempt: record.attempt, outcome: 'failed' });
+  await putFailed(deps.evalai, record, failure, { attempt: record.attempt, outcome: 'failed' });
   await deps.store.markReported(pk, record.attempt, isoNow(deps.clock));
-  return { status: 'failed' };
+  return ended('failed');
+}
+
+/** How a submission ended: its terminal status, and for a failure or a cancel, its class (for the metric). */
+export interface EndedSubmission {
+  readonly status: TerminalStatus;
+  readonly failureClass?: FailureClass;
 }
 
 /** The record's terminal status for one EvalAI has: its own if the lifecycle allows it. */
@@ -100,15 +128,15 @@ function recordStatusFor(remote: EvalAiStatus, current: SubmissionStatus): Termi
 export async function handleFailure(
   deps: Pick<ControlPlane, 'store' | 'evalai' | 'jobs' | 'clock'>,
   input: { registration?: Registration; event?: unknown; error: CaughtError; executionId?: string },
-): Promise<{ status: TerminalStatus | 'unreported' }> {
-  const reason = participantReason(input.error);
+): Promise<EndedSubmission | { status: 'unreported' }> {
+  const failure = participantReason(input.error);
   const registered =
     input.registration && 'submission' in input.registration ? input.registration.submission : undefined;
   if (registered) {
     const record = await deps.store.get(registered.submissionPk);
     if (!record || record.attempt !== registered.attempt) return { status: 'unreported' }; // a newer attempt's
     if (input.executionId && record.executionId !== input.executionId) return { status: 'unreported' };
-    return failSubmission(deps, record, reason);
+    return failSubmission(deps, record, failure);
   }
   const ids = input.registration?.action === 'invalid' ? input.registration.ids : idsOf(input.event);
   if (!ids)
@@ -116,15 +144,15 @@ export async function handleFailure(
   if (await deps.store.get(ids.submissionPk)) return { status: 'unreported' }; // another execution's run
   const remote = await deps.evalai.getSubmission(ids.submissionPk);
   if (isEvalAiTerminal(remote.status)) return { status: 'unreported' };
-  await putFailed(deps.evalai, { ...ids, phasePk: remote.challengePhasePk }, reason, {});
-  return { status: 'failed' };
+  await putFailed(deps.evalai, { ...ids, phasePk: remote.challengePhasePk }, failure, {});
+  return { status: 'failed', failureClass: failure.failureClass };
 }
 
-/** FAILED on EvalAI the way its own workers send it: no result, the reason as stderr. */
+/** FAILED on EvalAI the way its own workers send it: no result; as stderr, the class line, then the reason. */
 export function putFailed(
   evalai: ControlPlane['evalai'],
   submission: { challengePk: number; submissionPk: number; phasePk: number },
-  reason: string,
+  failure: Failure,
   metadata: Record<string, unknown>,
 ): Promise<void> {
   return evalai.putResult(submission.challengePk, 'failed', {
@@ -132,14 +160,16 @@ export function putFailed(
     phasePk: submission.phasePk,
     result: '[]',
     stdout: '',
-    stderr: reason,
-    metadata: JSON.stringify(metadata),
+    stderr: `${failureClassLine(failure.failureClass)}\n${failure.reason}`,
+    metadata: JSON.stringify({ ...metadata, failureClass: failure.failureClass }),
   });
 }
 
 export interface SweepReport {
   readonly examined: number;
   readonly failed: readonly number[];
+  /** How many of those ended in each failure class. */
+  readonly failureClasses: Readonly<Partial<Record<FailureClass, number>>>;
   /** Jobs deleted because no live attempt owns them (their record is gone, terminal, or at another attempt). */
   readonly orphans: readonly string[];
   readonly errors: readonly string[];
@@ -161,22 +191,24 @@ export async function sweepSubmissions(
 ): Promise<SweepReport> {
   const active = await deps.store.listActive();
   const failed: number[] = [];
+  const failureClasses: Partial<Record<FailureClass, number>> = {};
   const errors: string[] = [];
   for (const listed of active) {
     try {
       const record = await deps.store.get(listed.submissionPk);
       if (!record) continue;
-      const reason = isTerminal(record.status) ? unreportedReason(record) : await stuckReason(deps, record);
-      if (!reason) continue;
-      const { status } = await failSubmission(deps, record, reason);
+      const failure = isTerminal(record.status) ? unreportedFailure(record) : await stuckReason(deps, record);
+      if (!failure) continue;
+      const { status, failureClass } = await failSubmission(deps, record, failure);
       if (status === 'failed') failed.push(record.submissionPk);
+      if (failureClass) failureClasses[failureClass] = (failureClasses[failureClass] ?? 0) + 1;
     } catch (error) {
       if (error instanceof RecordChangedError) continue; // it moved on since it was read: alive after all
       errors.push(`submission ${listed.submissionPk}: ${(error as Error).message}`);
     }
   }
   const orphans = await sweepOrphans(deps, errors);
-  return { examined: active.length, failed, orphans, errors };
+  return { examined: active.length, failed, failureClasses, orphans, errors };
 }
 
 /**
@@ -207,21 +239,31 @@ async function sweepOrphans(deps: Pick<ControlPlane, 'store' | 'jobs' | 'clock'>
 }
 
 /** A record failed earlier whose FAILED did not reach EvalAI: its reason, to send again. */
-function unreportedReason(record: SubmissionRecord): string | undefined {
+function unreportedFailure(record: SubmissionRecord): Failure | undefined {
   if (record.evalaiReported) return undefined;
-  return record.history.at(-1)?.reason ?? record.outcome?.reason ?? 'The evaluation could not be completed.';
+  return {
+    reason: record.history.at(-1)?.reason ?? record.outcome?.reason ?? 'The evaluation could not be completed.',
+    failureClass: failureClassOf(record) ?? 'platform_error',
+  };
 }
 
 async function stuckReason(
   deps: Pick<ControlPlane, 'clock' | 'executions'>,
   record: SubmissionRecord,
-): Promise<string | undefined> {
+): Promise<Failure | undefined> {
   const overdue = deps.clock.now().getTime() - Date.parse(record.deadline);
   if (overdue > SWEEP_GRACE_SECONDS * 1000) {
-    return 'Time limit exceeded: the evaluation did not finish in time and was stopped.';
+    return {
+      reason: 'Time limit exceeded: the evaluation did not finish in time and was stopped.',
+      failureClass: 'time_limit',
+    };
   }
   if (record.executionId && !(await deps.executions.isRunning(record.executionId))) {
-    return 'The evaluation was interrupted in the evaluation backend and could not be completed. Please resubmit or ask the hosts to resume it.';
+    return {
+      reason:
+        'The evaluation was interrupted in the evaluation backend and could not be completed. Please resubmit or ask the hosts to resume it.',
+      failureClass: 'platform_error',
+    };
   }
   return undefined;
 }

@@ -4,6 +4,7 @@ import { accuracies, evalAiResultFields } from '../results/evalai-payload.js';
 import { CARLA_VALUE_SOURCES, formatMergedCheckpoint, globalStatistic } from '../results/merge.js';
 import { artifactKeys } from './artifact-keys.js';
 import { CANCELLED_ON_EVALAI, type ControlPlane, cancelledOnEvalAi, currentRecord, isoNow, trackOf } from './deps.js';
+import { failureClassLine, failureClassOfRouteStatuses } from './failure-class.js';
 import { jobName } from './launch.js';
 import type { CollectedOutcome, PollState, SubmissionRef, TerminalStatus } from './payloads.js';
 import type { SubmissionOutcome } from './records.js';
@@ -39,20 +40,32 @@ export async function collectResults(
     errors.push(`Worker ${worker} wrote a results file that cannot be accepted: ${error.message}`);
   }
 
+  // What the evaluator wrote of its routes says more than a container's exit (CARLA's "Failed - <reason>").
+  const said = failureClassOfRouteStatuses(report?.merged._checkpoint.records.map((r) => r.status) ?? []);
   let outcome: CollectedOutcome;
-  if (poll.phase === 'cancelled') outcome = { status: 'cancelled', reason: poll.reason ?? 'Cancelled.' };
-  else if (poll.phase !== 'done')
-    outcome = { status: 'failed', reason: poll.reason ?? `The evaluation stopped (${poll.phase}).` };
-  else if (errors.length > 0) outcome = { status: 'failed', reason: errors[0] as string };
+  if (poll.phase === 'cancelled') {
+    outcome = { status: 'cancelled', reason: poll.reason ?? 'Cancelled.', failureClass: 'cancelled' };
+  } else if (poll.phase !== 'done') {
+    const observed = poll.failureClass ?? 'platform_error';
+    outcome = {
+      status: 'failed',
+      reason: poll.reason ?? `The evaluation stopped (${poll.phase}).`,
+      failureClass: observed === 'agent_crashed' || observed === 'platform_error' ? (said ?? observed) : observed,
+    };
+  } else if (errors.length > 0)
+    outcome = { status: 'failed', reason: errors[0] as string, failureClass: 'bad_checkpoint' };
   else if (!report?.complete) {
     const done = report?.merged._checkpoint.records.length ?? 0;
     outcome = {
       status: 'failed',
       reason: `The results are incomplete: ${done} of ${plan?.expectedRoutes} routes were evaluated.`,
+      failureClass: said ?? 'platform_error',
     };
   } else outcome = { status: 'finished' };
 
-  if (outcome.status === 'failed') errors.unshift(outcome.reason ?? '');
+  if (outcome.status === 'failed') {
+    errors.unshift(failureClassLine(outcome.failureClass ?? 'platform_error'), outcome.reason ?? '');
+  }
   for (const worker of poll.failedWorkers ?? []) {
     const jobName = plan?.workers.find((w) => w.worker === worker)?.jobName;
     const tail = jobName ? await deps.jobs.logTail(jobName, 'agent', LOG_TAIL_BYTES).catch(() => '') : '';
@@ -100,7 +113,11 @@ export async function collectResults(
     pk,
     submission.attempt,
     {
-      outcome: { status: outcome.status, ...(outcome.reason ? { reason: outcome.reason } : {}) },
+      outcome: {
+        status: outcome.status,
+        ...(outcome.reason ? { reason: outcome.reason } : {}),
+        ...(outcome.failureClass ? { failureClass: outcome.failureClass } : {}),
+      },
       ...(metrics ? { metrics } : {}),
       ...(progress ? { progress } : {}),
     },

@@ -2,6 +2,7 @@ export * from './artifact-keys.js';
 export * from './config.js';
 export * from './deps.js';
 export * from './failure.js';
+export * from './failure-class.js';
 export * from './finish.js';
 export * from './handover.js';
 export * from './launch.js';

@@ -3,6 +3,7 @@ import { evalAiResultFields } from '../results/evalai-payload.js';
 import { formatMergedCheckpoint } from '../results/merge.js';
 import { pollWaitSeconds, type TrackConfig } from './config.js';
 import { CANCELLED_ON_EVALAI, type ControlPlane, cancelledOnEvalAi, currentRecord, isoNow, trackOf } from './deps.js';
+import { FAILURE_CLASSES, type Failure, type FailureClass } from './failure-class.js';
 import type { PollPhase, PollState } from './payloads.js';
 import type { JobObservation, WorkerActivity } from './ports.js';
 import {
@@ -14,6 +15,8 @@ import {
 } from './records.js';
 import { digest as digestOf, mergeSubmissionResults } from './results-io.js';
 import { watchEvalAiStatuses } from './status-watch.js';
+
+const CANCELLED: Failure = { reason: CANCELLED_ON_EVALAI, failureClass: 'cancelled' };
 
 /**
  * Observe: one look at the submission. The cluster and the workers' results are read first; then whether
@@ -30,12 +33,12 @@ export async function observeSubmission(
   const pk = submission.submissionPk;
   const turn = (input.poll?.turn ?? 0) + 1;
   const carried = input.poll?.handovers ? { handovers: input.poll.handovers } : {};
-  const end = (phase: PollPhase, reason?: string, failedWorkers?: number[]): PollState => ({
+  const end = (phase: PollPhase, failure?: Failure, failedWorkers?: number[]): PollState => ({
     phase,
     turn,
     waitSeconds: 0,
     ...carried,
-    ...(reason ? { reason } : {}),
+    ...(failure ? { reason: failure.reason, failureClass: failure.failureClass } : {}),
     ...(failedWorkers ? { failedWorkers } : {}),
   });
   const record = await currentRecord(deps.store, submission);
@@ -57,7 +60,7 @@ export async function observeSubmission(
     : [];
   const idleLimit = track?.idleTimeoutSeconds;
   const failed = plan.workers.flatMap((w, i) => {
-    const reason =
+    const failure =
       brokenReason(jobs[i], submission, now) ??
       idleReason(
         jobs[i],
@@ -65,25 +68,30 @@ export async function observeSubmission(
         idleLimit,
         now,
       );
-    return reason ? [{ worker: w.worker, reason }] : [];
+    return failure ? [{ worker: w.worker, ...failure }] : [];
   });
   const progress = failed.length > 0 || overdue ? undefined : await progressOf(deps, record);
 
   // A cancel, from the challenge's status watch: this Observe's own run of it, or an earlier one's mark.
   const watched = await watchEvalAiStatuses(deps);
-  if (record.cancelledOnEvalAiAt || watched.has(pk)) return end('cancelled', CANCELLED_ON_EVALAI);
+  if (record.cancelledOnEvalAiAt || watched.has(pk)) return end('cancelled', CANCELLED);
   if (overdue) return end('timed_out', overdue);
   if (failed.length > 0) {
     const reasons = failed.map(({ worker, reason }) => `worker ${worker}: ${reason}`);
+    // When workers failed differently, the platform's fault is named first: no participant is blamed for it.
+    const first = failed.find((w) => FAILURE_CLASSES[w.failureClass].fault === 'platform') ?? failed[0];
     return end(
       'failed',
-      `The evaluation failed. ${reasons.join('; ')}.`,
+      {
+        reason: `The evaluation failed. ${reasons.join('; ')}.`,
+        failureClass: first?.failureClass ?? 'platform_error',
+      },
       failed.map((w) => w.worker),
     );
   }
   // Each write to EvalAI right after a read of its own, with nothing slow between (cancel safety).
   if (record.status === 'queued' && started) {
-    if (await cancelledOnEvalAi(deps.evalai, pk)) return end('cancelled', CANCELLED_ON_EVALAI);
+    if (await cancelledOnEvalAi(deps.evalai, pk)) return end('cancelled', CANCELLED);
     await deps.evalai.patchStatus(submission.challengePk, { submissionPk: pk, status: 'running' });
     // The time limit starts now: what the earlier attempts used is taken off it.
     const used = evaluationSecondsUsed(record.history, record.attempt);
@@ -94,7 +102,7 @@ export async function observeSubmission(
     let sent = false;
     if (progress.partial) {
       const cancelled = await cancelledBeforePartial(deps, pk);
-      if (cancelled) return end('cancelled', CANCELLED_ON_EVALAI);
+      if (cancelled) return end('cancelled', CANCELLED);
       sent =
         cancelled === false &&
         (await deps.evalai.putPartialResult(submission.challengePk, {
@@ -141,13 +149,19 @@ function overdueReason(
   track: TrackConfig | undefined,
   started: boolean,
   now: Date,
-): string | undefined {
+): Failure | undefined {
   const waiting = !started && attemptStartedAt(record) === undefined;
   if (waiting && track && now.getTime() - Date.parse(record.registeredAt) > track.queueTimeoutSeconds * 1000) {
-    return `No GPU became available within ${track.queueTimeoutSeconds} seconds: the evaluation could not start. Please resubmit later.`;
+    return {
+      reason: `No GPU became available within ${track.queueTimeoutSeconds} seconds: the evaluation could not start. Please resubmit later.`,
+      failureClass: 'queue_timeout',
+    };
   }
   if (now.getTime() <= Date.parse(record.deadline)) return undefined;
-  return `Time limit exceeded: the evaluation did not finish within ${track?.timeLimitSeconds ?? 0} seconds.`;
+  return {
+    reason: `Time limit exceeded: the evaluation did not finish within ${track?.timeLimitSeconds ?? 0} seconds.`,
+    failureClass: 'time_limit',
+  };
 }
 
 /**
@@ -155,8 +169,10 @@ function overdueReason(
  * UNRECOVERABLE_GRACE_SECONDS for what never resolves by waiting (an image that cannot be pulled), which
  * would otherwise hold a GPU node until the deadline.
  */
-function brokenReason(job: JobObservation | undefined, submission: SubmissionRef, now: Date): string | undefined {
-  if (job === undefined || job.state === 'failed' || job.state === 'missing') return describeFailure(job);
+function brokenReason(job: JobObservation | undefined, submission: SubmissionRef, now: Date): Failure | undefined {
+  if (job === undefined || job.state === 'failed' || job.state === 'missing') {
+    return { reason: describeFailure(job), failureClass: failureClassOfJob(job) };
+  }
   if (job.state !== 'pending' && job.state !== 'running') return undefined;
   for (const container of job.containers) {
     const waiting = container.waiting;
@@ -164,10 +180,15 @@ function brokenReason(job: JobObservation | undefined, submission: SubmissionRef
     if (now.getTime() - Date.parse(waiting.since) < UNRECOVERABLE_GRACE_SECONDS * 1000) continue;
     const detail = `${waiting.reason}${waiting.message ? `: ${waiting.message}` : ''}`;
     if (container.name !== 'agent') {
-      return `the ${container.name} container could not start (${detail}); this is a problem of the evaluation backend`;
+      return {
+        reason: `the ${container.name} container could not start (${detail}); this is a problem of the evaluation backend`,
+        failureClass: 'platform_error',
+      };
     }
-    if (waiting.reason === 'CreateContainerConfigError') return `the agent container could not be created (${detail})`;
-    return `The image ${submission.imageUri} could not be pulled: ${detail}`;
+    if (waiting.reason === 'CreateContainerConfigError') {
+      return { reason: `the agent container could not be created (${detail})`, failureClass: 'agent_setup' };
+    }
+    return { reason: `The image ${submission.imageUri} could not be pulled: ${detail}`, failureClass: 'image_pull' };
   }
   return undefined;
 }
@@ -178,11 +199,14 @@ function idleReason(
   activity: WorkerActivity | undefined,
   limitSeconds: number | undefined,
   now: Date,
-): string | undefined {
+): Failure | undefined {
   if (job?.state !== 'running' || !activity?.lastOutputAt || limitSeconds === undefined) return undefined;
   const idle = Math.floor((now.getTime() - Date.parse(activity.lastOutputAt)) / 1000);
   if (!(idle > limitSeconds)) return undefined;
-  return `The agent produced no output for ${idle} s (the limit is ${limitSeconds} s) and was stopped`;
+  return {
+    reason: `The agent produced no output for ${idle} s (the limit is ${limitSeconds} s) and was stopped`,
+    failureClass: 'agent_idle',
+  };
 }
 
 /** Container waits that never end by themselves (kubelet's reasons). */
@@ -194,6 +218,20 @@ const UNRECOVERABLE_WAITS = new Set([
 ]);
 /** ErrImagePull can clear on a retry of the pull: this long, and it is not going to. */
 export const UNRECOVERABLE_GRACE_SECONDS = 180;
+
+/**
+ * Which container brought a failed job down: the agent's exit is the participant's, the simulator's or
+ * logcopy's (or a job gone, or one failed with no container to blame) the platform's.
+ */
+function failureClassOfJob(job: JobObservation | undefined): FailureClass {
+  if (!job || job.state === 'missing') return 'platform_error';
+  if (job.reason === 'DeadlineExceeded') return 'time_limit';
+  const crashed = (name: string) =>
+    job.containers.some((c) => c.name === name && (c.restarts > 0 || (c.lastExitCode ?? 0) !== 0));
+  if (crashed('simulator')) return 'simulator_crashed';
+  if (crashed('agent')) return 'agent_crashed';
+  return 'platform_error';
+}
 
 export function describeFailure(job: JobObservation | undefined): string {
   if (!job || job.state === 'missing') return 'its job disappeared from the cluster';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { failureClassSchema } from './failure-class.js';
 
 /**
  * What crosses the state machine: every payload a Task receives or returns that another state reads. The
@@ -53,6 +54,7 @@ export const pollStateSchema = z.object({
   turn: z.number().int().min(0),
   waitSeconds: z.number().min(0),
   reason: z.string().optional(),
+  failureClass: failureClassSchema.optional(),
   failedWorkers: z.array(z.number().int().min(0)).readonly().optional(),
   /** How many hand-overs brought the run to this execution: names the next one. */
   handovers: z.number().int().min(0).optional(),
@@ -67,6 +69,7 @@ export const collectedOutcomeSchema = z.object({
   status: z.enum(TERMINAL_STATUSES),
   /** Why, in words for the participant (failed/cancelled). */
   reason: z.string().optional(),
+  failureClass: failureClassSchema.optional(),
   /** A qualifier track passed: the track the team may now enter. */
   grantsQualification: z.string().optional(),
 });

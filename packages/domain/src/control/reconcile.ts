@@ -53,7 +53,12 @@ export async function reconcileSubmissions(
       if (count > MAX_RESENDS) {
         // EvalAI lets the last writer win: a participant's cancel since the list must stand.
         if ((await deps.evalai.getSubmission(submission.id)).status !== submission.status) continue;
-        await putFailed(deps.evalai, ids, NEVER_STARTED, { attempt, outcome: 'failed', resends: MAX_RESENDS });
+        await putFailed(
+          deps.evalai,
+          ids,
+          { reason: NEVER_STARTED, failureClass: 'platform_error' },
+          { attempt, outcome: 'failed', resends: MAX_RESENDS },
+        );
         failed.push(submission.id);
         continue;
       }

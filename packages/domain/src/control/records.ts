@@ -1,5 +1,6 @@
 import { isTerminal, type SubmissionStatus } from '../lifecycle.js';
 import type { PlanStrategy } from '../routes/plan.js';
+import type { FailureClass } from './failure-class.js';
 import type { SubmissionRef, TerminalStatus } from './payloads.js';
 
 export type { SubmissionRef, TerminalStatus } from './payloads.js';
@@ -25,6 +26,7 @@ export interface SubmissionOutcome {
   readonly status: TerminalStatus;
   /** Why, in words for the participant (failed/cancelled). */
   readonly reason?: string;
+  readonly failureClass?: FailureClass;
 }
 
 export interface StatusChange {
@@ -107,4 +109,14 @@ export function evaluationSecondsUsed(history: readonly StatusChange[], attempt:
 /** The deadline of an attempt whose first worker pod runs at `startedAt`: the evaluation time left. */
 export function evaluationDeadline(startedAt: Date, timeLimitSeconds: number, usedSeconds: number): string {
   return new Date(startedAt.getTime() + Math.max(0, timeLimitSeconds - usedSeconds) * 1000).toISOString();
+}
+
+/**
+ * How the current attempt failed, if it did: a cancel, whoever's, is `cancelled`; a failure the class it was
+ * given (`platform_error` for one recorded before classes were).
+ */
+export function failureClassOf(record: SubmissionRecord): FailureClass | undefined {
+  if (record.status === 'cancelled') return 'cancelled';
+  if (record.status !== 'failed') return undefined;
+  return record.outcome?.failureClass ?? 'platform_error';
 }

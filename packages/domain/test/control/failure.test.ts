@@ -25,7 +25,7 @@ describe('HandleFailure', () => {
       error: { Error: 'JobRunnerRejectedError', Cause: 'the cluster refused the Job' },
       executionId: 'exec-1',
     });
-    expect(failure).toEqual({ status: 'failed' });
+    expect(failure).toEqual({ status: 'failed', failureClass: 'platform_error' });
     expect(h.evalai.resultOf(pk)?.stderr).toContain('JobRunnerRejectedError: the cluster refused the Job');
     expect(await h.store.get(pk)).toMatchObject({ status: 'failed', evalaiReported: true });
     expect(h.jobs.jobsOf(pk)).toEqual([]);
@@ -75,9 +75,11 @@ describe('HandleFailure', () => {
       executionId: 'e',
     });
     expect(h.evalai.statusOf(pk)).toBe('failed');
-    expect(h.evalai.resultOf(pk)?.stderr).toMatch(
-      /^EvalAI's message for this submission could not be read \(.*submitted_image_uri/,
+    const [classLine, said] = h.evalai.resultOf(pk)?.stderr.split('\n') ?? [];
+    expect(classLine).toBe(
+      'Failure: an error in the evaluation backend [platform_error; a problem of the evaluation backend]',
     );
+    expect(said).toMatch(/^EvalAI's message for this submission could not be read \(.*submitted_image_uri/);
   });
 });
 

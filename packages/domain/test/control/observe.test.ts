@@ -95,6 +95,7 @@ describe('Observe', () => {
       phase: 'failed',
       failedWorkers: [0],
       reason: `The evaluation failed. worker 0: The image ${submission.imageUri} could not be pulled: ImagePullBackOff: Back-off pulling image.`,
+      failureClass: 'image_pull',
     });
   });
 
@@ -108,9 +109,11 @@ describe('Observe', () => {
       containers: [{ name: 'simulator', restarts: 0, waiting: { reason: 'ErrImagePull', since } }],
     });
     h.clock.advance(UNRECOVERABLE_GRACE_SECONDS + 1);
-    expect((await observeSubmission(h.plane, { submission })).reason).toContain(
+    const poll = await observeSubmission(h.plane, { submission });
+    expect(poll.reason).toContain(
       'the simulator container could not start (ErrImagePull); this is a problem of the evaluation backend',
     );
+    expect(poll.failureClass).toBe('platform_error');
   });
 
   it("stops a running agent whose output logcopy has not seen change for the track's idle limit", async () => {
@@ -129,6 +132,7 @@ describe('Observe', () => {
       failedWorkers: [1],
       reason:
         'The evaluation failed. worker 1: The agent produced no output for 812 s (the limit is 800 s) and was stopped.',
+      failureClass: 'agent_idle',
     });
   });
 

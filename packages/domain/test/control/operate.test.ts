@@ -16,7 +16,7 @@ async function failedRun(h: ReturnType<typeof harness>) {
   const submission = await h.start(h.submit().event);
   const record = await h.store.get(submission.submissionPk);
   if (!record) throw new Error('no record');
-  await failSubmission(h.plane, record, 'The simulator crashed.');
+  await failSubmission(h.plane, record, { reason: 'The simulator crashed.', failureClass: 'simulator_crashed' });
   return submission.submissionPk;
 }
 

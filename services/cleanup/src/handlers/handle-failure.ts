@@ -1,5 +1,5 @@
 import { handleFailure as fail } from '@pitwall/domain';
-import { lambdaHandler, parseTaskInput, TASKS, type TaskHandler } from '@pitwall/lambda-kit';
+import { countSubmissionEnded, lambdaHandler, parseTaskInput, TASKS, type TaskHandler } from '@pitwall/lambda-kit';
 import { evalAiHost } from '@pitwall/lambda-kit/evalai';
 import { kubernetesJobRunner } from '@pitwall/lambda-kit/kubernetes';
 
@@ -8,7 +8,14 @@ export const handleFailure: TaskHandler<'HandleFailure', 'evalai' | 'jobs'> =
   ({ plane }) =>
   async (event) => {
     const { state, executionId } = parseTaskInput(TASKS.HandleFailure.input, event);
-    return fail(plane, { registration: state.registration, event: state.event, error: state.error, executionId });
+    const ended = await fail(plane, {
+      registration: state.registration,
+      event: state.event,
+      error: state.error,
+      executionId,
+    });
+    if (ended.status !== 'unreported') countSubmissionEnded(ended);
+    return ended;
   };
 
 export const handler = lambdaHandler(handleFailure, { evalai: evalAiHost, jobs: kubernetesJobRunner });

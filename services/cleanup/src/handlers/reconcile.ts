@@ -1,5 +1,5 @@
 import { type ReconcileReport, reconcileSubmissions } from '@pitwall/domain';
-import { lambdaHandler, logger, metrics, type RawHandler } from '@pitwall/lambda-kit';
+import { countSubmissionEnded, lambdaHandler, logger, metrics, type RawHandler } from '@pitwall/lambda-kit';
 import { evalAiHost } from '@pitwall/lambda-kit/evalai';
 import { sqsSubmissionQueue } from '@pitwall/lambda-kit/sqs';
 
@@ -10,6 +10,7 @@ export const reconcile: RawHandler<ReconcileReport, 'evalai' | 'queue'> =
     const report = await reconcileSubmissions(plane);
     metrics.addMetric('MessagesResent', 'Count', report.resent.length);
     metrics.addMetric('SubmissionsNeverStarted', 'Count', report.failed.length);
+    for (const _ of report.failed) countSubmissionEnded({ status: 'failed', failureClass: 'platform_error' });
     if (report.resent.length > 0) logger.warn('re-sent lost submission messages', { resent: report.resent });
     if (report.failed.length > 0) logger.error('failed submissions that never started', { failed: report.failed });
     if (report.errors.length > 0) logger.error('could not reconcile some submissions', { errors: report.errors });

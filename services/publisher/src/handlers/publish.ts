@@ -1,5 +1,5 @@
 import { publishOutcome } from '@pitwall/domain';
-import { lambdaHandler, parseTaskInput, TASKS, type TaskHandler } from '@pitwall/lambda-kit';
+import { countSubmissionEnded, lambdaHandler, parseTaskInput, TASKS, type TaskHandler } from '@pitwall/lambda-kit';
 import { evalAiHost } from '@pitwall/lambda-kit/evalai';
 import { s3ArtifactStore } from '@pitwall/lambda-kit/s3';
 
@@ -10,7 +10,13 @@ import { s3ArtifactStore } from '@pitwall/lambda-kit/s3';
  */
 export const publish: TaskHandler<'Publish', 'artifacts' | 'evalai'> =
   ({ plane }) =>
-  async (event) =>
-    publishOutcome(plane, parseTaskInput(TASKS.Publish.input, event));
+  async (event) => {
+    const input = parseTaskInput(TASKS.Publish.input, event);
+    const { status } = await publishOutcome(plane, input);
+    // A cancel seen at the last moment stands over the outcome Collect decided.
+    const failureClass = status === 'cancelled' ? 'cancelled' : input.outcome.failureClass;
+    countSubmissionEnded({ status, ...(failureClass ? { failureClass } : {}) });
+    return { status };
+  };
 
 export const handler = lambdaHandler(publish, { artifacts: s3ArtifactStore, evalai: evalAiHost });

@@ -1,0 +1,106 @@
+import { describe, expect, it } from '@jest/globals';
+import {
+  artifactKeys,
+  collectResults,
+  FAILURE_CLASSES,
+  failureClassOf,
+  handleFailure,
+  observeSubmission,
+  publishOutcome,
+  SUBMISSION_REJECTED,
+  sweepSubmissions,
+} from '../../src/index.js';
+import { checkpointText } from '../../src/testing/index.js';
+import { harness } from './harness.js';
+
+// Every way a run ends without a result has one class from a closed list, whose fault it is, stored on
+// the record and sent to EvalAI as the stderr's first line.
+
+async function endedWith(
+  h: ReturnType<typeof harness>,
+  crash: { container: string; exitCode: number; reason?: string },
+  routeStatus?: string,
+) {
+  const submission = await h.start(h.submit().event);
+  const pk = submission.submissionPk;
+  const [first, second] = (await h.store.get(pk))?.plan?.workers ?? [];
+  if (!first || !second) throw new Error('no plan');
+  h.jobs.setState(second.jobName, 'running');
+  if (routeStatus) {
+    const written = JSON.parse(checkpointText(first.routeIds, 1));
+    written._checkpoint.records[0].status = routeStatus;
+    await h.artifacts.put(artifactKeys.checkpoint(pk, first.worker), JSON.stringify(written));
+  }
+  h.jobs.setState(first.jobName, 'failed', {
+    reason: crash.reason ?? 'BackoffLimitExceeded',
+    containers: [{ name: crash.container, restarts: 1, lastExitCode: crash.exitCode }],
+  });
+  const poll = await observeSubmission(h.plane, { submission });
+  const outcome = await collectResults(h.plane, { submission, poll });
+  await publishOutcome(h.plane, { submission, outcome });
+  return { pk, poll, outcome, record: await h.store.get(pk) };
+}
+
+describe('failure classes', () => {
+  it('blames the container that brought the job down, and stores the class on the record', async () => {
+    const h = harness();
+    const agent = await endedWith(h, { container: 'agent', exitCode: 1 });
+    expect(agent.poll.failureClass).toBe('agent_crashed');
+    expect(agent.record?.outcome).toMatchObject({ status: 'failed', failureClass: 'agent_crashed' });
+    expect(failureClassOf(agent.record ?? ({} as never))).toBe('agent_crashed');
+    const simulator = await endedWith(h, { container: 'simulator', exitCode: 139 });
+    expect(simulator.outcome.failureClass).toBe('simulator_crashed');
+    expect(FAILURE_CLASSES.simulator_crashed.fault).toBe('platform');
+    const deadline = await endedWith(h, { container: 'agent', exitCode: 137, reason: 'DeadlineExceeded' });
+    expect(deadline.outcome.failureClass).toBe('time_limit');
+  });
+
+  it('prefers what the evaluator wrote of its routes to the exit of the agent container', async () => {
+    const h = harness();
+    const setup = await endedWith(h, { container: 'agent', exitCode: 1 }, "Failed - Agent couldn't be set up");
+    expect(setup.outcome.failureClass).toBe('agent_setup');
+    const sensors = await endedWith(h, { container: 'agent', exitCode: 1 }, "Failed - Agent's sensors were invalid");
+    expect(sensors.outcome.failureClass).toBe('invalid_sensors');
+  });
+
+  it('sends the class as the first line of the stderr EvalAI shows', async () => {
+    const h = harness();
+    const { pk } = await endedWith(h, { container: 'agent', exitCode: 1 });
+    const [first, second] = h.evalai.resultOf(pk)?.stderr.split('\n') ?? [];
+    expect(first).toBe('Failure: the agent crashed [agent_crashed; a problem with the submission]');
+    expect(second).toMatch(/^The evaluation failed\. worker 0: BackoffLimitExceeded, agent exited with code 1/);
+  });
+
+  it('calls a results file that cannot be accepted bad_checkpoint', async () => {
+    const h = harness();
+    const submission = await h.start(h.submit().event);
+    const pk = submission.submissionPk;
+    await h.finishWorkers(submission);
+    await h.artifacts.put(artifactKeys.checkpoint(pk, 0), '{"_checkpoint": "not a checkpoint"}');
+    const poll = await observeSubmission(h.plane, { submission });
+    const outcome = await collectResults(h.plane, { submission, poll });
+    expect(outcome).toMatchObject({ status: 'failed', failureClass: 'bad_checkpoint' });
+  });
+
+  it('classes a rejection, a run past its deadline, and a cancel', async () => {
+    const h = harness();
+    const submission = await h.start(h.submit().event);
+    await handleFailure(h.plane, {
+      registration: { action: 'reject', reason: 'No Docker image was submitted.', submission },
+      error: { Error: SUBMISSION_REJECTED, Cause: 'No Docker image was submitted.' },
+      executionId: 'exec-1',
+    });
+    expect((await h.store.get(submission.submissionPk))?.outcome?.failureClass).toBe('rejected');
+
+    const stuck = await h.start(h.submit().event, 'exec-2');
+    h.executions.running.add('exec-2');
+    h.clock.advance(3 * 24 * 3600);
+    await sweepSubmissions(h.plane);
+    expect((await h.store.get(stuck.submissionPk))?.outcome?.failureClass).toBe('time_limit');
+
+    const cancelled = await h.start(h.submit().event, 'exec-3');
+    h.evalai.setStatus(cancelled.submissionPk, 'cancelled');
+    const poll = await observeSubmission(h.plane, { submission: cancelled });
+    expect(poll.failureClass).toBe('cancelled');
+  });
+});
