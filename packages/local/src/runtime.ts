@@ -34,6 +34,7 @@ import { createSqsServer } from 'local-aws-sqs';
 import { buildLocalPrograms } from './bundles.js';
 import { LOCAL_IMAGES } from './container-images.js';
 import { type ContainerEngine, ContainerJobRunner } from './container-job-runner.js';
+import { startDashboard } from './dashboard/dashboard-server.js';
 import { entryPointOf, executionName, LocalEngine, lambdaContext, lambdaInvokers } from './engine.js';
 import { FolderJobRunner } from './folder-job-runner.js';
 import { GpuPool, type GpuPoolOptions } from './gpu-pool.js';
@@ -159,6 +160,8 @@ export interface LocalEndpoints {
   readonly queueUrl: string;
   readonly deadLetterQueueUrl: string;
   readonly evalai: string;
+  /** The live page: the queue, the runs and their workers, recent failures, the leaderboard. */
+  readonly dashboard: string;
 }
 
 /**
@@ -170,6 +173,8 @@ export class LocalRuntime {
   jobs!: LocalJobRunner | ContainerJobRunner | InstantJobRunner | KubernetesJobRunner;
   plane!: ControlPlane;
   endpoints!: LocalEndpoints;
+  /** The GPUs the container executor hands out, when it has a pool. */
+  private gpuCapacity: number | undefined;
   /** The environment every function reads, as in AWS. */
   functionEnvironment!: Readonly<Record<string, string>>;
   private host!: LambdaHost;
@@ -315,7 +320,7 @@ export class LocalRuntime {
     });
     this.clients.push(this.sqs);
     const { queueUrl, deadLetterQueueUrl, queueArn } = await this.createQueues();
-    this.endpoints = {
+    const endpoints = {
       dynamodb: dynamo.endpoint,
       s3: s3.endpoint,
       sqs: sqsEndpoint,
@@ -385,6 +390,11 @@ export class LocalRuntime {
       starter: this.engine,
     } satisfies Partial<ControlPlane>;
     this.plane = { config: config.challenge, store: stores.store, artifacts, ...ports };
+    const dashboard = await startDashboard(this.plane, {
+      ...(this.gpuCapacity === undefined ? {} : { gpuCapacity: this.gpuCapacity }),
+    });
+    this.servers.push({ endpoint: dashboard.url, close: () => dashboard.close() });
+    this.endpoints = { ...endpoints, dashboard: dashboard.url };
     this.host = { env: this.functionEnvironment, ports };
     this.engine.invokers = lambdaInvokers(this.host);
     this.housekeepers = {
@@ -470,6 +480,7 @@ export class LocalRuntime {
     s3: string,
   ): Promise<ContainerJobRunner> {
     const gpus = this.options.gpus ? await GpuPool.discover(this.options.gpus) : undefined;
+    this.gpuCapacity = gpus?.size;
     // The stand-ins' pace, and, with no GPU to give, their pretend one; real images get neither.
     const standin = this.options.images
       ? {}

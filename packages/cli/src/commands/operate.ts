@@ -20,6 +20,7 @@ import {
   failureClassOf,
   isTerminal,
   OperatorActionRefusedError,
+  publishedLeaderboard,
   republishResult,
   requeueSubmission,
   resumeSubmission,
@@ -125,7 +126,7 @@ function stageSource(name: string): Source {
         : { region: stage.region, name: `pitwall-${basename(name).replace(/\.ya?ml$/, '')}-submissions` };
       return openSubmissionQueue(createSqsClient({ region: queue.region }), queue);
     },
-    leaderboard: () => storedLeaderboard(store, artifacts, stage.challenge.leaderboard.split),
+    leaderboard: () => publishedLeaderboard({ config: stage.challenge, store, artifacts }),
     read: async (work) => {
       try {
         return await work();
@@ -136,48 +137,6 @@ function stageSource(name: string): Source {
       }
     },
   };
-}
-
-/**
- * A stage's board from what Pitwall published: each finished run's stored result on the stage's split,
- * the best Driving score per team and phase first (EvalAI's own board also needs the split's id).
- */
-async function storedLeaderboard(
-  store: DynamoDbSubmissionStore,
-  artifacts: S3ArtifactStore,
-  split: string,
-): Promise<(LeaderboardEntry & { readonly phasePk: number })[]> {
-  const best = new Map<string, LeaderboardEntry & { readonly phasePk: number }>();
-  const score = (entry: LeaderboardEntry) => Number(entry.values['Driving score'] ?? Number.NEGATIVE_INFINITY);
-  for (const record of await store.listAll()) {
-    if (record.status !== 'finished') continue;
-    const stored = await artifacts.get(artifactKeys.evalai(record.submissionPk, 'result.json'));
-    const entries = publishedEntries(stored).filter((e) => e.split === split);
-    for (const { accuracies } of entries) {
-      const entry = {
-        submissionPk: record.submissionPk,
-        teamName: record.teamName,
-        phasePk: record.phasePk,
-        values: accuracies,
-      };
-      const key = `${record.phasePk}/${record.teamPk}`;
-      const held = best.get(key);
-      if (!held || score(entry) > score(held)) best.set(key, entry);
-    }
-  }
-  return [...best.values()].sort((a, b) => a.phasePk - b.phasePk || score(b) - score(a));
-}
-
-/** EvalAI's result file as Publish stored it; anything else is no entry. */
-function publishedEntries(text: string | undefined): { split: string; accuracies: Record<string, number> }[] {
-  try {
-    const parsed: unknown = JSON.parse(text ?? '[]');
-    return Array.isArray(parsed)
-      ? parsed.filter((e) => typeof e?.split === 'string' && typeof e?.accuracies === 'object' && e.accuracies)
-      : [];
-  } catch {
-    return [];
-  }
 }
 
 const sourceOf = (options: { stage?: string }) => (options.stage ? stageSource(options.stage) : localSource());

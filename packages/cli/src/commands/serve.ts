@@ -125,6 +125,7 @@ export function registerServeCommand(program: Command, io: CliIo): void {
         ? `on the cluster of ${cluster.kubeconfig}${cluster.context ? ` (context ${cluster.context})` : ''}, namespace ${cluster.layout.namespace}, reaching the stores at ${cluster.storesAddress}`
         : `as ${stage.machine.executor}`;
       io.out(`  Jobs run ${jobs}; state in ${resolve(runtimeOptions.stateDir)}`);
+      io.out(`  dashboard ${runtime.endpoints.dashboard}`);
       io.out('Ctrl-C stops it; a restart on the same state folder carries on.');
       const stopWatching = watch(runtime, io);
       await new Promise<void>((done) => {

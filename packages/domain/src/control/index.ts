@@ -8,6 +8,7 @@ export * from './handover.js';
 export * from './launch.js';
 export * from './observe.js';
 export * from './operate.js';
+export * from './overview.js';
 export * from './payloads.js';
 export * from './ports.js';
 export * from './reconcile.js';

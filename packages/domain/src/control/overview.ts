@@ -1,0 +1,170 @@
+import { CheckpointRejectedError } from '../errors.js';
+import { isTerminal } from '../lifecycle.js';
+import { parseCheckpoint } from '../results/checkpoint.js';
+import { artifactKeys } from './artifact-keys.js';
+import type { ControlPlane } from './deps.js';
+import { FAILURE_CLASSES, type FailureClass, type FailureFault } from './failure-class.js';
+import { attemptStartedAt, failureClassOf, type SubmissionRecord } from './records.js';
+
+/** One team's best published result on a phase. */
+export interface PublishedEntry {
+  readonly submissionPk: number;
+  readonly teamName: string;
+  readonly phasePk: number;
+  readonly values: Readonly<Record<string, number>>;
+}
+
+/**
+ * The board from what Pitwall published: each finished run's stored EvalAI result on the split, the best
+ * Driving score per team and phase first (EvalAI's own board needs the split's id, which Pitwall is not told).
+ */
+export async function publishedLeaderboard(
+  deps: Pick<ControlPlane, 'config' | 'store' | 'artifacts'>,
+  records?: readonly SubmissionRecord[],
+): Promise<PublishedEntry[]> {
+  const best = new Map<string, PublishedEntry>();
+  const score = (entry: PublishedEntry) => entry.values['Driving score'] ?? Number.NEGATIVE_INFINITY;
+  for (const record of records ?? (await deps.store.listAll())) {
+    if (record.status !== 'finished') continue;
+    const stored = await deps.artifacts.get(artifactKeys.evalai(record.submissionPk, 'result.json'));
+    for (const values of publishedValues(stored, deps.config.leaderboard.split)) {
+      const entry = { submissionPk: record.submissionPk, teamName: record.teamName, phasePk: record.phasePk, values };
+      const key = `${record.phasePk}/${record.teamPk}`;
+      const held = best.get(key);
+      if (!held || score(entry) > score(held)) best.set(key, entry);
+    }
+  }
+  return [...best.values()].sort((a, b) => a.phasePk - b.phasePk || score(b) - score(a));
+}
+
+/** The accuracies on one split of EvalAI's result file as Publish stored it; anything malformed is none. */
+function publishedValues(text: string | undefined, split: string): Record<string, number>[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text ?? '[]');
+  } catch {
+    return [];
+  }
+  if (!Array.isArray(parsed)) return [];
+  return parsed.flatMap((entry: { split?: unknown; accuracies?: unknown }) => {
+    if (entry?.split !== split || typeof entry.accuracies !== 'object' || entry.accuracies === null) return [];
+    const numbers = Object.entries(entry.accuracies).filter(([, v]) => typeof v === 'number');
+    return [Object.fromEntries(numbers) as Record<string, number>];
+  });
+}
+
+export interface WorkerProgress {
+  readonly worker: number;
+  readonly done: number;
+  readonly total: number;
+  readonly heartbeatAt?: string;
+}
+
+export interface OverviewSubmission {
+  readonly submissionPk: number;
+  readonly teamName: string;
+  readonly phasePk: number;
+  readonly track: string;
+  readonly status: SubmissionRecord['status'];
+  readonly attempt: number;
+  /** When it started waiting (registered) or running. */
+  readonly since: string;
+  readonly progress?: { readonly done: number; readonly total: number };
+  readonly workers: readonly WorkerProgress[];
+}
+
+export interface OverviewFailure {
+  readonly submissionPk: number;
+  readonly teamName: string;
+  readonly failureClass: FailureClass;
+  readonly fault: FailureFault;
+  readonly reason: string;
+  readonly at: string;
+}
+
+/** What the live page shows: the queue, the runs with their workers, recent failures and the board. */
+export interface Overview {
+  readonly generatedAt: string;
+  readonly waiting: readonly OverviewSubmission[];
+  readonly running: readonly OverviewSubmission[];
+  /** Workers of running submissions: each holds one GPU. */
+  readonly workersRunning: number;
+  readonly failures: readonly OverviewFailure[];
+  readonly leaderboard: readonly PublishedEntry[];
+}
+
+export const RECENT_FAILURES = 10;
+
+export async function overviewOf(
+  deps: Pick<ControlPlane, 'config' | 'store' | 'artifacts' | 'clock'>,
+): Promise<Overview> {
+  const records = await deps.store.listAll();
+  const active = records.filter((r) => !isTerminal(r.status));
+  const running = await Promise.all(active.filter((r) => r.status === 'running').map((r) => withWorkers(deps, r)));
+  const waiting = active
+    .filter((r) => r.status !== 'running')
+    .sort((a, b) => a.registeredAt.localeCompare(b.registeredAt))
+    .map((r) => submissionOf(r, []));
+  const failures = records
+    .flatMap((record): OverviewFailure[] => {
+      const failureClass = failureClassOf(record);
+      if (!failureClass) return [];
+      const change = record.history.at(-1);
+      const reason = (record.outcome?.reason ?? change?.reason ?? '').split('\n')[0] ?? '';
+      const { fault } = FAILURE_CLASSES[failureClass];
+      const at = change?.at ?? record.updatedAt;
+      return [{ submissionPk: record.submissionPk, teamName: record.teamName, failureClass, fault, reason, at }];
+    })
+    .sort((a, b) => b.at.localeCompare(a.at))
+    .slice(0, RECENT_FAILURES);
+  return {
+    generatedAt: deps.clock.now().toISOString(),
+    waiting,
+    running,
+    workersRunning: running.reduce((n, r) => n + r.workers.length, 0),
+    failures,
+    leaderboard: await publishedLeaderboard(deps, records),
+  };
+}
+
+function submissionOf(record: SubmissionRecord, workers: readonly WorkerProgress[]): OverviewSubmission {
+  return {
+    submissionPk: record.submissionPk,
+    teamName: record.teamName,
+    phasePk: record.phasePk,
+    track: record.track,
+    status: record.status,
+    attempt: record.attempt,
+    since: attemptStartedAt(record) ?? record.registeredAt,
+    ...(record.progress ? { progress: record.progress } : {}),
+    workers,
+  };
+}
+
+/** Each worker's routes done of its own, from its checkpoint as logcopy uploaded it (0 until it is readable). */
+async function withWorkers(
+  deps: Pick<ControlPlane, 'store' | 'artifacts'>,
+  record: SubmissionRecord,
+): Promise<OverviewSubmission> {
+  const plan = record.plan;
+  if (!plan) return submissionOf(record, []);
+  const activity = await deps.store.workerActivity(
+    record.submissionPk,
+    plan.workers.map((w) => w.worker),
+  );
+  const workers = await Promise.all(
+    plan.workers.map(async (w) => {
+      const total = w.routeIds.length * plan.repetitions;
+      let done = 0;
+      try {
+        const raw = await deps.artifacts.get(artifactKeys.checkpoint(record.submissionPk, w.worker));
+        done = raw ? (parseCheckpoint(raw)?._checkpoint.records.length ?? 0) : 0;
+      } catch (error) {
+        if (!(error instanceof CheckpointRejectedError)) throw error; // an unreadable file shows as none done
+      }
+      const heartbeatAt = activity.find((a) => a.worker === w.worker && a.attempt === record.attempt)?.heartbeatAt;
+      return { worker: w.worker, done: Math.min(done, total), total, ...(heartbeatAt ? { heartbeatAt } : {}) };
+    }),
+  );
+  return submissionOf(record, workers);
+}

@@ -1,0 +1,72 @@
+import { describe, expect, it } from '@jest/globals';
+import {
+  artifactKeys,
+  collectResults,
+  failSubmission,
+  observeSubmission,
+  overviewOf,
+  publishOutcome,
+} from '../../src/index.js';
+import { checkpointText } from '../../src/testing/index.js';
+import { harness } from './harness.js';
+
+// The live page's read model: the queue, each run's workers, recent failures with their class, the board.
+
+describe('the overview', () => {
+  it('shows the waiting, the running with each worker’s routes, failures by class, and the best per team', async () => {
+    const h = harness();
+    const finished = await h.start(h.submit().event, 'e-1');
+    await h.finishWorkers(finished);
+    const poll = await observeSubmission(h.plane, { submission: finished });
+    await publishOutcome(h.plane, {
+      submission: finished,
+      outcome: await collectResults(h.plane, { submission: finished, poll }),
+    });
+
+    const running = await h.start(h.submit().event, 'e-2');
+    const [first] = (await h.store.get(running.submissionPk))?.plan?.workers ?? [];
+    if (!first) throw new Error('no plan');
+    h.runWorkers(running.submissionPk);
+    await h.artifacts.put(
+      artifactKeys.checkpoint(running.submissionPk, first.worker),
+      checkpointText(first.routeIds, 3),
+    );
+    await observeSubmission(h.plane, { submission: running });
+
+    h.clock.advance(1);
+    const waiting = await h.start(h.submit().event, 'e-3');
+    h.clock.advance(1);
+    const failed = await h.start(h.submit().event, 'e-4');
+    const record = await h.store.get(failed.submissionPk);
+    if (!record) throw new Error('no record');
+    await failSubmission(h.plane, record, { reason: 'The agent crashed.\nmore', failureClass: 'agent_crashed' });
+    await h.artifacts.put(artifactKeys.checkpoint(waiting.submissionPk, 0), 'not json');
+
+    const overview = await overviewOf(h.plane);
+    expect(overview.waiting.map((s) => [s.submissionPk, s.status])).toEqual([[waiting.submissionPk, 'queued']]);
+    expect(overview.running).toEqual([
+      expect.objectContaining({
+        submissionPk: running.submissionPk,
+        workers: [
+          { worker: 0, done: 3, total: first.routeIds.length },
+          { worker: 1, done: 0, total: expect.any(Number) },
+        ],
+      }),
+    ]);
+    expect(overview.workersRunning).toBe(2);
+    expect(overview.failures).toEqual([
+      expect.objectContaining({
+        submissionPk: failed.submissionPk,
+        failureClass: 'agent_crashed',
+        fault: 'participant',
+        reason: 'The agent crashed.',
+      }),
+    ]);
+    expect(overview.leaderboard).toEqual([
+      expect.objectContaining({
+        submissionPk: finished.submissionPk,
+        values: expect.objectContaining({ 'Driving score': 75 }),
+      }),
+    ]);
+  });
+});
