@@ -185,6 +185,50 @@ describe('the packaged CloudFormation (pnpm package, offline)', () => {
     expect(send.Resource).toEqual(queueArn);
   });
 
+  it('draws the stage’s operations dashboard, linking every alarm the stacks define', () => {
+    const dashboard = templates.workflow?.Resources.OperationsDashboard;
+    expect(dashboard.Type).toBe('AWS::CloudWatch::Dashboard');
+    // CloudFormation's part of the body: the region, the account and the alarms' ARNs.
+    const [separator, parts] = dashboard.Properties.DashboardBody['Fn::Join'];
+    expect(separator).toBe('');
+    const resolved = parts
+      .map((part: string | Cfn) => {
+        if (typeof part === 'string') return part;
+        if (part.Ref === 'AWS::Region') return 'us-west-2';
+        if (part.Ref === 'AWS::AccountId') return '123456789012';
+        const [resource, attribute] = part['Fn::GetAtt'];
+        expect(attribute).toBe('Arn');
+        expect(templates.workflow?.Resources[resource].Type).toBe('AWS::CloudWatch::Alarm');
+        return `arn:aws:cloudwatch:us-west-2:123456789012:alarm:${resource}`;
+      })
+      .join('');
+    const body = JSON.parse(resolved);
+    const linked: string[] = body.widgets.find((w: Cfn) => w.type === 'alarm').properties.alarms;
+    const defined = Object.entries(templates).flatMap(([service, template]) =>
+      Object.entries(template.Resources as Cfn)
+        .filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm')
+        .map(([id, r]) => (service === 'workflow' ? id : r.Properties.AlarmName)),
+    );
+    expect(linked.map((arn) => arn.split(':alarm:')[1]).sort()).toEqual([...defined].sort());
+    const shown = JSON.stringify(body.widgets.filter((w: Cfn) => w.type === 'metric'));
+    for (const metric of [
+      'ExecutionsStarted',
+      'ExecutionsSucceeded',
+      'ExecutionsFailed',
+      'ExecutionsTimedOut',
+      'ApproximateNumberOfMessagesVisible',
+      'SubmissionsEnded',
+      'SubmissionsActive',
+      'EvalAiRequests',
+      'EvalAiThrottled',
+      'WorkersRunning',
+    ]) {
+      expect(shown).toContain(metric);
+    }
+    expect(shown).toContain('pitwall-evaluate-submission-ci');
+    expect(shown).toContain('pitwall-ci-submissions-dlq');
+  });
+
   it('schedules the sweeper and the reconciler, which may send only to the submissions queue', () => {
     const rules = Object.values(templates.cleanup?.Resources as Cfn).filter((r) => r.Type === 'AWS::Events::Rule');
     expect(rules.map((r) => r.Properties.ScheduleExpression).sort()).toEqual(['rate(10 minutes)', 'rate(15 minutes)']);

@@ -41,6 +41,8 @@ export interface EvalAiClientOptions {
   readonly challengePk?: number;
   /** How the client waits (for a Retry-After, a budget slot, a backoff); tests pass a fake clock's. */
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Told of every answer EvalAI's API gives (its HTTP status), e.g. to count requests and 429s. */
+  readonly onAnswer?: (status: number) => void;
 }
 
 const submissionSchema = z.looseObject({
@@ -312,6 +314,7 @@ export class EvalAiClient implements EvalAiHost {
         cause: error,
       });
     }
+    if (!publicFile) this.options.onAnswer?.(response.status);
     const text = await readText(response, label, publicFile ? MAX_INPUT_FILE_BYTES : undefined);
     if (response.ok) return parseJson(text, label);
     throw this.failure(response, text, label, url);

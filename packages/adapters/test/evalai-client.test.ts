@@ -140,9 +140,15 @@ describe('EvalAiClient against the EvalAI emulator', () => {
     const s = newSubmission();
     emulator.faults.push({ method: 'GET', status: 429, times: 1, retryAfterSeconds: 3 });
     const waits: number[] = [];
-    const evalai = client({ sleep: async (ms) => void waits.push(ms), minRetryDelayMs: 400 });
+    const answers: number[] = [];
+    const evalai = client({
+      sleep: async (ms) => void waits.push(ms),
+      minRetryDelayMs: 400,
+      onAnswer: (status) => answers.push(status),
+    });
     expect((await evalai.getSubmission(s.id)).id).toBe(s.id);
     expect(waits).toEqual([3000]);
+    expect(answers).toEqual([429, 200]); // each answer told, for the requests-and-429s metric
   });
 
   it('tells the host the token hosts nothing, needs a verified e-mail, or never arrived, without retrying', async () => {

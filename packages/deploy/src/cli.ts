@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { functionArnParam, TASKS } from '@pitwall/lambda-kit';
+import { operationsDashboard } from './operations-dashboard.js';
 import {
   type MachineStageConfig,
   parseMachineStage,
@@ -65,6 +66,7 @@ export function prepareStage(stage: string) {
   const variables = {
     ...shared,
     workflowParams: { default: taskFunctionArns(stage) },
+    operationsDashboard: operationsDashboard(stage, config),
     tasks: taskDeployment(shared),
   };
   mkdirSync(join(root, 'services', '.stage'), { recursive: true });

@@ -3,6 +3,7 @@ import { DynamoDbRequestBudget, EvalAiClient } from '@pitwall/adapters';
 import type { EvalAiHost, EvalAiQueueProxy } from '@pitwall/domain';
 import { ConfigurationError } from './config.js';
 import type { AdapterFactory, SharedClients } from './control-plane.js';
+import { countEvalAiAnswer } from './observability.js';
 
 /** EvalAI's host API, with the token from Secrets Manager and the request budget shared through DynamoDB. */
 async function evalAiClient({ config, documents }: SharedClients): Promise<EvalAiClient> {
@@ -15,6 +16,7 @@ async function evalAiClient({ config, documents }: SharedClients): Promise<EvalA
     token,
     challengePk: config.challenge.challengePk,
     budget: new DynamoDbRequestBudget(documents, config.table, config.evalai.requestsPerMinute),
+    onAnswer: countEvalAiAnswer,
   });
 }
 

@@ -29,3 +29,9 @@ export function countSubmissionEnded(ended: { status: string; failureClass?: str
   metric.addDimensions({ Status: ended.status, FailureClass: ended.failureClass ?? 'none' });
   metric.addMetric('SubmissionsEnded', 'Count', 1);
 }
+
+/** Every answer of EvalAI's API, and its 429s: the dashboard's requests a minute against EvalAI's 60. */
+export function countEvalAiAnswer(status: number): void {
+  metrics.addMetric('EvalAiRequests', 'Count', 1);
+  if (status === 429) metrics.addMetric('EvalAiThrottled', 'Count', 1);
+}

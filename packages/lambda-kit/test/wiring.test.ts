@@ -170,7 +170,7 @@ describe('lambdaHandler', () => {
     ]);
     expect(emitted[0]._aws.CloudWatchMetrics[0]).toMatchObject({
       Namespace: 'Pitwall',
-      Dimensions: [expect.arrayContaining(['Status', 'FailureClass'])],
+      Dimensions: [['service', 'Status', 'FailureClass']],
     });
   });
 

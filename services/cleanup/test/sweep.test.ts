@@ -36,6 +36,8 @@ describe('cleanup sweep Lambda', () => {
       examined: 0,
       failed: [],
       failureClasses: {},
+      activeByStatus: {},
+      workersRunning: 0,
       orphans: [],
       errors: [expect.stringContaining('the jobs could not be listed for the orphan check')],
     });

@@ -170,6 +170,10 @@ export interface SweepReport {
   readonly failed: readonly number[];
   /** How many of those ended in each failure class. */
   readonly failureClasses: Readonly<Partial<Record<FailureClass, number>>>;
+  /** The submissions not yet ended, by status, as the sweep found them (for the dashboard). */
+  readonly activeByStatus: Readonly<Partial<Record<SubmissionStatus, number>>>;
+  /** Workers of running submissions: each holds a GPU. */
+  readonly workersRunning: number;
   /** Jobs deleted because no live attempt owns them (their record is gone, terminal, or at another attempt). */
   readonly orphans: readonly string[];
   readonly errors: readonly string[];
@@ -208,7 +212,13 @@ export async function sweepSubmissions(
     }
   }
   const orphans = await sweepOrphans(deps, errors);
-  return { examined: active.length, failed, failureClasses, orphans, errors };
+  const activeByStatus: Partial<Record<SubmissionStatus, number>> = {};
+  let workersRunning = 0;
+  for (const record of active.filter((r) => !isTerminal(r.status))) {
+    activeByStatus[record.status] = (activeByStatus[record.status] ?? 0) + 1;
+    if (record.status === 'running') workersRunning += record.plan?.workers.length ?? 0;
+  }
+  return { examined: active.length, failed, failureClasses, activeByStatus, workersRunning, orphans, errors };
 }
 
 /**

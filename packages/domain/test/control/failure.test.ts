@@ -227,3 +227,18 @@ describe('the sweeper', () => {
     );
   });
 });
+
+describe('the sweeper’s census', () => {
+  it('counts the submissions not yet ended by status, and the workers of the running ones', async () => {
+    const h = harness();
+    const running = await h.start(h.submit().event, 'e-1');
+    h.runWorkers(running.submissionPk);
+    await observeSubmission(h.plane, { submission: running });
+    await h.start(h.submit().event, 'e-2');
+    h.executions.running.add('e-1');
+    h.executions.running.add('e-2');
+    const report = await sweepSubmissions(h.plane);
+    expect(report.activeByStatus).toEqual({ running: 1, queued: 1 });
+    expect(report.workersRunning).toBe(2);
+  });
+});

@@ -1,5 +1,5 @@
 import { type SweepReport, sweepSubmissions } from '@pitwall/domain';
-import { countSubmissionEnded, lambdaHandler, logger, type RawHandler } from '@pitwall/lambda-kit';
+import { countSubmissionEnded, lambdaHandler, logger, metrics, type RawHandler } from '@pitwall/lambda-kit';
 import { evalAiHost } from '@pitwall/lambda-kit/evalai';
 import { kubernetesJobRunner } from '@pitwall/lambda-kit/kubernetes';
 import { stepFunctionsExecutions } from '@pitwall/lambda-kit/step-functions';
@@ -9,6 +9,12 @@ export const sweep: RawHandler<SweepReport, 'evalai' | 'jobs' | 'executions'> =
   ({ plane }) =>
   async () => {
     const report = await sweepSubmissions(plane);
+    metrics.addMetric('WorkersRunning', 'Count', report.workersRunning);
+    for (const [status, count] of Object.entries(report.activeByStatus)) {
+      const metric = metrics.singleMetric();
+      metric.addDimension('Status', status);
+      metric.addMetric('SubmissionsActive', 'Count', count ?? 0);
+    }
     for (const [failureClass, count] of Object.entries(report.failureClasses)) {
       const status = failureClass === 'cancelled' ? 'cancelled' : 'failed';
       for (let i = 0; i < (count ?? 0); i++) countSubmissionEnded({ status, failureClass });
