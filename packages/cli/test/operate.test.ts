@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { artifactKeys } from '@pitwall/domain';
 import { LocalRuntime } from '@pitwall/local';
 import { recordEndpoints } from '../src/commands/local.js';
 import { runCli } from '../src/program.js';
@@ -105,6 +106,27 @@ describe('the operator commands against the running local stack', () => {
     const io = captureIo();
     expect(await runCli(['logs', String(finished), '--worker', '7'], io)).toBe(2);
     expect(io.stderr()).toBe(`pitwall: submission ${finished} has no worker 7 (it has: 0, 1)\n`);
+  });
+
+  it('logs --follow: each line the workers add, once, until the submission ends', async () => {
+    const { id } = await runtime.submit('Team Follow', 'local/agent:good');
+    await until(() => runtime.evalai.get(id).status === 'running');
+    const artifacts = runtime.plane.artifacts;
+    const followed = captureIo();
+    const following = runCli(['logs', String(id), '--follow'], followed);
+    await artifacts.put(artifactKeys.log(id, 0, 'agent'), 'route 0 started\n', 'text/plain');
+    await new Promise((resolve) => setTimeout(resolve, 1100)); // a round of the follow between the two uploads
+    await artifacts.put(artifactKeys.log(id, 0, 'agent'), 'route 0 started\nroute 0 done\nroute 1', 'text/plain');
+    await artifacts.put(artifactKeys.log(id, 1, 'agent'), 'worker 1 here\n', 'text/plain');
+    expect(await following).toBe(0); // it returns once the run has ended
+    expect(runtime.evalai.get(id).status).toBe('finished');
+    const lines = followed.stdout().split('\n').filter(Boolean);
+    expect(lines.filter((l) => l.startsWith('[worker 0]'))).toEqual([
+      '[worker 0] route 0 started',
+      '[worker 0] route 0 done',
+      '[worker 0] route 1',
+    ]);
+    expect(lines).toContain('[worker 1] worker 1 here');
   });
 
   it('republish: sends a finished result to EvalAI again; refuses a cancelled one, in one line', async () => {

@@ -180,6 +180,39 @@ function summary(record: SubmissionRecord) {
 
 const CONTAINERS = ['agent', 'simulator'] as const;
 
+/** How often `logs --follow` reads the logs again: about as often as logcopy uploads them. */
+const FOLLOW_EVERY_MS = 1000;
+
+/**
+ * `logs --follow`: the workers' logs as logcopy uploads them, each new complete line once (prefixed by its
+ * worker when there are several), until the record ends; the round after it ends prints what is left.
+ */
+async function followLogs(
+  source: Source,
+  pk: number,
+  workers: readonly number[],
+  container: (typeof CONTAINERS)[number],
+  io: CliIo,
+): Promise<void> {
+  const printed = new Map<number, number>();
+  for (;;) {
+    const record = await source.read(() => source.store.get(pk));
+    const ended = !record || isTerminal(record.status);
+    for (const worker of workers) {
+      const text = (await source.read(() => source.artifacts.get(artifactKeys.log(pk, worker, container)))) ?? '';
+      let from = printed.get(worker) ?? 0;
+      if (text.length < from) from = 0; // logcopy kept only the end of a long log: start over
+      const upTo = ended ? text.length : text.lastIndexOf('\n') + 1;
+      if (upTo <= from) continue;
+      const lines = text.slice(from, upTo).replace(/\n$/, '').split('\n');
+      io.out(lines.map((line) => (workers.length > 1 ? `[worker ${worker}] ${line}` : line)).join('\n'));
+      printed.set(worker, upTo);
+    }
+    if (ended) return;
+    await new Promise((resolve) => setTimeout(resolve, FOLLOW_EVERY_MS));
+  }
+}
+
 /** An operator action: a refusal is its answer in one line, not a failure to reach the stores. */
 async function refusable<T>(source: Source, work: () => Promise<T>): Promise<T> {
   const result = await source.read(() =>
@@ -199,9 +232,13 @@ export function registerOperatorCommands(program: Command, io: CliIo): void {
     .argument('<pk>', 'submission id', integerOption('<pk>', 1))
     .option('--worker <w>', 'one worker only', integerOption('--worker', 0))
     .addOption(new Option('--container <name>', 'whose log').choices(CONTAINERS).default('agent'))
+    .option('--follow', 'keep printing what the workers add, until the submission ends')
     .option(...STAGE_OPTION)
     .action(
-      async (pk: number, options: { worker?: number; container: (typeof CONTAINERS)[number]; stage?: string }) => {
+      async (
+        pk: number,
+        options: { worker?: number; container: (typeof CONTAINERS)[number]; follow?: boolean; stage?: string },
+      ) => {
         const source = sourceOf(options);
         const record = await source.read(() => source.store.get(pk));
         if (!record)
@@ -214,7 +251,12 @@ export function registerOperatorCommands(program: Command, io: CliIo): void {
             `submission ${pk} has no worker ${options.worker} (it has: ${workers.join(', ') || 'none'})`,
           );
         }
-        for (const worker of options.worker === undefined ? workers : [options.worker]) {
+        const shown = options.worker === undefined ? workers : [options.worker];
+        if (options.follow) {
+          await followLogs(source, pk, shown, options.container, io);
+          return;
+        }
+        for (const worker of shown) {
           const key = artifactKeys.log(pk, worker, options.container);
           const text = await source.read(() => source.artifacts.get(key));
           io.out(`== worker ${worker}, ${options.container} ==`);
