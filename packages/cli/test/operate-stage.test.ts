@@ -186,6 +186,24 @@ describe('the operator commands against a deployed stage (--stage)', () => {
     }
   });
 
+  it('cancel cancels as the hosts on the stage’s EvalAI, and refuses one that has ended', async () => {
+    const running = evalai.createSubmission({ phasePk: 4001, teamPk: 7, teamName: 'Team Seven', imageUri: 'x:1' });
+    evalai.get(running.id).status = 'running';
+    process.env.EVALAI_TOKEN = 'host-token';
+    try {
+      const io = captureIo();
+      expect(await runCli(['cancel', '--submission', String(running.id), '--stage', emulatedStage], io)).toBe(0);
+      expect(evalai.get(running.id).status).toBe('cancelled');
+      const again = captureIo();
+      expect(await runCli(['cancel', '--submission', String(running.id), '--stage', emulatedStage], again)).toBe(2);
+      expect(again.stderr()).toBe(
+        `pitwall: submission ${running.id} is cancelled on EvalAI: there is nothing to cancel\n`,
+      );
+    } finally {
+      delete process.env.EVALAI_TOKEN;
+    }
+  });
+
   it('requeue sends a submission’s message to the queue the stage’s ingest service made', async () => {
     const name = emulatedStage
       .split('/')

@@ -261,26 +261,6 @@ export function registerLocalCommands(program: Command, io: CliIo): void {
       if (!response.ok) throw new UsageError(`EvalAI refused the submission: ${body.error ?? response.status}`);
       io.out(`submission ${body.id} submitted for ${options.team}`);
     });
-
-  program
-    .command('cancel')
-    .description('cancel a submission on the running local Pitwall, as a participant would on EvalAI')
-    .requiredOption('--submission <pk>', 'submission id', integerOption('--submission', 1))
-    .action(async (options: { submission: number }) => {
-      const endpoints = runningEndpoints();
-      const response = await askLocalEvalAi(
-        endpoints,
-        `${endpoints.evalai}/api/jobs/challenges/${LOCAL_CHALLENGE_PK}/submissions/${options.submission}/update_submission_meta/`,
-        {
-          method: 'PATCH',
-          headers: { Authorization: `Bearer ${endpoints.participantToken}`, 'Content-Type': 'application/json' },
-          body: JSON.stringify({ status: 'cancelled' }),
-        },
-      );
-      if (!response.ok)
-        throw new UsageError(`EvalAI refused to cancel submission ${options.submission} (${response.status})`);
-      io.out(`submission ${options.submission} cancelled`);
-    });
 }
 
 /** What `local up` leaves for the other commands: where its servers are, and how to talk to them. */
@@ -318,7 +298,7 @@ export function runningEndpoints(): RunningStack {
 }
 
 /** A request to the local EvalAI; a stack that is not there any more (stopped, killed) is said in one line. */
-async function askLocalEvalAi(endpoints: { evalai: string }, url: string, init: RequestInit): Promise<Response> {
+export async function askLocalEvalAi(endpoints: { evalai: string }, url: string, init: RequestInit): Promise<Response> {
   return onLocalStack(endpoints.evalai, () => fetch(url, init));
 }
 

@@ -16,6 +16,7 @@ import {
   artifactKeys,
   type ChallengeConfig,
   type ControlPlane,
+  cancelAsHost,
   FAILURE_CLASSES,
   failureClassOf,
   isTerminal,
@@ -30,12 +31,13 @@ import {
   systemClock,
 } from '@pitwall/domain';
 import { S3RVER_CREDENTIALS } from '@pitwall/emulators';
-import { LOCAL_HOST_TOKEN, LOCAL_PHASE_PK } from '@pitwall/local';
+import { LOCAL_CHALLENGE_PK, LOCAL_HOST_TOKEN, LOCAL_PHASE_PK } from '@pitwall/local';
 import Table from 'cli-table3';
 import { type Command, Option } from 'commander';
 import { type CliIo, UsageError } from '../io.js';
 import { integerOption } from '../options.js';
 import {
+  askLocalEvalAi,
   asUsageError,
   leaderboardOf,
   leaderboardTable,
@@ -275,6 +277,34 @@ export function registerOperatorCommands(program: Command, io: CliIo): void {
       const deps = { store: source.store, artifacts: source.artifacts, evalai: source.evalaiHost() };
       const { status } = await refusable(source, () => republishResult(deps, pk));
       io.out(`submission ${pk}: its stored result sent to EvalAI again (${status})`);
+    });
+
+  program
+    .command('cancel')
+    .description('cancel a submission: locally as its participant would on EvalAI, on a stage as the hosts')
+    .requiredOption('--submission <pk>', 'submission id', integerOption('--submission', 1))
+    .option(...STAGE_OPTION)
+    .action(async (options: { submission: number; stage?: string }) => {
+      const pk = options.submission;
+      if (options.stage) {
+        const source = sourceOf(options);
+        const deps = { config: source.challenge, evalai: source.evalaiHost() };
+        await refusable(source, () => cancelAsHost(deps, pk));
+        io.out(`submission ${pk} cancelled on EvalAI; Pitwall stops its run at its next look`);
+        return;
+      }
+      const stack = runningEndpoints();
+      const response = await askLocalEvalAi(
+        stack,
+        `${stack.evalai}/api/jobs/challenges/${LOCAL_CHALLENGE_PK}/submissions/${pk}/update_submission_meta/`,
+        {
+          method: 'PATCH',
+          headers: { Authorization: `Bearer ${stack.participantToken}`, 'Content-Type': 'application/json' },
+          body: JSON.stringify({ status: 'cancelled' }),
+        },
+      );
+      if (!response.ok) throw new UsageError(`EvalAI refused to cancel submission ${pk} (${response.status})`);
+      io.out(`submission ${pk} cancelled`);
     });
 
   program

@@ -1,4 +1,5 @@
 import { OperatorActionRefusedError } from '../errors.js';
+import { isEvalAiTerminal } from '../lifecycle.js';
 import { formatSubmissionMessage } from '../message.js';
 import { type ControlPlane, isoNow, trackOf } from './deps.js';
 import { attemptNotBegun } from './reconcile.js';
@@ -64,4 +65,25 @@ export async function requeueSubmission(
     deduplicationId: `requeue-${pk}-${attempt}-${isoNow(deps.clock).replace(/\D/g, '')}`,
   });
   return { attempt };
+}
+
+export const CANCELLED_BY_HOSTS = 'The challenge hosts cancelled this submission.';
+
+/**
+ * The host's cancel: CANCELLED on EvalAI (a PUT, as a host may), which Pitwall's status watch turns into the
+ * run's end, its jobs deleted. Refused for a submission EvalAI shows ended: its status stands.
+ */
+export async function cancelAsHost(deps: Pick<ControlPlane, 'config' | 'evalai'>, pk: number): Promise<void> {
+  const remote = await deps.evalai.getSubmission(pk);
+  if (isEvalAiTerminal(remote.status)) {
+    throw new OperatorActionRefusedError(`submission ${pk} is ${remote.status} on EvalAI: there is nothing to cancel`);
+  }
+  await deps.evalai.putResult(deps.config.challengePk, 'cancelled', {
+    submissionPk: pk,
+    phasePk: remote.challengePhasePk,
+    result: '[]',
+    stdout: '',
+    stderr: CANCELLED_BY_HOSTS,
+    metadata: '{}',
+  });
 }

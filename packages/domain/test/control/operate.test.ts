@@ -1,7 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import {
+  cancelAsHost,
   failSubmission,
   OperatorActionRefusedError,
+  observeSubmission,
   parseSubmissionMessage,
   registerSubmission,
   requeueSubmission,
@@ -93,5 +95,23 @@ describe('requeue', () => {
       `submission ${elsewhere} is in phase 999, which this Pitwall does not evaluate`,
     );
     expect(h.queue.sent).toEqual([]);
+  });
+});
+
+describe('cancel, as the hosts', () => {
+  it('puts CANCELLED on EvalAI, which the status watch then ends the run on; an ended one is refused', async () => {
+    const h = harness();
+    const running = await h.start(h.submit().event);
+    await cancelAsHost(h.plane, running.submissionPk);
+    expect(h.evalai.writesOf(running.submissionPk).at(-1)).toEqual({
+      via: 'PUT update_submission',
+      status: 'cancelled',
+    });
+    expect((await observeSubmission(h.plane, { submission: running })).phase).toBe('cancelled');
+    await expect(cancelAsHost(h.plane, running.submissionPk)).rejects.toThrow(
+      new OperatorActionRefusedError(
+        `submission ${running.submissionPk} is cancelled on EvalAI: there is nothing to cancel`,
+      ),
+    );
   });
 });
