@@ -45,10 +45,18 @@ export interface SyncReport {
  * records progress and a heartbeat, and turns the control plane's cancel marker into the local cancel
  * file the simulator and agent scripts obey.
  */
+/** The most of logcopy's own log kept (its newest lines). */
+const JOURNAL_LINES = 500;
+
 export class Logcopy {
   private readonly seen = new Map<string, string>();
   private cancelRelayed = false;
   private lastOutputAt: string | undefined;
+  /** logcopy's own log, kept in memory and uploaded beside the containers' (never through the shared folder). */
+  private readonly journal: string[] = [];
+  private journalUploaded = 0;
+  private journalWritten = 0;
+  private journalResumed = false;
 
   constructor(
     private readonly config: LogcopyConfig,
@@ -89,7 +97,35 @@ export class Logcopy {
     const cancelled = await this.relayCancel().catch((error: unknown) =>
       this.retryLater('cancel marker not read', error),
     );
+    if (finished) this.note('both containers are done');
+    await this.uploadJournal();
     return { uploaded, failed, cancelled, finished: finished && failed.length === 0 && recorded };
+  }
+
+  /** A line of logcopy's own log: `pitwall logs --container logcopy` reads it. */
+  private note(line: string): void {
+    this.journal.push(`${this.now().toISOString()} ${line}`);
+    this.journalWritten += 1;
+    if (this.journal.length > JOURNAL_LINES) this.journal.splice(0, this.journal.length - JOURNAL_LINES);
+  }
+
+  private async uploadJournal(): Promise<void> {
+    if (this.journalWritten === this.journalUploaded) return;
+    const written = this.journalWritten;
+    const key = `${this.config.prefix}logs/logcopy-${this.config.worker}.log`;
+    try {
+      if (!this.journalResumed) {
+        // A pod replacing a lost one carries on the log its logcopy left, as the containers' logs do.
+        const earlier = (await this.artifacts.get(key))?.split('\n').filter(Boolean) ?? [];
+        this.journal.unshift(...earlier.slice(-JOURNAL_LINES));
+        this.journal.splice(0, Math.max(0, this.journal.length - JOURNAL_LINES));
+        this.journalResumed = true;
+      }
+      await this.artifacts.put(key, `${this.journal.join('\n')}\n`, 'text/plain');
+      this.journalUploaded = written;
+    } catch (error) {
+      this.warn(`logcopy: its own log not uploaded, trying again: ${(error as Error).message}`);
+    }
   }
 
   /**
@@ -98,6 +134,7 @@ export class Logcopy {
    */
   private retryLater(what: string, error: unknown): false {
     this.warn(`logcopy: ${what}, trying again: ${(error as Error).message}`);
+    this.note(`${what}, trying again: ${(error as Error).message}`);
     return false;
   }
 
@@ -143,7 +180,11 @@ export class Logcopy {
     const { checkpointPath, statusDir, logDir, prefix } = this.config;
     const files: [string, string][] = [[checkpointPath, `${prefix}checkpoint.json`]];
     for (const name of await listNames(statusDir)) files.push([join(statusDir, name), `${prefix}status/${name}`]);
-    for (const name of await listNames(logDir)) files.push([join(logDir, name), `${prefix}logs/${basename(name)}`]);
+    for (const name of await listNames(logDir)) {
+      // logcopy's own log is written from memory: a file of that name in the shared folder is the agent's.
+      if (name.startsWith('logcopy-')) continue;
+      files.push([join(logDir, name), `${prefix}logs/${basename(name)}`]);
+    }
     return files;
   }
 
@@ -175,6 +216,7 @@ export class Logcopy {
     await mkdir(this.config.statusDir, { recursive: true });
     await writeRegularFile(join(this.config.statusDir, `simulation-${this.config.worker}.cancel`), '');
     this.cancelRelayed = true;
+    this.note('the control plane asked the containers to stop: cancel file written');
     return true;
   }
 }

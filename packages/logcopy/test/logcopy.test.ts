@@ -197,6 +197,27 @@ describe('logcopy against s3rver and dynalite', () => {
     expect((await copy.syncOnce()).uploaded).toContain(`${config.prefix}status/simulation-1.cancel`);
   });
 
+  it('keeps a log of its own, from memory, which a file the agent plants under its name does not replace', async () => {
+    const copy = logcopy();
+    await writeFile(join(config.logDir, 'logcopy-1.log'), 'forged by the agent\n');
+    await artifacts.put(artifactKeys.cancel(config.submissionPk, config.attempt), 'cancelled by the participant');
+    await copy.syncOnce();
+    await copy.syncOnce();
+    const own = await artifacts.get(artifactKeys.log(config.submissionPk, 1, 'logcopy'));
+    expect(own).toMatch(/^\S+ the control plane asked the containers to stop: cancel file written\n$/);
+    // A replacing pod's logcopy goes on with it.
+    const next = logcopy();
+    await writeFile(join(config.statusDir, 'agent-1.done'), '');
+    await writeFile(join(config.statusDir, 'simulator-1.done'), '');
+    await next.syncOnce();
+    const lines = (await artifacts.get(artifactKeys.log(config.submissionPk, 1, 'logcopy')))?.trim().split('\n');
+    expect(lines?.map((line) => line.replace(/^\S+ /, ''))).toEqual([
+      'the control plane asked the containers to stop: cancel file written',
+      'the control plane asked the containers to stop: cancel file written',
+      'both containers are done',
+    ]);
+  });
+
   it('stops once both the simulator and the agent are done, after a last upload', async () => {
     await writeFile(join(config.statusDir, 'simulator-1.done'), '');
     await writeFile(join(config.statusDir, 'agent-1.done'), '');

@@ -180,7 +180,7 @@ function summary(record: SubmissionRecord) {
   };
 }
 
-const CONTAINERS = ['agent', 'simulator'] as const;
+const CONTAINERS = ['agent', 'simulator', 'logcopy'] as const;
 
 /** How often `logs --follow` reads the logs again: about as often as logcopy uploads them. */
 const FOLLOW_EVERY_MS = 1000;

@@ -14,8 +14,11 @@ export const artifactKeys = {
   submission: (pk: number) => `submissions/${pk}/`,
   worker: (pk: number, worker: number) => `submissions/${pk}/workers/${worker}/`,
   checkpoint: (pk: number, worker: number) => `submissions/${pk}/workers/${worker}/checkpoint.json`,
-  /** A container's log, as the pod scripts name it in LOG_DIR (`agent-<worker>.log`) and logcopy uploads it. */
-  log: (pk: number, worker: number, container: 'agent' | 'simulator') =>
+  /**
+   * A container's log, as the pod scripts name it in LOG_DIR (`agent-<worker>.log`) and logcopy uploads it;
+   * logcopy's own it writes from memory.
+   */
+  log: (pk: number, worker: number, container: 'agent' | 'simulator' | 'logcopy') =>
     `submissions/${pk}/workers/${worker}/logs/${container}-${worker}.log`,
   /** Per attempt: a resumed attempt must not obey the stop of the one before it. */
   cancel: (pk: number, attempt: number) => `submissions/${pk}/control/attempt-${attempt}/cancel`,
