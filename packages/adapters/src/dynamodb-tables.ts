@@ -4,7 +4,7 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
  * One table holds submission records (`SUB#<pk>`), qualifications (`QUAL#<team>#<track>`), workers'
  * heartbeats (`WORKER#<pk>#<worker>`, written by logcopy, expiring by TTL on `expiresAt`) and the
  * shared EvalAI request budget (one item a slot, `BUDGET#evalai#<slot>`), and each challenge's status watch
- * claim (`WATCH#<challenge>`). A sparse index
+ * claim (`WATCH#<challenge>`), and the admission ledger of Pitwall's queue (`ADMISSION#ledger`). A sparse index
  * on `active` (present only while a submission needs attention) lets the sweeper find stuck ones.
  */
 export const ACTIVE_INDEX = 'active-by-deadline';
@@ -56,3 +56,6 @@ export function idempotencyTable(name: string): CreateTableCommandInput {
     KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
   };
 }
+
+/** The one item of the admission ledger: the tracks' workers, the teams' places, the holdings, the use. */
+export const admissionLedgerKey = 'ADMISSION#ledger';

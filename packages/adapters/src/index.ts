@@ -1,4 +1,5 @@
 export * from './aws-clients.js';
+export * from './dynamodb-admission-ledger.js';
 export * from './dynamodb-request-budget.js';
 export * from './dynamodb-submission-store.js';
 export * from './dynamodb-tables.js';

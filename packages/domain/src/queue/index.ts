@@ -1,2 +1,3 @@
+export * from './admission-ledger.js';
 export * from './fair-queue.js';
 export * from './simulate.js';
