@@ -77,6 +77,7 @@ export class Stack {
     this.plane = {
       config,
       store: stores.store,
+      admissions: stores.admissions,
       artifacts: {
         get: async (key) => {
           await this.onArtifact?.('get', key);

@@ -72,11 +72,11 @@ export class DynamoDbAdmissionLedger implements AdmissionLedger {
     }
   }
 
-  async release(submissionPk: number, at: string, halfLifeSeconds: number): Promise<boolean> {
-    for (let attempt = 0; attempt < RELEASE_TRIES; attempt++) {
+  async release(submissionPk: number, attempt: number, at: string, halfLifeSeconds: number): Promise<boolean> {
+    for (let tries = 0; tries < RELEASE_TRIES; tries++) {
       const item = await this.item();
       const holding = item.holdings?.[String(submissionPk)];
-      if (!holding) return false;
+      if (!holding || holding.attempt !== attempt) return false;
       const before = item.usage?.[String(holding.teamPk)];
       const after = usageAfterRelease(before, holding, at, halfLifeSeconds);
       try {
@@ -86,19 +86,21 @@ export class DynamoDbAdmissionLedger implements AdmissionLedger {
             Key: { pk: admissionLedgerKey },
             UpdateExpression:
               'SET trackUsed.#track = trackUsed.#track - :workers, teamUsed.#team = teamUsed.#team - :one, #usage.#teamPk = :after REMOVE holdings.#pk',
-            ConditionExpression: `attribute_exists(holdings.#pk) AND ${before ? '#usage.#teamPk.#at = :beforeAt' : 'attribute_not_exists(#usage.#teamPk)'}`,
+            ConditionExpression: `holdings.#pk.#attempt = :attempt AND ${before ? '#usage.#teamPk.#at = :beforeAt' : 'attribute_not_exists(#usage.#teamPk)'}`,
             ExpressionAttributeNames: {
               '#track': holding.track,
               '#team': teamPlaceKey(holding),
               '#pk': String(submissionPk),
               '#teamPk': String(holding.teamPk),
               '#usage': 'usage',
+              '#attempt': 'attempt',
               ...(before ? { '#at': 'at' } : {}),
             },
             ExpressionAttributeValues: {
               ':workers': holding.workers,
               ':one': 1,
               ':after': after,
+              ':attempt': attempt,
               ...(before ? { ':beforeAt': before.at } : {}),
             },
           }),

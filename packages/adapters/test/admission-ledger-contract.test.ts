@@ -32,6 +32,7 @@ async function dynamoLedger(): Promise<AdmissionLedger> {
 
 const claim = (submissionPk: number, teamPk: number, workers = 2, track = 'SENSORS'): AdmissionClaim => ({
   submissionPk,
+  attempt: 1,
   teamPk,
   phasePk: 1,
   track,
@@ -69,11 +70,12 @@ describe.each([
   it('releases once, adding the GPU-seconds held to the team’s use, decayed', async () => {
     const ledger = await makeLedger();
     await ledger.take(claim(1, 10), limits, T0);
-    expect(await ledger.release(1, later(100), 3600)).toBe(true);
-    expect(await ledger.release(1, later(100), 3600)).toBe(false);
+    expect(await ledger.release(1, 2, later(100), 3600)).toBe(false); // not this attempt's
+    expect(await ledger.release(1, 1, later(100), 3600)).toBe(true);
+    expect(await ledger.release(1, 1, later(100), 3600)).toBe(false);
     expect((await ledger.read()).usage.get(10)).toEqual({ gpuSeconds: 200, at: Date.parse(later(100)) });
     expect(await ledger.take(claim(2, 10, 4), limits, later(100))).toBe(true); // room again, all of it
-    await ledger.release(2, later(3700), 3600); // an hour later: the first 200 count half
+    await ledger.release(2, 1, later(3700), 3600); // an hour later: the first 200 count half
     expect((await ledger.read()).usage.get(10)?.gpuSeconds).toBeCloseTo(100 + 4 * 3600, 6);
   });
 });

@@ -1,10 +1,10 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { createDocumentClient, DynamoDbSubmissionStore } from '@pitwall/adapters';
+import { createDocumentClient, DynamoDbAdmissionLedger, DynamoDbSubmissionStore } from '@pitwall/adapters';
 import { type ControlPlane, systemClock } from '@pitwall/domain';
 import type { LambdaConfig } from './config.js';
 
-/** What every function has: its challenge configuration, the submission store and the clock. */
-type CorePort = 'config' | 'store' | 'clock';
+/** What every function has: its challenge configuration, the submission store, the queue's ledger (the same table) and the clock. */
+type CorePort = 'config' | 'store' | 'admissions' | 'clock';
 /** What a function has only when it wires it, so its bundle carries only the clients it calls. */
 export type OptionalPort = Exclude<keyof ControlPlane, CorePort>;
 /** The control plane of a function that wires the ports P. */
@@ -38,6 +38,7 @@ export async function buildPlane<P extends OptionalPort>(
   const plane: Record<string, unknown> = {
     config: config.challenge,
     store: given.store ?? new DynamoDbSubmissionStore(documents, config.table),
+    admissions: given.admissions ?? new DynamoDbAdmissionLedger(documents, config.table),
     clock: given.clock ?? systemClock,
   };
   for (const [port, factory] of Object.entries<AdapterFactory<unknown>>(wiring)) {

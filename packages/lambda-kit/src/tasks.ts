@@ -1,4 +1,5 @@
 import {
+  type AdmissionState,
   ArtifactStoreUnavailableError,
   type CollectedOutcome,
   EvalAiBudgetSpentError,
@@ -118,6 +119,13 @@ export const TASKS = {
     retry: 'standard',
     grants: [{ table: ['GetItem', 'UpdateItem'] }, { objects: ['GetObject'], under: 'routes' }],
   }),
+  AwaitAdmission: task<AdmissionState>()({
+    service: 'launcher',
+    function: 'awaitAdmission',
+    input: taskInputSchemas.awaitAdmission,
+    retry: 'standard',
+    grants: [{ table: ['GetItem', 'BatchGetItem', 'UpdateItem'] }, 'activeIndex', 'evalaiToken'],
+  }),
   LaunchWorker: task<Result<typeof launchWorker>>()({
     service: 'launcher',
     function: 'launchWorker',
@@ -181,7 +189,7 @@ export const TASKS = {
     function: 'deleteJobs',
     input: taskInputSchemas.submission,
     retry: 'standard',
-    grants: [{ table: ['GetItem'] }, 'cluster'],
+    grants: [{ table: ['GetItem', 'UpdateItem'] }, 'activeIndex', 'cluster'],
   }),
   HandleFailure: task<Result<typeof handleFailure>>()({
     service: 'cleanup',

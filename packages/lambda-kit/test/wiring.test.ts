@@ -62,7 +62,7 @@ afterAll(async () => {
 describe('buildPlane', () => {
   it('builds the core ports and only the ports it is given', async () => {
     const plane = await buildPlane(config, { artifacts: s3ArtifactStore });
-    expect(Object.keys(plane).sort()).toEqual(['artifacts', 'clock', 'config', 'store']);
+    expect(Object.keys(plane).sort()).toEqual(['admissions', 'artifacts', 'clock', 'config', 'store']);
     expect(plane.config.challengePk).toBe(5);
   });
 

@@ -166,7 +166,8 @@ export async function runStateMachine(
   const execution = machine.run(input as never, {
     overrides: {
       taskResourceLocalHandlers: handlers as never,
-      waitTimeOverrides: { WaitForWorkers: options.waitMs ?? 5 },
+      // Both of the ASL's loops, the poll's and the queue's, wait locally this long.
+      waitTimeOverrides: { WaitForWorkers: options.waitMs ?? 5, WaitForAdmission: options.waitMs ?? 5 },
       retryIntervalOverrides: Object.fromEntries(tasks.map((name) => [name, options.retryMs ?? 5])),
     },
     noThrowOnAbort: true,

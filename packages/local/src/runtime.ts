@@ -127,6 +127,9 @@ export interface LocalRuntimeOptions {
   readonly cluster?: ClusterJobs;
   readonly workers?: number;
   readonly timeLimitSeconds?: number;
+  /** Pitwall's own queue for the embedded challenge (a stage's `queue`); without, every submission launches at once. */
+  readonly queue?: Partial<NonNullable<ChallengeConfig['queue']>> &
+    Pick<NonNullable<ChallengeConfig['queue']>, 'capacity'>;
   /** The poll loop's Wait, locally. */
   readonly pollMs?: number;
   /** How fast the CARLA stand-in drives (milliseconds per route kilometre). */
@@ -389,7 +392,7 @@ export class LocalRuntime {
       executions: this.engine,
       starter: this.engine,
     } satisfies Partial<ControlPlane>;
-    this.plane = { config: config.challenge, store: stores.store, artifacts, ...ports };
+    this.plane = { config: config.challenge, store: stores.store, admissions: stores.admissions, artifacts, ...ports };
     const dashboard = await startDashboard(this.plane, {
       ...(this.gpuCapacity === undefined ? {} : { gpuCapacity: this.gpuCapacity }),
     });
@@ -548,6 +551,7 @@ export class LocalRuntime {
       // The stand-in agents: local/agent:<behaviour>, fully qualified as localhost/local/agent:<behaviour>.
       allowedImages: ['^(localhost/)?local/agent:'],
       poll: { initialSeconds: pollSeconds, maxSeconds: pollSeconds, maxTurns: 5000 },
+      ...(this.options.queue ? { queue: this.options.queue } : {}),
     };
   }
 

@@ -5,6 +5,7 @@ import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws
 import {
   createDocumentClient,
   createS3Client,
+  DynamoDbAdmissionLedger,
   DynamoDbSubmissionStore,
   idempotencyTable,
   S3ArtifactStore,
@@ -17,6 +18,7 @@ export interface LocalStores {
   readonly dynamodb: RunningServer;
   readonly s3: RunningServer;
   readonly store: DynamoDbSubmissionStore;
+  readonly admissions: DynamoDbAdmissionLedger;
   readonly artifacts: S3ArtifactStore;
   /** A new idempotency persistence layer for each idempotent operation. */
   readonly idempotency: () => DynamoDBPersistenceLayer;
@@ -77,6 +79,7 @@ export async function startLocalStores(options: LocalStoresOptions): Promise<Loc
     dynamodb,
     s3,
     store: new DynamoDbSubmissionStore(documents, table),
+    admissions: new DynamoDbAdmissionLedger(documents, table),
     artifacts,
     idempotency: () => new DynamoDBPersistenceLayer({ tableName: `${table}-idempotency`, awsSdkV3Client: raw }),
     close: async () => {

@@ -75,6 +75,27 @@ export const challengeConfigSchema = z
         labels: z.record(z.string(), z.enum(CARLA_VALUE_SOURCES)),
       })
       .default({ split: 'leaderboard', showToParticipant: true, labels: { ...CARLA_LEADERBOARD_LABELS } }),
+    /**
+     * Pitwall's own queue in front of the cluster. Without it every submission launches at once and waits
+     * in Kubernetes' pending pods; with it a submission waits here, its pods not created, until its track has
+     * room for its workers and its team is under its cap, the least recent GPU user per weight first.
+     */
+    queue: z
+      .strictObject({
+        /** Workers each track may run at once (its GPU budget). */
+        capacity: z.record(z.string(), positiveInt),
+        /** A team's submissions evaluating at once, per phase (EvalAI stops counting partial ones, §7). */
+        maxConcurrentPerTeam: positiveInt.default(1),
+        /** A team's past GPU use counts half as much after this long. */
+        halfLifeSeconds: positiveInt.default(24 * 3600),
+        /** Teams' shares by EvalAI team pk; 1 for a team not named. */
+        weights: z.record(z.string().regex(/^[0-9]+$/), z.number().positive()).default({}),
+        /** A submission waiting this long goes before every one that has not (what bounds every wait). */
+        maxWaitSeconds: positiveInt.default(6 * 3600),
+        /** How often a waiting execution looks at its record to see whether it was admitted. */
+        pollSeconds: positiveInt.default(60),
+      })
+      .optional(),
     poll: z
       .strictObject({
         /** First wait between observations. */
@@ -105,6 +126,17 @@ export const challengeConfigSchema = z
           code: 'custom',
           path: ['phases', pk, 'qualifier', 'grants'],
           message: `names ${phase.qualifier.grants}, the track of no configured phase (tracks: ${[...tracks].join(', ')})`,
+        });
+      }
+      const budget = config.queue?.capacity[phase.track];
+      if (config.queue && (budget === undefined || budget < phase.workers)) {
+        context.addIssue({
+          code: 'custom',
+          path: ['queue', 'capacity', phase.track],
+          message:
+            budget === undefined
+              ? `gives track ${phase.track} (phase ${pk}) no workers: its submissions would wait for ever`
+              : `is ${budget} workers, fewer than the ${phase.workers} of phase ${pk}: its submissions would never fit`,
         });
       }
       for (const label of Object.keys(phase.qualifier?.thresholds ?? {})) {

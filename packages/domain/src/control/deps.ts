@@ -1,4 +1,5 @@
 import { NotFoundError, StaleAttemptError } from '../errors.js';
+import type { AdmissionLedger } from '../queue/admission-ledger.js';
 import type { ChallengeConfig, TrackConfig } from './config.js';
 import type {
   ArtifactStore,
@@ -24,6 +25,8 @@ export interface ControlPlane {
   /** EvalAI's REST proxy of the challenge's queue, which the relay empties into `queue`. */
   readonly intake: EvalAiQueueProxy;
   readonly clock: Clock;
+  /** The slots of Pitwall's queue (a stage with `queue`). */
+  readonly admissions: AdmissionLedger;
   readonly executions: ExecutionProbe;
   readonly starter: ExecutionStarter;
 }

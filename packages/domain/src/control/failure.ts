@@ -54,7 +54,7 @@ export function participantReason(error: CaughtError): Failure {
  * marked reported. A record failed but not reported stays listed for the sweeper, which reports it later.
  */
 export async function failSubmission(
-  deps: Pick<ControlPlane, 'store' | 'evalai' | 'jobs' | 'clock'>,
+  deps: Pick<ControlPlane, 'config' | 'store' | 'evalai' | 'jobs' | 'admissions' | 'clock'>,
   record: SubmissionRecord,
   failure: Failure,
 ): Promise<EndedSubmission> {
@@ -126,7 +126,7 @@ function recordStatusFor(remote: EvalAiStatus, current: SubmissionStatus): Termi
  * submission fails the execution with InvalidMessageError.
  */
 export async function handleFailure(
-  deps: Pick<ControlPlane, 'store' | 'evalai' | 'jobs' | 'clock'>,
+  deps: Pick<ControlPlane, 'config' | 'store' | 'evalai' | 'jobs' | 'admissions' | 'clock'>,
   input: { registration?: Registration; event?: unknown; error: CaughtError; executionId?: string },
 ): Promise<EndedSubmission | { status: 'unreported' }> {
   const failure = participantReason(input.error);
@@ -191,7 +191,7 @@ export const SWEEP_GRACE_SECONDS = 900;
  * read again, strongly, and failed only if it is still as that read found it.
  */
 export async function sweepSubmissions(
-  deps: Pick<ControlPlane, 'store' | 'evalai' | 'jobs' | 'clock' | 'executions'>,
+  deps: Pick<ControlPlane, 'config' | 'store' | 'evalai' | 'jobs' | 'admissions' | 'clock' | 'executions'>,
 ): Promise<SweepReport> {
   const active = await deps.store.listActive();
   const failed: number[] = [];

@@ -1,3 +1,4 @@
+export * from './admission.js';
 export * from './artifact-keys.js';
 export * from './config.js';
 export * from './deps.js';

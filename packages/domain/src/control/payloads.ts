@@ -61,6 +61,15 @@ export const pollStateSchema = z.object({
 });
 export type PollState = Readonly<z.infer<typeof pollStateSchema>>;
 
+/** AwaitAdmission's answer: admitted (go on to Launch), still waiting (look again after waitSeconds), or cancelled. */
+export const admissionStateSchema = z.object({
+  phase: z.enum(['waiting', 'admitted', 'cancelled']),
+  turn: z.number().int().min(0),
+  waitSeconds: z.number().min(0),
+  reason: z.string().optional(),
+});
+export type AdmissionState = Readonly<z.infer<typeof admissionStateSchema>>;
+
 export const TERMINAL_STATUSES = ['finished', 'failed', 'cancelled'] as const;
 export type TerminalStatus = (typeof TERMINAL_STATUSES)[number];
 
@@ -85,6 +94,12 @@ export const taskInputSchemas = {
   register: z.object({ event: z.unknown(), executionId: z.string().min(1) }),
   submission: withSubmission,
   launchWorker: withSubmission.extend({ worker: z.number().int().min(0) }),
+  awaitAdmission: withSubmission.extend({
+    admission: z
+      .object({ turn: z.number().int().min(0).optional() })
+      .loose()
+      .optional(),
+  }),
   observe: withSubmission.extend({
     poll: z
       .object({ turn: z.number().int().min(0).optional(), handovers: z.number().int().min(0).optional() })

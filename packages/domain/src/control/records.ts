@@ -54,6 +54,8 @@ export interface SubmissionRecord extends SubmissionRef {
   readonly evalaiReported?: boolean;
   /** When the challenge's status watch saw this submission cancelled on EvalAI. */
   readonly cancelledOnEvalAiAt?: string;
+  /** Its place in Pitwall's queue (a stage with `queue`): when it began waiting, and when it was admitted. */
+  readonly admission?: { readonly requestedAt: string; readonly admittedAt?: string };
   readonly updatedAt: string;
 }
 
@@ -70,6 +72,7 @@ export type SubmissionPatch = Partial<
     | 'executionId'
     | 'deadline'
     | 'cancelledOnEvalAiAt'
+    | 'admission'
   >
 >;
 
@@ -87,6 +90,7 @@ export const CLEARED_ON_RESUME = [
   'partialDigest',
   'metrics',
   'cancelledOnEvalAiAt',
+  'admission',
 ] as const;
 
 /** When this attempt's first worker pod was seen running (its `running` change), if it has been. */

@@ -1,7 +1,9 @@
 import { addUsage, type RunningSubmission, type TeamUsage } from './fair-queue.js';
 
-/** What one admitted submission holds: its workers' GPUs on its track, and one of its team's places on its phase. */
-export interface AdmissionClaim extends RunningSubmission {}
+/** What one admitted attempt holds: its workers' GPUs on its track, and one of its team's places on its phase. */
+export interface AdmissionClaim extends RunningSubmission {
+  readonly attempt: number;
+}
 
 export interface AdmissionLimits {
   /** Workers the track may run at once (its GPU budget). */
@@ -27,10 +29,11 @@ export interface AdmissionLedger {
   /** Takes the claim's slots, all or none; false when the track or the team is full, or it holds them already. */
   take(claim: AdmissionClaim, limits: AdmissionLimits, at: string): Promise<boolean>;
   /**
-   * Gives back what the submission holds, once, adding the GPU-seconds it held them (workers × time) to its
-   * team's use, decayed with the half-life; false when it held nothing.
+   * Gives back what the attempt holds, once, adding the GPU-seconds it held them (workers × time) to its
+   * team's use, decayed with the half-life; false when it held nothing (a late cleanup of an earlier attempt
+   * leaves the next one's slots alone).
    */
-  release(submissionPk: number, at: string, halfLifeSeconds: number): Promise<boolean>;
+  release(submissionPk: number, attempt: number, at: string, halfLifeSeconds: number): Promise<boolean>;
   read(): Promise<AdmissionLedgerState>;
 }
 

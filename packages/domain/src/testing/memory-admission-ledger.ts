@@ -23,9 +23,9 @@ export class MemoryAdmissionLedger implements AdmissionLedger {
     return true;
   }
 
-  async release(submissionPk: number, at: string, halfLifeSeconds: number): Promise<boolean> {
+  async release(submissionPk: number, attempt: number, at: string, halfLifeSeconds: number): Promise<boolean> {
     const holding = this.holdings.get(submissionPk);
-    if (!holding) return false;
+    if (!holding || holding.attempt !== attempt) return false;
     this.holdings.delete(submissionPk);
     this.usage.set(holding.teamPk, usageAfterRelease(this.usage.get(holding.teamPk), holding, at, halfLifeSeconds));
     return true;

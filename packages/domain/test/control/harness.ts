@@ -15,6 +15,7 @@ import {
   checkpointText,
   FakeJobRunner,
   ManualClock,
+  MemoryAdmissionLedger,
   MemoryArtifactStore,
   MemoryEvalAi,
   MemoryExecutions,
@@ -70,9 +71,11 @@ export function harness(overrides: Partial<Record<string, unknown>> = {}) {
     ...overrides,
   });
   const intake = new MemoryQueueProxy();
+  const admissions = new MemoryAdmissionLedger();
   const plane: ControlPlane = {
     config,
     store,
+    admissions,
     artifacts,
     evalai,
     jobs,
@@ -127,6 +130,7 @@ export function harness(overrides: Partial<Record<string, unknown>> = {}) {
     clock,
     evalai,
     store,
+    admissions,
     artifacts,
     jobs,
     executions,

@@ -1,4 +1,4 @@
-import { type SweepReport, sweepSubmissions } from '@pitwall/domain';
+import { type SweepReport, scheduleAdmissions, sweepSubmissions } from '@pitwall/domain';
 import { countSubmissionEnded, lambdaHandler, logger, metrics, type RawHandler } from '@pitwall/lambda-kit';
 import { evalAiHost } from '@pitwall/lambda-kit/evalai';
 import { kubernetesJobRunner } from '@pitwall/lambda-kit/kubernetes';
@@ -9,6 +9,9 @@ export const sweep: RawHandler<SweepReport, 'evalai' | 'jobs' | 'executions'> =
   ({ plane }) =>
   async () => {
     const report = await sweepSubmissions(plane);
+    // The queue's schedule: the sweeper's own (every few minutes), beside Cleanup's and each arrival's.
+    const scheduled = await scheduleAdmissions(plane);
+    if (scheduled.reclaimed.length > 0) logger.warn('gave back queue slots no live run held', { ...scheduled });
     metrics.addMetric('WorkersRunning', 'Count', report.workersRunning);
     for (const [status, count] of Object.entries(report.activeByStatus)) {
       const metric = metrics.singleMetric();

@@ -1,0 +1,145 @@
+import { NotFoundError, RecordChangedError, StaleAttemptError } from '../errors.js';
+import { isTerminal } from '../lifecycle.js';
+import { admit, type FairQueuePolicy, type QueuedSubmission, queueOrder } from '../queue/fair-queue.js';
+import type { ChallengeConfig } from './config.js';
+import { CANCELLED_ON_EVALAI, type ControlPlane, cancelledOnEvalAi, currentRecord, isoNow } from './deps.js';
+import type { AdmissionState, SubmissionRef } from './payloads.js';
+import type { SubmissionRecord } from './records.js';
+import { watchEvalAiStatuses } from './status-watch.js';
+
+type Queue = NonNullable<ChallengeConfig['queue']>;
+
+/** The stage's queue settings as the policy reads them. */
+export function queuePolicyOf(queue: Queue): FairQueuePolicy {
+  return {
+    capacity: queue.capacity,
+    maxConcurrentPerTeam: queue.maxConcurrentPerTeam,
+    halfLifeSeconds: queue.halfLifeSeconds,
+    weights: Object.fromEntries(Object.entries(queue.weights).map(([team, weight]) => [Number(team), weight])),
+    maxWaitSeconds: queue.maxWaitSeconds,
+  };
+}
+
+/**
+ * AwaitAdmission, the state machine's wait in Pitwall's queue, between Plan and Launch. On a stage without
+ * `queue` it admits at once. Otherwise its first turn puts the attempt in the queue (EvalAI shows it
+ * `queued` from then on) and asks the scheduler once, since an arrival may fit at once; every turn after
+ * reads only its own record, until the scheduler has admitted it, or a cancel ends the wait.
+ */
+export async function awaitAdmission(
+  deps: Pick<ControlPlane, 'config' | 'store' | 'evalai' | 'admissions' | 'clock'>,
+  input: { submission: SubmissionRef; admission?: { turn?: number } },
+): Promise<AdmissionState> {
+  const { submission } = input;
+  const pk = submission.submissionPk;
+  const turn = (input.admission?.turn ?? 0) + 1;
+  const queue = deps.config.queue;
+  const admitted: AdmissionState = { phase: 'admitted', turn, waitSeconds: 0 };
+  if (!queue) return admitted;
+  const cancelled: AdmissionState = { phase: 'cancelled', turn, waitSeconds: 0, reason: CANCELLED_ON_EVALAI };
+  let record = await currentRecord(deps.store, submission);
+  if (record.admission?.admittedAt) return admitted;
+  if (record.cancelledOnEvalAiAt || (await watchEvalAiStatuses(deps)).has(pk)) return cancelled;
+  if (!record.admission) {
+    if (await cancelledOnEvalAi(deps.evalai, pk)) return cancelled;
+    await deps.evalai.patchStatus(submission.challengePk, { submissionPk: pk, status: 'queued' });
+    const now = isoNow(deps.clock);
+    await deps.store.patch(pk, submission.attempt, { admission: { requestedAt: now } }, now);
+    await scheduleAdmissions(deps);
+    record = await currentRecord(deps.store, submission);
+    if (record.admission?.admittedAt) return admitted;
+  }
+  return { phase: 'waiting', turn, waitSeconds: queue.pollSeconds };
+}
+
+export interface ScheduleReport {
+  readonly waiting: number;
+  readonly admitted: readonly number[];
+  /** Slots given back that no live attempt held any more (a release lost to a crash). */
+  readonly reclaimed: readonly number[];
+}
+
+/**
+ * The scheduler: the one place admissions are decided, run on a schedule (the sweeper's), when capacity is
+ * released (Cleanup) and when a submission arrives. It orders the waiting by the fair-queue policy and takes
+ * each one's slots with the ledger's conditional writes, so two schedulers at once never overfill a track
+ * or a team; what one admits, the other's take finds taken. Slots no live attempt holds are given back first.
+ */
+export async function scheduleAdmissions(
+  deps: Pick<ControlPlane, 'config' | 'store' | 'admissions' | 'clock'>,
+): Promise<ScheduleReport> {
+  const queue = deps.config.queue;
+  if (!queue) return { waiting: 0, admitted: [], reclaimed: [] };
+  const now = deps.clock.now();
+  const at = now.toISOString();
+  const reclaimed: number[] = [];
+  for (const holding of (await deps.admissions.read()).holdings) {
+    const record = await deps.store.get(holding.submissionPk);
+    if (record && record.attempt === holding.attempt && !isTerminal(record.status)) continue;
+    if (await deps.admissions.release(holding.submissionPk, holding.attempt, at, queue.halfLifeSeconds)) {
+      reclaimed.push(holding.submissionPk);
+    }
+  }
+  const waitingRecords = waitingInQueue(await deps.store.listActive());
+  const ledger = await deps.admissions.read();
+  const state = {
+    now: now.getTime(),
+    waiting: waitingRecords.map(queuedOf),
+    running: ledger.holdings,
+    usage: ledger.usage,
+  };
+  const admitted: number[] = [];
+  for (const pick of admit(state, queuePolicyOf(queue))) {
+    const record = waitingRecords.find((r) => r.submissionPk === pick.submissionPk) as SubmissionRecord;
+    const limits = { trackWorkers: queue.capacity[pick.track] ?? 0, teamPlaces: queue.maxConcurrentPerTeam };
+    if (!(await deps.admissions.take({ ...pick, attempt: record.attempt }, limits, at))) continue;
+    try {
+      await deps.store.patch(
+        pick.submissionPk,
+        record.attempt,
+        { admission: { requestedAt: record.admission?.requestedAt ?? at, admittedAt: at } },
+        at,
+      );
+      admitted.push(pick.submissionPk);
+    } catch (error) {
+      // The attempt moved on (a resume, a record gone) since the list: its slots go back.
+      await deps.admissions.release(pick.submissionPk, record.attempt, at, queue.halfLifeSeconds);
+      if (
+        !(error instanceof StaleAttemptError || error instanceof NotFoundError || error instanceof RecordChangedError)
+      )
+        throw error;
+    }
+  }
+  return { waiting: waitingRecords.length, admitted, reclaimed };
+}
+
+/** Each waiting submission's place in the queue (1 first), as the scheduler would order them now. */
+export async function queuePositions(
+  deps: Pick<ControlPlane, 'config' | 'admissions' | 'clock'>,
+  records: readonly SubmissionRecord[],
+): Promise<ReadonlyMap<number, number>> {
+  const queue = deps.config.queue;
+  if (!queue) return new Map();
+  const waiting = waitingInQueue(records).map(queuedOf);
+  const { holdings, usage } = await deps.admissions.read();
+  const order = queueOrder(
+    { now: deps.clock.now().getTime(), waiting, running: holdings, usage },
+    queuePolicyOf(queue),
+  );
+  return new Map(order.map((s, i) => [s.submissionPk, i + 1]));
+}
+
+function waitingInQueue(records: readonly SubmissionRecord[]): SubmissionRecord[] {
+  return records.filter((r) => !isTerminal(r.status) && r.plan && r.admission && !r.admission.admittedAt);
+}
+
+function queuedOf(record: SubmissionRecord): QueuedSubmission {
+  return {
+    submissionPk: record.submissionPk,
+    teamPk: record.teamPk,
+    phasePk: record.phasePk,
+    track: record.track,
+    workers: record.plan?.workerCount ?? 0,
+    queuedAt: Date.parse(record.admission?.requestedAt ?? record.registeredAt),
+  };
+}

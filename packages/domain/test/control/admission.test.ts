@@ -1,0 +1,132 @@
+import { describe, expect, it } from '@jest/globals';
+import {
+  awaitAdmission,
+  deleteJobs,
+  planSubmission,
+  queuePositions,
+  registerSubmission,
+  type SubmissionRef,
+  scheduleAdmissions,
+} from '../../src/index.js';
+import { harness, IMAGE, PHASE_PK } from './harness.js';
+
+// Pitwall's queue: a track's GPU budget, a team's cap, the least recent user first; EvalAI shows queued.
+
+/** Two workers a submission, a budget of two on the track: one runs at a time. */
+const queued = () =>
+  harness({
+    queue: { capacity: { SENSORS: 2, SENSORS_QUALIFIER: 2 }, maxConcurrentPerTeam: 1, pollSeconds: 30 },
+  });
+
+/** Registered and planned, as the state machine has it when it reaches AwaitAdmission; a new team each unless named. */
+async function waiting(h: ReturnType<typeof queued>, teamPk?: number): Promise<SubmissionRef> {
+  let event: unknown;
+  if (teamPk === undefined) event = h.submit().event;
+  else {
+    const { id } = h.evalai.submit({ phasePk: PHASE_PK, teamPk, teamName: `team ${teamPk}`, imageUri: IMAGE });
+    const body = JSON.stringify({
+      challenge_pk: 203,
+      phase_pk: PHASE_PK,
+      submission_pk: id,
+      submitted_image_uri: IMAGE,
+    });
+    event = [{ messageId: `m-${id}`, receiptHandle: 'r', body }];
+  }
+  const registration = await registerSubmission(h.plane, { event, executionId: `exec-${Math.random()}` });
+  if (registration.action !== 'run') throw new Error(registration.action);
+  await planSubmission(h.plane, registration.submission);
+  h.clock.advance(1);
+  return registration.submission;
+}
+
+describe('the queue', () => {
+  it('admits what fits at once, and keeps the rest waiting, shown queued on EvalAI', async () => {
+    const h = queued();
+    const first = await waiting(h);
+    expect(await awaitAdmission(h.plane, { submission: first })).toMatchObject({ phase: 'admitted', turn: 1 });
+    const second = await waiting(h);
+    expect(await awaitAdmission(h.plane, { submission: second })).toEqual({
+      phase: 'waiting',
+      turn: 1,
+      waitSeconds: 30,
+    });
+    expect(h.evalai.statusOf(second.submissionPk)).toBe('queued');
+    expect(h.jobs.launches).toEqual([]); // no pods for either yet: Launch comes after admission
+    expect((await h.store.get(second.submissionPk))?.admission).toEqual({ requestedAt: expect.any(String) });
+    // Later turns read the record only.
+    const before = h.evalai.writesOf(second.submissionPk).length;
+    expect(await awaitAdmission(h.plane, { submission: second, admission: { turn: 1 } })).toMatchObject({
+      phase: 'waiting',
+      turn: 2,
+    });
+    expect(h.evalai.writesOf(second.submissionPk)).toHaveLength(before);
+  });
+
+  it('gives released capacity to the team that used the least, not to the oldest submission', async () => {
+    const h = harness({
+      queue: { capacity: { SENSORS: 2, SENSORS_QUALIFIER: 2 }, maxConcurrentPerTeam: 2, pollSeconds: 30 },
+    });
+    const [h1, h2, h3] = [await waiting(h, 501), await waiting(h, 501), await waiting(h, 501)]; // a burst
+    const light = await waiting(h, 502); // one submission, after the burst
+    for (const submission of [h1, h2, h3, light]) await awaitAdmission(h.plane, { submission });
+    expect((await h.store.get(h1.submissionPk))?.admission?.admittedAt).toBeDefined();
+    h.clock.advance(3600);
+    await deleteJobs(h.plane, h1); // an hour of two GPUs, counted to team 501
+    expect((await scheduleAdmissions(h.plane)).admitted).toEqual([light.submissionPk]);
+    expect((await h.plane.admissions.read()).usage.get(501)?.gpuSeconds).toBeCloseTo(2 * 3600, 0);
+    expect((await h.store.get(h2.submissionPk))?.admission?.admittedAt).toBeUndefined();
+  });
+
+  it('orders the waiting by decayed use per team, and reports each one’s place', async () => {
+    const h = queued();
+    const running = await waiting(h);
+    await awaitAdmission(h.plane, { submission: running });
+    const a = await waiting(h);
+    const b = await waiting(h);
+    await awaitAdmission(h.plane, { submission: a });
+    await awaitAdmission(h.plane, { submission: b });
+    const positions = await queuePositions(h.plane, await h.store.listAll());
+    expect([...positions.entries()]).toEqual([
+      [a.submissionPk, 1],
+      [b.submissionPk, 2],
+    ]);
+  });
+
+  it('ends the wait of a submission cancelled on EvalAI', async () => {
+    const h = queued();
+    await awaitAdmission(h.plane, { submission: await waiting(h) });
+    const cancelled = await waiting(h);
+    await awaitAdmission(h.plane, { submission: cancelled });
+    h.evalai.setStatus(cancelled.submissionPk, 'cancelled');
+    h.clock.advance(60); // the status watch looks again
+    expect(await awaitAdmission(h.plane, { submission: cancelled, admission: { turn: 1 } })).toMatchObject({
+      phase: 'cancelled',
+    });
+  });
+
+  it('gives back the slots of a run that ended without its Cleanup, and admits the next', async () => {
+    const h = queued();
+    const lost = await waiting(h);
+    await awaitAdmission(h.plane, { submission: lost });
+    const next = await waiting(h);
+    await awaitAdmission(h.plane, { submission: next });
+    await h.store.transition(lost.submissionPk, 1, 'failed', { at: h.clock.now().toISOString() });
+    expect(await scheduleAdmissions(h.plane)).toEqual({
+      waiting: 1,
+      admitted: [next.submissionPk],
+      reclaimed: [lost.submissionPk],
+    });
+  });
+
+  it('admits at once on a stage with no queue', async () => {
+    const h = harness();
+    const { event } = h.submit();
+    const registration = await registerSubmission(h.plane, { event, executionId: 'e' });
+    if (registration.action !== 'run') throw new Error(registration.action);
+    expect(await awaitAdmission(h.plane, { submission: registration.submission })).toEqual({
+      phase: 'admitted',
+      turn: 1,
+      waitSeconds: 0,
+    });
+  });
+});
