@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { recordEndpoints, runCli } from '@pitwall/cli';
 import type { SubmissionRecord } from '@pitwall/domain';
 import { LocalRuntime } from '@pitwall/local';
 import { until } from '../support/until.js';
@@ -10,9 +11,11 @@ import { until } from '../support/until.js';
 // many as EvalAI lets it have in progress, 3) does not hold back a light team's one submission, and no
 // track ever runs past its GPU budget (one worker here).
 let runtime: LocalRuntime;
+const root = mkdtempSync(join(tmpdir(), 'pitwall-queue-'));
 beforeAll(async () => {
+  process.env.PITWALL_STATE_DIR = root; // where `pitwall list` finds the running stack
   runtime = await LocalRuntime.start({
-    stateDir: mkdtempSync(join(tmpdir(), 'pitwall-queue-')),
+    stateDir: join(root, 'state'),
     executor: 'instant',
     workers: 1,
     pollMs: 100,
@@ -20,8 +23,12 @@ beforeAll(async () => {
     evaluationSeconds: 3,
     queue: { capacity: { SENSORS: 1 }, maxConcurrentPerTeam: 1, pollSeconds: 1 },
   });
+  recordEndpoints(runtime);
 }, 60_000);
-afterAll(() => runtime.stop());
+afterAll(async () => {
+  await runtime.stop();
+  delete process.env.PITWALL_STATE_DIR;
+}, 30_000);
 
 const record = async (pk: number) => (await runtime.plane.store.get(pk)) as SubmissionRecord;
 const endOf = (r: SubmissionRecord) => Date.parse(r.history.at(-1)?.at ?? '');
@@ -36,6 +43,31 @@ describe('the fair queue, end to end', () => {
     const light = (await runtime.submit('Team Light', 'local/agent:good')).id;
     await until(async () => runtime.evalai.get(light).status === 'queued', 10_000);
     expect(await admitted(light)).toBe(false); // the GPU is the heavy team's: it waits, shown queued
+    // Its place, as the host sees it: first in line, ahead of the heavy team's two still waiting.
+    const printed: string[] = [];
+    const listed = {
+      interactive: false,
+      out: (text: string) => void printed.push(text),
+      err: () => {},
+      readStdin: async () => '',
+    };
+    expect(await runCli(['list', '--json'], listed)).toBe(0);
+    const places = Object.fromEntries(
+      JSON.parse(printed.join('')).map((s: { pk: number; queue: { position: number } | null }) => [
+        s.pk,
+        s.queue?.position,
+      ]),
+    );
+    expect(places[light]).toBe(1);
+    expect(
+      Object.values(places)
+        .filter((p) => p !== undefined)
+        .sort(),
+    ).toEqual([1, 2, 3]);
+    const overview = (await (await fetch(new URL('/api/overview', runtime.endpoints.dashboard))).json()) as {
+      waiting: unknown[];
+    };
+    expect(overview.waiting[0]).toMatchObject({ submissionPk: light, queue: { position: 1 } });
 
     const all = [...heavy, light];
     await until(() => all.every((pk) => runtime.evalai.get(pk).status === 'finished'), 120_000);

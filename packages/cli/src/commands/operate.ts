@@ -3,6 +3,7 @@ import {
   createDocumentClient,
   createS3Client,
   createSqsClient,
+  DynamoDbAdmissionLedger,
   DynamoDbSubmissionStore,
   EvalAiClient,
   type LeaderboardEntry,
@@ -22,6 +23,8 @@ import {
   isTerminal,
   OperatorActionRefusedError,
   publishedLeaderboard,
+  type QueuePlace,
+  queuePlaces,
   republishResult,
   requeueSubmission,
   resumeSubmission,
@@ -49,6 +52,8 @@ import {
 /** Where the operator commands read: the running local stack, or a deployed stage with the host's AWS credentials. */
 interface Source {
   readonly store: DynamoDbSubmissionStore;
+  /** The slots of Pitwall's queue (the same table). */
+  readonly admissions: DynamoDbAdmissionLedger;
   readonly artifacts: S3ArtifactStore;
   /** The submission's status on EvalAI, or why it was not asked. */
   evalaiStatus(pk: number): Promise<string>;
@@ -72,6 +77,7 @@ function localSource(): Source {
   const evalai = new EvalAiClient({ baseUrl: stack.evalai, token: LOCAL_HOST_TOKEN });
   return {
     store: new DynamoDbSubmissionStore(documents, stack.table),
+    admissions: new DynamoDbAdmissionLedger(documents, stack.table),
     artifacts: new S3ArtifactStore(s3, stack.bucket),
     evalaiStatus: async (pk) => (await onLocalStack(stack.evalai, () => evalai.getSubmission(pk))).status,
     evalaiHost: () => evalai,
@@ -103,13 +109,15 @@ function stageSource(name: string): Source {
   }
   const s3Endpoint = process.env.AWS_ENDPOINT_URL_S3;
   const token = process.env.EVALAI_TOKEN;
-  const store = new DynamoDbSubmissionStore(createDocumentClient({ region: stage.region }), stage.storage.table);
+  const documents = createDocumentClient({ region: stage.region });
+  const store = new DynamoDbSubmissionStore(documents, stage.storage.table);
   const artifacts = new S3ArtifactStore(
     createS3Client({ region: stage.region, ...(s3Endpoint ? { endpoint: s3Endpoint } : {}) }),
     stage.storage.bucket,
   );
   return {
     store,
+    admissions: new DynamoDbAdmissionLedger(documents, stage.storage.table),
     artifacts,
     evalaiStatus: async (pk) =>
       token
@@ -163,7 +171,21 @@ function failureOf(record: SubmissionRecord): string {
   return failureClass ? `${failureClass} (${FAILURE_CLASSES[failureClass].fault})` : '';
 }
 
-function summary(record: SubmissionRecord) {
+/** Where a waiting submission stands in Pitwall's queue: `waiting #2, from 14:05`. */
+function placeOf(place: QueuePlace | undefined): string {
+  if (!place) return '';
+  const start = place.estimatedStartAt ? `, from ${place.estimatedStartAt.slice(11, 16)} UTC` : '';
+  return `waiting #${place.position}${start}`;
+}
+
+/** Each waiting submission's place, as the scheduler would order them now. */
+function placesOf(source: Source, records: readonly SubmissionRecord[]) {
+  return source.read(() =>
+    queuePlaces({ config: source.challenge, admissions: source.admissions, clock: systemClock }, records),
+  );
+}
+
+function summary(record: SubmissionRecord, place?: QueuePlace) {
   const failureClass = failureClassOf(record);
   return {
     pk: record.submissionPk,
@@ -177,6 +199,7 @@ function summary(record: SubmissionRecord) {
     reason: reasonOf(record),
     failureClass: failureClass ?? null,
     fault: failureClass ? FAILURE_CLASSES[failureClass].fault : null,
+    queue: place ?? null,
   };
 }
 
@@ -378,8 +401,15 @@ export function registerOperatorCommands(program: Command, io: CliIo): void {
             (!options.team || r.teamName === options.team) &&
             (options.phase === undefined || r.phasePk === options.phase),
         );
+        const places = await placesOf(source, records);
         if (options.json) {
-          io.out(JSON.stringify(shown.map(summary), null, 2));
+          io.out(
+            JSON.stringify(
+              shown.map((r) => summary(r, places.get(r.submissionPk))),
+              null,
+              2,
+            ),
+          );
           return;
         }
         if (shown.length === 0) {
@@ -394,7 +424,7 @@ export function registerOperatorCommands(program: Command, io: CliIo): void {
           table.push([
             r.submissionPk,
             r.teamName,
-            r.status,
+            places.has(r.submissionPk) ? placeOf(places.get(r.submissionPk)) : r.status,
             progressOf(r),
             r.attempt,
             r.updatedAt,
@@ -427,14 +457,16 @@ export function registerOperatorCommands(program: Command, io: CliIo): void {
         ),
       );
       const evalaiStatus = await source.evalaiStatus(pk);
+      const place = (await placesOf(source, await source.read(() => source.store.listAll()))).get(pk);
       if (options.json) {
-        io.out(JSON.stringify({ ...summary(record), evalaiStatus, record, workers: activity }, null, 2));
+        io.out(JSON.stringify({ ...summary(record, place), evalaiStatus, record, workers: activity }, null, 2));
         return;
       }
       const lines = [
         `submission ${pk}: ${record.teamName}, phase ${record.phasePk} (${record.track}), image ${record.imageUri}`,
         `status:   ${record.status} (attempt ${record.attempt})${isTerminal(record.status) ? '' : `, deadline ${record.deadline}`}`,
         `EvalAI:   ${evalaiStatus}`,
+        ...(place ? [`queue:    ${placeOf(place)} (Pitwall's queue: no pods until it is admitted)`] : []),
         ...(record.progress ? [`progress: ${progressOf(record)} routes`] : []),
         ...(failureOf(record) ? [`failure:  ${failureOf(record)}`] : []),
         ...(reasonOf(record) ? [`why:      ${reasonOf(record)}`] : []),

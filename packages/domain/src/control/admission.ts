@@ -1,5 +1,6 @@
 import { NotFoundError, RecordChangedError, StaleAttemptError } from '../errors.js';
 import { isTerminal } from '../lifecycle.js';
+import { usageNow } from '../queue/admission-ledger.js';
 import { admit, type FairQueuePolicy, type QueuedSubmission, queueOrder } from '../queue/fair-queue.js';
 import type { ChallengeConfig } from './config.js';
 import { CANCELLED_ON_EVALAI, type ControlPlane, cancelledOnEvalAi, currentRecord, isoNow } from './deps.js';
@@ -113,20 +114,56 @@ export async function scheduleAdmissions(
   return { waiting: waitingRecords.length, admitted, reclaimed };
 }
 
-/** Each waiting submission's place in the queue (1 first), as the scheduler would order them now. */
-export async function queuePositions(
+/** A waiting submission's place in Pitwall's queue, and when it may start. */
+export interface QueuePlace {
+  /** 1 goes next. */
+  readonly position: number;
+  /**
+   * When it may start, from the track's room and how long its recent runs took (admitted to ended); none
+   * until a run on the track has ended.
+   */
+  readonly estimatedStartAt?: string;
+}
+
+/** How many recent runs of a track its estimate averages. */
+const RECENT_RUNS = 20;
+
+/** Each waiting submission's place, in the order the scheduler would admit them now. */
+export async function queuePlaces(
   deps: Pick<ControlPlane, 'config' | 'admissions' | 'clock'>,
   records: readonly SubmissionRecord[],
-): Promise<ReadonlyMap<number, number>> {
+): Promise<ReadonlyMap<number, QueuePlace>> {
   const queue = deps.config.queue;
   if (!queue) return new Map();
+  const now = deps.clock.now().getTime();
   const waiting = waitingInQueue(records).map(queuedOf);
-  const { holdings, usage } = await deps.admissions.read();
-  const order = queueOrder(
-    { now: deps.clock.now().getTime(), waiting, running: holdings, usage },
-    queuePolicyOf(queue),
+  const ledger = await deps.admissions.read();
+  const usage = usageNow(ledger, now, queue.halfLifeSeconds);
+  const order = queueOrder({ now, waiting, running: ledger.holdings, usage }, queuePolicyOf(queue));
+  const ahead = new Map<string, number>();
+  return new Map(
+    order.map((s, i) => {
+      const before = ahead.get(s.track) ?? 0;
+      ahead.set(s.track, before + 1);
+      const runSeconds = meanRunSeconds(records, s.track);
+      const slots = Math.max(1, Math.floor((queue.capacity[s.track] ?? 0) / Math.max(1, s.workers)));
+      // Each round of the track's slots takes one run; this one starts when the rounds before it are done.
+      const estimate =
+        runSeconds === undefined
+          ? {}
+          : { estimatedStartAt: new Date(now + Math.ceil((before + 1) / slots) * runSeconds * 1000).toISOString() };
+      return [s.submissionPk, { position: i + 1, ...estimate }];
+    }),
   );
-  return new Map(order.map((s, i) => [s.submissionPk, i + 1]));
+}
+
+function meanRunSeconds(records: readonly SubmissionRecord[], track: string): number | undefined {
+  const runs = records
+    .filter((r) => r.track === track && isTerminal(r.status) && r.admission?.admittedAt)
+    .map((r) => (Date.parse(r.updatedAt) - Date.parse(r.admission?.admittedAt ?? '')) / 1000)
+    .filter((seconds) => seconds > 0)
+    .slice(0, RECENT_RUNS);
+  return runs.length === 0 ? undefined : runs.reduce((a, b) => a + b, 0) / runs.length;
 }
 
 function waitingInQueue(records: readonly SubmissionRecord[]): SubmissionRecord[] {

@@ -1,6 +1,7 @@
 import { CheckpointRejectedError } from '../errors.js';
 import { isTerminal } from '../lifecycle.js';
 import { parseCheckpoint } from '../results/checkpoint.js';
+import { type QueuePlace, queuePlaces } from './admission.js';
 import { artifactKeys } from './artifact-keys.js';
 import type { ControlPlane } from './deps.js';
 import { FAILURE_CLASSES, type FailureClass, type FailureFault } from './failure-class.js';
@@ -71,6 +72,8 @@ export interface OverviewSubmission {
   readonly since: string;
   readonly progress?: { readonly done: number; readonly total: number };
   readonly workers: readonly WorkerProgress[];
+  /** Its place in Pitwall's queue, while it waits there. */
+  readonly queue?: QueuePlace;
 }
 
 export interface OverviewFailure {
@@ -96,15 +99,18 @@ export interface Overview {
 export const RECENT_FAILURES = 10;
 
 export async function overviewOf(
-  deps: Pick<ControlPlane, 'config' | 'store' | 'artifacts' | 'clock'>,
+  deps: Pick<ControlPlane, 'config' | 'store' | 'artifacts' | 'admissions' | 'clock'>,
 ): Promise<Overview> {
   const records = await deps.store.listAll();
   const active = records.filter((r) => !isTerminal(r.status));
   const running = await Promise.all(active.filter((r) => r.status === 'running').map((r) => withWorkers(deps, r)));
+  const places = await queuePlaces(deps, records);
+  // In the queue's order first, then those past it (admitted, pods pending), oldest first.
+  const rank = (r: SubmissionRecord) => places.get(r.submissionPk)?.position ?? Number.MAX_SAFE_INTEGER;
   const waiting = active
     .filter((r) => r.status !== 'running')
-    .sort((a, b) => a.registeredAt.localeCompare(b.registeredAt))
-    .map((r) => submissionOf(r, []));
+    .sort((a, b) => rank(a) - rank(b) || a.registeredAt.localeCompare(b.registeredAt))
+    .map((r) => submissionOf(r, [], places.get(r.submissionPk)));
   const failures = records
     .flatMap((record): OverviewFailure[] => {
       const failureClass = failureClassOf(record);
@@ -127,7 +133,11 @@ export async function overviewOf(
   };
 }
 
-function submissionOf(record: SubmissionRecord, workers: readonly WorkerProgress[]): OverviewSubmission {
+function submissionOf(
+  record: SubmissionRecord,
+  workers: readonly WorkerProgress[],
+  queue?: QueuePlace,
+): OverviewSubmission {
   return {
     submissionPk: record.submissionPk,
     teamName: record.teamName,
@@ -138,6 +148,7 @@ function submissionOf(record: SubmissionRecord, workers: readonly WorkerProgress
     since: attemptStartedAt(record) ?? record.registeredAt,
     ...(record.progress ? { progress: record.progress } : {}),
     workers,
+    ...(queue ? { queue } : {}),
   };
 }
 

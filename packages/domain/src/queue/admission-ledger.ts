@@ -51,3 +51,20 @@ export function usageAfterRelease(
 ): TeamUsage {
   return addUsage(usage, gpuSecondsOf(holding, at), Date.parse(at), halfLifeSeconds);
 }
+
+/**
+ * Each team's use as the queue orders by it now: what its ended runs used, decayed, and what its running
+ * ones have used so far, so that a team holding GPUs stands behind one that holds none.
+ */
+export function usageNow(
+  state: AdmissionLedgerState,
+  now: number,
+  halfLifeSeconds: number,
+): ReadonlyMap<number, TeamUsage> {
+  const usage = new Map(state.usage);
+  const at = new Date(now).toISOString();
+  for (const holding of state.holdings) {
+    usage.set(holding.teamPk, addUsage(usage.get(holding.teamPk), gpuSecondsOf(holding, at), now, halfLifeSeconds));
+  }
+  return usage;
+}

@@ -3,7 +3,7 @@ import {
   awaitAdmission,
   deleteJobs,
   planSubmission,
-  queuePositions,
+  queuePlaces,
   registerSubmission,
   type SubmissionRef,
   scheduleAdmissions,
@@ -85,11 +85,19 @@ describe('the queue', () => {
     const b = await waiting(h);
     await awaitAdmission(h.plane, { submission: a });
     await awaitAdmission(h.plane, { submission: b });
-    const positions = await queuePositions(h.plane, await h.store.listAll());
-    expect([...positions.entries()]).toEqual([
-      [a.submissionPk, 1],
-      [b.submissionPk, 2],
+    const places = await queuePlaces(h.plane, await h.store.listAll());
+    expect([...places.entries()]).toEqual([
+      [a.submissionPk, { position: 1 }], // no run has ended on the track yet: no estimate
+      [b.submissionPk, { position: 2 }],
     ]);
+    h.clock.advance(600);
+    await h.store.transition(running.submissionPk, 1, 'failed', { at: h.clock.now().toISOString() });
+    await deleteJobs(h.plane, running);
+    await scheduleAdmissions(h.plane); // a is admitted; b waits, one 600 s run from now
+    const now = h.clock.now().getTime();
+    expect(await queuePlaces(h.plane, await h.store.listAll())).toEqual(
+      new Map([[b.submissionPk, { position: 1, estimatedStartAt: new Date(now + 600_000 + 2000).toISOString() }]]),
+    );
   });
 
   it('ends the wait of a submission cancelled on EvalAI', async () => {
@@ -116,6 +124,15 @@ describe('the queue', () => {
       admitted: [next.submissionPk],
       reclaimed: [lost.submissionPk],
     });
+  });
+
+  it('refuses a queue that gives a phase’s track no room for its workers', () => {
+    expect(() => harness({ queue: { capacity: { SENSORS: 1, SENSORS_QUALIFIER: 2 } } })).toThrow(
+      'is 1 workers, fewer than the 2 of phase 527: its submissions would never fit',
+    );
+    expect(() => harness({ queue: { capacity: { SENSORS: 2 } } })).toThrow(
+      'gives track SENSORS_QUALIFIER (phase 528) no workers: its submissions would wait for ever',
+    );
   });
 
   it('admits at once on a stage with no queue', async () => {

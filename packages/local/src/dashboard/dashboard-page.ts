@@ -66,8 +66,9 @@ function render(state) {
     s.submissionPk, s.teamName, s.attempt, since(s.since),
     el("div", {}, s.workers.map((w) => el("span", { class: "worker" }, ["w" + w.worker + " ", bar(w.done, w.total), " " + w.done + "/" + w.total]))),
   ]), "nothing running");
-  table("waiting", ["position", "pk", "team", "status", "waiting for"], state.waiting.map((s, i) => [
-    i + 1, s.submissionPk, s.teamName, s.status, since(s.since),
+  table("waiting", ["position", "pk", "team", "status", "waiting for", "estimated start"], state.waiting.map((s) => [
+    s.queue ? s.queue.position : "", s.submissionPk, s.teamName, s.queue ? "in Pitwall's queue" : s.status, since(s.since),
+    s.queue && s.queue.estimatedStartAt ? new Date(s.queue.estimatedStartAt).toLocaleTimeString() : "",
   ]), "nobody waiting");
   table("failures", ["pk", "team", "class", "whose", "reason", "when"], state.failures.map((f) => [
     f.submissionPk, f.teamName, f.failureClass, el("span", { class: f.fault }, [f.fault]), f.reason, since(f.at) + " ago",

@@ -19,7 +19,7 @@ export interface RunningDashboard {
  * itself. Read-only; nothing it shows is more than `pitwall list` shows to the same machine.
  */
 export async function startDashboard(
-  deps: Pick<ControlPlane, 'config' | 'store' | 'artifacts' | 'clock'>,
+  deps: Pick<ControlPlane, 'config' | 'store' | 'artifacts' | 'admissions' | 'clock'>,
   options: { readonly gpuCapacity?: number; readonly port?: number } = {},
 ): Promise<RunningDashboard> {
   const server: Server = createServer((request, response) => {
