@@ -3,12 +3,15 @@ import { isTerminal } from '../lifecycle.js';
 import { usageNow } from '../queue/admission-ledger.js';
 import { admit, type FairQueuePolicy, type QueuedSubmission, queueOrder } from '../queue/fair-queue.js';
 import type { ChallengeConfig } from './config.js';
-import { CANCELLED_ON_EVALAI, type ControlPlane, cancelledOnEvalAi, currentRecord, isoNow } from './deps.js';
+import { CANCELLED_ON_EVALAI, type ControlPlane, cancelledOnEvalAi, currentRecord, isoNow, trackOf } from './deps.js';
 import type { AdmissionState, SubmissionRef } from './payloads.js';
-import type { SubmissionRecord } from './records.js';
+import { evaluationDeadline, evaluationSecondsUsed, type SubmissionRecord } from './records.js';
 import { watchEvalAiStatuses } from './status-watch.js';
 
 type Queue = NonNullable<ChallengeConfig['queue']>;
+
+/** The longest a submission may wait in Pitwall's queue: within the execution's own 15 days. */
+export const MAX_QUEUE_WAIT_SECONDS = 14 * 24 * 3600;
 
 /** The stage's queue settings as the policy reads them. */
 export function queuePolicyOf(queue: Queue): FairQueuePolicy {
@@ -45,7 +48,9 @@ export async function awaitAdmission(
     if (await cancelledOnEvalAi(deps.evalai, pk)) return cancelled;
     await deps.evalai.patchStatus(submission.challengePk, { submissionPk: pk, status: 'queued' });
     const now = isoNow(deps.clock);
-    await deps.store.patch(pk, submission.attempt, { admission: { requestedAt: now } }, now);
+    // Waiting here is neither the queue timeout nor evaluation time: the sweeper leaves it be meanwhile.
+    const deadline = new Date(deps.clock.now().getTime() + MAX_QUEUE_WAIT_SECONDS * 1000).toISOString();
+    await deps.store.patch(pk, submission.attempt, { admission: { requestedAt: now }, deadline }, now);
     await scheduleAdmissions(deps);
     record = await currentRecord(deps.store, submission);
     if (record.admission?.admittedAt) return admitted;
@@ -95,10 +100,17 @@ export async function scheduleAdmissions(
     const limits = { trackWorkers: queue.capacity[pick.track] ?? 0, teamPlaces: queue.maxConcurrentPerTeam };
     if (!(await deps.admissions.take({ ...pick, attempt: record.attempt }, limits, at))) continue;
     try {
+      // From admission on, the attempt has its queue timeout (for a GPU node) and its evaluation time left.
+      const track = trackOf(deps.config, record.phasePk);
+      const deadline = evaluationDeadline(
+        new Date(now.getTime() + (track?.queueTimeoutSeconds ?? 0) * 1000),
+        track?.timeLimitSeconds ?? 0,
+        evaluationSecondsUsed(record.history, record.attempt),
+      );
       await deps.store.patch(
         pick.submissionPk,
         record.attempt,
-        { admission: { requestedAt: record.admission?.requestedAt ?? at, admittedAt: at } },
+        { admission: { requestedAt: record.admission?.requestedAt ?? at, admittedAt: at }, deadline },
         at,
       );
       admitted.push(pick.submissionPk);

@@ -151,7 +151,9 @@ function overdueReason(
   now: Date,
 ): Failure | undefined {
   const waiting = !started && attemptStartedAt(record) === undefined;
-  if (waiting && track && now.getTime() - Date.parse(record.registeredAt) > track.queueTimeoutSeconds * 1000) {
+  // Waiting for a GPU node starts at admission; the wait in Pitwall's queue before it does not count.
+  const since = Date.parse(record.admission?.admittedAt ?? record.registeredAt);
+  if (waiting && track && now.getTime() - since > track.queueTimeoutSeconds * 1000) {
     return {
       reason: `No GPU became available within ${track.queueTimeoutSeconds} seconds: the evaluation could not start. Please resubmit later.`,
       failureClass: 'queue_timeout',

@@ -2,11 +2,15 @@ import { describe, expect, it } from '@jest/globals';
 import {
   awaitAdmission,
   deleteJobs,
+  launchWorker,
+  markQueued,
+  observeSubmission,
   planSubmission,
   queuePlaces,
   registerSubmission,
   type SubmissionRef,
   scheduleAdmissions,
+  sweepSubmissions,
 } from '../../src/index.js';
 import { harness, IMAGE, PHASE_PK } from './harness.js';
 
@@ -98,6 +102,29 @@ describe('the queue', () => {
     expect(await queuePlaces(h.plane, await h.store.listAll())).toEqual(
       new Map([[b.submissionPk, { position: 1, estimatedStartAt: new Date(now + 600_000 + 2000).toISOString() }]]),
     );
+  });
+
+  it('never fails a submission for its wait in the queue: its clocks start at admission', async () => {
+    const h = queued();
+    const first = await waiting(h);
+    await awaitAdmission(h.plane, { submission: first });
+    const patient = await waiting(h);
+    await awaitAdmission(h.plane, { submission: patient });
+    h.clock.advance(3 * 24 * 3600); // three days, past the queue timeout (24 h) and the time limit (1 h)
+    for (const { executionId } of await h.store.listAll()) h.executions.running.add(executionId ?? '');
+    expect((await sweepSubmissions(h.plane)).failed).toEqual([first.submissionPk]); // the one admitted, past its time
+    await h.store
+      .transition(first.submissionPk, 1, 'failed', { at: h.clock.now().toISOString() })
+      .catch(() => undefined);
+    // Its failure gave back its slots (failSubmission deletes its jobs): the patient one is next.
+    expect((await scheduleAdmissions(h.plane)).admitted).toEqual([patient.submissionPk]);
+    expect(Date.parse((await h.store.get(patient.submissionPk))?.deadline ?? '')).toBe(
+      h.clock.now().getTime() + (24 * 3600 + 3600) * 1000,
+    );
+    await launchWorker(h.plane, { submission: patient, worker: 0 });
+    await launchWorker(h.plane, { submission: patient, worker: 1 });
+    await markQueued(h.plane, patient);
+    expect((await observeSubmission(h.plane, { submission: patient })).phase).toBe('running');
   });
 
   it('ends the wait of a submission cancelled on EvalAI', async () => {
