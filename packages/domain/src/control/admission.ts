@@ -1,7 +1,7 @@
 import { NotFoundError, RecordChangedError, StaleAttemptError } from '../errors.js';
 import { isTerminal } from '../lifecycle.js';
 import { usageNow } from '../queue/admission-ledger.js';
-import { admit, type FairQueuePolicy, type QueuedSubmission, queueOrder } from '../queue/fair-queue.js';
+import { admit, type FairQueuePolicy, type QueuedSubmission, queueOrder, teamResultKey } from '../queue/fair-queue.js';
 import type { ChallengeConfig } from './config.js';
 import { CANCELLED_ON_EVALAI, type ControlPlane, cancelledOnEvalAi, currentRecord, isoNow, trackOf } from './deps.js';
 import type { AdmissionState, SubmissionRef } from './payloads.js';
@@ -21,7 +21,13 @@ export function queuePolicyOf(queue: Queue): FairQueuePolicy {
     halfLifeSeconds: queue.halfLifeSeconds,
     weights: Object.fromEntries(Object.entries(queue.weights).map(([team, weight]) => [Number(team), weight])),
     maxWaitSeconds: queue.maxWaitSeconds,
+    deadlineMode: queue.deadlineMode,
   };
+}
+
+/** The teams with a finished run on a phase, for deadline mode. */
+function teamsWithResult(records: readonly SubmissionRecord[]): ReadonlySet<string> {
+  return new Set(records.filter((r) => r.status === 'finished').map(teamResultKey));
 }
 
 /**
@@ -92,7 +98,9 @@ export async function scheduleAdmissions(
     now: now.getTime(),
     waiting: waitingRecords.map(queuedOf),
     running: ledger.holdings,
-    usage: ledger.usage,
+    usage: usageNow(ledger, now.getTime(), queue.halfLifeSeconds),
+    // Every record, read only in deadline mode: a scan, once a schedule, to know who has a result.
+    ...(queue.deadlineMode ? { withResult: teamsWithResult(await deps.store.listAll()) } : {}),
   };
   const admitted: number[] = [];
   for (const pick of admit(state, queuePolicyOf(queue))) {
@@ -151,7 +159,8 @@ export async function queuePlaces(
   const waiting = waitingInQueue(records).map(queuedOf);
   const ledger = await deps.admissions.read();
   const usage = usageNow(ledger, now, queue.halfLifeSeconds);
-  const order = queueOrder({ now, waiting, running: ledger.holdings, usage }, queuePolicyOf(queue));
+  const withResult = teamsWithResult(records);
+  const order = queueOrder({ now, waiting, running: ledger.holdings, usage, withResult }, queuePolicyOf(queue));
   const ahead = new Map<string, number>();
   return new Map(
     order.map((s, i) => {

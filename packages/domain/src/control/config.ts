@@ -94,6 +94,8 @@ export const challengeConfigSchema = z
         maxWaitSeconds: positiveInt.default(6 * 3600),
         /** How often a waiting execution looks at its record to see whether it was admitted. */
         pollSeconds: positiveInt.default(60),
+        /** Near a deadline: teams with no result yet on the phase first (after the overdue). */
+        deadlineMode: z.boolean().default(false),
       })
       .optional(),
     poll: z

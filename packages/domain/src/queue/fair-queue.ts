@@ -37,6 +37,8 @@ export interface FairQueuePolicy {
   readonly weights?: Readonly<Record<number, number>>;
   /** A submission waiting this long goes before every one that has not. */
   readonly maxWaitSeconds: number;
+  /** Near a deadline: teams with no result yet on the phase go before those with one (after the overdue). */
+  readonly deadlineMode?: boolean;
 }
 
 export interface QueueState {
@@ -44,7 +46,12 @@ export interface QueueState {
   readonly waiting: readonly QueuedSubmission[];
   readonly running: readonly RunningSubmission[];
   readonly usage: ReadonlyMap<number, TeamUsage>;
+  /** Teams with a result on a phase, as `teamResultKey` names them (read in deadline mode). */
+  readonly withResult?: ReadonlySet<string>;
 }
+
+/** A team on a phase, as `QueueState.withResult` holds it. */
+export const teamResultKey = (s: { readonly phasePk: number; readonly teamPk: number }) => `${s.phasePk}/${s.teamPk}`;
 
 /** A team's use, decayed to `now`. */
 export function decayedUsage(usage: TeamUsage | undefined, now: number, halfLifeSeconds: number): number {
@@ -62,15 +69,20 @@ export function addUsage(
   return { gpuSeconds: decayedUsage(usage, now, halfLifeSeconds) + gpuSeconds, at: now };
 }
 
-/** The waiting submissions, first to admit first: the overdue by age, then by decayed use per weight, then age. */
+/**
+ * The waiting submissions, first to admit first: the overdue by age, then (deadline mode) the teams with no
+ * result yet, then by decayed use per weight, then age.
+ */
 export function queueOrder(state: QueueState, policy: FairQueuePolicy): QueuedSubmission[] {
   const overdue = (s: QueuedSubmission) => state.now - s.queuedAt >= policy.maxWaitSeconds * 1000;
+  const hasResult = (s: QueuedSubmission) =>
+    Number(Boolean(policy.deadlineMode && state.withResult?.has(teamResultKey(s))));
   const share = (s: QueuedSubmission) =>
     decayedUsage(state.usage.get(s.teamPk), state.now, policy.halfLifeSeconds) / (policy.weights?.[s.teamPk] ?? 1);
   return [...state.waiting].sort(
     (a, b) =>
       Number(overdue(b)) - Number(overdue(a)) ||
-      (overdue(a) ? 0 : share(a) - share(b)) ||
+      (overdue(a) ? 0 : hasResult(a) - hasResult(b) || share(a) - share(b)) ||
       a.queuedAt - b.queuedAt ||
       a.submissionPk - b.submissionPk,
   );

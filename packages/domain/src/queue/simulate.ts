@@ -1,4 +1,11 @@
-import { addUsage, admit, type FairQueuePolicy, type QueuedSubmission, type TeamUsage } from './fair-queue.js';
+import {
+  addUsage,
+  admit,
+  type FairQueuePolicy,
+  type QueuedSubmission,
+  type TeamUsage,
+  teamResultKey,
+} from './fair-queue.js';
 
 export interface SimulatedSubmission extends QueuedSubmission {
   /** How long it runs once admitted (ms). */
@@ -30,6 +37,7 @@ export function simulateQueue(submissions: readonly SimulatedSubmission[], polic
   const running: Array<{ submission: SimulatedSubmission; startedAt: number; accountedAt: number }> = [];
   const runs: SimulatedRun[] = [];
   const usage = new Map<number, TeamUsage>();
+  const withResult = new Set<string>();
   const first = arrivals[0]?.queuedAt ?? 0;
   let now = first;
   let idle = 0;
@@ -53,6 +61,7 @@ export function simulateQueue(submissions: readonly SimulatedSubmission[], polic
       const run = running[i];
       if (run && run.startedAt + run.submission.runMs <= now) {
         runs.push({ submission: run.submission, startedAt: run.startedAt, endedAt: now });
+        withResult.add(teamResultKey(run.submission));
         running.splice(i, 1);
       }
     }
@@ -61,7 +70,7 @@ export function simulateQueue(submissions: readonly SimulatedSubmission[], polic
       if (arrival) waiting.push(arrival);
       next += 1;
     }
-    const admitted = admit({ now, waiting, running: running.map((r) => r.submission), usage }, policy);
+    const admitted = admit({ now, waiting, running: running.map((r) => r.submission), usage, withResult }, policy);
     for (const submission of admitted) {
       waiting.splice(waiting.indexOf(submission as SimulatedSubmission), 1);
       running.push({ submission: submission as SimulatedSubmission, startedAt: now, accountedAt: now });

@@ -127,6 +127,25 @@ describe('the queue', () => {
     expect((await observeSubmission(h.plane, { submission: patient })).phase).toBe('running');
   });
 
+  it('in deadline mode admits a team with no result yet before one that has a result', async () => {
+    const h = harness({
+      queue: { capacity: { SENSORS: 2, SENSORS_QUALIFIER: 2 }, maxConcurrentPerTeam: 1, deadlineMode: true },
+    });
+    const earlier = await waiting(h, 601);
+    await awaitAdmission(h.plane, { submission: earlier });
+    await h.store.transition(earlier.submissionPk, 1, 'queued', { at: h.clock.now().toISOString() });
+    await h.store.transition(earlier.submissionPk, 1, 'finished', { at: h.clock.now().toISOString() });
+    await deleteJobs(h.plane, earlier); // team 601 has its result, and what it used counts
+    h.clock.advance(30 * 24 * 3600); // so long ago that its use has decayed to nothing
+    const holder = await waiting(h, 603); // holds the GPUs while the other two arrive
+    await awaitAdmission(h.plane, { submission: holder });
+    const again = await waiting(h, 601);
+    const fresh = await waiting(h, 602);
+    for (const submission of [again, fresh]) await awaitAdmission(h.plane, { submission });
+    await deleteJobs(h.plane, holder);
+    expect((await scheduleAdmissions(h.plane)).admitted).toEqual([fresh.submissionPk]);
+  });
+
   it('ends the wait of a submission cancelled on EvalAI', async () => {
     const h = queued();
     await awaitAdmission(h.plane, { submission: await waiting(h) });

@@ -83,6 +83,22 @@ describe('the queue order', () => {
 });
 
 describe('admit', () => {
+  it('in deadline mode, puts the teams with no result on the phase first, after the overdue', () => {
+    const done = queued(1, 0); // its team has a result already, and used nothing lately
+    const none = queued(2, 1);
+    const state = {
+      now: 10,
+      waiting: [done, none],
+      running: [],
+      usage: used([[2, 5000]]),
+      withResult: new Set(['1/1']),
+    };
+    expect(queueOrder(state, policy)).toEqual([done, none]); // by use, off
+    expect(queueOrder(state, { ...policy, deadlineMode: true })).toEqual([none, done]);
+    const overdue = queued(1, -25 * HOUR);
+    expect(queueOrder({ ...state, waiting: [none, overdue] }, { ...policy, deadlineMode: true })[0]).toBe(overdue);
+  });
+
   it('fills each track to its budget and no further', () => {
     const waiting = [
       queued(1, 0),
@@ -128,6 +144,7 @@ const workload = fc
     maxWaitHours: fc.integer({ min: 1, max: 12 }),
     halfLifeHours: fc.integer({ min: 1, max: 24 }),
     weights: fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 6, maxLength: 6 }),
+    deadlineMode: fc.boolean(),
     submissions: fc.array(
       fc.record({
         team: fc.integer({ min: 1, max: 6 }),
@@ -146,6 +163,7 @@ const workload = fc
       halfLifeSeconds: w.halfLifeHours * 3600,
       maxWaitSeconds: w.maxWaitHours * 3600,
       weights: Object.fromEntries(w.weights.map((weight, i) => [i + 1, weight])),
+      deadlineMode: w.deadlineMode,
     };
     const submissions: SimulatedSubmission[] = w.submissions.map((s, i) => {
       const track = s.map ? 'MAP' : 'SENSORS';
