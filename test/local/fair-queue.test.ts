@@ -22,6 +22,7 @@ beforeAll(async () => {
     housekeepingMs: 0,
     evaluationSeconds: 3,
     queue: { capacity: { SENSORS: 1 }, maxConcurrentPerTeam: 1, pollSeconds: 1 },
+    publicStatus: { host: '127.0.0.1', port: 0 },
   });
   recordEndpoints(runtime);
 }, 60_000);
@@ -68,6 +69,10 @@ describe('the fair queue, end to end', () => {
       waiting: unknown[];
     };
     expect(overview.waiting[0]).toMatchObject({ submissionPk: light, queue: { position: 1 } });
+    // The public page: ids and places, no team names (the stage does not allow them), no reasons.
+    const status = await (await fetch(new URL('/api/status', runtime.endpoints.publicStatus))).text();
+    expect(JSON.parse(status).waiting[0]).toEqual({ submissionPk: light, position: 1 });
+    expect(status).not.toMatch(/Team|reason/);
 
     const all = [...heavy, light];
     await until(() => all.every((pk) => runtime.evalai.get(pk).status === 'finished'), 120_000);

@@ -34,7 +34,7 @@ import { createSqsServer } from 'local-aws-sqs';
 import { buildLocalPrograms } from './bundles.js';
 import { LOCAL_IMAGES } from './container-images.js';
 import { type ContainerEngine, ContainerJobRunner } from './container-job-runner.js';
-import { startDashboard } from './dashboard/dashboard-server.js';
+import { startDashboard, startPublicStatus } from './dashboard/dashboard-server.js';
 import { entryPointOf, executionName, LocalEngine, lambdaContext, lambdaInvokers } from './engine.js';
 import { FolderJobRunner } from './folder-job-runner.js';
 import { GpuPool, type GpuPoolOptions } from './gpu-pool.js';
@@ -127,6 +127,8 @@ export interface LocalRuntimeOptions {
   readonly cluster?: ClusterJobs;
   readonly workers?: number;
   readonly timeLimitSeconds?: number;
+  /** Serve the public read-only status page on this address (port 0: any free one). */
+  readonly publicStatus?: { readonly host: string; readonly port: number };
   /** Pitwall's own queue for the embedded challenge (a stage's `queue`); without, every submission launches at once. */
   readonly queue?: Partial<NonNullable<ChallengeConfig['queue']>> &
     Pick<NonNullable<ChallengeConfig['queue']>, 'capacity'>;
@@ -165,6 +167,8 @@ export interface LocalEndpoints {
   readonly evalai: string;
   /** The live page: the queue, the runs and their workers, recent failures, the leaderboard. */
   readonly dashboard: string;
+  /** The public status page, when one is asked for (`publicStatus`). */
+  readonly publicStatus?: string;
 }
 
 /**
@@ -397,7 +401,15 @@ export class LocalRuntime {
       ...(this.gpuCapacity === undefined ? {} : { gpuCapacity: this.gpuCapacity }),
     });
     this.servers.push({ endpoint: dashboard.url, close: () => dashboard.close() });
-    this.endpoints = { ...endpoints, dashboard: dashboard.url };
+    const publicStatus = this.options.publicStatus
+      ? await startPublicStatus(this.plane, this.options.publicStatus)
+      : undefined;
+    if (publicStatus) this.servers.push({ endpoint: publicStatus.url, close: () => publicStatus.close() });
+    this.endpoints = {
+      ...endpoints,
+      dashboard: dashboard.url,
+      ...(publicStatus ? { publicStatus: publicStatus.url } : {}),
+    };
     this.host = { env: this.functionEnvironment, ports };
     this.engine.invokers = lambdaInvokers(this.host);
     this.housekeepers = {

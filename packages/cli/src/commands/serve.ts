@@ -60,6 +60,7 @@ export function serveOptions(stageName: string, stage: MachineStageConfig, token
       : {}),
     ...(machine.cluster ? { cluster: { ...machine.cluster, kubeconfig: expandHome(machine.cluster.kubeconfig) } } : {}),
     routeFiles: Object.fromEntries(Object.entries(machine.routeFiles).map(([key, path]) => [key, expandHome(path)])),
+    ...(machine.publicStatus ? { publicStatus: machine.publicStatus } : {}),
     server: {
       url: evalai.apiServer,
       token,
@@ -126,6 +127,7 @@ export function registerServeCommand(program: Command, io: CliIo): void {
         : `as ${stage.machine.executor}`;
       io.out(`  Jobs run ${jobs}; state in ${resolve(runtimeOptions.stateDir)}`);
       io.out(`  dashboard ${runtime.endpoints.dashboard}`);
+      if (runtime.endpoints.publicStatus) io.out(`  public status page ${runtime.endpoints.publicStatus}`);
       io.out('Ctrl-C stops it; a restart on the same state folder carries on.');
       const stopWatching = watch(runtime, io);
       await new Promise<void>((done) => {

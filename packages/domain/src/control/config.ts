@@ -96,6 +96,8 @@ export const challengeConfigSchema = z
         pollSeconds: positiveInt.default(60),
         /** Near a deadline: teams with no result yet on the phase first (after the overdue). */
         deadlineMode: z.boolean().default(false),
+        /** The public status page (where a host serves one): team names shown only when this allows it. */
+        publicStatus: z.strictObject({ showTeamNames: z.boolean().default(false) }).prefault({}),
       })
       .optional(),
     poll: z

@@ -179,3 +179,40 @@ async function withWorkers(
   );
   return submissionOf(record, workers);
 }
+
+/** What the public status page shows: submission ids, queue places and progress; team names only if allowed. */
+export interface PublicStatus {
+  readonly generatedAt: string;
+  readonly waiting: readonly {
+    readonly submissionPk: number;
+    readonly position?: number;
+    readonly estimatedStartAt?: string;
+    readonly team?: string;
+  }[];
+  readonly running: readonly {
+    readonly submissionPk: number;
+    readonly done: number;
+    readonly total: number;
+    readonly team?: string;
+  }[];
+}
+
+/** The overview cut down for anyone to read: no reasons, no failures, team names only with `showTeamNames`. */
+export function publicStatusOf(overview: Overview, showTeamNames: boolean): PublicStatus {
+  const team = (name: string) => (showTeamNames ? { team: name } : {});
+  return {
+    generatedAt: overview.generatedAt,
+    waiting: overview.waiting.map((s) => ({
+      submissionPk: s.submissionPk,
+      ...(s.queue ? { position: s.queue.position } : {}),
+      ...(s.queue?.estimatedStartAt ? { estimatedStartAt: s.queue.estimatedStartAt } : {}),
+      ...team(s.teamName),
+    })),
+    running: overview.running.map((s) => ({
+      submissionPk: s.submissionPk,
+      done: s.workers.reduce((n, w) => n + w.done, 0),
+      total: s.workers.reduce((n, w) => n + w.total, 0),
+      ...team(s.teamName),
+    })),
+  };
+}

@@ -5,6 +5,7 @@ import {
   failSubmission,
   observeSubmission,
   overviewOf,
+  publicStatusOf,
   publishOutcome,
 } from '../../src/index.js';
 import { checkpointText } from '../../src/testing/index.js';
@@ -68,5 +69,45 @@ describe('the overview', () => {
         values: expect.objectContaining({ 'Driving score': 75 }),
       }),
     ]);
+  });
+});
+
+describe('the public status', () => {
+  it('shows ids, places and progress, and team names only where the stage allows them', () => {
+    const overview = {
+      generatedAt: '2026-12-03T10:00:00.000Z',
+      waiting: [
+        {
+          submissionPk: 7,
+          teamName: 'Team Secret',
+          phasePk: 1,
+          track: 'SENSORS',
+          status: 'received' as const,
+          attempt: 1,
+          since: '2026-12-03T09:00:00.000Z',
+          workers: [],
+          queue: { position: 1, estimatedStartAt: '2026-12-03T11:00:00.000Z' },
+        },
+      ],
+      running: [],
+      workersRunning: 0,
+      failures: [
+        {
+          submissionPk: 3,
+          teamName: 'Team Secret',
+          failureClass: 'agent_crashed' as const,
+          fault: 'participant' as const,
+          reason: 'x',
+          at: '',
+        },
+      ],
+      leaderboard: [],
+    };
+    expect(publicStatusOf(overview, false)).toEqual({
+      generatedAt: overview.generatedAt,
+      waiting: [{ submissionPk: 7, position: 1, estimatedStartAt: '2026-12-03T11:00:00.000Z' }],
+      running: [],
+    });
+    expect(publicStatusOf(overview, true).waiting[0]?.team).toBe('Team Secret');
   });
 });

@@ -91,3 +91,47 @@ refresh();
 </body>
 </html>
 `;
+
+/** The public status page: submission ids, places and progress, as /api/status gives them. */
+export const PUBLIC_STATUS_PAGE = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>Evaluation queue</title>
+<style>
+  body { font: 14px/1.4 system-ui, sans-serif; margin: 1.5rem; color: #1d232a; }
+  table { border-collapse: collapse; } th, td { text-align: left; padding: .3rem .8rem; border-bottom: 1px solid #e3e6ea; }
+  .empty { color: #8a94a0; font-style: italic; }
+</style>
+</head>
+<body>
+<h1>Evaluation queue</h1>
+<h2>Waiting</h2><div id="waiting"></div>
+<h2>Running</h2><div id="running"></div>
+<script>
+"use strict";
+function table(id, head, rows, empty) {
+  const target = document.getElementById(id);
+  if (rows.length === 0) { const e = document.createElement("div"); e.className = "empty"; e.textContent = empty; target.replaceChildren(e); return; }
+  const t = document.createElement("table");
+  [head, ...rows].forEach((cells, i) => {
+    const tr = document.createElement("tr");
+    for (const c of cells) { const cell = document.createElement(i === 0 ? "th" : "td"); cell.textContent = String(c); tr.append(cell); }
+    t.append(tr);
+  });
+  target.replaceChildren(t);
+}
+async function refresh() {
+  try {
+    const s = await (await fetch("/api/status", { cache: "no-store" })).json();
+    table("waiting", ["position", "submission", "estimated start", "team"], s.waiting.map((w) => [
+      w.position ?? "", w.submissionPk, w.estimatedStartAt ? new Date(w.estimatedStartAt).toLocaleString() : "", w.team ?? ""]), "nobody waiting");
+    table("running", ["submission", "routes", "team"], s.running.map((r) => [r.submissionPk, r.done + "/" + r.total, r.team ?? ""]), "nothing running");
+  } catch (error) {}
+  setTimeout(refresh, 5000);
+}
+refresh();
+</script>
+</body>
+</html>
+`;
