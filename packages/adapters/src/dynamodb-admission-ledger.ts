@@ -8,6 +8,7 @@ import {
   type AdmissionLimits,
   RecordChangedError,
   type TeamUsage,
+  teamPhaseKey,
   usageAfterRelease,
 } from '@pitwall/domain';
 import { admissionLedgerKey } from './dynamodb-tables.js';
@@ -30,6 +31,9 @@ interface LedgerItem {
  * the queue admits a few submissions a minute, far below an item's write rate.
  */
 export class DynamoDbAdmissionLedger implements AdmissionLedger {
+  /** Whether this ledger made sure of the item's maps already: they are never removed once there. */
+  private mapsEnsured = false;
+
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -52,7 +56,7 @@ export class DynamoDbAdmissionLedger implements AdmissionLedger {
             'attribute_not_exists(holdings.#pk) AND (attribute_not_exists(trackUsed.#track) OR trackUsed.#track <= :trackLeft) AND (attribute_not_exists(teamUsed.#team) OR teamUsed.#team <= :teamLeft)',
           ExpressionAttributeNames: {
             '#track': claim.track,
-            '#team': teamPlaceKey(claim),
+            '#team': teamPhaseKey(claim),
             '#pk': String(claim.submissionPk),
           },
           ExpressionAttributeValues: {
@@ -89,7 +93,7 @@ export class DynamoDbAdmissionLedger implements AdmissionLedger {
             ConditionExpression: `holdings.#pk.#attempt = :attempt AND ${before ? '#usage.#teamPk.#at = :beforeAt' : 'attribute_not_exists(#usage.#teamPk)'}`,
             ExpressionAttributeNames: {
               '#track': holding.track,
-              '#team': teamPlaceKey(holding),
+              '#team': teamPhaseKey(holding),
               '#pk': String(submissionPk),
               '#teamPk': String(holding.teamPk),
               '#usage': 'usage',
@@ -131,6 +135,7 @@ export class DynamoDbAdmissionLedger implements AdmissionLedger {
 
   /** The item's maps exist before any path in them is written (DynamoDB sets no path under a missing map). */
   private async ensureMaps(): Promise<void> {
+    if (this.mapsEnsured) return;
     await this.client.send(
       new UpdateCommand({
         TableName: this.tableName,
@@ -141,7 +146,6 @@ export class DynamoDbAdmissionLedger implements AdmissionLedger {
         ExpressionAttributeValues: { ':empty': {} },
       }),
     );
+    this.mapsEnsured = true;
   }
 }
-
-const teamPlaceKey = (claim: Pick<AdmissionClaim, 'phasePk' | 'teamPk'>) => `${claim.phasePk}/${claim.teamPk}`;

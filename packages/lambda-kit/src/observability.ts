@@ -21,13 +21,14 @@ const metricsLogger = {
 export const metrics = new Metrics({ namespace: 'Pitwall', logger: metricsLogger });
 
 /**
- * One submission ended, counted by its status and failure class (`none` for a result): the dashboard's
+ * Submissions ended (one by default), counted by their status and failure class (`none` for a result): the dashboard's
  * "why runs fail". A metric of its own, so its dimensions are not added to the invocation's other metrics.
  */
-export function countSubmissionEnded(ended: { status: string; failureClass?: string }): void {
+export function countSubmissionEnded(ended: { status: string; failureClass?: string }, count = 1): void {
+  if (count <= 0) return;
   const metric = metrics.singleMetric();
   metric.addDimensions({ Status: ended.status, FailureClass: ended.failureClass ?? 'none' });
-  metric.addMetric('SubmissionsEnded', 'Count', 1);
+  metric.addMetric('SubmissionsEnded', 'Count', count);
 }
 
 /** Every answer of EvalAI's API, and its 429s: the dashboard's requests a minute against EvalAI's 60. */

@@ -156,6 +156,8 @@ describe('lambdaHandler', () => {
     try {
       countSubmissionEnded({ status: 'failed', failureClass: 'agent_crashed' });
       countSubmissionEnded({ status: 'finished' });
+      countSubmissionEnded({ status: 'failed', failureClass: 'time_limit' }, 3); // the sweeper's, in one
+      countSubmissionEnded({ status: 'failed', failureClass: 'platform_error' }, 0); // none: no metric
     } finally {
       for (const write of writes) write.mockRestore();
     }
@@ -167,6 +169,7 @@ describe('lambdaHandler', () => {
     expect(emitted).toEqual([
       expect.objectContaining({ Status: 'failed', FailureClass: 'agent_crashed', SubmissionsEnded: 1 }),
       expect.objectContaining({ Status: 'finished', FailureClass: 'none', SubmissionsEnded: 1 }),
+      expect.objectContaining({ Status: 'failed', FailureClass: 'time_limit', SubmissionsEnded: 3 }),
     ]);
     expect(emitted[0]._aws.CloudWatchMetrics[0]).toMatchObject({
       Namespace: 'Pitwall',

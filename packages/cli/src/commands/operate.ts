@@ -457,7 +457,10 @@ export function registerOperatorCommands(program: Command, io: CliIo): void {
         ),
       );
       const evalaiStatus = await source.evalaiStatus(pk);
-      const place = (await placesOf(source, await source.read(() => source.store.listAll()))).get(pk);
+      // A place needs every record (a scan): only where the stage has a queue.
+      const place = source.challenge.queue
+        ? (await placesOf(source, await source.read(() => source.store.listAll()))).get(pk)
+        : undefined;
       if (options.json) {
         io.out(JSON.stringify({ ...summary(record, place), evalaiStatus, record, workers: activity }, null, 2));
         return;

@@ -1,7 +1,7 @@
 import { NotFoundError, RecordChangedError, StaleAttemptError } from '../errors.js';
 import { isTerminal } from '../lifecycle.js';
 import { usageNow } from '../queue/admission-ledger.js';
-import { admit, type FairQueuePolicy, type QueuedSubmission, queueOrder, teamResultKey } from '../queue/fair-queue.js';
+import { admit, type FairQueuePolicy, type QueuedSubmission, queueOrder, teamPhaseKey } from '../queue/fair-queue.js';
 import type { ChallengeConfig } from './config.js';
 import { CANCELLED_ON_EVALAI, type ControlPlane, cancelledOnEvalAi, currentRecord, isoNow, trackOf } from './deps.js';
 import type { AdmissionState, SubmissionRef } from './payloads.js';
@@ -27,7 +27,7 @@ export function queuePolicyOf(queue: Queue): FairQueuePolicy {
 
 /** The teams with a finished run on a phase, for deadline mode. */
 function teamsWithResult(records: readonly SubmissionRecord[]): ReadonlySet<string> {
-  return new Set(records.filter((r) => r.status === 'finished').map(teamResultKey));
+  return new Set(records.filter((r) => r.status === 'finished').map(teamPhaseKey));
 }
 
 /**

@@ -46,12 +46,12 @@ export interface QueueState {
   readonly waiting: readonly QueuedSubmission[];
   readonly running: readonly RunningSubmission[];
   readonly usage: ReadonlyMap<number, TeamUsage>;
-  /** Teams with a result on a phase, as `teamResultKey` names them (read in deadline mode). */
+  /** Teams with a result on a phase, as `teamPhaseKey` names them (read in deadline mode). */
   readonly withResult?: ReadonlySet<string>;
 }
 
-/** A team on a phase, as `QueueState.withResult` holds it. */
-export const teamResultKey = (s: { readonly phasePk: number; readonly teamPk: number }) => `${s.phasePk}/${s.teamPk}`;
+/** A team on a phase: what the per-team cap counts, and what `QueueState.withResult` holds. */
+export const teamPhaseKey = (s: { readonly phasePk: number; readonly teamPk: number }) => `${s.phasePk}/${s.teamPk}`;
 
 /** A team's use, decayed to `now`. */
 export function decayedUsage(usage: TeamUsage | undefined, now: number, halfLifeSeconds: number): number {
@@ -76,7 +76,7 @@ export function addUsage(
 export function queueOrder(state: QueueState, policy: FairQueuePolicy): QueuedSubmission[] {
   const overdue = (s: QueuedSubmission) => state.now - s.queuedAt >= policy.maxWaitSeconds * 1000;
   const hasResult = (s: QueuedSubmission) =>
-    Number(Boolean(policy.deadlineMode && state.withResult?.has(teamResultKey(s))));
+    Number(Boolean(policy.deadlineMode && state.withResult?.has(teamPhaseKey(s))));
   const share = (s: QueuedSubmission) =>
     decayedUsage(state.usage.get(s.teamPk), state.now, policy.halfLifeSeconds) / (policy.weights?.[s.teamPk] ?? 1);
   return [...state.waiting].sort(
@@ -102,24 +102,23 @@ export function queueOrder(state: QueueState, policy: FairQueuePolicy): QueuedSu
 export function admit(state: QueueState, policy: FairQueuePolicy): QueuedSubmission[] {
   const free = new Map(Object.entries(policy.capacity));
   const perTeam = new Map<string, number>();
-  const teamKey = (s: RunningSubmission) => `${s.phasePk}/${s.teamPk}`;
   for (const run of state.running) {
     free.set(run.track, (free.get(run.track) ?? 0) - run.workers);
-    perTeam.set(teamKey(run), (perTeam.get(teamKey(run)) ?? 0) + 1);
+    perTeam.set(teamPhaseKey(run), (perTeam.get(teamPhaseKey(run)) ?? 0) + 1);
   }
   const blocked = new Set<string>();
   const admitted: QueuedSubmission[] = [];
   for (const candidate of queueOrder(state, policy)) {
     // Larger than its track's whole budget, it never fits (the stage refuses such a phase): no block.
     if (blocked.has(candidate.track) || candidate.workers > (policy.capacity[candidate.track] ?? 0)) continue;
-    if ((perTeam.get(teamKey(candidate)) ?? 0) >= policy.maxConcurrentPerTeam) continue;
+    if ((perTeam.get(teamPhaseKey(candidate)) ?? 0) >= policy.maxConcurrentPerTeam) continue;
     const room = free.get(candidate.track) ?? 0;
     if (candidate.workers > room) {
       blocked.add(candidate.track);
       continue;
     }
     free.set(candidate.track, room - candidate.workers);
-    perTeam.set(teamKey(candidate), (perTeam.get(teamKey(candidate)) ?? 0) + 1);
+    perTeam.set(teamPhaseKey(candidate), (perTeam.get(teamPhaseKey(candidate)) ?? 0) + 1);
     admitted.push(candidate);
   }
   return admitted;

@@ -4,7 +4,7 @@ import {
   type FairQueuePolicy,
   type QueuedSubmission,
   type TeamUsage,
-  teamResultKey,
+  teamPhaseKey,
 } from './fair-queue.js';
 
 export interface SimulatedSubmission extends QueuedSubmission {
@@ -61,7 +61,7 @@ export function simulateQueue(submissions: readonly SimulatedSubmission[], polic
       const run = running[i];
       if (run && run.startedAt + run.submission.runMs <= now) {
         runs.push({ submission: run.submission, startedAt: run.startedAt, endedAt: now });
-        withResult.add(teamResultKey(run.submission));
+        withResult.add(teamPhaseKey(run.submission));
         running.splice(i, 1);
       }
     }

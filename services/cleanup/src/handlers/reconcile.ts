@@ -10,7 +10,7 @@ export const reconcile: RawHandler<ReconcileReport, 'evalai' | 'queue'> =
     const report = await reconcileSubmissions(plane);
     metrics.addMetric('MessagesResent', 'Count', report.resent.length);
     metrics.addMetric('SubmissionsNeverStarted', 'Count', report.failed.length);
-    for (const _ of report.failed) countSubmissionEnded({ status: 'failed', failureClass: 'platform_error' });
+    countSubmissionEnded({ status: 'failed', failureClass: 'platform_error' }, report.failed.length);
     if (report.resent.length > 0) logger.warn('re-sent lost submission messages', { resent: report.resent });
     if (report.failed.length > 0) logger.error('failed submissions that never started', { failed: report.failed });
     if (report.errors.length > 0) logger.error('could not reconcile some submissions', { errors: report.errors });

@@ -20,7 +20,7 @@ export const sweep: RawHandler<SweepReport, 'evalai' | 'jobs' | 'executions'> =
     }
     for (const [failureClass, count] of Object.entries(report.failureClasses)) {
       const status = failureClass === 'cancelled' ? 'cancelled' : 'failed';
-      for (let i = 0; i < (count ?? 0); i++) countSubmissionEnded({ status, failureClass });
+      countSubmissionEnded({ status, failureClass }, count ?? 0);
     }
     if (report.errors.length > 0) logger.error('sweeper could not settle some submissions', { errors: report.errors });
     return report;
