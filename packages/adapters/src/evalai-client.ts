@@ -4,6 +4,7 @@ import {
   EvalAiBudgetSpentError,
   type EvalAiHost,
   EvalAiNotHostError,
+  type EvalAiPhase,
   type EvalAiQueueProxy,
   EvalAiRateLimitedError,
   EvalAiRejectedError,
@@ -59,6 +60,12 @@ const submissionSchema = z.looseObject({
   input_file: z.url().max(2048).nullish().catch(undefined),
 });
 
+/** The fields of a phase Pitwall reads; a limit EvalAI does not give (or gives malformed) is left out. */
+const phaseSchema = z.looseObject({
+  id: z.number().int().positive(),
+  max_concurrent_submissions_allowed: z.number().int().positive().nullish().catch(undefined),
+});
+
 /** What EvalAI's queue proxy answers: the message parsed as JSON (or null), and its receipt handle. */
 const queuedMessageSchema = z.object({ body: z.unknown(), receipt_handle: z.string().min(1).nullable() });
 
@@ -87,6 +94,19 @@ export class EvalAiClient implements EvalAiHost {
 
   async getSubmission(submissionPk: number): Promise<EvalAiSubmission> {
     return toSubmission(await this.request('read', 'GET', `/api/jobs/submission/${submissionPk}`), `${submissionPk}`);
+  }
+
+  async getPhase(challengePk: number, phasePk: number): Promise<EvalAiPhase> {
+    const path = `/api/challenges/challenge/${challengePk}/challenge_phase/${phasePk}`;
+    const parsed = phaseSchema.safeParse(await this.request('read', 'GET', path));
+    if (!parsed.success) {
+      throw new EvalAiResponseError(
+        `EvalAI's phase ${phasePk} is not in the expected form: ${parsed.error.issues[0]?.message}`,
+        { cause: parsed.error },
+      );
+    }
+    const limit = parsed.data.max_concurrent_submissions_allowed;
+    return { id: parsed.data.id, ...(limit ? { maxConcurrentSubmissions: limit } : {}) };
   }
 
   async listSubmissions(

@@ -72,6 +72,10 @@ describe.each([
     expect(await s.host.readSubmittedImage(await s.host.getSubmission(pk))).toBe('img:1');
   });
 
+  it('reads a phase’s limit of submissions in progress per team (EvalAI’s default of 3)', async () => {
+    expect(await side().host.getPhase(7, 11)).toEqual({ id: 11, maxConcurrentSubmissions: 3 });
+  });
+
   it('lets the last writer win, over a cancel too', async () => {
     const s = side();
     const pk = s.submit(++team);

@@ -468,6 +468,8 @@ export class EvalAiEmulator {
       }
       return this.serialize(s);
     }
+    m = /^\/api\/challenges\/challenge\/(\d+)\/challenge_phase\/(\d+)$/.exec(path);
+    if (m && method === 'GET') return this.phaseDetail(Number(m[1]), Number(m[2]));
     m = /^\/api\/jobs\/(challenge\/)?queues\/([^/]+)\/$/.exec(path);
     if (m && (method === 'GET' || method === 'POST')) return this.queueProxy(user, method, m[1], m[2] ?? '', body);
     m = /^\/api\/jobs\/challenge\/(\d+)\/update_submission\/$/.exec(path);
@@ -539,7 +541,21 @@ export class EvalAiEmulator {
     throw new HttpError(404, { detail: 'Not found.' });
   }
 
-  /** is_user_a_host_of_challenge: the emulator serves one challenge, hosted by its host users. */
+  /** The phase detail: the fields of ChallengePhase Pitwall reads, for anyone signed in. */
+  private phaseDetail(challengePk: number, phasePk: number) {
+    const phase = this.options.phases.find((p) => p.pk === phasePk);
+    if (challengePk !== this.options.challengePk || !phase) {
+      throw new HttpError(404, { error: 'ChallengePhase does not exist' });
+    }
+    return {
+      id: phase.pk,
+      codename: phase.codename,
+      challenge: challengePk,
+      is_partial_submission_evaluation_enabled: phase.partialEvaluation ?? false,
+      max_concurrent_submissions_allowed: phase.maxConcurrentSubmissions ?? DEFAULT_MAX_CONCURRENT,
+    };
+  }
+
   /** EvalAI's queue proxy: GET …/challenge/queues/<name>/ receives one message, POST …/queues/<name>/ deletes. */
   private queueProxy(user: EmulatedUser, method: string, receive: string | undefined, name: string, body: unknown) {
     if (!user.host) throw new HttpError(401, NOT_A_HOST);

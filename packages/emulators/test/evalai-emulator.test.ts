@@ -176,6 +176,15 @@ describe('the EvalAI emulator, rule by rule (evalai-host-api.md §7)', () => {
     expect((await push()).status).toBe(200);
   });
 
+  it('tells the phase’s max_concurrent_submissions_allowed (3 unless set), and 404 for a phase it does not have', async () => {
+    const phase = (pk: number, challenge = CHALLENGE) =>
+      call('GET', `/api/challenges/challenge/${challenge}/challenge_phase/${pk}`, undefined, PARTICIPANT);
+    expect((await phase(PHASE)).body).toMatchObject({ id: PHASE, max_concurrent_submissions_allowed: 1 });
+    expect((await phase(PARTIAL_PHASE)).body).toMatchObject({ max_concurrent_submissions_allowed: 3 });
+    expect(await phase(999)).toEqual({ status: 404, body: { error: 'ChallengePhase does not exist' } });
+    expect((await phase(PHASE, 1)).status).toBe(404);
+  });
+
   it('throttles on a sliding 60-second log, not a calendar minute', async () => {
     const limited = new EvalAiEmulator({
       challengePk: CHALLENGE,

@@ -1,23 +1,28 @@
-import { NotFoundError, RecordChangedError, StaleAttemptError } from '../errors.js';
+import { EvalAiResponseError, NotFoundError, RecordChangedError, StaleAttemptError } from '../errors.js';
 import { isTerminal } from '../lifecycle.js';
 import { usageNow } from '../queue/admission-ledger.js';
 import { admit, type FairQueuePolicy, type QueuedSubmission, queueOrder, teamPhaseKey } from '../queue/fair-queue.js';
 import type { ChallengeConfig } from './config.js';
 import { CANCELLED_ON_EVALAI, type ControlPlane, cancelledOnEvalAi, currentRecord, isoNow, trackOf } from './deps.js';
 import type { AdmissionState, SubmissionRef } from './payloads.js';
+import type { EvalAiHost } from './ports.js';
 import { evaluationDeadline, evaluationSecondsUsed, type SubmissionRecord } from './records.js';
 import { watchEvalAiStatuses } from './status-watch.js';
+import { kilometresLeft, kilometresPerGpuHour } from './throughput.js';
 
 type Queue = NonNullable<ChallengeConfig['queue']>;
 
 /** The longest a submission may wait in Pitwall's queue: within the execution's own 15 days. */
 export const MAX_QUEUE_WAIT_SECONDS = 14 * 24 * 3600;
 
+/** A team's cap on a phase where neither the stage nor EvalAI gives one. */
+const DEFAULT_TEAM_CAP = 1;
+
 /** The stage's queue settings as the policy reads them. */
 export function queuePolicyOf(queue: Queue): FairQueuePolicy {
   return {
     capacity: queue.capacity,
-    maxConcurrentPerTeam: queue.maxConcurrentPerTeam,
+    maxConcurrentPerTeam: queue.maxConcurrentPerTeam ?? DEFAULT_TEAM_CAP,
     halfLifeSeconds: queue.halfLifeSeconds,
     weights: Object.fromEntries(Object.entries(queue.weights).map(([team, weight]) => [Number(team), weight])),
     maxWaitSeconds: queue.maxWaitSeconds,
@@ -52,16 +57,31 @@ export async function awaitAdmission(
   if (record.cancelledOnEvalAiAt || (await watchEvalAiStatuses(deps)).has(pk)) return cancelled;
   if (!record.admission) {
     if (await cancelledOnEvalAi(deps.evalai, pk)) return cancelled;
+    const teamCap = queue.maxConcurrentPerTeam === undefined ? await phaseTeamCap(deps.evalai, submission) : undefined;
     await deps.evalai.patchStatus(submission.challengePk, { submissionPk: pk, status: 'queued' });
     const now = isoNow(deps.clock);
     // Waiting here is neither the queue timeout nor evaluation time: the sweeper leaves it be meanwhile.
     const deadline = new Date(deps.clock.now().getTime() + MAX_QUEUE_WAIT_SECONDS * 1000).toISOString();
-    await deps.store.patch(pk, submission.attempt, { admission: { requestedAt: now }, deadline }, now);
+    const admission = { requestedAt: now, ...(teamCap ? { teamCap } : {}) };
+    await deps.store.patch(pk, submission.attempt, { admission, deadline }, now);
     await scheduleAdmissions(deps);
     record = await currentRecord(deps.store, submission);
     if (record.admission?.admittedAt) return admitted;
   }
   return { phase: 'waiting', turn, waitSeconds: queue.pollSeconds };
+}
+
+/**
+ * The phase's max_concurrent_submissions_allowed, the team's cap where the stage sets none; none when EvalAI
+ * does not say (or cannot be understood), and the default applies.
+ */
+async function phaseTeamCap(evalai: EvalAiHost, submission: SubmissionRef): Promise<number | undefined> {
+  try {
+    return (await evalai.getPhase(submission.challengePk, submission.phasePk)).maxConcurrentSubmissions;
+  } catch (error) {
+    if (error instanceof EvalAiResponseError || error instanceof NotFoundError) return undefined;
+    throw error;
+  }
 }
 
 export interface ScheduleReport {
@@ -105,7 +125,8 @@ export async function scheduleAdmissions(
   const admitted: number[] = [];
   for (const pick of admit(state, queuePolicyOf(queue))) {
     const record = waitingRecords.find((r) => r.submissionPk === pick.submissionPk) as SubmissionRecord;
-    const limits = { trackWorkers: queue.capacity[pick.track] ?? 0, teamPlaces: queue.maxConcurrentPerTeam };
+    const teamPlaces = pick.teamCap ?? queuePolicyOf(queue).maxConcurrentPerTeam;
+    const limits = { trackWorkers: queue.capacity[pick.track] ?? 0, teamPlaces };
     if (!(await deps.admissions.take({ ...pick, attempt: record.attempt }, limits, at))) continue;
     try {
       // From admission on, the attempt has its queue timeout (for a GPU node) and its evaluation time left.
@@ -118,7 +139,7 @@ export async function scheduleAdmissions(
       await deps.store.patch(
         pick.submissionPk,
         record.attempt,
-        { admission: { requestedAt: record.admission?.requestedAt ?? at, admittedAt: at }, deadline },
+        { admission: { requestedAt: at, ...record.admission, admittedAt: at }, deadline },
         at,
       );
       admitted.push(pick.submissionPk);
@@ -139,14 +160,12 @@ export interface QueuePlace {
   /** 1 goes next. */
   readonly position: number;
   /**
-   * When it may start, from the track's room and how long its recent runs took (admitted to ended); none
-   * until a run on the track has ended.
+   * When it may start: the route kilometres ahead of it on its track (what the admitted runs have left, and
+   * the waiting ones before it) over the track's GPUs at the kilometres per GPU-hour its recent runs drove;
+   * none until a run on the track has ended.
    */
   readonly estimatedStartAt?: string;
 }
-
-/** How many recent runs of a track its estimate averages. */
-const RECENT_RUNS = 20;
 
 /** Each waiting submission's place, in the order the scheduler would admit them now. */
 export async function queuePlaces(
@@ -156,35 +175,30 @@ export async function queuePlaces(
   const queue = deps.config.queue;
   if (!queue) return new Map();
   const now = deps.clock.now().getTime();
-  const waiting = waitingInQueue(records).map(queuedOf);
+  const waitingRecords = new Map(waitingInQueue(records).map((r) => [r.submissionPk, r]));
   const ledger = await deps.admissions.read();
   const usage = usageNow(ledger, now, queue.halfLifeSeconds);
   const withResult = teamsWithResult(records);
+  const waiting = [...waitingRecords.values()].map(queuedOf);
   const order = queueOrder({ now, waiting, running: ledger.holdings, usage, withResult }, queuePolicyOf(queue));
-  const ahead = new Map<string, number>();
+  const kmAhead = new Map<string, number>();
+  for (const r of records) {
+    if (isTerminal(r.status) || !r.admission?.admittedAt) continue;
+    kmAhead.set(r.track, (kmAhead.get(r.track) ?? 0) + kilometresLeft(r));
+  }
   return new Map(
     order.map((s, i) => {
-      const before = ahead.get(s.track) ?? 0;
-      ahead.set(s.track, before + 1);
-      const runSeconds = meanRunSeconds(records, s.track);
-      const slots = Math.max(1, Math.floor((queue.capacity[s.track] ?? 0) / Math.max(1, s.workers)));
-      // Each round of the track's slots takes one run; this one starts when the rounds before it are done.
+      const ahead = kmAhead.get(s.track) ?? 0;
+      kmAhead.set(s.track, ahead + kilometresLeft(waitingRecords.get(s.submissionPk) as SubmissionRecord));
+      const perGpuHour = kilometresPerGpuHour(records, s.track);
+      const gpus = queue.capacity[s.track] ?? 0;
       const estimate =
-        runSeconds === undefined
+        perGpuHour === undefined || gpus === 0
           ? {}
-          : { estimatedStartAt: new Date(now + Math.ceil((before + 1) / slots) * runSeconds * 1000).toISOString() };
+          : { estimatedStartAt: new Date(now + Math.round((ahead / (perGpuHour * gpus)) * 3_600_000)).toISOString() };
       return [s.submissionPk, { position: i + 1, ...estimate }];
     }),
   );
-}
-
-function meanRunSeconds(records: readonly SubmissionRecord[], track: string): number | undefined {
-  const runs = records
-    .filter((r) => r.track === track && isTerminal(r.status) && r.admission?.admittedAt)
-    .map((r) => (Date.parse(r.updatedAt) - Date.parse(r.admission?.admittedAt ?? '')) / 1000)
-    .filter((seconds) => seconds > 0)
-    .slice(0, RECENT_RUNS);
-  return runs.length === 0 ? undefined : runs.reduce((a, b) => a + b, 0) / runs.length;
 }
 
 function waitingInQueue(records: readonly SubmissionRecord[]): SubmissionRecord[] {
@@ -199,5 +213,6 @@ function queuedOf(record: SubmissionRecord): QueuedSubmission {
     track: record.track,
     workers: record.plan?.workerCount ?? 0,
     queuedAt: Date.parse(record.admission?.requestedAt ?? record.registeredAt),
+    ...(record.admission?.teamCap ? { teamCap: record.admission.teamCap } : {}),
   };
 }

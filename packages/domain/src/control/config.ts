@@ -84,8 +84,11 @@ export const challengeConfigSchema = z
       .strictObject({
         /** Workers each track may run at once (its GPU budget). */
         capacity: z.record(z.string(), positiveInt),
-        /** A team's submissions evaluating at once, per phase (EvalAI stops counting partial ones, §7). */
-        maxConcurrentPerTeam: positiveInt.default(1),
+        /**
+         * A team's submissions evaluating at once, per phase (EvalAI stops counting partial ones, §7). Not set:
+         * the phase's max_concurrent_submissions_allowed on EvalAI, read when a submission starts waiting.
+         */
+        maxConcurrentPerTeam: positiveInt.optional(),
         /** A team's past GPU use counts half as much after this long. */
         halfLifeSeconds: positiveInt.default(24 * 3600),
         /** Teams' shares by EvalAI team pk; 1 for a team not named. */

@@ -18,3 +18,4 @@ export * from './register.js';
 export * from './relay.js';
 export * from './results-io.js';
 export * from './status-watch.js';
+export * from './throughput.js';

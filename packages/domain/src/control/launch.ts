@@ -34,6 +34,7 @@ export async function planSubmission(
       repetitions: track.repetitions,
       expectedRoutes: routes.routeCount * track.repetitions,
       routesKey: track.routesKey,
+      metres: routes.totalLength * track.repetitions,
       workers: routes.workers.map((w) => ({
         worker: w.worker,
         routeIds: w.routeIds,

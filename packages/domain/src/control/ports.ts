@@ -16,6 +16,13 @@ export interface EvalAiSubmission {
   readonly inputFile?: string;
 }
 
+/** The phase, as EvalAI's GET /api/challenges/challenge/<c>/challenge_phase/<p> describes it (untrusted). */
+export interface EvalAiPhase {
+  readonly id: number;
+  /** max_concurrent_submissions_allowed: a team's submissions in progress at once, when EvalAI gives it. */
+  readonly maxConcurrentSubmissions?: number;
+}
+
 export interface EvalAiResultUpdate {
   readonly submissionPk: number;
   readonly phasePk: number;
@@ -28,6 +35,7 @@ export interface EvalAiResultUpdate {
 /** EvalAI's host REST API, as Pitwall uses it. */
 export interface EvalAiHost {
   getSubmission(submissionPk: number): Promise<EvalAiSubmission>;
+  getPhase(challengePk: number, phasePk: number): Promise<EvalAiPhase>;
   /**
    * The challenge's submissions in one status, those submitted after `submittedAfter` (exclusive) if given.
    * EvalAI does not paginate this list; it is one request however long.

@@ -19,6 +19,8 @@ export interface SubmissionPlanRecord {
   /** Routes × repetitions: the number of records a complete result has. */
   readonly expectedRoutes: number;
   readonly routesKey: string;
+  /** Metres the evaluation drives: the routes' lengths × repetitions (none on a plan stored before it was). */
+  readonly metres?: number;
   readonly workers: readonly WorkerAssignmentRecord[];
 }
 
@@ -54,8 +56,11 @@ export interface SubmissionRecord extends SubmissionRef {
   readonly evalaiReported?: boolean;
   /** When the challenge's status watch saw this submission cancelled on EvalAI. */
   readonly cancelledOnEvalAiAt?: string;
-  /** Its place in Pitwall's queue (a stage with `queue`): when it began waiting, and when it was admitted. */
-  readonly admission?: { readonly requestedAt: string; readonly admittedAt?: string };
+  /**
+   * Its place in Pitwall's queue (a stage with `queue`): when it began waiting, when it was admitted, and its
+   * team's cap on the phase as EvalAI gave it then (where the stage sets none).
+   */
+  readonly admission?: { readonly requestedAt: string; readonly admittedAt?: string; readonly teamCap?: number };
   readonly updatedAt: string;
 }
 

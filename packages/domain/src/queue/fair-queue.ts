@@ -16,9 +16,11 @@ export interface QueuedSubmission {
   readonly workers: number;
   /** When Register took it (ms since the epoch). */
   readonly queuedAt: number;
+  /** Its team's cap on its phase, where it has its own (the policy's `maxConcurrentPerTeam` otherwise). */
+  readonly teamCap?: number;
 }
 
-export type RunningSubmission = Omit<QueuedSubmission, 'queuedAt'>;
+export type RunningSubmission = Omit<QueuedSubmission, 'queuedAt' | 'teamCap'>;
 
 /** A team's recent GPU use: GPU-seconds, decayed, as of `at` (ms since the epoch). */
 export interface TeamUsage {
@@ -29,7 +31,7 @@ export interface TeamUsage {
 export interface FairQueuePolicy {
   /** Workers each track may run at once (its GPU budget); a track not named runs nothing. */
   readonly capacity: Readonly<Record<string, number>>;
-  /** At most this many submissions of one team evaluating at once, per phase. */
+  /** At most this many submissions of one team evaluating at once, per phase (unless a submission has its own). */
   readonly maxConcurrentPerTeam: number;
   /** Past use counts half as much after this long. */
   readonly halfLifeSeconds: number;
@@ -111,7 +113,7 @@ export function admit(state: QueueState, policy: FairQueuePolicy): QueuedSubmiss
   for (const candidate of queueOrder(state, policy)) {
     // Larger than its track's whole budget, it never fits (the stage refuses such a phase): no block.
     if (blocked.has(candidate.track) || candidate.workers > (policy.capacity[candidate.track] ?? 0)) continue;
-    if ((perTeam.get(teamPhaseKey(candidate)) ?? 0) >= policy.maxConcurrentPerTeam) continue;
+    if ((perTeam.get(teamPhaseKey(candidate)) ?? 0) >= (candidate.teamCap ?? policy.maxConcurrentPerTeam)) continue;
     const room = free.get(candidate.track) ?? 0;
     if (candidate.workers > room) {
       blocked.add(candidate.track);

@@ -1,4 +1,4 @@
-import type { EvalAiHost, EvalAiResultUpdate, EvalAiSubmission } from '../control/ports.js';
+import type { EvalAiHost, EvalAiPhase, EvalAiResultUpdate, EvalAiSubmission } from '../control/ports.js';
 import { EvalAiRejectedError, NotFoundError } from '../errors.js';
 import type { EvalAiStatus } from '../lifecycle.js';
 
@@ -21,6 +21,8 @@ export class MemoryEvalAi implements EvalAiHost {
   /** Each resume asked, in order: EvalAI publishes the submission's message again for each. */
   readonly resumed: number[] = [];
   beforeRequest: ((request: string, submissionPk: number) => void | Promise<void>) | undefined;
+  /** max_concurrent_submissions_allowed by phase; EvalAI's default (3) for a phase not named. */
+  readonly phaseLimits = new Map<number, number>();
 
   constructor(private readonly now: () => Date = () => new Date()) {}
 
@@ -67,6 +69,11 @@ export class MemoryEvalAi implements EvalAiHost {
     const held = this.held.get(submissionPk);
     if (!held) throw new NotFoundError(`EvalAI has no GET /api/jobs/submission/${submissionPk} (404)`);
     return { ...held.submission };
+  }
+
+  async getPhase(_challengePk: number, phasePk: number): Promise<EvalAiPhase> {
+    await this.beforeRequest?.('GET phase', 0);
+    return { id: phasePk, maxConcurrentSubmissions: this.phaseLimits.get(phasePk) ?? 3 };
   }
 
   async listSubmissions(

@@ -95,12 +95,15 @@ describe('the queue', () => {
       [b.submissionPk, { position: 2 }],
     ]);
     h.clock.advance(600);
+    // The first run drove half its routes in 602 s on two GPUs, then failed.
+    const total = (await h.store.get(running.submissionPk))?.plan?.expectedRoutes ?? 0;
+    await h.store.patch(running.submissionPk, 1, { progress: { done: total / 2, total } }, h.clock.now().toISOString());
     await h.store.transition(running.submissionPk, 1, 'failed', { at: h.clock.now().toISOString() });
     await deleteJobs(h.plane, running);
-    await scheduleAdmissions(h.plane); // a is admitted; b waits, one 600 s run from now
+    await scheduleAdmissions(h.plane); // a is admitted; b waits for a's whole route set at that rate
     const now = h.clock.now().getTime();
     expect(await queuePlaces(h.plane, await h.store.listAll())).toEqual(
-      new Map([[b.submissionPk, { position: 1, estimatedStartAt: new Date(now + 600_000 + 2000).toISOString() }]]),
+      new Map([[b.submissionPk, { position: 1, estimatedStartAt: new Date(now + 2 * 602_000).toISOString() }]]),
     );
   });
 
@@ -144,6 +147,28 @@ describe('the queue', () => {
     for (const submission of [again, fresh]) await awaitAdmission(h.plane, { submission });
     await deleteJobs(h.plane, holder);
     expect((await scheduleAdmissions(h.plane)).admitted).toEqual([fresh.submissionPk]);
+  });
+
+  it('caps a team at its phase’s max_concurrent_submissions_allowed on EvalAI where the stage sets no cap', async () => {
+    const h = harness({ queue: { capacity: { SENSORS: 8, SENSORS_QUALIFIER: 2 }, pollSeconds: 30 } });
+    h.evalai.phaseLimits.set(PHASE_PK, 2);
+    const burst = [await waiting(h, 701), await waiting(h, 701), await waiting(h, 701)];
+    for (const submission of burst) await awaitAdmission(h.plane, { submission });
+    const admitted = async () => {
+      const records = await Promise.all(burst.map((s) => h.store.get(s.submissionPk)));
+      return records.filter((r) => r?.admission?.admittedAt).length;
+    };
+    expect(await admitted()).toBe(2); // room for four, but EvalAI's limit on the phase is two
+    expect((await h.store.get(burst[2]?.submissionPk ?? 0))?.admission?.teamCap).toBe(2);
+    // The stage's own cap wins over EvalAI's.
+    const staged = harness({
+      queue: { capacity: { SENSORS: 8, SENSORS_QUALIFIER: 2 }, maxConcurrentPerTeam: 3, pollSeconds: 30 },
+    });
+    staged.evalai.phaseLimits.set(PHASE_PK, 1);
+    const three = [await waiting(staged, 702), await waiting(staged, 702), await waiting(staged, 702)];
+    for (const submission of three) await awaitAdmission(staged.plane, { submission });
+    const records = await Promise.all(three.map((s) => staged.store.get(s.submissionPk)));
+    expect(records.every((r) => r?.admission?.admittedAt && r.admission.teamCap === undefined)).toBe(true);
   });
 
   it('ends the wait of a submission cancelled on EvalAI', async () => {

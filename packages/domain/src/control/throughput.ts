@@ -1,0 +1,38 @@
+import { isTerminal } from '../lifecycle.js';
+import { attemptStartedAt, type SubmissionRecord } from './records.js';
+
+/** How many recent runs of a track the measured rate averages. */
+const RECENT_RUNS = 20;
+
+/** Kilometres the current attempt still has to drive: its plan's, less the share of routes already done. */
+export function kilometresLeft(record: Pick<SubmissionRecord, 'plan' | 'progress'>): number {
+  const km = (record.plan?.metres ?? 0) / 1000;
+  const { done = 0, total = 0 } = record.progress ?? {};
+  return total > 0 ? km * Math.max(0, 1 - done / total) : km;
+}
+
+/** The GPU-hours and kilometres of an ended attempt, from its admission (or its first pod running) to its end. */
+function measuredRun(record: SubmissionRecord): { km: number; gpuHours: number } | undefined {
+  if (!isTerminal(record.status) || !record.plan?.metres) return undefined;
+  const from = record.admission?.admittedAt ?? attemptStartedAt(record);
+  if (!from) return undefined;
+  const { done = 0, total = 0 } = record.progress ?? {};
+  const km = (record.plan.metres / 1000) * (total > 0 ? Math.min(1, done / total) : 0);
+  const gpuHours = (record.plan.workerCount * (Date.parse(record.updatedAt) - Date.parse(from))) / 3_600_000;
+  return km > 0 && gpuHours > 0 ? { km, gpuHours } : undefined;
+}
+
+/**
+ * The kilometres a GPU drives in an hour on a track, measured over its recent ended runs (the kilometres of
+ * the routes they completed over the GPU-hours they held, node start-up included); none before a run has.
+ */
+export function kilometresPerGpuHour(records: readonly SubmissionRecord[], track: string): number | undefined {
+  const runs = records
+    .filter((r) => r.track === track)
+    .sort((a, b) => Date.parse(b.updatedAt) - Date.parse(a.updatedAt))
+    .flatMap((r) => measuredRun(r) ?? [])
+    .slice(0, RECENT_RUNS);
+  if (runs.length === 0) return undefined;
+  const sum = (key: 'km' | 'gpuHours') => runs.reduce((total, run) => total + run[key], 0);
+  return sum('km') / sum('gpuHours');
+}
