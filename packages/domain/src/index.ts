@@ -1,4 +1,5 @@
 export * from './control/index.js';
+export * from './cost/index.js';
 export * from './errors.js';
 export * from './lifecycle.js';
 export * from './message.js';

@@ -1,0 +1,3 @@
+export * from './prices.js';
+export * from './simulate-spot.js';
+export * from './spot.js';
