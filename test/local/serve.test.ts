@@ -84,15 +84,18 @@ async function startEmulator(options: Partial<ConstructorParameters<typeof EvalA
   return { evalai, url };
 }
 
+interface PodContainer {
+  name: string;
+  image: string;
+  env?: { name: string; value: string }[];
+  envFrom?: { secretRef: { name: string } }[];
+}
+
 interface PodSpec {
   nodeSelector: Record<string, string>;
   volumes: { name: string }[];
-  containers: {
-    name: string;
-    image: string;
-    env?: { name: string; value: string }[];
-    envFrom?: { secretRef: { name: string } }[];
-  }[];
+  initContainers: PodContainer[];
+  containers: PodContainer[];
 }
 
 /** Runs `pitwall serve --stage <file>`, collecting what it prints. */
@@ -242,9 +245,9 @@ describe('pitwall serve --stage <machine stage>', () => {
     const routes = parseRouteFile(twoRoutes());
     for (const [name, job] of api.jobs) {
       const pod = (job as { spec: { template: { spec: PodSpec } } }).spec.template.spec;
-      expect(pod.nodeSelector).toEqual({ 'node.kubernetes.io/instance-type': 'rtx-4090' });
+      expect(pod.nodeSelector).toEqual({ 'pitwall.dev/node-class': 'rtx-4090' });
       expect(pod.volumes.map((v) => v.name)).not.toContain('aws-token');
-      const logcopy = pod.containers.find((c) => c.name === 'logcopy');
+      const logcopy = pod.initContainers.find((c) => c.name === 'logcopy'); // a sidecar
       const agent = pod.containers.find((c) => c.name === 'agent');
       expect(agent?.image).toBe('local/agent:good');
       expect(logcopy?.envFrom).toEqual([{ secretRef: { name: 'pitwall-stores' } }]);
@@ -258,7 +261,7 @@ describe('pitwall serve --stage <machine stage>', () => {
       writeFileSync(join(podDir, 'checkpoint.json'), JSON.stringify(perfectCheckpoint(subset)));
       writeFileSync(join(podDir, `agent-${worker}.done`), '');
       writeFileSync(join(podDir, `simulator-${worker}.done`), '');
-      const ran = spawnSync(process.execPath, ['--import', 'tsx', 'packages/logcopy/src/main.ts', 'watch'], {
+      const sidecar = spawn(process.execPath, ['--import', 'tsx', 'packages/logcopy/src/main.ts', 'watch'], {
         cwd: repo,
         env: {
           PATH: process.env.PATH ?? '',
@@ -268,10 +271,15 @@ describe('pitwall serve --stage <machine stage>', () => {
           CHECKPOINT_PATH: join(podDir, 'checkpoint.json'),
           LOG_DIR: podDir,
         },
-        encoding: 'utf8',
-        timeout: 60_000,
       });
-      expect(ran.stdout).toContain('logcopy: finished');
+      let out = '';
+      sidecar.stdout.on('data', (chunk) => {
+        out += chunk;
+      });
+      const exited = new Promise((resolve) => sidecar.once('exit', resolve));
+      await until(() => out.includes('logcopy: finished'), 60_000);
+      sidecar.kill('SIGTERM'); // the kubelet ends a sidecar once the agent has exited
+      expect(await exited).toBe(0);
       api.setJobStatus(name, { succeeded: 1, conditions: [{ type: 'Complete', status: 'True' }] });
     }
     await until(() => evalai.get(pk).status === 'finished', 60_000);

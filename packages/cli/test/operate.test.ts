@@ -91,6 +91,32 @@ describe('the operator commands against the running local stack', () => {
     });
   });
 
+  it('cost: GPU-hours and money per team and per phase, at the stage’s prices, over a period', async () => {
+    // Two workers of 3 s each, at the local GPU's price (a g5.2xlarge's, on demand).
+    const gpuHours = (2 * 3) / 3600;
+    const json = captureIo();
+    expect(await runCli(['cost', '--json'], json)).toBe(0);
+    const report = JSON.parse(json.stdout());
+    const done = report.byTeam.find((line: { key: string }) => line.key.startsWith('Team Done ('));
+    expect(done).toMatchObject({ submissions: 1, unpriced: 0 });
+    expect(done.gpuHours).toBeCloseTo(gpuHours, 6);
+    expect(done.usd).toBeCloseTo(gpuHours * 1.212, 6);
+    expect(report.byPhase.map((line: { key: string }) => line.key)).toEqual(['1 SENSORS']);
+    expect(report.total.gpuHours).toBeGreaterThan(gpuHours); // the cancelled run's GPU time counts too
+    const table = captureIo();
+    expect(await runCli(['cost'], table)).toBe(0);
+    expect(table.stdout()).toMatch(/│ Team Done \(\d+\) +│ 1 +│ 0\.00 +│ 0\.00 +│ 0 +│/);
+    const later = captureIo();
+    expect(await runCli(['cost', '--json', '--since', '2099-01-01'], later)).toBe(0);
+    expect(JSON.parse(later.stdout()).total.submissions).toBe(0);
+    const bad = captureIo();
+    expect(await runCli(['cost', '--since', 'yesterday'], bad)).toBe(2);
+    expect(bad.stderr()).toContain('--since must be a date (ISO 8601), got yesterday');
+    const shown = captureIo();
+    expect(await runCli(['show', String(finished), '--json'], shown)).toBe(0);
+    expect(JSON.parse(shown.stdout()).cost.gpuHours).toBeCloseTo(gpuHours, 6);
+  });
+
   it('leaderboard: the board as EvalAI shows it, and --json', async () => {
     const io = captureIo();
     expect(await runCli(['leaderboard'], io)).toBe(0);

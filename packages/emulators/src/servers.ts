@@ -1,4 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,6 +30,7 @@ export async function startDynamoDb(
     updateTableMs: 0,
     ...(options.directory ? { path: options.directory } : {}),
   });
+  survivesAbortedRequests(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, host, () => resolve());
@@ -36,8 +38,41 @@ export async function startDynamoDb(
   const { port } = server.address() as AddressInfo;
   return {
     endpoint: `http://${urlHost(host)}:${port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () => closeServer(server),
   };
+}
+
+/**
+ * dynalite throws from a request's 'error' (a client gone mid-request: ECONNRESET "aborted"), which ends the
+ * whole process; here such a request only ends its own response.
+ */
+function survivesAbortedRequests(server: Server): void {
+  const handlers = server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
+  server.removeAllListeners('request');
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const on = req.on.bind(req);
+    req.on = ((event: string, listener: (...args: unknown[]) => void) =>
+      on(event, event === 'error' ? () => res.destroy() : listener)) as typeof req.on;
+    for (const handler of handlers) handler.call(server, req, res);
+  });
+}
+
+/** How long a closing server waits for requests in flight before it ends their connections. */
+const CLOSE_GRACE_MS = 2000;
+
+/**
+ * Stops accepting, lets requests in flight finish for a moment, then ends every connection left: clients
+ * that outlive the server (logcopy in a Job's containers) must not hold its close for ever.
+ */
+function closeServer(server: Server): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const ends = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
+    ends.unref();
+    server.close(() => {
+      clearTimeout(ends);
+      resolve();
+    });
+  });
 }
 
 /**
@@ -64,7 +99,7 @@ export async function startS3(options: {
   return {
     endpoint: `http://${urlHost(host)}:${address.port}`,
     close: async () => {
-      await server.close();
+      await (server.httpServer ? closeServer(server.httpServer) : server.close());
       if (!options.directory) await rm(directory, { recursive: true, force: true });
     },
   };

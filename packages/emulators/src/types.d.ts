@@ -7,8 +7,12 @@ declare module 'dynalite' {
 }
 
 declare module 's3rver' {
+  import type { Server } from 'node:http';
+
   export default class S3rver {
     constructor(options: Record<string, unknown>);
+    /** Set by run(). */
+    httpServer?: Server;
     run(): Promise<unknown>;
     close(): Promise<void>;
   }

@@ -6,11 +6,12 @@ import {
   JobRunnerRejectedError,
   JobRunnerUnavailableError,
   type ListedJob,
+  type PodRun,
   type WorkerJobSpec,
 } from '@pitwall/domain';
 import type { KubeAccess } from './kube-access.js';
 import type { ClusterSettings } from './settings.js';
-import { buildWorkerJob, LABELS } from './worker-job.js';
+import { buildWorkerJob, LABELS, NODE_LABELS } from './worker-job.js';
 
 interface Apis {
   readonly version: string;
@@ -21,6 +22,8 @@ interface Apis {
 /** Worker Jobs on a Kubernetes cluster (EKS, or any through a kubeconfig) through @kubernetes/client-node. */
 export class KubernetesJobRunner implements JobRunner {
   private apis: Apis | undefined;
+  /** Nodes' instance and capacity types by name: a node's labels do not change while it lives. */
+  private readonly nodes = new Map<string, Pick<PodRun, 'instanceType' | 'capacityType'>>();
 
   constructor(
     private readonly access: KubeAccess,
@@ -85,14 +88,23 @@ export class KubernetesJobRunner implements JobRunner {
     const conditions = job.status?.conditions ?? [];
     const condition = (type: string) => conditions.find((c) => c.type === type && c.status === 'True');
     const failed = condition('Failed');
-    const containers = containerSummary(pods);
-    if (condition('Complete')) return { name, state: 'succeeded', containers };
+    // Pods whose node was taken away: podFailurePolicy does not count them, and nor does Pitwall.
+    const interruptions = pods.filter((p) =>
+      p.status?.conditions?.some((c) => c.type === 'DisruptionTarget' && c.status === 'True'),
+    ).length;
+    const runs = await this.podRuns(core, pods);
+    const seen = {
+      containers: containerSummary(pods),
+      ...(interruptions > 0 ? { interruptions } : {}),
+      ...(runs.length > 0 ? { pods: runs } : {}),
+    };
+    if (condition('Complete')) return { name, state: 'succeeded', ...seen };
     if (failed) {
       const reason = [failed.reason, failed.message].filter(Boolean).join(': ') || 'the job failed';
-      return { name, state: 'failed', reason, containers };
+      return { name, state: 'failed', reason, ...seen };
     }
     const running = pods.some((p) => p.status?.phase === 'Running');
-    return { name, state: running ? 'running' : 'pending', containers };
+    return { name, state: running ? 'running' : 'pending', ...seen };
   }
 
   async delete(name: string): Promise<'deleted' | 'absent'> {
@@ -124,6 +136,43 @@ export class KubernetesJobRunner implements JobRunner {
     } catch {
       return ''; // the log is a courtesy for the participant; its absence never fails the submission
     }
+  }
+
+  /** Each pod's start and end, and its node's instance type and capacity type (read once per node). */
+  private async podRuns(core: CoreV1Api, pods: readonly V1Pod[]): Promise<PodRun[]> {
+    const runs: PodRun[] = [];
+    for (const pod of [...pods].sort((a, b) => timeOf(a) - timeOf(b))) {
+      const started = pod.status?.startTime;
+      if (!started) continue; // not yet on a node
+      const ended = ['Succeeded', 'Failed'].includes(pod.status?.phase ?? '') ? lastFinish(pod) : undefined;
+      const node = pod.spec?.nodeName ? await this.nodeOf(core, pod.spec.nodeName) : {};
+      runs.push({
+        startedAt: new Date(started).toISOString(),
+        ...(ended ? { endedAt: ended } : {}),
+        ...node,
+      });
+    }
+    return runs;
+  }
+
+  private async nodeOf(core: CoreV1Api, name: string): Promise<Pick<PodRun, 'instanceType' | 'capacityType'>> {
+    const known = this.nodes.get(name);
+    if (known) return known;
+    let labels: Record<string, string>;
+    try {
+      labels = (await core.readNode({ name })).metadata?.labels ?? {};
+    } catch (error) {
+      if (statusOf(error) === 404) return {}; // the node is gone (a reclaimed spot node): its pod keeps no type
+      throw translate(error, `read node ${name}`);
+    }
+    const type = labels['node.kubernetes.io/instance-type'];
+    const capacity = labels[NODE_LABELS.capacityType];
+    const node = {
+      ...(type ? { instanceType: type } : {}),
+      ...(capacity ? { capacityType: capacity === 'SPOT' ? ('spot' as const) : ('on-demand' as const) } : {}),
+    };
+    this.nodes.set(name, node);
+    return node;
   }
 
   private async pods(core: CoreV1Api, jobName: string): Promise<V1Pod[]> {
@@ -188,6 +237,15 @@ function statusMessage(body: unknown): string {
   } catch {
     return String(body ?? '').slice(0, 300);
   }
+}
+
+/** When the pod's last container ended. */
+function lastFinish(pod: V1Pod): string | undefined {
+  const times = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])]
+    .map((s) => s.state?.terminated?.finishedAt)
+    .filter((t): t is Date => t !== undefined)
+    .map((t) => new Date(t).getTime());
+  return times.length > 0 ? new Date(Math.max(...times)).toISOString() : undefined;
 }
 
 function timeOf(pod: V1Pod): number {

@@ -18,7 +18,18 @@ interface KubernetesObject {
   apiVersion?: unknown;
   kind?: unknown;
   metadata?: { name?: unknown; labels?: Record<string, unknown> };
-  spec?: { template?: { metadata?: { labels?: Record<string, unknown> } } };
+  spec?: {
+    podFailurePolicy?: unknown;
+    podReplacementPolicy?: unknown;
+    template?: {
+      metadata?: { labels?: Record<string, unknown> };
+      spec?: {
+        restartPolicy?: unknown;
+        initContainers?: { name?: unknown; restartPolicy?: unknown }[];
+        containers?: { name?: unknown; restartPolicy?: unknown }[];
+      };
+    };
+  };
 }
 
 /**
@@ -50,6 +61,7 @@ export async function validateManifest(manifest: unknown): Promise<void> {
     ? name.length <= 63 && DNS_1123_LABEL.test(name)
     : name.length <= 253 && DNS_1123_SUBDOMAIN.test(name);
   if (!nameOk) throw new InvalidManifestError(`${kind}: metadata.name "${name}" is not a valid DNS-1123 name`);
+  if (kind === 'Job') jobRules(object, name);
   for (const labels of [object.metadata?.labels, object.spec?.template?.metadata?.labels]) {
     for (const [key, value] of Object.entries(labels ?? {})) {
       if (!LABEL_KEY.test(key)) throw new InvalidManifestError(`${kind} ${name}: label key "${key}" is invalid`);
@@ -57,5 +69,29 @@ export async function validateManifest(manifest: unknown): Promise<void> {
         throw new InvalidManifestError(`${kind} ${name}: label ${key}="${String(value)}" is invalid`);
       }
     }
+  }
+}
+
+/** The Job rules the API server checks beyond the schema (batch validation), for what Pitwall's Jobs use. */
+function jobRules(object: KubernetesObject, name: string): void {
+  const spec = object.spec;
+  const pod = spec?.template?.spec;
+  const refuse = (why: string) => {
+    throw new InvalidManifestError(`Job ${name}: ${why}`);
+  };
+  if (spec?.podFailurePolicy !== undefined) {
+    if (pod?.restartPolicy !== 'Never') refuse('spec.podFailurePolicy is only supported with restartPolicy Never');
+    if (spec.podReplacementPolicy !== undefined && spec.podReplacementPolicy !== 'Failed') {
+      refuse('spec.podReplacementPolicy must be Failed when spec.podFailurePolicy is set');
+    }
+  }
+  for (const container of pod?.initContainers ?? []) {
+    if (container.restartPolicy !== undefined && container.restartPolicy !== 'Always') {
+      refuse(`init container ${String(container.name)}: restartPolicy may only be Always`);
+    }
+  }
+  for (const container of pod?.containers ?? []) {
+    if (container.restartPolicy !== undefined)
+      refuse(`container ${String(container.name)}: restartPolicy is for init containers`);
   }
 }

@@ -1,3 +1,4 @@
+import { CAPACITY_CHOICES } from '@pitwall/domain';
 import { z } from 'zod';
 
 const quantity = z
@@ -54,9 +55,20 @@ export const clusterSettingsSchema = z.strictObject({
   awsEndpoints: z.strictObject({ s3: z.url(), dynamodb: z.url() }),
   bucket: z.string().min(3),
   table: z.string().min(3),
-  /** Track codename → EC2 instance type its workers run on. */
+  /**
+   * Track codename → the node class its workers run on: the `pitwall.dev/node-class` label of its node
+   * groups (`cluster/cluster.yaml`), named after the smallest instance type of the class.
+   */
   instanceTypes: z.record(z.string(), z.string().min(1)),
-  /** Pod failures (and, with restartPolicy OnFailure, container restarts) before the Job fails. */
+  /**
+   * Track codename → the capacity its workers run on: `on-demand` (the default), `spot`, or `spot-first`
+   * (spot preferred; on-demand where cluster-autoscaler's priority expander falls back to it).
+   */
+  capacityTypes: z.record(z.string(), z.enum(CAPACITY_CHOICES)).default({}),
+  /**
+   * Crashes of a worker before its Job fails: pod failures, each a fresh pod resuming from the uploaded
+   * checkpoint; a node taken away (a spot reclaim, a drain) is not one (podFailurePolicy ignores it).
+   */
   backoffLimit: z.number().int().min(0).max(20).default(4),
   /** Kubernetes deletes finished Jobs after this, should the control plane not have. */
   ttlSecondsAfterFinished: z

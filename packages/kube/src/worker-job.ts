@@ -1,6 +1,7 @@
-import { labelValue, type WorkerJobSpec } from '@pitwall/domain';
+import { type CapacityChoice, labelValue, type WorkerJobSpec } from '@pitwall/domain';
 import type { IJob } from 'kubernetes-models/batch/v1/Job';
 import type { IContainer } from 'kubernetes-models/v1/Container';
+import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import type { ISecurityContext } from 'kubernetes-models/v1/SecurityContext';
 import type { ClusterSettings } from './settings.js';
 
@@ -39,8 +40,8 @@ const env = (values: Record<string, string>) => Object.entries(values).map(([nam
  * into it alone); the pod gets no service-account token, no service links and no EvalAI token.
  */
 export function buildWorkerJob(spec: WorkerJobSpec, settings: ClusterSettings): IJob {
-  const instanceType = settings.instanceTypes[spec.track];
-  if (!instanceType) throw new RangeError(`no instance type is configured for track ${spec.track}`);
+  const nodeClass = settings.instanceTypes[spec.track];
+  if (!nodeClass) throw new RangeError(`no instance type is configured for track ${spec.track}`);
   const worker = String(spec.worker);
   const routesFile = `${POD_PATHS.evaluator}/data/${spec.routesKey.split('/').at(-1) ?? 'routes.xml'}`;
   const labels = {
@@ -68,7 +69,6 @@ export function buildWorkerJob(spec: WorkerJobSpec, settings: ClusterSettings): 
     SUBMISSION_PK: String(spec.submissionPk),
     WORKER: worker,
     ATTEMPT: String(spec.attempt),
-    RESUME: spec.resume ? '1' : '0',
     S3_BUCKET: settings.bucket,
     S3_PREFIX: spec.artifactPrefix,
     DYNAMODB_TABLE: settings.table,
@@ -128,6 +128,7 @@ export function buildWorkerJob(spec: WorkerJobSpec, settings: ClusterSettings): 
     ],
     resources: limits(settings.resources.simulator),
     securityContext: LOCKED_DOWN,
+    restartPolicy: 'Always',
   };
   const agent: IContainer = {
     name: 'agent',
@@ -166,6 +167,7 @@ export function buildWorkerJob(spec: WorkerJobSpec, settings: ClusterSettings): 
     volumeMounts: logcopyMounts,
     resources: limits(settings.resources.logcopy),
     securityContext: { ...LOCKED_DOWN, runAsNonRoot: true, runAsUser: 1000, readOnlyRootFilesystem: true },
+    restartPolicy: 'Always',
   };
   return {
     apiVersion: 'batch/v1',
@@ -177,29 +179,68 @@ export function buildWorkerJob(spec: WorkerJobSpec, settings: ClusterSettings): 
       annotations: { 'pitwall.dev/team-name': spec.teamName.slice(0, 256) },
     },
     spec: {
+      // A crash fails the pod and counts against backoffLimit; a node taken away (spot reclaim, drain) does
+      // not. Either way a new pod restores the uploaded checkpoint and resumes with the next route.
       backoffLimit: settings.backoffLimit,
+      podFailurePolicy: {
+        rules: [{ action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] }],
+      },
+      podReplacementPolicy: 'Failed',
       activeDeadlineSeconds: spec.activeDeadlineSeconds,
       ttlSecondsAfterFinished: settings.ttlSecondsAfterFinished,
       template: {
         metadata: { labels },
         spec: {
-          restartPolicy: 'OnFailure',
+          // Never, for podFailurePolicy; the simulator and logcopy are sidecars (restartPolicy Always), so the
+          // pod ends when the agent does.
+          restartPolicy: 'Never',
           serviceAccountName: settings.serviceAccountName,
           automountServiceAccountToken: false,
           enableServiceLinks: false,
           priorityClassName: settings.priorityClassName,
           terminationGracePeriodSeconds: 60,
           securityContext: { seccompProfile: { type: 'RuntimeDefault' } },
-          nodeSelector: { 'node.kubernetes.io/instance-type': instanceType },
-          tolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }],
-          initContainers: [evaluatorFiles, restore],
-          containers: [simulator, agent, logcopy],
+          ...placement(nodeClass, settings.capacityTypes[spec.track] ?? 'on-demand'),
+          initContainers: [evaluatorFiles, restore, logcopy, simulator],
+          containers: [agent],
           volumes: [
             ...Object.entries(settings.scratchLimits).map(([name, sizeLimit]) => ({ name, emptyDir: { sizeLimit } })),
             ...(webIdentity ? [awsTokenVolume] : []),
           ],
         },
       },
+    },
+  };
+}
+
+/** The labels and taint of `cluster/cluster.yaml`'s node groups: the track's node class, on the capacity chosen. */
+export const NODE_LABELS = {
+  nodeClass: 'pitwall.dev/node-class',
+  capacityType: 'eks.amazonaws.com/capacityType',
+} as const;
+const SPOT_TAINT = { key: 'pitwall.dev/spot', operator: 'Exists', effect: 'NoSchedule' } as const;
+
+function placement(
+  nodeClass: string,
+  capacity: CapacityChoice,
+): Pick<IPodSpec, 'nodeSelector' | 'tolerations' | 'affinity'> {
+  const gpu = { key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' } as const;
+  // On demand: any node of the class that is not spot, which the spot taint keeps this pod off (so a
+  // cluster with no capacity labels at all, bare metal, needs only the class label).
+  if (capacity === 'on-demand') return { nodeSelector: { [NODE_LABELS.nodeClass]: nodeClass }, tolerations: [gpu] };
+  if (capacity === 'spot') {
+    return {
+      nodeSelector: { [NODE_LABELS.nodeClass]: nodeClass, [NODE_LABELS.capacityType]: 'SPOT' },
+      tolerations: [gpu, SPOT_TAINT],
+    };
+  }
+  // Spot first: either capacity, spot preferred by the scheduler (and by cluster-autoscaler's priorities).
+  const spot = { matchExpressions: [{ key: NODE_LABELS.capacityType, operator: 'In' as const, values: ['SPOT'] }] };
+  return {
+    nodeSelector: { [NODE_LABELS.nodeClass]: nodeClass },
+    tolerations: [gpu, SPOT_TAINT],
+    affinity: {
+      nodeAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, preference: spot }] },
     },
   };
 }

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { validateManifest } from '../src/index.js';
 
 const CLUSTER = fileURLToPath(new URL('../../../cluster/', import.meta.url));
@@ -18,7 +18,9 @@ const all = manifestFiles.flatMap((file) => documents(file).map((doc) => ({ file
 const find = (kind: string, name: string) =>
   all.find(({ doc }) => doc.kind === kind && doc.metadata?.name === name)?.doc;
 const eksctl = documents('cluster.yaml')[0] as Doc;
-const gpuGroups = (eksctl.managedNodeGroups as Doc[]).filter((g) => String(g.instanceType).startsWith('g5.'));
+const gpuGroups = (eksctl.managedNodeGroups as Doc[]).filter((g) => g.labels?.['pitwall.dev/pool'] === 'gpu');
+const onDemandGroups = gpuGroups.filter((g) => !g.spot);
+const spotGroups = gpuGroups.filter((g) => g.spot);
 
 describe('cluster/ manifests', () => {
   it.each(all.map(({ file, doc }) => [`${file}: ${doc.kind} ${doc.metadata?.name}`, doc]))(
@@ -28,7 +30,7 @@ describe('cluster/ manifests', () => {
     },
   );
 
-  it('gives the launcher exactly what it needs, in the evaluations namespace only', () => {
+  it('gives the launcher exactly what it needs: its Jobs and pods in the evaluations namespace, and a read of nodes', () => {
     const role = find('Role', 'pitwall-launcher');
     expect(role?.metadata.namespace).toBe('evaluations');
     expect(role?.rules).toEqual([
@@ -36,9 +38,14 @@ describe('cluster/ manifests', () => {
       { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] },
       { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
     ]);
-    expect(
-      all.some(({ doc }) => doc.kind === 'ClusterRoleBinding' && JSON.stringify(doc).includes('pitwall-launcher')),
-    ).toBe(false);
+    // Cluster-wide, only a node's labels (its instance and capacity types, for the cost).
+    const bindings = all.filter(
+      ({ doc }) => doc.kind === 'ClusterRoleBinding' && JSON.stringify(doc).includes('pitwall-launcher'),
+    );
+    expect(bindings.map(({ doc }) => doc.roleRef.name)).toEqual(['pitwall-launcher-nodes']);
+    expect(find('ClusterRole', 'pitwall-launcher-nodes')?.rules).toEqual([
+      { apiGroups: [''], resources: ['nodes'], verbs: ['get'] },
+    ]);
   });
 
   it('denies all ingress to evaluation pods and allows egress only to DNS and HTTPS', () => {
@@ -84,11 +91,22 @@ describe('cluster/ manifests', () => {
     expect(config).toMatch(/simulator\|agent\|logcopy/);
   });
 
-  it('runs a cluster-autoscaler of the cluster’s minor version, least-waste, discovering the GPU groups', () => {
+  it('runs a cluster-autoscaler of the cluster’s minor version, spot groups first, discovering the GPU groups', () => {
     const container = find('Deployment', 'cluster-autoscaler')?.spec.template.spec.containers[0] as Doc;
     const minor = String(eksctl.metadata.version);
     expect(container.image).toMatch(new RegExp(`:v${minor.replace('.', '\\.')}\\.\\d+$`));
-    expect(container.command).toContain('--expander=least-waste');
+    expect(container.command).toContain('--expander=priority,least-waste');
+    // The priorities, matched against each group's Auto Scaling group name as EKS makes it.
+    const tiers = Object.entries(parse(find('ConfigMap', 'cluster-autoscaler-priority-expander')?.data.priorities))
+      .map(([priority, patterns]) => ({
+        priority: Number(priority),
+        patterns: (patterns as string[]).map((p) => new RegExp(`^${p}$`)),
+      }))
+      .sort((a, b) => b.priority - a.priority);
+    const first = (group: Doc) =>
+      tiers.find((t) => t.patterns.some((p) => p.test(`eks-${group.name}-6ac7e1f2`)))?.priority;
+    for (const spot of spotGroups)
+      for (const onDemand of onDemandGroups) expect(first(spot)).toBeGreaterThan(first(onDemand) ?? 0);
     expect(container.command).toContain(
       `--node-group-auto-discovery=asg:tag=k8s.io/cluster-autoscaler/enabled,k8s.io/cluster-autoscaler/${eksctl.metadata.name}`,
     );
@@ -102,8 +120,21 @@ describe('cluster/cluster.yaml (eksctl)', () => {
     expect(JSON.parse(cni?.configurationValues).enableNetworkPolicy).toBe('true');
   });
 
-  it('has the four GPU node groups, each scaling up from zero', () => {
-    expect(gpuGroups.map((g) => g.instanceType)).toEqual(['g5.xlarge', 'g5.2xlarge', 'g5.4xlarge', 'g5.12xlarge']);
+  it('has the four on-demand GPU node groups and a spot one per track class, each scaling up from zero', () => {
+    expect(onDemandGroups.map((g) => g.instanceType)).toEqual(['g5.xlarge', 'g5.2xlarge', 'g5.4xlarge', 'g5.12xlarge']);
+    expect(spotGroups.map((g) => g.labels['pitwall.dev/node-class'])).toEqual(['g5.xlarge', 'g5.2xlarge']);
+    for (const group of gpuGroups) {
+      const capacity = group.spot ? 'SPOT' : 'ON_DEMAND';
+      expect(group.tags['k8s.io/cluster-autoscaler/node-template/label/eks.amazonaws.com/capacityType']).toBe(capacity);
+      expect(group.labels['pitwall.dev/node-class']).toBe(group.instanceType ?? group.instanceTypes[0]);
+    }
+    for (const group of spotGroups) {
+      // Several pools of the same GPU (one A10G, g5), no smaller than the class: a reclaim in one is met by another.
+      expect(group.instanceTypes.length).toBeGreaterThanOrEqual(3);
+      expect(group.instanceTypes.every((t: string) => /^g5\.[248]?xlarge$/.test(t))).toBe(true);
+      expect(group.taints).toContainEqual({ key: 'pitwall.dev/spot', value: 'true', effect: 'NoSchedule' });
+      expect(group.tags['k8s.io/cluster-autoscaler/node-template/taint/pitwall.dev/spot']).toBe('true:NoSchedule');
+    }
     for (const group of gpuGroups) {
       expect(group.minSize).toBe(0);
       expect(group.propagateASGTags).toBe(true);

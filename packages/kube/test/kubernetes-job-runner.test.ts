@@ -145,6 +145,73 @@ describe('KubernetesJobRunner against a fake API server', () => {
     });
   });
 
+  it('counts the pods whose node was taken away (DisruptionTarget) as interruptions, not crashes', async () => {
+    const job = spec();
+    const r = runner();
+    await r.launch(job);
+    const lost = {
+      metadata: { name: 'p1', creationTimestamp: '2026-06-01T12:00:00Z' },
+      status: {
+        phase: 'Failed',
+        conditions: [{ type: 'DisruptionTarget', status: 'True', reason: 'DeletionByTaintManager' }],
+        containerStatuses: [],
+      },
+    };
+    const next = pod(
+      'p2',
+      'Running',
+      [{ name: 'agent', restartCount: 0, image: 'a', imageID: '', ready: true }],
+      '2026-06-01T12:30:00Z',
+    );
+    api.pods.set(job.name, [lost, next]);
+    expect(await r.observe(job.name)).toMatchObject({ state: 'running', interruptions: 1 });
+    api.pods.set(job.name, [next]);
+    expect((await r.observe(job.name)).interruptions).toBeUndefined();
+  });
+
+  it('reports each pod’s hold on its node, with the node’s instance and capacity types, for the cost', async () => {
+    const job = spec();
+    const r = runner();
+    await r.launch(job);
+    api.nodes.set('ip-10-0-1-7', {
+      kind: 'Node',
+      apiVersion: 'v1',
+      metadata: {
+        name: 'ip-10-0-1-7',
+        labels: { 'node.kubernetes.io/instance-type': 'g5.4xlarge', 'eks.amazonaws.com/capacityType': 'SPOT' },
+      },
+    });
+    const agent = { name: 'agent', restartCount: 0, image: 'a', imageID: '', ready: false };
+    const ended = {
+      metadata: { name: 'p1', creationTimestamp: '2026-06-01T12:00:00Z' },
+      spec: { nodeName: 'ip-10-0-1-7', containers: [] },
+      status: {
+        phase: 'Failed',
+        startTime: '2026-06-01T12:01:00Z',
+        containerStatuses: [{ ...agent, state: { terminated: { exitCode: 1, finishedAt: '2026-06-01T12:41:00Z' } } }],
+      },
+    };
+    const running = {
+      metadata: { name: 'p2', creationTimestamp: '2026-06-01T12:42:00Z' },
+      spec: { nodeName: 'ip-10-0-9-9', containers: [] }, // a node already gone: no types
+      status: { phase: 'Running', startTime: '2026-06-01T12:43:00Z', containerStatuses: [] },
+    };
+    const pending = {
+      metadata: { name: 'p3', creationTimestamp: '2026-06-01T12:44:00Z' },
+      status: { phase: 'Pending' },
+    };
+    api.pods.set(job.name, [ended, running, pending]);
+    expect((await r.observe(job.name)).pods).toEqual([
+      {
+        startedAt: '2026-06-01T12:01:00.000Z',
+        endedAt: '2026-06-01T12:41:00.000Z',
+        instanceType: 'g5.4xlarge',
+        capacityType: 'spot',
+      },
+      { startedAt: '2026-06-01T12:43:00.000Z' },
+    ]);
+  });
+
   it('reports a job that is gone as missing', async () => {
     expect(await runner().observe('nowhere')).toEqual({ name: 'nowhere', state: 'missing', containers: [] });
   });

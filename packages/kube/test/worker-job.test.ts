@@ -14,9 +14,16 @@ describe('buildWorkerJob', () => {
     await expect(validateManifest(buildWorkerJob(spec(), settings))).resolves.toBeUndefined();
   });
 
-  it('runs the simulator, the agent and logcopy, with the agent alone on a GPU', () => {
+  it('runs the agent, with the simulator and logcopy as its sidecars, and the agent alone on a GPU', () => {
     const job = buildWorkerJob(spec(), settings);
-    expect(job.spec?.template.spec?.containers.map((c) => c.name)).toEqual(['simulator', 'agent', 'logcopy']);
+    const pod = job.spec?.template.spec;
+    expect(pod?.containers.map((c) => c.name)).toEqual(['agent']);
+    expect(pod?.initContainers?.map((c) => [c.name, c.restartPolicy])).toEqual([
+      ['evaluator-files', undefined],
+      ['restore', undefined],
+      ['logcopy', 'Always'],
+      ['simulator', 'Always'],
+    ]);
     expect(byName(job, 'agent')?.resources?.limits).toMatchObject({ 'nvidia.com/gpu': '1' });
     expect(byName(job, 'simulator')?.resources?.limits?.['nvidia.com/gpu']).toBeUndefined();
     expect(byName(job, 'agent')?.image).toBe(spec().image);
@@ -33,17 +40,47 @@ describe('buildWorkerJob', () => {
   it('schedules on the track’s GPU nodes with a deadline, a TTL and a priority', () => {
     const job = buildWorkerJob(spec({ track: 'MAP' }), settings);
     const pod = job.spec?.template.spec;
-    expect(pod?.nodeSelector).toEqual({ 'node.kubernetes.io/instance-type': 'g5.xlarge' });
-    expect(pod?.tolerations).toContainEqual({ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' });
+    expect(pod?.nodeSelector).toEqual({ 'pitwall.dev/node-class': 'g5.xlarge' }); // the spot taint keeps it on demand
+    expect(pod?.tolerations).toEqual([{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }]);
     expect(pod?.priorityClassName).toBe('pitwall-evaluation');
-    expect(pod?.restartPolicy).toBe('OnFailure');
     expect(job.spec).toMatchObject({ backoffLimit: 4, activeDeadlineSeconds: 86_700, ttlSecondsAfterFinished: 21_600 });
+  });
+
+  it('counts a crash against the backoff limit and a lost node not: Never, with podFailurePolicy', async () => {
+    const job = buildWorkerJob(spec(), settings);
+    expect(job.spec?.template.spec?.restartPolicy).toBe('Never');
+    expect(job.spec?.podFailurePolicy).toEqual({
+      rules: [{ action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] }],
+    });
+    expect(job.spec?.podReplacementPolicy).toBe('Failed'); // the only one podFailurePolicy allows
+    // The schema's rule, checked: podFailurePolicy is refused beside OnFailure.
+    const onFailure = structuredClone(job);
+    (onFailure.spec?.template.spec as { restartPolicy: string }).restartPolicy = 'OnFailure';
+    await expect(validateManifest(onFailure)).rejects.toThrow(InvalidManifestError);
+  });
+
+  it('runs a spot track on spot nodes, and a spot-first track on either, spot preferred', () => {
+    const withCapacity = parseClusterSettings({ ...settings, capacityTypes: { SENSORS: 'spot', MAP: 'spot-first' } });
+    const spot = buildWorkerJob(spec({ track: 'SENSORS' }), withCapacity).spec?.template.spec;
+    expect(spot?.nodeSelector).toEqual({
+      'pitwall.dev/node-class': 'g5.2xlarge',
+      'eks.amazonaws.com/capacityType': 'SPOT',
+    });
+    expect(spot?.tolerations).toContainEqual({ key: 'pitwall.dev/spot', operator: 'Exists', effect: 'NoSchedule' });
+    const first = buildWorkerJob(spec({ track: 'MAP' }), withCapacity).spec?.template.spec;
+    expect(first?.nodeSelector).toEqual({ 'pitwall.dev/node-class': 'g5.xlarge' });
+    expect(first?.affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution).toEqual([
+      {
+        weight: 100,
+        preference: { matchExpressions: [{ key: 'eks.amazonaws.com/capacityType', operator: 'In', values: ['SPOT'] }] },
+      },
+    ]);
+    expect(() => parseClusterSettings({ ...settings, capacityTypes: { MAP: 'cheap' } })).toThrow();
   });
 
   it('tells a resumed worker to continue from its checkpoint', () => {
     const job = buildWorkerJob(spec({ resume: true, attempt: 2 }), settings);
     expect(byName(job, 'agent')?.env).toContainEqual({ name: 'RESUME', value: '1' });
-    expect(byName(job, 'restore')?.env).toContainEqual({ name: 'RESUME', value: '1' });
     expect(job.metadata?.labels?.['pitwall.dev/attempt']).toBe('2');
   });
 

@@ -8,12 +8,13 @@ import {
   type JobObservation,
   JobRunnerUnavailableError,
   type ListedJob,
+  type PodRun,
   type WorkerJobSpec,
 } from '@pitwall/domain';
 import type { ClusterSettings } from '@pitwall/kube';
 import type { IJob } from 'kubernetes-models/batch/v1/Job';
 import type { IContainer } from 'kubernetes-models/v1/Container';
-import { type FolderJob, FolderJobRunner, makeEmptyDirs } from './folder-job-runner.js';
+import { dueForPreemptOnce, type FolderJob, FolderJobRunner, localNodeOf, makeEmptyDirs } from './folder-job-runner.js';
 import type { Gpu, GpuPool } from './gpu-pool.js';
 
 const exec = promisify(execFile);
@@ -45,7 +46,11 @@ export interface ContainerJobRunnerOptions {
 interface JobState {
   state: JobObservation['state'];
   reason?: string;
+  /** Failed pods, against the backoffLimit. */
   failures: number;
+  /** Pods whose node was taken away (`preempt`), which podFailurePolicy does not count. */
+  interruptions?: number;
+  pods?: PodRun[];
   restarts: Record<string, number>;
   lastExit: Record<string, { code: number; reason: string }>;
   /** The CDI device the Job holds, from the pool. */
@@ -68,9 +73,10 @@ type ListedContainers = ReadonlyMap<string, { readonly ended: boolean; readonly 
  * Runs the Job manifest Pitwall would send to Kubernetes as real containers, through podman's or docker's
  * CLI: one network namespace per Job with no network (podman's pod, or on Docker a holder container the
  * others join), so the simulator and the agent share only loopback; logcopy with the host's network, to
- * reach the local stores; emptyDirs as per-job folders; init containers in order;
- * restartPolicy OnFailure, backoffLimit and activeDeadlineSeconds enforced here, as the process executor
- * does. Containers run under conmon and outlive the runtime: a restarted runtime adopts them by label.
+ * reach the local stores; emptyDirs as per-job folders; init containers in order, sidecars (restartPolicy
+ * Always) started again whenever they exit; restartPolicy Never, so a failed agent fails the pod and a new
+ * pod starts while the backoffLimit allows; a `preempt` (the node lost) not counted, as podFailurePolicy
+ * has it; activeDeadlineSeconds, as the process executor does. Containers run under conmon and outlive the runtime: a restarted runtime adopts them by label.
  * One `ps` and one `inspect` per look serve every Job.
  */
 export class ContainerJobRunner extends FolderJobRunner<ContainerJob> {
@@ -103,6 +109,11 @@ export class ContainerJobRunner extends FolderJobRunner<ContainerJob> {
     } catch {
       return '';
     }
+  }
+
+  /** The node under the Job's pod is lost: see LocalJobRunner.preempt. */
+  async preempt(name: string): Promise<boolean> {
+    return (await this.jobs.get(name)?.preempt()) ?? false;
   }
 
   /** Stops watching; the containers go on, for the next start to adopt. */
@@ -149,6 +160,8 @@ export class ContainerJobRunner extends FolderJobRunner<ContainerJob> {
 class ContainerJob implements FolderJob {
   private status: JobState;
   private released = false;
+  /** Its pod being ended or replaced: the runner's looks leave it alone meanwhile. */
+  private replacing = false;
   /** Created, but every GPU is held by other Jobs. */
   waitingForGpu = false;
   readonly listed: ListedJob;
@@ -206,12 +219,20 @@ class ContainerJob implements FolderJob {
     try {
       await this.createNamespace();
       for (const init of this.pod?.initContainers ?? []) {
-        const code = await this.runToEnd(init); // init containers get no GPU
+        if (init.restartPolicy === 'Always') {
+          await this.cli(['run', '--detach', ...this.runArguments(init, { main: true })]);
+          continue;
+        }
+        const code = await this.runToEnd(init); // init steps get no GPU
         if (code !== 0) return this.fail('InitFailed', `the ${init.name} step exited with ${code}`);
       }
       for (const container of this.pod?.containers ?? []) {
         await this.cli(['run', '--detach', ...this.runArguments(container, { main: true })]);
       }
+      this.status.pods = [
+        ...(this.status.pods ?? []),
+        { startedAt: new Date().toISOString(), ...localNodeOf(this.manifest) },
+      ];
       this.status.state = 'running';
       this.saveState();
     } catch (error) {
@@ -239,16 +260,63 @@ class ContainerJob implements FolderJob {
   }
 
   observation(): JobObservation {
-    const containers: ContainerObservation[] = (this.pod?.containers ?? []).map((container) => {
-      const last = this.status.lastExit[container.name];
-      return {
-        name: container.name,
-        restarts: this.status.restarts[container.name] ?? 0,
-        ...(last ? { lastExitCode: last.code, lastReason: last.reason } : {}),
-      };
-    });
-    const { state, reason } = this.status;
-    return { name: this.spec.name, state, ...(reason ? { reason } : {}), containers };
+    const containers: ContainerObservation[] = [...this.sidecars(), ...(this.pod?.containers ?? [])].map(
+      (container) => {
+        const last = this.status.lastExit[container.name];
+        return {
+          name: container.name,
+          restarts: this.status.restarts[container.name] ?? 0,
+          ...(last ? { lastExitCode: last.code, lastReason: last.reason } : {}),
+        };
+      },
+    );
+    const { state, reason, interruptions, pods } = this.status;
+    return {
+      name: this.spec.name,
+      state,
+      ...(reason ? { reason } : {}),
+      ...(interruptions ? { interruptions } : {}),
+      ...(pods ? { pods: [...pods] } : {}),
+      containers,
+    };
+  }
+
+  private sidecars(): IContainer[] {
+    return (this.pod?.initContainers ?? []).filter((c) => c.restartPolicy === 'Always');
+  }
+
+  /** The node is lost: every container stopped, the emptyDirs gone, and a new pod (not a failure). */
+  async preempt(): Promise<boolean> {
+    if (!this.running || this.replacing) return false;
+    this.replacing = true;
+    try {
+      await this.stopPod();
+      this.status.interruptions = (this.status.interruptions ?? 0) + 1;
+      await this.newPod();
+    } finally {
+      this.replacing = false;
+    }
+    return true;
+  }
+
+  /**
+   * The kubelet's end of a pod: its containers, then the sidecars, last started first (logcopy, started
+   * before the simulator, flushes last).
+   */
+  private async stopPod(): Promise<void> {
+    this.markPodEnded();
+    const order = [...(this.pod?.containers ?? []), ...this.sidecars().reverse()];
+    for (const container of order) {
+      await this.cli(['stop', '--time', '5', this.containerName(container.name)]).catch(() => undefined);
+    }
+  }
+
+  /** A new pod for the Job: the old one's containers removed, new emptyDirs, its init steps again. */
+  private async newPod(): Promise<void> {
+    await this.removeContainers();
+    makeEmptyDirs(this.directory, this.manifest);
+    this.saveState();
+    await this.createPod();
   }
 
   async release(): Promise<void> {
@@ -269,38 +337,74 @@ class ContainerJob implements FolderJob {
 
   /** A Job that ended gives its GPU back to the pool; its pod is left for its logs until it is deleted. */
   private end(state: 'succeeded' | 'failed', reason?: string): void {
+    this.markPodEnded();
     this.status.state = state;
     if (reason) this.status.reason = reason;
     this.saveState();
     this.options.gpus?.give(this.spec.name);
   }
 
-  /** One look at the pod's containers: restarts on failure, the backoff limit, the deadline, success. */
+  /**
+   * One look at the pod's containers: sidecars started again, the pod's end once its containers have all
+   * exited (success, or a failed pod and a new one within the backoff limit), the deadline.
+   */
   async look(byName: ListedContainers): Promise<void> {
+    if (this.replacing) return;
     if (this.pastDeadline()) return this.fail('DeadlineExceeded', 'Job was active longer than specified deadline');
-    const main = this.pod?.containers ?? [];
-    let finished = 0;
-    for (const container of main) {
-      const seen = byName.get(container.name);
-      if (!seen) return this.fail('ContainerMissing', `the ${container.name} container is gone`);
-      if (!seen.ended) continue;
-      const code = seen.exitCode;
-      if (code === 0) {
-        this.status.lastExit[container.name] = { code, reason: 'Completed' };
-        finished += 1;
-        continue;
-      }
-      // restartPolicy OnFailure: each container restart counts against the Job's backoffLimit.
-      this.status.lastExit[container.name] = { code, reason: code === 137 ? 'Killed' : 'Error' };
-      this.status.failures += 1;
-      if (this.status.failures > (this.manifest.spec?.backoffLimit ?? 6)) {
-        return this.fail('BackoffLimitExceeded', 'Job has reached the specified backoff limit');
-      }
-      this.status.restarts[container.name] = (this.status.restarts[container.name] ?? 0) + 1;
-      this.saveState();
-      await this.cli(['start', this.containerName(container.name)]);
+    if ((this.status.interruptions ?? 0) === 0 && dueForPreemptOnce(this.directory, this.spec)) {
+      await this.preempt();
+      return;
     }
-    if (finished === main.length) this.end('succeeded');
+    const exitOf = (container: IContainer) => {
+      const seen = byName.get(container.name);
+      if (!seen?.ended) return seen ? undefined : null;
+      const reason = seen.exitCode === 0 ? 'Completed' : seen.exitCode === 137 ? 'Killed' : 'Error';
+      this.status.lastExit[container.name] = { code: seen.exitCode, reason };
+      return seen.exitCode;
+    };
+    const main = this.pod?.containers ?? [];
+    const exits = main.map(exitOf);
+    const gone = main.find((_, i) => exits[i] === null);
+    if (gone) return this.fail('ContainerMissing', `the ${gone.name} container is gone`);
+    if (exits.every((code) => code !== undefined && code !== null)) {
+      this.replacing = true;
+      try {
+        await this.podEnded(exits.every((code) => code === 0));
+      } finally {
+        this.replacing = false;
+      }
+      return;
+    }
+    for (const sidecar of this.sidecars()) {
+      const code = exitOf(sidecar);
+      if (code === undefined) continue;
+      if (code === null) return this.fail('ContainerMissing', `the ${sidecar.name} container is gone`);
+      // A sidecar is started again whatever its exit; it never fails the pod.
+      this.status.restarts[sidecar.name] = (this.status.restarts[sidecar.name] ?? 0) + 1;
+      this.saveState();
+      await this.cli(['start', this.containerName(sidecar.name)]);
+    }
+  }
+
+  /** The pod's containers have all exited: the sidecars are stopped, then success or a new pod. */
+  /** The pod's end, as its last container's: what its GPU time is counted to. */
+  private markPodEnded(): void {
+    const pods = this.status.pods ?? [];
+    const current = pods.at(-1);
+    if (current && !current.endedAt) pods[pods.length - 1] = { ...current, endedAt: new Date().toISOString() };
+  }
+
+  private async podEnded(succeeded: boolean): Promise<void> {
+    this.markPodEnded();
+    for (const sidecar of this.sidecars().reverse()) {
+      await this.cli(['stop', '--time', '5', this.containerName(sidecar.name)]).catch(() => undefined);
+    }
+    if (succeeded) return this.end('succeeded');
+    this.status.failures += 1;
+    if (this.status.failures > (this.manifest.spec?.backoffLimit ?? 6)) {
+      return this.fail('BackoffLimitExceeded', 'Job has reached the specified backoff limit');
+    }
+    await this.newPod();
   }
 
   private async fail(reason: string, message: string): Promise<void> {

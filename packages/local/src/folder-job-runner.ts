@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { JobObservation, JobRunner, ListedJob, WorkerJobSpec } from '@pitwall/domain';
+import type { JobObservation, JobRunner, ListedJob, PodRun, WorkerJobSpec } from '@pitwall/domain';
 import { buildWorkerJob, type ClusterSettings, validateManifest } from '@pitwall/kube';
 import type { IJob } from 'kubernetes-models/batch/v1/Job';
 
@@ -18,6 +18,33 @@ export function makeEmptyDirs(directory: string, manifest: IJob): void {
     chmodSync(volume(name), 0o777);
   }
   writeFileSync(join(volume('aws-token'), 'token'), 'local-web-identity-token');
+}
+
+/**
+ * The node a local executor's pod runs on, as a cluster would label it: the track's node class for instance
+ * type, and spot where the manifest asks for it (a spot or spot-first track), for `preempt` to take away.
+ */
+export function localNodeOf(manifest: IJob): Pick<PodRun, 'instanceType' | 'capacityType'> {
+  const pod = manifest.spec?.template.spec;
+  const spot = pod?.tolerations?.some((t) => t.key === 'pitwall.dev/spot') ?? false;
+  return {
+    instanceType: pod?.nodeSelector?.['pitwall.dev/node-class'] ?? 'unknown',
+    capacityType: spot ? 'spot' : 'on-demand',
+  };
+}
+
+/** The agent image tag that makes a local executor take the node away once, after the first route is done. */
+export const PREEMPT_ONCE_TAG = 'preempt-once';
+
+/** Whether a Job tagged `preempt-once` is due for its lost node: its checkpoint has a route done. */
+export function dueForPreemptOnce(directory: string, spec: WorkerJobSpec): boolean {
+  if (spec.image.split(':').at(-1) !== PREEMPT_ONCE_TAG) return false;
+  try {
+    const checkpoint = JSON.parse(readFileSync(join(directory, 'volumes', 'checkpoint', 'checkpoint.json'), 'utf8'));
+    return (checkpoint._checkpoint?.records?.length ?? 0) >= 1;
+  } catch {
+    return false; // not written yet, or being written
+  }
 }
 
 /** One Job of a local executor, kept in a folder of its own (its spec, volumes and logs). */

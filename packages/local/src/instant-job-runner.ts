@@ -7,6 +7,7 @@ import {
   type JobObservation,
   type JobRunner,
   type ListedJob,
+  type PodRun,
   parseRouteFile,
   type RouteInfo,
   systemClock,
@@ -17,6 +18,8 @@ export interface InstantJobRunnerOptions {
   /** How long each Job runs, in the clock's seconds, before its checkpoint is written (0: at launch). */
   readonly evaluationSeconds?: number;
   readonly clock?: Clock;
+  /** The instance type its pods report, for the cost ('instant' unless given). */
+  readonly instanceType?: string;
 }
 
 /**
@@ -28,7 +31,10 @@ export class InstantJobRunner implements JobRunner {
   /** Launch times by submission, for the benchmark. */
   readonly launchedAt = new Map<number, number[]>();
   private readonly jobs = new Map<string, JobObservation>();
-  private readonly running = new Map<string, { spec: WorkerJobSpec; until: number; completed?: Promise<void> }>();
+  private readonly running = new Map<
+    string,
+    { spec: WorkerJobSpec; startedAt: string; until: number; completed?: Promise<void> }
+  >();
   private readonly listed = new Map<string, ListedJob>();
   private readonly routes = new Map<string, readonly RouteInfo[]>();
   private readonly clock: Clock;
@@ -46,17 +52,25 @@ export class InstantJobRunner implements JobRunner {
     this.listed.set(name, { name, submissionPk, attempt, createdAt: this.clock.now().toISOString() });
     this.launchedAt.set(spec.submissionPk, [...(this.launchedAt.get(spec.submissionPk) ?? []), Date.now()]);
     const seconds = this.options.evaluationSeconds ?? 0;
-    this.running.set(name, { spec, until: this.clock.now().getTime() + seconds * 1000 });
+    const startedAt = this.clock.now().toISOString();
+    this.running.set(name, { spec, startedAt, until: this.clock.now().getTime() + seconds * 1000 });
     return 'created';
   }
 
-  private async complete(spec: WorkerJobSpec): Promise<void> {
+  /** Its one pod, on demand: from launch to the end of its evaluation time (or now, before). */
+  private pod(startedAt: string, endedAt?: string): PodRun {
+    const instanceType = this.options.instanceType ?? 'instant';
+    return { startedAt, ...(endedAt ? { endedAt } : {}), instanceType, capacityType: 'on-demand' };
+  }
+
+  private async complete(spec: WorkerJobSpec, startedAt: string, until: number): Promise<void> {
     const routes = expandRoutesSubset(await this.routeFile(spec.routesKey), spec.routesSubset);
     await this.artifacts.put(
       artifactKeys.checkpoint(spec.submissionPk, spec.worker),
       JSON.stringify(perfectCheckpoint(routes)),
     );
-    this.jobs.set(spec.name, { name: spec.name, state: 'succeeded', containers: [] });
+    const pods = [this.pod(startedAt, new Date(until).toISOString())];
+    this.jobs.set(spec.name, { name: spec.name, state: 'succeeded', pods, containers: [] });
   }
 
   async list(): Promise<readonly ListedJob[]> {
@@ -67,12 +81,12 @@ export class InstantJobRunner implements JobRunner {
     const running = this.running.get(name);
     if (running && this.clock.now().getTime() >= running.until) {
       // Observed twice at once, it completes once, and neither sees it missing meanwhile.
-      running.completed ??= this.complete(running.spec).then(() => {
+      running.completed ??= this.complete(running.spec, running.startedAt, running.until).then(() => {
         if (!this.running.delete(name)) this.jobs.delete(name); // deleted while it completed: stays deleted
       });
       await running.completed;
     } else if (running) {
-      return { name, state: 'running', containers: [] };
+      return { name, state: 'running', pods: [this.pod(running.startedAt)], containers: [] };
     }
     return this.jobs.get(name) ?? { name, state: 'missing', containers: [] };
   }

@@ -2,11 +2,18 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { copyFileSync, cpSync, createWriteStream, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ContainerObservation, JobObservation, ListedJob, WorkerJobSpec } from '@pitwall/domain';
+import type { ContainerObservation, JobObservation, ListedJob, PodRun, WorkerJobSpec } from '@pitwall/domain';
 import type { ClusterSettings } from '@pitwall/kube';
 import type { IJob } from 'kubernetes-models/batch/v1/Job';
 import type { IContainer } from 'kubernetes-models/v1/Container';
-import { type FolderJob, FolderJobRunner, makeEmptyDirs } from './folder-job-runner.js';
+import {
+  dueForPreemptOnce,
+  type FolderJob,
+  FolderJobRunner,
+  localNodeOf,
+  makeEmptyDirs,
+  PREEMPT_ONCE_TAG,
+} from './folder-job-runner.js';
 import { PortBook } from './port-book.js';
 
 /** The local programs that stand in for the Job's images. */
@@ -37,18 +44,27 @@ export interface LocalJobRunnerOptions {
 
 interface ContainerRun {
   readonly spec: IContainer;
+  /** A sidecar (an init container with restartPolicy Always): started again whenever it exits. */
+  readonly sidecar: boolean;
   process?: ChildProcess;
+  exited: boolean;
+}
+
+/** A container over the Job's pods, as the kubelet reports it: restarts and how it last ended. */
+interface ContainerHistory {
   restarts: number;
   lastExitCode?: number;
   lastReason?: string;
-  exited: boolean;
 }
 
 /**
  * Runs the Job manifest Pitwall would send to Kubernetes, on this machine: emptyDirs are folders, each
- * container a child process, with restartPolicy OnFailure, backoffLimit, activeDeadlineSeconds and
- * deletion honoured. A Job's folder survives a restart of the runtime, as a cluster would keep running;
- * processes a runtime killed without stopping left behind are ended first, so no Job runs twice.
+ * container a child process. The pod is the manifest's: init steps in order, sidecars (restartPolicy
+ * Always) started again whenever they exit, restartPolicy Never for the agent, so a failed agent fails the
+ * pod, and a new pod (new emptyDirs) starts while the Job's backoffLimit allows; podFailurePolicy's Ignore
+ * of DisruptionTarget for `preempt`, the node loss; activeDeadlineSeconds and deletion honoured. A Job's
+ * folder survives a restart of the runtime, as a cluster would keep running; processes a runtime killed
+ * without stopping left behind are ended first, so no Job runs twice.
  */
 export class LocalJobRunner extends FolderJobRunner<LocalJob> {
   constructor(options: LocalJobRunnerOptions) {
@@ -65,15 +81,31 @@ export class LocalJobRunner extends FolderJobRunner<LocalJob> {
       return '';
     }
   }
+
+  /**
+   * The node under the Job's pod is lost, as a spot reclaim drains it: every container is stopped (SIGTERM,
+   * then SIGKILL after the grace), its emptyDirs go, and a new pod starts; only what logcopy uploaded is
+   * left. Not counted against the backoffLimit. Returns false for a Job not running here.
+   */
+  async preempt(name: string): Promise<boolean> {
+    return (await this.jobs.get(name)?.preempt()) ?? false;
+  }
 }
 
 class LocalJob implements FolderJob {
   private state: JobObservation['state'] = 'pending';
   private reason: string | undefined;
+  /** Failed pods, against the backoffLimit. */
   private failures = 0;
-  private readonly runs = new Map<string, ContainerRun>();
+  private interruptions = 0;
+  private readonly pods: PodRun[] = [];
+  private runs = new Map<string, ContainerRun>();
+  private readonly history = new Map<string, ContainerHistory>();
   private deadline: NodeJS.Timeout | undefined;
+  private preemptWatch: NodeJS.Timeout | undefined;
   private stopping = false;
+  /** The pod being replaced (ended, or its node lost): its containers' exits are not the pod's outcome. */
+  private replacing = false;
   private ports: Record<string, string> = {};
   readonly listed: ListedJob;
 
@@ -90,7 +122,6 @@ class LocalJob implements FolderJob {
   }
 
   async start(): Promise<void> {
-    const pod = this.manifest.spec?.template.spec;
     mkdirSync(join(this.directory, 'logs'), { recursive: true });
     writeFileSync(join(this.directory, 'spec.json'), JSON.stringify(this.spec));
     makeEmptyDirs(this.directory, this.manifest);
@@ -100,8 +131,31 @@ class LocalJob implements FolderJob {
       deadlineMs,
     );
     this.deadline.unref();
-    // Init containers, in order: the evaluator's files (the image's scripts, the evaluator, the routes), then
-    // logcopy's restore.
+    if (this.spec.image.split(':').at(-1) === PREEMPT_ONCE_TAG) this.preemptAfterFirstRoute();
+    await this.startPod();
+  }
+
+  /** One pod: its init steps in order (sidecars started and left running), then its containers. */
+  private async startPod(): Promise<void> {
+    const pod = this.manifest.spec?.template.spec;
+    this.runs = new Map();
+    // The pod's containers share a network namespace; Jobs on one machine need ports of their own.
+    this.givePortsBack();
+    this.ports = { CARLA_PORT: String(await this.portBook.take()), TM_PORT: String(await this.portBook.take()) };
+    this.pods.push({ startedAt: new Date().toISOString(), ...localNodeOf(this.manifest) });
+    for (const init of pod?.initContainers ?? []) {
+      if (this.stopping) return;
+      if (init.name === 'evaluator-files') await this.copyEvaluatorFiles();
+      else if (init.restartPolicy === 'Always') this.startContainer(init, true);
+      else if ((await this.runToEnd(init)) !== 0) return this.fail('InitFailed', `the ${init.name} step failed`);
+    }
+    if (this.stopping) return;
+    this.state = 'running';
+    for (const container of pod?.containers ?? []) this.startContainer(container, false);
+  }
+
+  /** The evaluator-files step: the image's scripts, the evaluator and the routes, into the evaluator volume. */
+  private async copyEvaluatorFiles(): Promise<void> {
     const evaluator = this.volume('evaluator');
     mkdirSync(join(evaluator, 'data'), { recursive: true });
     mkdirSync(join(evaluator, 'leaderboard'), { recursive: true });
@@ -109,27 +163,24 @@ class LocalJob implements FolderJob {
     copyFileSync(this.options.programs.evaluator, join(evaluator, 'leaderboard', 'leaderboard_evaluator.py'));
     const routesFile = join(evaluator, 'data', this.spec.routesKey.split('/').at(-1) ?? 'routes.xml');
     if (!existsSync(routesFile)) writeFileSync(routesFile, await this.options.routeFile(this.spec.routesKey));
-    // The pod's containers share a network namespace; Jobs on one machine need ports of their own.
-    this.givePortsBack();
-    this.ports = { CARLA_PORT: String(await this.portBook.take()), TM_PORT: String(await this.portBook.take()) };
-    const restore = pod?.initContainers?.find((c) => c.name === 'restore');
-    if (restore && (await this.runToEnd(restore)) !== 0) return this.fail('InitFailed', 'the restore step failed');
-    this.state = 'running';
-    for (const container of pod?.containers ?? []) {
-      const run: ContainerRun = { spec: container, restarts: 0, exited: false };
-      this.runs.set(container.name, run);
-      this.spawnContainer(run);
-    }
+    for (const folder of ['logs', 'status']) mkdirSync(this.volume(folder), { recursive: true });
   }
 
   observation(): JobObservation {
-    const containers: ContainerObservation[] = [...this.runs.values()].map((run) => ({
-      name: run.spec.name,
-      restarts: run.restarts,
-      ...(run.lastExitCode === undefined ? {} : { lastExitCode: run.lastExitCode }),
-      ...(run.lastReason ? { lastReason: run.lastReason } : {}),
+    const containers: ContainerObservation[] = [...this.history.entries()].map(([name, seen]) => ({
+      name,
+      restarts: seen.restarts,
+      ...(seen.lastExitCode === undefined ? {} : { lastExitCode: seen.lastExitCode }),
+      ...(seen.lastReason ? { lastReason: seen.lastReason } : {}),
     }));
-    return { name: this.spec.name, state: this.state, ...(this.reason ? { reason: this.reason } : {}), containers };
+    return {
+      name: this.spec.name,
+      state: this.state,
+      ...(this.reason ? { reason: this.reason } : {}),
+      ...(this.interruptions > 0 ? { interruptions: this.interruptions } : {}),
+      pods: [...this.pods],
+      containers,
+    };
   }
 
   /** A runtime that crashed may have left this Job's processes running: they are ended before it starts again. */
@@ -149,6 +200,28 @@ class LocalJob implements FolderJob {
     this.givePortsBack();
   }
 
+  /** The node is lost: the pod goes, with its emptyDirs, and a new one starts (not a failure). */
+  async preempt(): Promise<boolean> {
+    if (this.state !== 'running' || this.stopping || this.replacing) return false;
+    this.replacing = true;
+    await this.stopPod(true);
+    this.interruptions += 1;
+    makeEmptyDirs(this.directory, this.manifest);
+    this.replacing = false;
+    if (!this.stopping) await this.startPod();
+    return true;
+  }
+
+  /** The `preempt-once` tag: the node goes once the worker's first route is in its checkpoint. */
+  private preemptAfterFirstRoute(): void {
+    this.preemptWatch = setInterval(() => {
+      if (this.state !== 'running' || this.replacing || !dueForPreemptOnce(this.directory, this.spec)) return;
+      clearInterval(this.preemptWatch);
+      void this.preempt();
+    }, 100);
+    this.preemptWatch.unref();
+  }
+
   private givePortsBack(): void {
     for (const port of Object.values(this.ports)) this.portBook.give(Number(port));
     this.ports = {};
@@ -157,38 +230,78 @@ class LocalJob implements FolderJob {
   private async stop(): Promise<void> {
     this.stopping = true;
     if (this.deadline) clearTimeout(this.deadline);
-    await Promise.all([...this.runs.values()].map((run) => terminate(run.process)));
+    if (this.preemptWatch) clearInterval(this.preemptWatch);
+    await this.stopPod(true);
+  }
+
+  /**
+   * The kubelet's end of a pod: its containers first (all at once when the pod itself goes), then the
+   * sidecars, last started first, so that logcopy, started before the simulator, flushes last.
+   */
+  private async stopPod(containersToo: boolean): Promise<void> {
+    const runs = [...this.runs.values()];
+    const current = this.pods.at(-1);
+    if (current && !current.endedAt)
+      this.pods[this.pods.length - 1] = { ...current, endedAt: new Date().toISOString() };
+    if (containersToo) await Promise.all(runs.filter((r) => !r.sidecar).map((r) => terminate(r.process)));
+    for (const run of runs.filter((r) => r.sidecar).reverse()) {
+      run.exited = true; // not started again
+      await terminate(run.process);
+    }
+  }
+
+  private startContainer(spec: IContainer, sidecar: boolean): void {
+    const run: ContainerRun = { spec, sidecar, exited: false };
+    this.runs.set(spec.name, run);
+    if (!this.history.has(spec.name)) this.history.set(spec.name, { restarts: 0 });
+    this.spawnContainer(run);
   }
 
   private spawnContainer(run: ContainerRun): void {
     const child = this.spawn(run.spec);
+    const seen = this.history.get(run.spec.name) as ContainerHistory;
     run.process = child;
     run.exited = false;
     child.on('exit', (code, signal) => {
+      const wasStopped = run.exited; // a sidecar the pod's end stopped
       run.exited = true;
-      run.lastExitCode = code ?? (signal ? 137 : 1);
-      run.lastReason = code === 0 ? 'Completed' : signal ? 'Killed' : 'Error';
-      if (this.stopping || this.state !== 'running') return;
-      if (code === 0) {
-        if ([...this.runs.values()].every((r) => r.exited && r.lastExitCode === 0)) this.succeed();
+      seen.lastExitCode = code ?? (signal ? 137 : 1);
+      seen.lastReason = code === 0 ? 'Completed' : signal ? 'Killed' : 'Error';
+      if (this.stopping || this.replacing || this.state !== 'running') return;
+      if (run.sidecar) {
+        if (wasStopped) return;
+        // A sidecar is started again whatever its exit; it never fails the pod.
+        seen.restarts += 1;
+        setTimeout(() => {
+          if (!this.stopping && !this.replacing && this.state === 'running') this.spawnContainer(run);
+        }, 200).unref();
         return;
       }
-      // restartPolicy OnFailure: container restarts count against the Job's backoffLimit.
-      this.failures += 1;
-      if (this.failures > (this.manifest.spec?.backoffLimit ?? 6)) {
-        void this.fail('BackoffLimitExceeded', 'Job has reached the specified backoff limit');
-        return;
-      }
-      run.restarts += 1;
-      setTimeout(() => {
-        if (!this.stopping && this.state === 'running') this.spawnContainer(run);
-      }, 200).unref();
+      const main = [...this.runs.values()].filter((r) => !r.sidecar);
+      if (!main.every((r) => r.exited)) return;
+      void this.podEnded(main.every((r) => this.history.get(r.spec.name)?.lastExitCode === 0));
     });
+  }
+
+  /** The pod's containers have all exited: success, or (restartPolicy Never) a failed pod and a new one. */
+  private async podEnded(succeeded: boolean): Promise<void> {
+    this.replacing = true;
+    await this.stopPod(false);
+    this.replacing = false;
+    if (this.stopping || this.state !== 'running') return;
+    if (succeeded) return this.succeed();
+    this.failures += 1;
+    if (this.failures > (this.manifest.spec?.backoffLimit ?? 6)) {
+      return this.fail('BackoffLimitExceeded', 'Job has reached the specified backoff limit');
+    }
+    makeEmptyDirs(this.directory, this.manifest); // a new pod: its emptyDirs are new
+    await this.startPod();
   }
 
   private succeed(): void {
     this.state = 'succeeded';
     if (this.deadline) clearTimeout(this.deadline);
+    if (this.preemptWatch) clearInterval(this.preemptWatch);
   }
 
   private async fail(reason: string, message: string): Promise<void> {
@@ -196,8 +309,9 @@ class LocalJob implements FolderJob {
     this.state = 'failed';
     this.reason = `${reason}: ${message}`;
     if (this.deadline) clearTimeout(this.deadline);
+    if (this.preemptWatch) clearInterval(this.preemptWatch);
     this.stopping = true;
-    await Promise.all([...this.runs.values()].map((run) => terminate(run.process)));
+    await this.stopPod(true);
   }
 
   private runToEnd(container: IContainer): Promise<number> {

@@ -54,6 +54,10 @@ export const LOCAL_PARTICIPANT_TOKEN = 'local-participant-token';
 export const LOCAL_REGION = 'eu-west-1';
 export const LOCAL_TABLE = 'pitwall-submissions';
 export const LOCAL_BUCKET = 'pitwall-artifacts';
+/** The node class (instance type) a local executor's pods report. */
+export const LOCAL_NODE_CLASS = 'local';
+/** What an hour of the local GPU is priced at: a g5.2xlarge's on-demand and typical spot price, in USD. */
+export const LOCAL_GPU_PRICE = { onDemand: 1.212, spot: 0.4 } as const;
 const QUEUE = 'evalai-submissions';
 /** Local time runs fast: polls every half second, so EvalAI's per-minute budget is scaled up to match. */
 const LOCAL_REQUESTS_PER_MINUTE = 100_000;
@@ -362,7 +366,11 @@ export class LocalRuntime {
     const executor = this.options.executor ?? 'processes';
     this.jobs =
       executor === 'instant'
-        ? new InstantJobRunner(artifacts, { evaluationSeconds: this.options.evaluationSeconds ?? 0, clock })
+        ? new InstantJobRunner(artifacts, {
+            evaluationSeconds: this.options.evaluationSeconds ?? 0,
+            clock,
+            instanceType: LOCAL_NODE_CLASS,
+          })
         : executor === 'kubernetes'
           ? this.clusterExecutor(dynamo.endpoint, s3.endpoint)
           : executor === 'podman' || executor === 'docker'
@@ -563,6 +571,9 @@ export class LocalRuntime {
       // The stand-in agents: local/agent:<behaviour>, fully qualified as localhost/local/agent:<behaviour>.
       allowedImages: ['^(localhost/)?local/agent:'],
       poll: { initialSeconds: pollSeconds, maxSeconds: pollSeconds, maxTurns: 5000 },
+      // This machine's GPU priced as the cloud's node for the same work (a g5.2xlarge in us-west-2), so that
+      // `pitwall cost` shows what the runs would have cost there.
+      prices: { [LOCAL_NODE_CLASS]: LOCAL_GPU_PRICE },
       ...(this.options.queue ? { queue: this.options.queue } : {}),
     };
   }
@@ -682,7 +693,7 @@ export class HostQueueUnavailableError extends Error {
 function onThisMachine(tracks: readonly string[]) {
   return {
     layout: {
-      instanceTypes: Object.fromEntries(tracks.map((track) => [track, 'local'])),
+      instanceTypes: Object.fromEntries(tracks.map((track) => [track, LOCAL_NODE_CLASS])),
       backoffLimit: 2,
       logcopyPeriodSeconds: 0.25,
     },

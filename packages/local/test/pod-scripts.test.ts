@@ -1,5 +1,14 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +18,8 @@ import { buildLocalPrograms, type LocalPrograms, POD_SCRIPTS, PortBook } from '.
 
 // The worker pod's scripts, run as the pod runs them (simulator and agent side by side, sharing the status,
 // log and GPU folders), against the stand-ins for CARLA, nvidia-smi and the evaluator. The test plays the
-// kubelet: a container that exits non-zero is started again, into the next round.
+// kubelet: the simulator is a sidecar, stopped (SIGTERM) once the agent has exited; a round after a crash
+// is a new pod's, or an earlier round's folders kept, and resumes from the checkpoint either way.
 
 let programs: LocalPrograms;
 const ports = PortBook.belowEphemeral();
@@ -72,8 +82,16 @@ async function pod(behaviour: string, env: Record<string, string> = {}) {
     children.push(child);
     return new Promise((resolve) => child.on('exit', (code) => resolve({ code, ms: Date.now() - started })));
   };
-  /** One round: both containers, until both have exited. */
-  const round = () => Promise.all([run('run_carla.sh', base), run('run_leaderboard.sh', agentEnv)]);
+  /** One round: both containers, until the agent has exited and then the simulator, stopped if it lingers. */
+  const round = async (): Promise<Exit[]> => {
+    const simulator = run('run_carla.sh', base);
+    const sidecar = children.at(-1) as ChildProcess;
+    const agent = await run('run_leaderboard.sh', agentEnv);
+    const stop = setTimeout(() => sidecar.kill('SIGTERM'), 2000); // a crashing one ends by itself first
+    const ended = await simulator;
+    clearTimeout(stop);
+    return [ended, agent];
+  };
   const status = () => readdirSync(dirs.status).sort();
   const log = (who: string) => readFileSync(join(dirs.logs, `${who}-3.log`), 'utf8');
   const progress = () => JSON.parse(readFileSync(checkpoint, 'utf8'))._checkpoint.progress as [number, number];
@@ -112,6 +130,18 @@ describe('the pod scripts (run_carla.sh, run_leaderboard.sh)', () => {
     expect(p.log('agent')).toContain('resume=1');
     expect(p.log('agent')).toContain('resuming from route 1 of 4');
     expect(p.log('agent')).toContain('CUDA error'); // appended across restarts
+    expect(p.progress()).toEqual([4, 4]);
+  }, 60_000);
+
+  it('resume in a new pod from the checkpoint its restore step brought back, RESUME=0 as on a first attempt', async () => {
+    const p = await pod('crash-once');
+    expect(codes(await p.round())).toEqual([1, 1]);
+    // The new pod's emptyDirs: nothing but the checkpoint logcopy had uploaded.
+    for (const dir of [p.dirs.status, p.dirs.gpu]) rmSync(dir, { recursive: true, force: true });
+    for (const dir of [p.dirs.status, p.dirs.gpu]) mkdirSync(dir);
+    expect(codes(await p.round())).toEqual([0, 0]);
+    expect(p.status()).toEqual(['agent-3.done', 'agent-3.start0', 'simulator-3.done', 'simulator-3.start0']);
+    expect(p.log('agent')).toContain('resuming from route 1 of 4');
     expect(p.progress()).toEqual([4, 4]);
   }, 60_000);
 

@@ -5,7 +5,6 @@ const envSchema = z.object({
   SUBMISSION_PK: z.coerce.number().int().positive(),
   WORKER: z.coerce.number().int().min(0),
   ATTEMPT: z.coerce.number().int().positive().default(1),
-  RESUME: z.enum(['0', '1']).default('0'),
   S3_BUCKET: z.string().min(3),
   S3_PREFIX: z.string().regex(/\/$/, { error: 'must end with /' }),
   DYNAMODB_TABLE: z.string().min(3),
@@ -25,7 +24,6 @@ export interface LogcopyConfig {
   readonly submissionPk: number;
   readonly worker: number;
   readonly attempt: number;
-  readonly resume: boolean;
   readonly bucket: string;
   readonly prefix: string;
   readonly table: string;
@@ -49,7 +47,6 @@ export function readLogcopyConfig(env: Readonly<Record<string, string | undefine
     submissionPk: e.SUBMISSION_PK,
     worker: e.WORKER,
     attempt: e.ATTEMPT,
-    resume: e.RESUME === '1',
     bucket: e.S3_BUCKET,
     prefix: e.S3_PREFIX,
     table: e.DYNAMODB_TABLE,

@@ -51,6 +51,8 @@ const JOURNAL_LINES = 500;
 export class Logcopy {
   private readonly seen = new Map<string, string>();
   private cancelRelayed = false;
+  /** The checkpoint as last seen half-written (size and time): the same again is not a write in progress. */
+  private tornCheckpoint: string | undefined;
   private lastOutputAt: string | undefined;
   /** logcopy's own log, kept in memory and uploaded beside the containers' (never through the shared folder). */
   private readonly journal: string[] = [];
@@ -77,8 +79,12 @@ export class Logcopy {
       const fingerprint = await fingerprintOf(path);
       if (fingerprint === undefined || this.seen.get(path) === fingerprint) continue;
       try {
-        // Streamed, and capped: whatever the agent writes, logcopy's memory stays bounded.
-        await this.artifacts.putFile(key, path, { maxBytes: this.config.maxUploadBytes });
+        if (path === this.config.checkpointPath) {
+          if (!(await this.uploadCheckpoint(key, fingerprint))) continue;
+        } else {
+          // Streamed, and capped: whatever the agent writes, logcopy's memory stays bounded.
+          await this.artifacts.putFile(key, path, { maxBytes: this.config.maxUploadBytes });
+        }
       } catch (error) {
         this.retryLater(`${key} not uploaded`, error);
         failed.push(key);
@@ -100,6 +106,28 @@ export class Logcopy {
     if (finished) this.note('both containers are done');
     await this.uploadJournal();
     return { uploaded, failed, cancelled, finished: finished && failed.length === 0 && recorded };
+  }
+
+  /**
+   * The checkpoint goes up whole or not at all: the evaluator rewrites it in place, and one caught mid-write
+   * is what a new pod would resume from (every route again). Text that is not JSON waits for the next pass;
+   * if it is still the same then, it is what the agent left, and goes up for the control plane to judge.
+   * Returns false when it waits.
+   */
+  private async uploadCheckpoint(key: string, fingerprint: string): Promise<boolean> {
+    const text = await readRegularFile(this.config.checkpointPath, DEFAULT_MAX_CHECKPOINT_BYTES);
+    if (text === undefined) {
+      // Over the control plane's limit: it goes up as it is (capped), to be refused with a reason.
+      await this.artifacts.putFile(key, this.config.checkpointPath, { maxBytes: this.config.maxUploadBytes });
+      return true;
+    }
+    if (!isJson(text) && this.tornCheckpoint !== fingerprint) {
+      this.tornCheckpoint = fingerprint;
+      return false;
+    }
+    this.tornCheckpoint = undefined;
+    await this.artifacts.put(key, text, 'application/json');
+    return true;
   }
 
   /** A line of logcopy's own log: `pitwall logs --container logcopy` reads it. */
@@ -139,9 +167,9 @@ export class Logcopy {
   }
 
   /**
-   * The loop of the logcopy container: sync every period until both containers are done or the signal
-   * fires. A crash does not stop it: the kubelet restarts crashed containers (restartPolicy OnFailure),
-   * and when the Job gives up its pod is terminated, which is the SIGTERM that ends this loop.
+   * The loop of the logcopy sidecar: sync every period until both containers are done and all is up, or
+   * the signal fires (the pod ends when the agent does, whether it finished, crashed or lost its node),
+   * with one last flush then.
    */
   async run(signal: AbortSignal): Promise<'finished' | 'stopped'> {
     while (!signal.aborted) {
@@ -156,7 +184,8 @@ export class Logcopy {
   /**
    * Before the containers start: the worker's logs come back (a pod replacing one that was lost starts with
    * new emptyDirs; the scripts append to them, and the next upload keeps what the old pod wrote), and a
-   * resumed worker gets its checkpoint back. Returns the names of the files restored.
+   * worker gets back the checkpoint it uploaded, to resume with the next route. Returns the names of the
+   * files restored.
    */
   async restore(): Promise<string[]> {
     const { prefix, worker, logDir, checkpointPath } = this.config;
@@ -164,7 +193,9 @@ export class Logcopy {
       `logs/${role}-${worker}.log`,
       join(logDir, `${role}-${worker}.log`),
     ]);
-    if (this.config.resume) wanted.unshift(['checkpoint.json', checkpointPath]);
+    // The worker's folder is its submission's: what is there is this attempt's (a pod before it crashed or
+    // lost its node) or an earlier attempt's, which a resumed one continues. A first attempt has none.
+    wanted.unshift(['checkpoint.json', checkpointPath]);
     const restored: string[] = [];
     for (const [key, path] of wanted) {
       const body = await this.artifacts.get(`${prefix}${key}`);
@@ -282,4 +313,13 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     }
     signal.addEventListener('abort', done, { once: true });
   });
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -27,6 +27,12 @@ async function main(command: string | undefined): Promise<number> {
   process.once('SIGTERM', () => stop.abort());
   process.once('SIGINT', () => stop.abort());
   console.log(`logcopy: ${await logcopy.run(stop.signal)}`);
+  // A sidecar that exits is started again: once done, it waits for the pod's end.
+  if (!stop.signal.aborted) {
+    const awake = setInterval(() => undefined, 3_600_000); // a signal handler alone keeps no process alive
+    await new Promise((resolve) => stop.signal.addEventListener('abort', resolve));
+    clearInterval(awake);
+  }
   return 0;
 }
 

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { appendFile, lstat, mkdir, mkdtemp, open, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { appendFile, lstat, mkdir, mkdtemp, open, readFile, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -140,13 +140,30 @@ describe('logcopy against s3rver and dynalite', () => {
     expect(report.finished).toBe(false); // a planted done file is not the agent's done
   });
 
+  it('never uploads a checkpoint caught mid-write, and uploads what the agent left unchanged for the control plane to judge', async () => {
+    const copy = logcopy();
+    const key = `${config.prefix}checkpoint.json`;
+    await writeFile(config.checkpointPath, checkpoint(1));
+    await copy.syncOnce();
+    const whole = checkpoint(2);
+    await writeFile(config.checkpointPath, whole.slice(0, whole.length / 2)); // the evaluator is writing it
+    expect((await copy.syncOnce()).uploaded).not.toContain(key);
+    expect(await artifacts.get(key)).toBe(checkpoint(1)); // a new pod would resume from this one
+    await writeFile(config.checkpointPath, whole);
+    expect((await copy.syncOnce()).uploaded).toContain(key);
+    expect(await artifacts.get(key)).toBe(whole);
+    await writeFile(config.checkpointPath, 'not json at all');
+    expect((await copy.syncOnce()).uploaded).not.toContain(key);
+    expect((await copy.syncOnce()).uploaded).toContain(key); // the same twice: not a write in progress
+    expect(await artifacts.get(key)).toBe('not json at all');
+  });
+
   it('never writes a restored checkpoint through a link the agent planted', async () => {
-    const resumed = { ...config, resume: true };
     await artifacts.put(`${config.prefix}checkpoint.json`, checkpoint(1));
     const target = join(dir, 'logcopy-owned-file');
     await writeFile(target, 'untouched');
     await symlink(target, config.checkpointPath);
-    expect(await logcopy(resumed).restore()).toEqual(['checkpoint.json']);
+    expect(await logcopy().restore()).toEqual(['checkpoint.json']);
     expect(await readFile(target, 'utf8')).toBe('untouched');
     expect((await lstat(config.checkpointPath)).isFile()).toBe(true);
     expect(await readFile(config.checkpointPath, 'utf8')).toBe(checkpoint(1));
@@ -180,7 +197,9 @@ describe('logcopy against s3rver and dynalite', () => {
 
   it('keeps the heartbeat going when the checkpoint is malformed, and still uploads it for the control plane to judge', async () => {
     await writeFile(config.checkpointPath, '{"_checkpoint": ');
-    const report = await logcopy().syncOnce();
+    const copy = logcopy();
+    await copy.syncOnce(); // perhaps being written: it waits for a pass
+    const report = await copy.syncOnce();
     expect(report.uploaded).toContain(`${config.prefix}checkpoint.json`);
     const item = await progressItem();
     expect(item?.heartbeatAt).toBeDefined();
@@ -231,13 +250,13 @@ describe('logcopy against s3rver and dynalite', () => {
     let failures = 2;
     const flaky = {
       get: (key: string) => artifacts.get(key),
-      put: (key: string, body: string) => artifacts.put(key, body),
-      putFile: async (key: string, path: string, options: { maxBytes: number }) => {
+      put: async (key: string, body: string) => {
         if (key.endsWith('checkpoint.json') && failures-- > 0) {
-          throw new ArtifactStoreUnavailableError(`could not write ${key}: ${path} changed while it was read`);
+          throw new ArtifactStoreUnavailableError(`could not write ${key}: S3 is away`);
         }
-        return artifacts.putFile(key, path, options);
+        return artifacts.put(key, body);
       },
+      putFile: (key: string, path: string, options: { maxBytes: number }) => artifacts.putFile(key, path, options),
     };
     await writeFile(join(config.statusDir, 'simulator-1.done'), '');
     await writeFile(join(config.statusDir, 'agent-1.done'), '');
@@ -305,11 +324,11 @@ describe('logcopy against s3rver and dynalite', () => {
     expect(await artifacts.get(`${config.prefix}logs/simulator-1.log`)).toBe('last words\n');
   });
 
-  it('restores a resumed worker’s checkpoint, and nothing for a first attempt', async () => {
-    await artifacts.put(`${config.prefix}checkpoint.json`, checkpoint(1));
+  it('restores the checkpoint the worker uploaded (a resumed attempt, a pod replacing a lost one), and nothing where there is none', async () => {
     expect(await logcopy().restore()).toEqual([]);
-    await rm(config.checkpointPath, { force: true });
-    expect(await logcopy({ ...config, resume: true }).restore()).toEqual(['checkpoint.json']);
+    await artifacts.put(`${config.prefix}checkpoint.json`, checkpoint(1));
+    expect(await logcopy().restore()).toEqual(['checkpoint.json']);
+    expect(await readFile(config.checkpointPath, 'utf8')).toBe(checkpoint(1));
   });
 
   // A pod that replaces one gone (a node lost, a spot instance taken back) starts with new emptyDirs: the

@@ -91,7 +91,18 @@ crash() {
 
 finish() {
   end_round "$1" "done"
+  [[ "$ROLE" == simulator ]] && linger
   exit 0
+}
+
+# The simulator is a sidecar, which the kubelet starts again if it exits: once its round is done it waits
+# for the pod's end (SIGTERM, sent once the agent has exited).
+linger() {
+  trap 'exit 0' TERM
+  while true; do
+    sleep "$POLL_SECONDS" &
+    wait $!
+  done
 }
 
 # The pod is going (deleted, preempted, drained): stop what this script started. The round ends as a

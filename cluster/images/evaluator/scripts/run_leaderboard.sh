@@ -21,9 +21,10 @@ done
 # The participant's image says which agent to run (leaderboard 2.0's TEAM_AGENT and TEAM_CONFIG).
 [[ -n "${TEAM_AGENT:-}" ]] || crash "TEAM_AGENT is not set: the agent image must set it (ENV TEAM_AGENT=/path/to/agent.py)"
 
-# A first round resumes only when the control plane restored a checkpoint; a restarted one always does.
+# A round resumes from a checkpoint: one a pod's restore step brought back (a resumed attempt, or a pod
+# replacing one that crashed or lost its node), or the one an earlier round in this pod left.
 resume=0
-if [[ "${RESUME:-0}" == 1 || "$ROUND" -gt 0 ]]; then resume=1; fi
+if [[ "${RESUME:-0}" == 1 || "$ROUND" -gt 0 || -s "$CHECKPOINT_ENDPOINT" ]]; then resume=1; fi
 
 if ! uuid="$(nvidia-smi --query-gpu=uuid --format=csv,noheader 2>&1)" || [[ "$uuid" != GPU-* ]]; then
   crash "no GPU is visible to the agent: nvidia-smi said: ${uuid:-nothing}"

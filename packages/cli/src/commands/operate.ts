@@ -17,7 +17,9 @@ import {
   artifactKeys,
   type ChallengeConfig,
   type ControlPlane,
+  type CostLine,
   cancelAsHost,
+  costReport,
   FAILURE_CLASSES,
   failureClassOf,
   isTerminal,
@@ -28,9 +30,11 @@ import {
   republishResult,
   requeueSubmission,
   resumeSubmission,
+  type SubmissionCost,
   type SubmissionQueue,
   type SubmissionRecord,
   type SubmissionStatus,
+  submissionCost,
   systemClock,
 } from '@pitwall/domain';
 import { S3RVER_CREDENTIALS } from '@pitwall/emulators';
@@ -185,7 +189,15 @@ function placesOf(source: Source, records: readonly SubmissionRecord[]) {
   );
 }
 
-function summary(record: SubmissionRecord, place?: QueuePlace) {
+/** What the evaluation's GPU time cost, at the stage's prices: `$1.23 (1.0 GPU-h, 1 lost node)`. */
+function costLine(cost: SubmissionCost): string {
+  if (cost.gpuHours === 0) return '';
+  const money = cost.usd === undefined ? 'unpriced' : `$${cost.usd.toFixed(2)}`;
+  const lost = cost.interruptions > 0 ? `, ${cost.interruptions} lost node${cost.interruptions > 1 ? 's' : ''}` : '';
+  return `${money} (${cost.gpuHours.toFixed(2)} GPU-h${lost})`;
+}
+
+function summary(record: SubmissionRecord, cost: SubmissionCost, place?: QueuePlace) {
   const failureClass = failureClassOf(record);
   return {
     pk: record.submissionPk,
@@ -200,6 +212,7 @@ function summary(record: SubmissionRecord, place?: QueuePlace) {
     failureClass: failureClass ?? null,
     fault: failureClass ? FAILURE_CLASSES[failureClass].fault : null,
     queue: place ?? null,
+    cost: { gpuHours: cost.gpuHours, usd: cost.usd ?? null, interruptions: cost.interruptions },
   };
 }
 
@@ -402,10 +415,12 @@ export function registerOperatorCommands(program: Command, io: CliIo): void {
             (options.phase === undefined || r.phasePk === options.phase),
         );
         const places = await placesOf(source, records);
+        const now = systemClock.now();
+        const costOf = (r: SubmissionRecord) => submissionCost(r, source.challenge.prices, now);
         if (options.json) {
           io.out(
             JSON.stringify(
-              shown.map((r) => summary(r, places.get(r.submissionPk))),
+              shown.map((r) => summary(r, costOf(r), places.get(r.submissionPk))),
               null,
               2,
             ),
@@ -417,7 +432,7 @@ export function registerOperatorCommands(program: Command, io: CliIo): void {
           return;
         }
         const table = new Table({
-          head: ['pk', 'team', 'status', 'progress', 'attempt', 'updated', 'failure', 'why'],
+          head: ['pk', 'team', 'status', 'progress', 'attempt', 'cost', 'updated', 'failure', 'why'],
           style: { head: [], border: [] },
         });
         for (const r of shown) {
@@ -427,6 +442,7 @@ export function registerOperatorCommands(program: Command, io: CliIo): void {
             places.has(r.submissionPk) ? placeOf(places.get(r.submissionPk)) : r.status,
             progressOf(r),
             r.attempt,
+            costLine(costOf(r)),
             r.updatedAt,
             failureOf(r),
             reasonOf(r),
@@ -461,8 +477,9 @@ export function registerOperatorCommands(program: Command, io: CliIo): void {
       const place = source.challenge.queue
         ? (await placesOf(source, await source.read(() => source.store.listAll()))).get(pk)
         : undefined;
+      const cost = submissionCost(record, source.challenge.prices, systemClock.now());
       if (options.json) {
-        io.out(JSON.stringify({ ...summary(record, place), evalaiStatus, record, workers: activity }, null, 2));
+        io.out(JSON.stringify({ ...summary(record, cost, place), evalaiStatus, record, workers: activity }, null, 2));
         return;
       }
       const lines = [
@@ -471,12 +488,17 @@ export function registerOperatorCommands(program: Command, io: CliIo): void {
         `EvalAI:   ${evalaiStatus}`,
         ...(place ? [`queue:    ${placeOf(place)} (Pitwall's queue: no pods until it is admitted)`] : []),
         ...(record.progress ? [`progress: ${progressOf(record)} routes`] : []),
+        ...(costLine(cost) ? [`cost:     ${costLine(cost)}`] : []),
         ...(failureOf(record) ? [`failure:  ${failureOf(record)}`] : []),
         ...(reasonOf(record) ? [`why:      ${reasonOf(record)}`] : []),
         ...workers.map((w) => {
           const seen = activity.find((a) => a.worker === w.worker);
           const heartbeat = seen ? `, last heartbeat ${seen.heartbeatAt}` : ', no heartbeat yet';
-          return `worker ${w.worker}: routes ${w.routesSubset}, job ${w.jobName}${heartbeat}`;
+          const lost = (record.usage ?? [])
+            .filter((u) => u.worker === w.worker)
+            .reduce((sum, u) => sum + u.interruptions, 0);
+          const interrupted = lost > 0 ? `, node lost ${lost} time${lost > 1 ? 's' : ''} (resumed)` : '';
+          return `worker ${w.worker}: routes ${w.routesSubset}, job ${w.jobName}${heartbeat}${interrupted}`;
         }),
         'timeline:',
         ...record.history.map(
@@ -485,5 +507,44 @@ export function registerOperatorCommands(program: Command, io: CliIo): void {
         ),
       ];
       io.out(lines.join('\n'));
+    });
+
+  program
+    .command('cost')
+    .description('what the evaluations cost, per team and per phase: GPU-hours and money at the stage’s prices')
+    .option('--since <date>', 'only submissions registered from this date (ISO 8601, e.g. 2026-12-01)')
+    .option('--until <date>', 'only submissions registered before this date')
+    .option('--json', 'one JSON object instead of tables')
+    .option(...STAGE_OPTION)
+    .action(async (options: { since?: string; until?: string; json?: boolean; stage?: string }) => {
+      const date = (name: string, value: string | undefined) => {
+        if (value === undefined) return undefined;
+        const at = new Date(value);
+        if (Number.isNaN(at.getTime())) throw new UsageError(`${name} must be a date (ISO 8601), got ${value}`);
+        return at;
+      };
+      const from = date('--since', options.since);
+      const to = date('--until', options.until);
+      const source = sourceOf(options);
+      const records = await source.read(() => source.store.listAll());
+      const report = costReport(records, source.challenge.prices, systemClock.now(), {
+        ...(from ? { from } : {}),
+        ...(to ? { to } : {}),
+      });
+      if (options.json) {
+        io.out(JSON.stringify(report, null, 2));
+        return;
+      }
+      const table = (title: string, lines: readonly CostLine[]) => {
+        const t = new Table({
+          head: [title, 'submissions', 'GPU-h', 'USD', 'unpriced'],
+          style: { head: [], border: [] },
+        });
+        for (const line of [...lines, report.total]) {
+          t.push([line.key, line.submissions, line.gpuHours.toFixed(2), line.usd.toFixed(2), line.unpriced]);
+        }
+        return t.toString();
+      };
+      io.out([table('team', report.byTeam), table('phase', report.byPhase)].join('\n'));
     });
 }

@@ -76,6 +76,13 @@ export const challengeConfigSchema = z
       })
       .default({ split: 'leaderboard', showToParticipant: true, labels: { ...CARLA_LEADERBOARD_LABELS } }),
     /**
+     * What an hour of each instance type costs, on demand and on spot (US dollars): what `pitwall cost`,
+     * `show` and `list` turn the measured GPU time into. An instance type not named is left unpriced.
+     */
+    prices: z
+      .record(z.string().min(1), z.strictObject({ onDemand: z.number().nonnegative(), spot: z.number().nonnegative() }))
+      .default({}),
+    /**
      * Pitwall's own queue in front of the cluster. Without it every submission launches at once and waits
      * in Kubernetes' pending pods; with it a submission waits here, its pods not created, until its track has
      * room for its workers and its team is under its cap, the least recent GPU user per weight first.

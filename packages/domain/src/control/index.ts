@@ -1,6 +1,7 @@
 export * from './admission.js';
 export * from './artifact-keys.js';
 export * from './config.js';
+export * from './cost.js';
 export * from './deps.js';
 export * from './failure.js';
 export * from './failure-class.js';

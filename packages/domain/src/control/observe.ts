@@ -2,6 +2,7 @@ import { EvalAiBudgetSpentError, MergeError, NotFoundError } from '../errors.js'
 import { evalAiResultFields } from '../results/evalai-payload.js';
 import { formatMergedCheckpoint } from '../results/merge.js';
 import { pollWaitSeconds, type TrackConfig } from './config.js';
+import { usageAfter } from './cost.js';
 import { CANCELLED_ON_EVALAI, type ControlPlane, cancelledOnEvalAi, currentRecord, isoNow, trackOf } from './deps.js';
 import { FAILURE_CLASSES, type Failure, type FailureClass } from './failure-class.js';
 import type { PollPhase, PollState } from './payloads.js';
@@ -46,6 +47,12 @@ export async function observeSubmission(
   if (!plan) throw new NotFoundError(`submission ${pk} has no plan`);
   const now = deps.clock.now();
   const jobs = await Promise.all(plan.workers.map((w) => deps.jobs.observe(w.jobName)));
+  // What the pods used (their GPU time, nodes and lost nodes), written when it changed.
+  const usage = usageAfter(
+    record,
+    plan.workers.map((w, i) => ({ worker: w.worker, job: jobs[i] as JobObservation })),
+  );
+  if (usage) await deps.store.patch(pk, submission.attempt, { usage }, now.toISOString());
   const done = jobs.every((j) => j.state === 'succeeded');
   const started = jobs.some((j) => j.state === 'running' || j.state === 'succeeded');
   const track = trackOf(deps.config, submission.phasePk);

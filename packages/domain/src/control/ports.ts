@@ -1,5 +1,5 @@
 import type { EvalAiStatus, SubmissionStatus } from '../lifecycle.js';
-import type { SubmissionPatch, SubmissionRecord, SubmissionRef } from './records.js';
+import type { PodRun, SubmissionPatch, SubmissionRecord, SubmissionRef } from './records.js';
 
 /** The submission as EvalAI's GET /api/jobs/submission/<pk> describes it (untrusted, validated by the adapter). */
 export interface EvalAiSubmission {
@@ -176,6 +176,10 @@ export interface JobObservation {
   readonly state: JobState;
   /** Why the job failed, in words (deadline exceeded, backoff limit reached, …). */
   readonly reason?: string;
+  /** Pods of the Job whose node was taken away (a spot reclaim, a drain): not failures, each resumed. */
+  readonly interruptions?: number;
+  /** Each pod's hold on a node, oldest first, as far as the cluster still shows them. */
+  readonly pods?: readonly PodRun[];
   readonly containers: readonly ContainerObservation[];
 }
 

@@ -1,3 +1,4 @@
+import type { CapacityType } from '../cost/prices.js';
 import { isTerminal, type SubmissionStatus } from '../lifecycle.js';
 import type { PlanStrategy } from '../routes/plan.js';
 import type { FailureClass } from './failure-class.js';
@@ -22,6 +23,22 @@ export interface SubmissionPlanRecord {
   /** Metres the evaluation drives: the routes' lengths × repetitions (none on a plan stored before it was). */
   readonly metres?: number;
   readonly workers: readonly WorkerAssignmentRecord[];
+}
+
+/** A worker pod's hold on a GPU node: from its start to its end (none while it runs), and what node. */
+export interface PodRun {
+  readonly startedAt: string;
+  readonly endedAt?: string;
+  readonly instanceType?: string;
+  readonly capacityType?: CapacityType;
+}
+
+/** What a worker of an attempt used: its pods (a new one after each crash or lost node) and its lost nodes. */
+export interface WorkerUsage {
+  readonly attempt: number;
+  readonly worker: number;
+  readonly interruptions: number;
+  readonly pods: readonly PodRun[];
 }
 
 export interface SubmissionOutcome {
@@ -61,6 +78,8 @@ export interface SubmissionRecord extends SubmissionRef {
    * team's cap on the phase as EvalAI gave it then (where the stage sets none).
    */
   readonly admission?: { readonly requestedAt: string; readonly admittedAt?: string; readonly teamCap?: number };
+  /** The GPU time of every attempt's workers, as Observe last saw their pods: what the evaluation cost. */
+  readonly usage?: readonly WorkerUsage[];
   readonly updatedAt: string;
 }
 
@@ -78,6 +97,7 @@ export type SubmissionPatch = Partial<
     | 'deadline'
     | 'cancelledOnEvalAiAt'
     | 'admission'
+    | 'usage'
   >
 >;
 

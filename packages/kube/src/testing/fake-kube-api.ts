@@ -18,6 +18,8 @@ export class FakeKubeApi {
   readonly pods = new Map<string, Record<string, unknown>[]>();
   readonly logs = new Map<string, string>();
   readonly requests: { method: string; path: string; status: number }[] = [];
+  /** Nodes by name, as GET /api/v1/nodes/<name> answers them. */
+  readonly nodes = new Map<string, Record<string, unknown>>();
   readonly faults: FakeFault[] = [];
   private server: Server | undefined;
 
@@ -127,6 +129,11 @@ export class FakeKubeApi {
     if (m && method === 'GET') {
       const job = /^job-name=(.+)$/.exec(url.searchParams.get('labelSelector') ?? '')?.[1] ?? '';
       return reply(200, { kind: 'PodList', apiVersion: 'v1', metadata: {}, items: this.pods.get(job) ?? [] });
+    }
+    m = /^\/api\/v1\/nodes\/([^/]+)$/.exec(url.pathname);
+    if (m && method === 'GET') {
+      const node = this.nodes.get(m[1] ?? '');
+      return node ? reply(200, node) : failure(404, 'NotFound', `nodes "${m[1]}" not found`);
     }
     m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/log$/.exec(url.pathname);
     if (m && method === 'GET') {

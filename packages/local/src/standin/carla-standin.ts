@@ -18,8 +18,9 @@
  *   idle              stops writing anything in its second route, once: the scripts' watchdog restarts it
  *   hang              stops writing anything after its first route, every time, until it is killed
  *   bad-checkpoint    writes a checkpoint with impossible scores
+ *   preempt-once      drives as good does; the local executors take its node away once, after its first route
  */
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { expandRoutesSubset, INFRACTION_KEYS, parseRouteFile, type RouteInfo } from '@pitwall/domain';
 
@@ -108,9 +109,6 @@ async function evaluate(connected: (socket: Socket) => void): Promise<number> {
     carlaGone = true;
   });
   carla.on('error', () => undefined);
-  // The round, as the scripts count it: behaviours that misbehave once do it in the first.
-  const statusDir = env.STATUS_DIR ?? '';
-  const round = readdirSync(statusDir).filter((f) => f.startsWith(`agent-${env.WORKER_ID ?? '0'}.crash`)).length;
   const routes = expandRoutesSubset(
     parseRouteFile(readFileSync(argument('--routes') ?? '', 'utf8')),
     argument('--routes-subset') ?? '',
@@ -144,12 +142,14 @@ async function evaluate(connected: (socket: Socket) => void): Promise<number> {
         labels: [],
       }),
     );
+  const resumedFrom = records.length;
   write(records.length, false);
   const slowdown = behaviour === 'slow' ? 3 : 1;
   for (let i = records.length; i < plan.length; i++) {
     const { route, rep } = plan[i] as { route: RouteInfo; rep: number };
     const ms = (route.length / 1000) * msPerKm * slowdown;
-    if (i === 1 && round === 0) {
+    // Behaviours that misbehave once do it in a run that did not resume: a resumed one is past it.
+    if (i === 1 && resumedFrom === 0) {
       if (behaviour === 'crash-once') {
         await sleep(ms / 2);
         console.error(`RuntimeError: CUDA error: an illegal memory access was encountered (route ${route.id})`);

@@ -1,0 +1,107 @@
+import { costOf, type PodUsage, type PriceTable } from '../cost/prices.js';
+import { isTerminal } from '../lifecycle.js';
+import type { JobObservation } from './ports.js';
+import type { SubmissionRecord, WorkerUsage } from './records.js';
+
+/**
+ * The record's usage with this attempt's workers as just observed. A worker whose Job shows no pods (gone,
+ * or not started) keeps what was seen of it before. Returns undefined when nothing changed (no write).
+ */
+export function usageAfter(
+  record: Pick<SubmissionRecord, 'usage' | 'attempt'>,
+  observed: readonly { readonly worker: number; readonly job: JobObservation }[],
+): readonly WorkerUsage[] | undefined {
+  const usage = [...(record.usage ?? [])];
+  let changed = false;
+  for (const { worker, job } of observed) {
+    if (!job.pods || job.pods.length === 0) continue;
+    const seen: WorkerUsage = {
+      attempt: record.attempt,
+      worker,
+      interruptions: job.interruptions ?? 0,
+      pods: job.pods,
+    };
+    const at = usage.findIndex((u) => u.attempt === record.attempt && u.worker === worker);
+    if (at >= 0 && JSON.stringify(usage[at]) === JSON.stringify(seen)) continue;
+    if (at >= 0) usage[at] = seen;
+    else usage.push(seen);
+    changed = true;
+  }
+  return changed ? usage : undefined;
+}
+
+export interface SubmissionCost {
+  readonly gpuHours: number;
+  /** At the stage's prices; none when a pod ran on an instance type the table does not price. */
+  readonly usd?: number;
+  readonly interruptions: number;
+}
+
+/**
+ * What a submission's evaluation has cost so far, every attempt's workers counted: each pod from its start to
+ * its end (to now while it runs, to its attempt's end where the pod's own end was not seen).
+ */
+export function submissionCost(record: SubmissionRecord, prices: PriceTable, now: Date): SubmissionCost {
+  const endOf = (attempt: number) => {
+    const end = record.history.find((c) => c.attempt === attempt && isTerminal(c.status));
+    return end ? Date.parse(end.at) : now.getTime();
+  };
+  const pods: PodUsage[] = (record.usage ?? []).flatMap((w) =>
+    w.pods.map((pod) => ({
+      gpuSeconds: Math.max(0, (Date.parse(pod.endedAt ?? '') || endOf(w.attempt)) - Date.parse(pod.startedAt)) / 1000,
+      instanceType: pod.instanceType ?? 'unknown',
+      capacityType: pod.capacityType ?? 'on-demand',
+    })),
+  );
+  const usd = costOf(pods, prices);
+  return {
+    gpuHours: pods.reduce((sum, pod) => sum + pod.gpuSeconds, 0) / 3600,
+    ...(usd === undefined ? {} : { usd }),
+    interruptions: (record.usage ?? []).reduce((sum, w) => sum + w.interruptions, 0),
+  };
+}
+
+export interface CostLine {
+  readonly key: string;
+  readonly submissions: number;
+  readonly gpuHours: number;
+  /** Of the submissions whose every pod is priced. */
+  readonly usd: number;
+  /** Submissions left out of `usd` for a pod on an instance type the table does not price. */
+  readonly unpriced: number;
+}
+
+/** Costs summed by team and by phase, over the submissions registered in [from, to). */
+export function costReport(
+  records: readonly SubmissionRecord[],
+  prices: PriceTable,
+  now: Date,
+  period: { readonly from?: Date; readonly to?: Date } = {},
+): { readonly byTeam: readonly CostLine[]; readonly byPhase: readonly CostLine[]; readonly total: CostLine } {
+  const inPeriod = records.filter((r) => {
+    const at = Date.parse(r.registeredAt);
+    return (!period.from || at >= period.from.getTime()) && (!period.to || at < period.to.getTime());
+  });
+  const sum = (key: string, of: readonly SubmissionRecord[]): CostLine => {
+    const costs = of.map((r) => submissionCost(r, prices, now));
+    return {
+      key,
+      submissions: of.length,
+      gpuHours: costs.reduce((total, c) => total + c.gpuHours, 0),
+      usd: costs.reduce((total, c) => total + (c.usd ?? 0), 0),
+      unpriced: costs.filter((c) => c.usd === undefined).length,
+    };
+  };
+  const group = (keyOf: (r: SubmissionRecord) => string) =>
+    [...new Set(inPeriod.map(keyOf))].sort().map((key) =>
+      sum(
+        key,
+        inPeriod.filter((r) => keyOf(r) === key),
+      ),
+    );
+  return {
+    byTeam: group((r) => `${r.teamName} (${r.teamPk})`),
+    byPhase: group((r) => `${r.phasePk} ${r.track}`),
+    total: sum('total', inPeriod),
+  };
+}

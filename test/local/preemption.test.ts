@@ -1,0 +1,81 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { artifactKeys } from '@pitwall/domain';
+import { type LocalJobRunner, LocalRuntime, PREEMPT_ONCE_TAG } from '@pitwall/local';
+import { until } from '../support/until.js';
+
+// A spot node taken back mid-run: the local executor stops the worker's pod as a node loss would (its
+// emptyDirs gone, only what logcopy uploaded left) and starts a new one, which restores the checkpoint and
+// resumes with the next route. Not a crash: the Job's backoffLimit is untouched.
+
+const TERMINAL = ['finished', 'failed', 'cancelled'];
+
+describe('a worker whose node is lost mid-run', () => {
+  let runtime: LocalRuntime;
+  beforeAll(async () => {
+    runtime = await LocalRuntime.start({
+      stateDir: mkdtempSync(join(tmpdir(), 'pitwall-preempt-')),
+      workers: 2,
+      pollMs: 200,
+      msPerKm: 6,
+    });
+  });
+  afterAll(() => runtime.stop());
+  const finish = (pk: number) => until(() => TERMINAL.includes(runtime.evalai.get(pk).status), 120_000);
+  const jobs = () => runtime.jobs as LocalJobRunner;
+  const text = async (key: string) => (await runtime.plane.artifacts.get(key)) ?? '';
+  const merged = async (pk: number) => JSON.parse(await text(artifactKeys.merged(pk)))._checkpoint;
+  /** The routes a worker's agent completed, one line each, over all its pods (the log is carried across). */
+  const driven = async (pk: number, worker: number) =>
+    [...(await text(artifactKeys.log(pk, worker, 'agent'))).matchAll(/^route (\S+) rep (\d+): /gm)].map(
+      (m) => `${m[1]}/${m[2]}`,
+    );
+  const jobOf = async (pk: number, worker: number) =>
+    (await runtime.plane.store.get(pk))?.plan?.workers.find((w) => w.worker === worker)?.jobName ?? '';
+
+  it('gives the same merged result as an uninterrupted run of the same agent, and drives no done route twice', async () => {
+    const image = 'local/agent:good';
+    const steady = await runtime.submit('Team Steady', image);
+    const preempted = await runtime.submit('Team Spot', image);
+    // Once worker 0 has uploaded a checkpoint with a route done, its node goes.
+    await until(async () => {
+      const checkpoint = await text(artifactKeys.checkpoint(preempted.id, 0));
+      return checkpoint !== '' && JSON.parse(checkpoint)._checkpoint.records.length >= 1; // whole, as logcopy uploads
+    }, 60_000);
+    const job = await jobOf(preempted.id, 0);
+    expect(await jobs().preempt(job)).toBe(true);
+    expect(await jobs().observe(job)).toMatchObject({ state: 'running', interruptions: 1 });
+    await finish(steady.id);
+    await finish(preempted.id);
+    expect(runtime.evalai.get(preempted.id).status).toBe('finished');
+    expect(runtime.evalai.get(steady.id).status).toBe('finished');
+    const [a, b] = [await merged(steady.id), await merged(preempted.id)];
+    expect(b.records).toEqual(a.records);
+    expect(b.global_record).toEqual(a.global_record);
+    expect(runtime.evalai.get(preempted.id).resultFile).toBe(runtime.evalai.get(steady.id).resultFile);
+    expect(runtime.evalai.get(preempted.id).resultFile).toContain('Driving score');
+    // The control plane saw the lost node: worker 0 had two pods, one interruption, and both cost GPU time.
+    const usage = (await runtime.plane.store.get(preempted.id))?.usage?.find((u) => u.worker === 0);
+    expect(usage?.interruptions).toBe(1);
+    expect(usage?.pods).toHaveLength(2);
+    expect(usage?.pods.every((pod) => pod.instanceType === 'local' && pod.endedAt)).toBe(true);
+    const routes = await driven(preempted.id, 0);
+    expect(routes.length).toBeGreaterThan(1);
+    expect(new Set(routes).size).toBe(routes.length); // each route once, the pod before the loss and after
+    expect(await text(artifactKeys.log(preempted.id, 0, 'agent'))).toMatch(/resuming from route [1-9]/);
+  }, 180_000);
+
+  it(`takes the node of an agent tagged ${PREEMPT_ONCE_TAG} once, after its first route, and resumes it`, async () => {
+    const submission = await runtime.submit('Team Tagged', `local/agent:${PREEMPT_ONCE_TAG}`);
+    await finish(submission.id);
+    expect(runtime.evalai.get(submission.id).status).toBe('finished');
+    expect(runtime.evalai.get(submission.id).stdout).toContain('Completed 20 out of 20 routes');
+    for (const worker of [0, 1]) {
+      const routes = await driven(submission.id, worker);
+      expect(new Set(routes).size).toBe(routes.length);
+      expect(await text(artifactKeys.log(submission.id, worker, 'agent'))).toMatch(/resuming from route [1-9]/);
+    }
+  }, 180_000);
+});
