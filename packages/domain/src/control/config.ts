@@ -83,6 +83,11 @@ export const challengeConfigSchema = z
       .record(z.string().min(1), z.strictObject({ onDemand: z.number().nonnegative(), spot: z.number().nonnegative() }))
       .default({}),
     /**
+     * A team's GPU-hours over a sliding period: a submission of a team that has used them all is refused at
+     * Register, with the reason. Failures that are the platform's fault are not charged.
+     */
+    budget: z.strictObject({ gpuHoursPerTeam: z.number().positive(), periodDays: positiveInt.default(30) }).optional(),
+    /**
      * Pitwall's own queue in front of the cluster. Without it every submission launches at once and waits
      * in Kubernetes' pending pods; with it a submission waits here, its pods not created, until its track has
      * room for its workers and its team is under its cap, the least recent GPU user per weight first.

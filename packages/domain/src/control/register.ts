@@ -1,10 +1,19 @@
 import { EvalAiRejectedError, EvalAiResponseError, InvalidMessageError, NotFoundError } from '../errors.js';
 import { isEligibleForEvaluation } from '../lifecycle.js';
 import { parseSubmissionMessage, type SubmissionMessage } from '../message.js';
+import { submissionCost } from './cost.js';
 import { type ControlPlane, isoNow, trackOf } from './deps.js';
+import { FAILURE_CLASSES } from './failure-class.js';
 import type { MessageIds, Registration } from './payloads.js';
 import type { EvalAiSubmission } from './ports.js';
-import { evaluationDeadline, evaluationSecondsUsed, type SubmissionRef, submissionRefOf } from './records.js';
+import {
+  evaluationDeadline,
+  evaluationSecondsUsed,
+  failureClassOf,
+  type SubmissionRecord,
+  type SubmissionRef,
+  submissionRefOf,
+} from './records.js';
 
 /** In an allowedImages pattern, the submitting team's pk: EvalAI pushes to `…-participant-team-<pk>`. */
 export const TEAM_PLACEHOLDER = '{team}';
@@ -130,7 +139,7 @@ function submissionRef(
 }
 
 async function rejectionReason(
-  deps: Pick<ControlPlane, 'config' | 'store'>,
+  deps: Pick<ControlPlane, 'config' | 'store' | 'clock'>,
   message: SubmissionMessage,
   remote: EvalAiSubmission,
   ref: SubmissionRef,
@@ -157,7 +166,42 @@ async function rejectionReason(
   if (track.requiresQualifier && !(await deps.store.hasQualification(ref.teamPk, track.track))) {
     return QUALIFIER_REQUIRED;
   }
-  return undefined;
+  return budgetReason(deps, ref);
+}
+
+/** Why the team's GPU-hour budget refuses the submission, if it does (a stage with `budget`). */
+async function budgetReason(
+  deps: Pick<ControlPlane, 'config' | 'store' | 'clock'>,
+  ref: SubmissionRef,
+): Promise<string | undefined> {
+  const budget = deps.config.budget;
+  if (!budget) return undefined;
+  const now = deps.clock.now();
+  const used = teamGpuHours(await deps.store.listAll(), ref, now, budget.periodDays);
+  if (used < budget.gpuHoursPerTeam) return undefined;
+  return `Your team has used ${used.toFixed(1)} of its ${budget.gpuHoursPerTeam} GPU-hours for the last ${budget.periodDays} days, so this submission was not evaluated. Submit again once earlier evaluations are older than that, or ask the challenge hosts.`;
+}
+
+/**
+ * The GPU-hours a team's other submissions registered in the last `periodDays` used; a failure that was the
+ * platform's fault is not charged.
+ */
+export function teamGpuHours(
+  records: readonly SubmissionRecord[],
+  ref: SubmissionRef,
+  now: Date,
+  periodDays: number,
+): number {
+  const since = now.getTime() - periodDays * 24 * 3600 * 1000;
+  return records
+    .filter(
+      (r) => r.teamPk === ref.teamPk && r.submissionPk !== ref.submissionPk && Date.parse(r.registeredAt) >= since,
+    )
+    .filter((r) => {
+      const failureClass = failureClassOf(r);
+      return !(failureClass && FAILURE_CLASSES[failureClass].fault === 'platform');
+    })
+    .reduce((sum, r) => sum + submissionCost(r, {}, now).gpuHours, 0);
 }
 
 /** Submission and challenge ids from a message that failed validation, if they are there at all. */

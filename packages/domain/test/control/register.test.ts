@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { registerSubmission } from '../../src/index.js';
-import { CHALLENGE_PK, harness, PHASE_PK } from './harness.js';
+import { CHALLENGE_PK, harness, IMAGE, PHASE_PK } from './harness.js';
 
 describe('Register', () => {
   it('records a first attempt once: a second delivery is skipped', async () => {
@@ -88,5 +88,71 @@ describe('Register', () => {
       ids: { submissionPk: pk, challengePk: 203 },
     });
     expect(JSON.stringify(registration).length).toBeLessThan(1000);
+  });
+});
+
+describe('a team’s GPU-hour budget', () => {
+  const h = () => harness({ budget: { gpuHoursPerTeam: 3, periodDays: 30 } });
+  const TEAM = 900;
+  /** Team 900's push, registered as the state machine's Register would. */
+  async function push(plane: ReturnType<typeof h>, executionId: string) {
+    const { id } = plane.evalai.submit({ phasePk: PHASE_PK, teamPk: TEAM, teamName: 'Team Heavy', imageUri: IMAGE });
+    const body = JSON.stringify({
+      challenge_pk: CHALLENGE_PK,
+      phase_pk: PHASE_PK,
+      submission_pk: id,
+      submitted_image_uri: IMAGE,
+    });
+    return registerSubmission(plane.plane, {
+      event: [{ messageId: `m-${id}`, receiptHandle: 'r', body }],
+      executionId,
+    });
+  }
+  /** The submission ends `status` after `hours` on one GPU. */
+  async function used(
+    plane: ReturnType<typeof h>,
+    pk: number,
+    hours: number,
+    status: 'finished' | 'failed',
+    failureClass?: 'platform_error' | 'agent_crashed',
+  ) {
+    const at = plane.clock.now().toISOString();
+    const endedAt = new Date(plane.clock.now().getTime() + hours * 3_600_000).toISOString();
+    await plane.store.patch(
+      pk,
+      1,
+      { usage: [{ attempt: 1, worker: 0, interruptions: 0, pods: [{ startedAt: at, endedAt }] }] },
+      at,
+    );
+    await plane.store.transition(pk, 1, 'queued', { at });
+    await plane.store.transition(pk, 1, status, {
+      at: endedAt,
+      ...(failureClass ? { patch: { outcome: { status, failureClass } } } : {}),
+    });
+  }
+
+  it('refuses a submission of a team that has used its GPU-hours in the period, saying so', async () => {
+    const plane = h();
+    const first = await push(plane, 'e1');
+    expect(first.action).toBe('run');
+    await used(plane, first.action === 'run' ? first.submission.submissionPk : 0, 3.5, 'finished');
+    const second = await push(plane, 'e2');
+    expect(second).toMatchObject({
+      action: 'reject',
+      reason:
+        'Your team has used 3.5 of its 3 GPU-hours for the last 30 days, so this submission was not evaluated. Submit again once earlier evaluations are older than that, or ask the challenge hosts.',
+    });
+  });
+
+  it('charges no failure that was the platform’s fault, and nothing older than the period', async () => {
+    const plane = h();
+    const lost = await push(plane, 'e1');
+    await used(plane, lost.action === 'run' ? lost.submission.submissionPk : 0, 5, 'failed', 'platform_error');
+    expect((await push(plane, 'e2')).action).toBe('run');
+    const crashed = await push(plane, 'e3');
+    await used(plane, crashed.action === 'run' ? crashed.submission.submissionPk : 0, 4, 'failed', 'agent_crashed');
+    expect((await push(plane, 'e4')).action).toBe('reject'); // the participant's crash is charged
+    plane.clock.advance(31 * 24 * 3600);
+    expect((await push(plane, 'e5')).action).toBe('run');
   });
 });
