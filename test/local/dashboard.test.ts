@@ -43,6 +43,8 @@ describe('the dashboard', () => {
     await page.locator('#running tr[data-row]', { hasText: 'Team Good' }).waitFor({ timeout: 60_000 });
     const run = rows('running').filter({ hasText: 'Team Good' });
     await expect(run.locator('[role=progressbar]').count()).resolves.toBe(2); // one bar per worker
+    // The GPU time so far, at the local GPU's price, as Observe recorded the pods.
+    await run.filter({ hasText: /\$\d+\.\d{2}, \d+\.\d{2} GPU-h/ }).waitFor({ timeout: 30_000 });
     await expect(page.locator('#gpus').textContent()).resolves.toBe('2');
 
     const failure = rows('failures').filter({ hasText: String(evil.id) });

@@ -20,6 +20,7 @@ import {
   type CostLine,
   cancelAsHost,
   costReport,
+  estimatedGpuHours,
   FAILURE_CLASSES,
   failureClassOf,
   isTerminal,
@@ -473,13 +474,20 @@ export function registerOperatorCommands(program: Command, io: CliIo): void {
         ),
       );
       const evalaiStatus = await source.evalaiStatus(pk);
-      // A place needs every record (a scan): only where the stage has a queue.
-      const place = source.challenge.queue
-        ? (await placesOf(source, await source.read(() => source.store.listAll()))).get(pk)
-        : undefined;
+      // A place and an estimate need every record (a scan): only for a submission not yet ended.
+      const all = isTerminal(record.status) ? [] : await source.read(() => source.store.listAll());
+      const place = source.challenge.queue ? (await placesOf(source, all)).get(pk) : undefined;
+      const estimate = isTerminal(record.status) ? undefined : estimatedGpuHours(record, all);
       const cost = submissionCost(record, source.challenge.prices, systemClock.now());
       if (options.json) {
-        io.out(JSON.stringify({ ...summary(record, cost, place), evalaiStatus, record, workers: activity }, null, 2));
+        const estimated = { estimatedGpuHours: estimate ?? null };
+        io.out(
+          JSON.stringify(
+            { ...summary(record, cost, place), ...estimated, evalaiStatus, record, workers: activity },
+            null,
+            2,
+          ),
+        );
         return;
       }
       const lines = [
@@ -489,6 +497,11 @@ export function registerOperatorCommands(program: Command, io: CliIo): void {
         ...(place ? [`queue:    ${placeOf(place)} (Pitwall's queue: no pods until it is admitted)`] : []),
         ...(record.progress ? [`progress: ${progressOf(record)} routes`] : []),
         ...(costLine(cost) ? [`cost:     ${costLine(cost)}`] : []),
+        ...(estimate === undefined
+          ? []
+          : [
+              `estimate: ${estimate.toFixed(2)} GPU-h still to go (its routes' km at the track's measured km per GPU-hour)`,
+            ]),
         ...(failureOf(record) ? [`failure:  ${failureOf(record)}`] : []),
         ...(reasonOf(record) ? [`why:      ${reasonOf(record)}`] : []),
         ...workers.map((w) => {

@@ -3,6 +3,7 @@ import { isTerminal } from '../lifecycle.js';
 import { parseCheckpoint } from '../results/checkpoint.js';
 import { type QueuePlace, queuePlaces } from './admission.js';
 import { artifactKeys } from './artifact-keys.js';
+import { type SubmissionCost, submissionCost } from './cost.js';
 import type { ControlPlane } from './deps.js';
 import { FAILURE_CLASSES, type FailureClass, type FailureFault } from './failure-class.js';
 import { attemptStartedAt, failureClassOf, type SubmissionRecord } from './records.js';
@@ -74,6 +75,8 @@ export interface OverviewSubmission {
   readonly workers: readonly WorkerProgress[];
   /** Its place in Pitwall's queue, while it waits there. */
   readonly queue?: QueuePlace;
+  /** What its GPU time has cost so far, while it runs. */
+  readonly cost?: SubmissionCost;
 }
 
 export interface OverviewFailure {
@@ -154,7 +157,7 @@ function submissionOf(
 
 /** Each worker's routes done of its own, from its checkpoint as logcopy uploaded it (0 until it is readable). */
 async function withWorkers(
-  deps: Pick<ControlPlane, 'store' | 'artifacts'>,
+  deps: Pick<ControlPlane, 'config' | 'store' | 'artifacts' | 'clock'>,
   record: SubmissionRecord,
 ): Promise<OverviewSubmission> {
   const plan = record.plan;
@@ -177,7 +180,7 @@ async function withWorkers(
       return { worker: w.worker, done: Math.min(done, total), total, ...(heartbeatAt ? { heartbeatAt } : {}) };
     }),
   );
-  return submissionOf(record, workers);
+  return { ...submissionOf(record, workers), cost: submissionCost(record, deps.config.prices, deps.clock.now()) };
 }
 
 /** What the public status page shows: submission ids, queue places and progress; team names only if allowed. */

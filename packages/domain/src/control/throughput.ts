@@ -36,3 +36,16 @@ export function kilometresPerGpuHour(records: readonly SubmissionRecord[], track
   const sum = (key: 'km' | 'gpuHours') => runs.reduce((total, run) => total + run[key], 0);
   return sum('km') / sum('gpuHours');
 }
+
+/**
+ * The GPU-hours a submission is expected to take, before or while it runs: its plan's kilometres left over
+ * the track's measured kilometres per GPU-hour; none before the plan or a measured run.
+ */
+export function estimatedGpuHours(
+  record: Pick<SubmissionRecord, 'plan' | 'progress' | 'track'>,
+  records: readonly SubmissionRecord[],
+): number | undefined {
+  const perGpuHour = kilometresPerGpuHour(records, record.track);
+  if (!record.plan?.metres || perGpuHour === undefined) return undefined;
+  return kilometresLeft(record) / perGpuHour;
+}

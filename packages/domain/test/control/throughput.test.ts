@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import {
+  estimatedGpuHours,
   kilometresLeft,
   kilometresPerGpuHour,
   type SubmissionPlanRecord,
@@ -58,5 +59,13 @@ describe('kilometres per GPU-hour', () => {
   it('counts what an attempt has left to drive from its progress', () => {
     expect(kilometresLeft(run({ progress: { done: 3, total: 10 } }))).toBeCloseTo(28);
     expect(kilometresLeft(run({ progress: undefined }))).toBe(40);
+  });
+
+  it('estimates the GPU-hours a submission has still to go from its kilometres left and the measured rate', () => {
+    const waiting = run({ submissionPk: 9, status: 'received', progress: undefined }); // 40 km to go
+    const running = run({ submissionPk: 10, status: 'running', progress: { done: 5, total: 10 } }); // 20 km
+    expect(estimatedGpuHours(waiting, [run({}), waiting])).toBe(2); // at 20 km per GPU-hour
+    expect(estimatedGpuHours(running, [run({}), running])).toBe(1);
+    expect(estimatedGpuHours(waiting, [waiting])).toBeUndefined(); // nothing measured yet
   });
 });

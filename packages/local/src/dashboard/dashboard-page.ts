@@ -62,8 +62,9 @@ function render(state) {
   document.getElementById("waiting-count").textContent = state.waiting.length;
   document.getElementById("running-count").textContent = state.running.length;
   document.getElementById("gpus").textContent = state.workersRunning + (state.gpuCapacity === undefined ? "" : " / " + state.gpuCapacity);
-  table("running", ["pk", "team", "attempt", "running for", "workers"], state.running.map((s) => [
+  table("running", ["pk", "team", "attempt", "running for", "cost so far", "workers"], state.running.map((s) => [
     s.submissionPk, s.teamName, s.attempt, since(s.since),
+    s.cost && s.cost.gpuHours > 0 ? (s.cost.usd === undefined ? "" : "$" + s.cost.usd.toFixed(2) + ", ") + s.cost.gpuHours.toFixed(2) + " GPU-h" + (s.cost.interruptions ? ", " + s.cost.interruptions + " lost node(s)" : "") : "",
     el("div", {}, s.workers.map((w) => el("span", { class: "worker" }, ["w" + w.worker + " ", bar(w.done, w.total), " " + w.done + "/" + w.total]))),
   ]), "nothing running");
   table("waiting", ["position", "pk", "team", "status", "waiting for", "estimated start"], state.waiting.map((s) => [
