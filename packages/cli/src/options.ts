@@ -10,3 +10,12 @@ export function integerOption(flag: string, min: number): (value: string) => num
     return parsed;
   };
 }
+
+/** A commander option parser for a date (ISO 8601, e.g. 2026-12-01). */
+export function dateOption(flag: string): (value: string) => Date {
+  return (value) => {
+    const at = new Date(value);
+    if (Number.isNaN(at.getTime())) throw new InvalidArgumentError(`${flag} must be a date (ISO 8601), got ${value}`);
+    return at;
+  };
+}

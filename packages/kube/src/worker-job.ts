@@ -218,7 +218,8 @@ export const NODE_LABELS = {
   nodeClass: 'pitwall.dev/node-class',
   capacityType: 'eks.amazonaws.com/capacityType',
 } as const;
-const SPOT_TAINT = { key: 'pitwall.dev/spot', operator: 'Exists', effect: 'NoSchedule' } as const;
+/** What keeps pods off spot nodes unless they tolerate it (the spot groups' taint). */
+export const SPOT_TAINT = { key: 'pitwall.dev/spot', operator: 'Exists', effect: 'NoSchedule' } as const;
 
 function placement(
   nodeClass: string,

@@ -14,7 +14,14 @@ import {
 import type { ClusterSettings } from '@pitwall/kube';
 import type { IJob } from 'kubernetes-models/batch/v1/Job';
 import type { IContainer } from 'kubernetes-models/v1/Container';
-import { dueForPreemptOnce, type FolderJob, FolderJobRunner, localNodeOf, makeEmptyDirs } from './folder-job-runner.js';
+import {
+  dueForPreemptOnce,
+  endPodRun,
+  type FolderJob,
+  FolderJobRunner,
+  makeEmptyDirs,
+  startPodRun,
+} from './folder-job-runner.js';
 import type { Gpu, GpuPool } from './gpu-pool.js';
 
 const exec = promisify(execFile);
@@ -76,7 +83,8 @@ type ListedContainers = ReadonlyMap<string, { readonly ended: boolean; readonly 
  * reach the local stores; emptyDirs as per-job folders; init containers in order, sidecars (restartPolicy
  * Always) started again whenever they exit; restartPolicy Never, so a failed agent fails the pod and a new
  * pod starts while the backoffLimit allows; a `preempt` (the node lost) not counted, as podFailurePolicy
- * has it; activeDeadlineSeconds, as the process executor does. Containers run under conmon and outlive the runtime: a restarted runtime adopts them by label.
+ * has it; activeDeadlineSeconds, as the process executor does. Containers run under conmon and outlive the
+ * runtime: a restarted runtime adopts them by label.
  * One `ps` and one `inspect` per look serve every Job.
  */
 export class ContainerJobRunner extends FolderJobRunner<ContainerJob> {
@@ -229,10 +237,8 @@ class ContainerJob implements FolderJob {
       for (const container of this.pod?.containers ?? []) {
         await this.cli(['run', '--detach', ...this.runArguments(container, { main: true })]);
       }
-      this.status.pods = [
-        ...(this.status.pods ?? []),
-        { startedAt: new Date().toISOString(), ...localNodeOf(this.manifest) },
-      ];
+      this.status.pods ??= [];
+      startPodRun(this.status.pods, this.manifest);
       this.status.state = 'running';
       this.saveState();
     } catch (error) {
@@ -300,11 +306,11 @@ class ContainerJob implements FolderJob {
   }
 
   /**
-   * The kubelet's end of a pod: its containers, then the sidecars, last started first (logcopy, started
-   * before the simulator, flushes last).
+   * The kubelet's end of a pod: its containers (those already exited are left as they are), then the
+   * sidecars, last started first (logcopy, started before the simulator, flushes last).
    */
   private async stopPod(): Promise<void> {
-    this.markPodEnded();
+    endPodRun(this.status.pods ?? []);
     const order = [...(this.pod?.containers ?? []), ...this.sidecars().reverse()];
     for (const container of order) {
       await this.cli(['stop', '--time', '5', this.containerName(container.name)]).catch(() => undefined);
@@ -337,7 +343,7 @@ class ContainerJob implements FolderJob {
 
   /** A Job that ended gives its GPU back to the pool; its pod is left for its logs until it is deleted. */
   private end(state: 'succeeded' | 'failed', reason?: string): void {
-    this.markPodEnded();
+    endPodRun(this.status.pods ?? []);
     this.status.state = state;
     if (reason) this.status.reason = reason;
     this.saveState();
@@ -351,7 +357,7 @@ class ContainerJob implements FolderJob {
   async look(byName: ListedContainers): Promise<void> {
     if (this.replacing) return;
     if (this.pastDeadline()) return this.fail('DeadlineExceeded', 'Job was active longer than specified deadline');
-    if ((this.status.interruptions ?? 0) === 0 && dueForPreemptOnce(this.directory, this.spec)) {
+    if (dueForPreemptOnce(this.directory, this.spec, this.status.interruptions ?? 0)) {
       await this.preempt();
       return;
     }
@@ -387,18 +393,8 @@ class ContainerJob implements FolderJob {
   }
 
   /** The pod's containers have all exited: the sidecars are stopped, then success or a new pod. */
-  /** The pod's end, as its last container's: what its GPU time is counted to. */
-  private markPodEnded(): void {
-    const pods = this.status.pods ?? [];
-    const current = pods.at(-1);
-    if (current && !current.endedAt) pods[pods.length - 1] = { ...current, endedAt: new Date().toISOString() };
-  }
-
   private async podEnded(succeeded: boolean): Promise<void> {
-    this.markPodEnded();
-    for (const sidecar of this.sidecars().reverse()) {
-      await this.cli(['stop', '--time', '5', this.containerName(sidecar.name)]).catch(() => undefined);
-    }
+    await this.stopPod(); // its containers have exited: stopping them again is nothing
     if (succeeded) return this.end('succeeded');
     this.status.failures += 1;
     if (this.status.failures > (this.manifest.spec?.backoffLimit ?? 6)) {

@@ -2,7 +2,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, write
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { JobObservation, JobRunner, ListedJob, PodRun, WorkerJobSpec } from '@pitwall/domain';
-import { buildWorkerJob, type ClusterSettings, validateManifest } from '@pitwall/kube';
+import { buildWorkerJob, type ClusterSettings, NODE_LABELS, SPOT_TAINT, validateManifest } from '@pitwall/kube';
 import type { IJob } from 'kubernetes-models/batch/v1/Job';
 
 /**
@@ -24,21 +24,35 @@ export function makeEmptyDirs(directory: string, manifest: IJob): void {
  * The node a local executor's pod runs on, as a cluster would label it: the track's node class for instance
  * type, and spot where the manifest asks for it (a spot or spot-first track), for `preempt` to take away.
  */
-export function localNodeOf(manifest: IJob): Pick<PodRun, 'instanceType' | 'capacityType'> {
+function localNodeOf(manifest: IJob): Pick<PodRun, 'instanceType' | 'capacityType'> {
   const pod = manifest.spec?.template.spec;
-  const spot = pod?.tolerations?.some((t) => t.key === 'pitwall.dev/spot') ?? false;
+  const spot = pod?.tolerations?.some((t) => t.key === SPOT_TAINT.key) ?? false;
   return {
-    instanceType: pod?.nodeSelector?.['pitwall.dev/node-class'] ?? 'unknown',
+    instanceType: pod?.nodeSelector?.[NODE_LABELS.nodeClass] ?? 'unknown',
     capacityType: spot ? 'spot' : 'on-demand',
   };
+}
+
+/** A local executor's pods, as a cluster reports them: one more starts now, on the manifest's node. */
+export function startPodRun(pods: PodRun[], manifest: IJob): void {
+  pods.push({ startedAt: new Date().toISOString(), ...localNodeOf(manifest) });
+}
+
+/** The pod that runs ends now (its GPU time is counted to here); nothing when none runs. */
+export function endPodRun(pods: PodRun[]): void {
+  const current = pods.at(-1);
+  if (current && !current.endedAt) pods[pods.length - 1] = { ...current, endedAt: new Date().toISOString() };
 }
 
 /** The agent image tag that makes a local executor take the node away once, after the first route is done. */
 export const PREEMPT_ONCE_TAG = 'preempt-once';
 
-/** Whether a Job tagged `preempt-once` is due for its lost node: its checkpoint has a route done. */
-export function dueForPreemptOnce(directory: string, spec: WorkerJobSpec): boolean {
-  if (spec.image.split(':').at(-1) !== PREEMPT_ONCE_TAG) return false;
+/**
+ * Whether a Job tagged `preempt-once` is due for its lost node: not lost yet (`interruptions` none), and its
+ * checkpoint has a route done.
+ */
+export function dueForPreemptOnce(directory: string, spec: WorkerJobSpec, interruptions: number): boolean {
+  if (spec.image.split(':').at(-1) !== PREEMPT_ONCE_TAG || interruptions > 0) return false;
   try {
     const checkpoint = JSON.parse(readFileSync(join(directory, 'volumes', 'checkpoint', 'checkpoint.json'), 'utf8'));
     return (checkpoint._checkpoint?.records?.length ?? 0) >= 1;

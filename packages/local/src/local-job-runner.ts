@@ -8,11 +8,12 @@ import type { IJob } from 'kubernetes-models/batch/v1/Job';
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import {
   dueForPreemptOnce,
+  endPodRun,
   type FolderJob,
   FolderJobRunner,
-  localNodeOf,
   makeEmptyDirs,
   PREEMPT_ONCE_TAG,
+  startPodRun,
 } from './folder-job-runner.js';
 import { PortBook } from './port-book.js';
 
@@ -142,7 +143,7 @@ class LocalJob implements FolderJob {
     // The pod's containers share a network namespace; Jobs on one machine need ports of their own.
     this.givePortsBack();
     this.ports = { CARLA_PORT: String(await this.portBook.take()), TM_PORT: String(await this.portBook.take()) };
-    this.pods.push({ startedAt: new Date().toISOString(), ...localNodeOf(this.manifest) });
+    startPodRun(this.pods, this.manifest);
     for (const init of pod?.initContainers ?? []) {
       if (this.stopping) return;
       if (init.name === 'evaluator-files') await this.copyEvaluatorFiles();
@@ -204,7 +205,7 @@ class LocalJob implements FolderJob {
   async preempt(): Promise<boolean> {
     if (this.state !== 'running' || this.stopping || this.replacing) return false;
     this.replacing = true;
-    await this.stopPod(true);
+    await this.stopPod();
     this.interruptions += 1;
     makeEmptyDirs(this.directory, this.manifest);
     this.replacing = false;
@@ -215,7 +216,8 @@ class LocalJob implements FolderJob {
   /** The `preempt-once` tag: the node goes once the worker's first route is in its checkpoint. */
   private preemptAfterFirstRoute(): void {
     this.preemptWatch = setInterval(() => {
-      if (this.state !== 'running' || this.replacing || !dueForPreemptOnce(this.directory, this.spec)) return;
+      if (this.state !== 'running' || this.replacing) return;
+      if (!dueForPreemptOnce(this.directory, this.spec, this.interruptions)) return;
       clearInterval(this.preemptWatch);
       void this.preempt();
     }, 100);
@@ -229,21 +231,23 @@ class LocalJob implements FolderJob {
 
   private async stop(): Promise<void> {
     this.stopping = true;
+    this.clearTimers();
+    await this.stopPod();
+  }
+
+  private clearTimers(): void {
     if (this.deadline) clearTimeout(this.deadline);
     if (this.preemptWatch) clearInterval(this.preemptWatch);
-    await this.stopPod(true);
   }
 
   /**
-   * The kubelet's end of a pod: its containers first (all at once when the pod itself goes), then the
-   * sidecars, last started first, so that logcopy, started before the simulator, flushes last.
+   * The kubelet's end of a pod: its containers first, all at once (those already exited are left as they
+   * are), then the sidecars, last started first, so that logcopy, started before the simulator, flushes last.
    */
-  private async stopPod(containersToo: boolean): Promise<void> {
+  private async stopPod(): Promise<void> {
     const runs = [...this.runs.values()];
-    const current = this.pods.at(-1);
-    if (current && !current.endedAt)
-      this.pods[this.pods.length - 1] = { ...current, endedAt: new Date().toISOString() };
-    if (containersToo) await Promise.all(runs.filter((r) => !r.sidecar).map((r) => terminate(r.process)));
+    endPodRun(this.pods);
+    await Promise.all(runs.filter((r) => !r.sidecar).map((r) => terminate(r.process)));
     for (const run of runs.filter((r) => r.sidecar).reverse()) {
       run.exited = true; // not started again
       await terminate(run.process);
@@ -286,7 +290,7 @@ class LocalJob implements FolderJob {
   /** The pod's containers have all exited: success, or (restartPolicy Never) a failed pod and a new one. */
   private async podEnded(succeeded: boolean): Promise<void> {
     this.replacing = true;
-    await this.stopPod(false);
+    await this.stopPod();
     this.replacing = false;
     if (this.stopping || this.state !== 'running') return;
     if (succeeded) return this.succeed();
@@ -300,18 +304,16 @@ class LocalJob implements FolderJob {
 
   private succeed(): void {
     this.state = 'succeeded';
-    if (this.deadline) clearTimeout(this.deadline);
-    if (this.preemptWatch) clearInterval(this.preemptWatch);
+    this.clearTimers();
   }
 
   private async fail(reason: string, message: string): Promise<void> {
     if (this.state === 'succeeded' || this.state === 'failed') return;
     this.state = 'failed';
     this.reason = `${reason}: ${message}`;
-    if (this.deadline) clearTimeout(this.deadline);
-    if (this.preemptWatch) clearInterval(this.preemptWatch);
+    this.clearTimers();
     this.stopping = true;
-    await this.stopPod(true);
+    await this.stopPod();
   }
 
   private runToEnd(container: IContainer): Promise<number> {

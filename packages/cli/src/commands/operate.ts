@@ -43,7 +43,7 @@ import { LOCAL_CHALLENGE_PK, LOCAL_HOST_TOKEN, LOCAL_PHASE_PK } from '@pitwall/l
 import Table from 'cli-table3';
 import { type Command, Option } from 'commander';
 import { type CliIo, UsageError } from '../io.js';
-import { integerOption } from '../options.js';
+import { dateOption, integerOption } from '../options.js';
 import {
   askLocalEvalAi,
   asUsageError,
@@ -475,9 +475,10 @@ export function registerOperatorCommands(program: Command, io: CliIo): void {
       );
       const evalaiStatus = await source.evalaiStatus(pk);
       // A place and an estimate need every record (a scan): only for a submission not yet ended.
-      const all = isTerminal(record.status) ? [] : await source.read(() => source.store.listAll());
+      const ended = isTerminal(record.status);
+      const all = ended ? [] : await source.read(() => source.store.listAll());
       const place = source.challenge.queue ? (await placesOf(source, all)).get(pk) : undefined;
-      const estimate = isTerminal(record.status) ? undefined : estimatedGpuHours(record, all);
+      const estimate = ended ? undefined : estimatedGpuHours(record, all);
       const cost = submissionCost(record, source.challenge.prices, systemClock.now());
       if (options.json) {
         const estimated = { estimatedGpuHours: estimate ?? null };
@@ -525,24 +526,20 @@ export function registerOperatorCommands(program: Command, io: CliIo): void {
   program
     .command('cost')
     .description('what the evaluations cost, per team and per phase: GPU-hours and money at the stage’s prices')
-    .option('--since <date>', 'only submissions registered from this date (ISO 8601, e.g. 2026-12-01)')
-    .option('--until <date>', 'only submissions registered before this date')
+    .option(
+      '--since <date>',
+      'only submissions registered from this date (ISO 8601, e.g. 2026-12-01)',
+      dateOption('--since'),
+    )
+    .option('--until <date>', 'only submissions registered before this date', dateOption('--until'))
     .option('--json', 'one JSON object instead of tables')
     .option(...STAGE_OPTION)
-    .action(async (options: { since?: string; until?: string; json?: boolean; stage?: string }) => {
-      const date = (name: string, value: string | undefined) => {
-        if (value === undefined) return undefined;
-        const at = new Date(value);
-        if (Number.isNaN(at.getTime())) throw new UsageError(`${name} must be a date (ISO 8601), got ${value}`);
-        return at;
-      };
-      const from = date('--since', options.since);
-      const to = date('--until', options.until);
+    .action(async (options: { since?: Date; until?: Date; json?: boolean; stage?: string }) => {
       const source = sourceOf(options);
       const records = await source.read(() => source.store.listAll());
       const report = costReport(records, source.challenge.prices, systemClock.now(), {
-        ...(from ? { from } : {}),
-        ...(to ? { to } : {}),
+        ...(options.since ? { from: options.since } : {}),
+        ...(options.until ? { to: options.until } : {}),
       });
       if (options.json) {
         io.out(JSON.stringify(report, null, 2));

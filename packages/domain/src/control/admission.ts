@@ -1,7 +1,14 @@
 import { EvalAiResponseError, NotFoundError, RecordChangedError, StaleAttemptError } from '../errors.js';
 import { isTerminal } from '../lifecycle.js';
 import { usageNow } from '../queue/admission-ledger.js';
-import { admit, type FairQueuePolicy, type QueuedSubmission, queueOrder, teamPhaseKey } from '../queue/fair-queue.js';
+import {
+  admit,
+  type FairQueuePolicy,
+  type QueuedSubmission,
+  queueOrder,
+  teamCapOf,
+  teamPhaseKey,
+} from '../queue/fair-queue.js';
 import type { ChallengeConfig } from './config.js';
 import { CANCELLED_ON_EVALAI, type ControlPlane, cancelledOnEvalAi, currentRecord, isoNow, trackOf } from './deps.js';
 import type { AdmissionState, SubmissionRef } from './payloads.js';
@@ -123,10 +130,10 @@ export async function scheduleAdmissions(
     ...(queue.deadlineMode ? { withResult: teamsWithResult(await deps.store.listAll()) } : {}),
   };
   const admitted: number[] = [];
-  for (const pick of admit(state, queuePolicyOf(queue))) {
+  const policy = queuePolicyOf(queue);
+  for (const pick of admit(state, policy)) {
     const record = waitingRecords.find((r) => r.submissionPk === pick.submissionPk) as SubmissionRecord;
-    const teamPlaces = pick.teamCap ?? queuePolicyOf(queue).maxConcurrentPerTeam;
-    const limits = { trackWorkers: queue.capacity[pick.track] ?? 0, teamPlaces };
+    const limits = { trackWorkers: queue.capacity[pick.track] ?? 0, teamPlaces: teamCapOf(pick, policy) };
     if (!(await deps.admissions.take({ ...pick, attempt: record.attempt }, limits, at))) continue;
     try {
       // From admission on, the attempt has its queue timeout (for a GPU node) and its evaluation time left.
@@ -181,6 +188,12 @@ export async function queuePlaces(
   const withResult = teamsWithResult(records);
   const waiting = [...waitingRecords.values()].map(queuedOf);
   const order = queueOrder({ now, waiting, running: ledger.holdings, usage, withResult }, queuePolicyOf(queue));
+  // The measured rate, once per track: each reads and sorts every record.
+  const rates = new Map<string, number | undefined>();
+  const rateOf = (track: string) => {
+    if (!rates.has(track)) rates.set(track, kilometresPerGpuHour(records, track));
+    return rates.get(track);
+  };
   const kmAhead = new Map<string, number>();
   for (const r of records) {
     if (isTerminal(r.status) || !r.admission?.admittedAt) continue;
@@ -190,7 +203,7 @@ export async function queuePlaces(
     order.map((s, i) => {
       const ahead = kmAhead.get(s.track) ?? 0;
       kmAhead.set(s.track, ahead + kilometresLeft(waitingRecords.get(s.submissionPk) as SubmissionRecord));
-      const perGpuHour = kilometresPerGpuHour(records, s.track);
+      const perGpuHour = rateOf(s.track);
       const gpus = queue.capacity[s.track] ?? 0;
       const estimate =
         perGpuHour === undefined || gpus === 0

@@ -55,6 +55,10 @@ export interface QueueState {
 /** A team on a phase: what the per-team cap counts, and what `QueueState.withResult` holds. */
 export const teamPhaseKey = (s: { readonly phasePk: number; readonly teamPk: number }) => `${s.phasePk}/${s.teamPk}`;
 
+/** How many of its team's submissions may evaluate at once on its phase: its own cap, or the policy's. */
+export const teamCapOf = (s: Pick<QueuedSubmission, 'teamCap'>, policy: FairQueuePolicy) =>
+  s.teamCap ?? policy.maxConcurrentPerTeam;
+
 /** A team's use, decayed to `now`. */
 export function decayedUsage(usage: TeamUsage | undefined, now: number, halfLifeSeconds: number): number {
   if (!usage) return 0;
@@ -113,7 +117,7 @@ export function admit(state: QueueState, policy: FairQueuePolicy): QueuedSubmiss
   for (const candidate of queueOrder(state, policy)) {
     // Larger than its track's whole budget, it never fits (the stage refuses such a phase): no block.
     if (blocked.has(candidate.track) || candidate.workers > (policy.capacity[candidate.track] ?? 0)) continue;
-    if ((perTeam.get(teamPhaseKey(candidate)) ?? 0) >= (candidate.teamCap ?? policy.maxConcurrentPerTeam)) continue;
+    if ((perTeam.get(teamPhaseKey(candidate)) ?? 0) >= teamCapOf(candidate, policy)) continue;
     const room = free.get(candidate.track) ?? 0;
     if (candidate.workers > room) {
       blocked.add(candidate.track);
