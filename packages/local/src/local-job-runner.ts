@@ -277,7 +277,9 @@ class LocalJob implements FolderJob {
         // A sidecar is started again whatever its exit; it never fails the pod.
         seen.restarts += 1;
         setTimeout(() => {
-          if (!this.stopping && !this.replacing && this.state === 'running') this.spawnContainer(run);
+          // Only into its own pod: one that ended meanwhile (a crash, a lost node) has new runs of its own.
+          const current = this.runs.get(run.spec.name) === run;
+          if (current && !this.stopping && !this.replacing && this.state === 'running') this.spawnContainer(run);
         }, 200).unref();
         return;
       }
