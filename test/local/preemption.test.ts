@@ -2,8 +2,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { recordEndpoints, runCli } from '@pitwall/cli';
 import { artifactKeys } from '@pitwall/domain';
-import { type LocalJobRunner, LocalRuntime, PREEMPT_ONCE_TAG } from '@pitwall/local';
+import { type LocalJobRunner, LocalRuntime, PREEMPT_ONCE_TAG, PREEMPT_SPOT_TAG } from '@pitwall/local';
 import { until } from '../support/until.js';
 
 // A spot node taken back mid-run: the local executor stops the worker's pod as a node loss would (its
@@ -78,4 +79,68 @@ describe('a worker whose node is lost mid-run', () => {
       expect(await text(artifactKeys.log(submission.id, worker, 'agent'))).toMatch(/resuming from route [1-9]/);
     }
   }, 180_000);
+});
+
+describe('a spot-first worker whose spot nodes keep being lost', () => {
+  let runtime: LocalRuntime;
+  const root = mkdtempSync(join(tmpdir(), 'pitwall-spot-first-'));
+  beforeAll(async () => {
+    process.env.PITWALL_STATE_DIR = root; // where `pitwall show` finds the running stack
+    runtime = await LocalRuntime.start({
+      stateDir: join(root, 'state'),
+      workers: 2,
+      pollMs: 200,
+      // Slow enough that each spot pod is lost after its first route, long before the worker is done.
+      msPerKm: 40,
+      capacity: { capacity: 'spot-first', maxInterruptions: 1 },
+    });
+    recordEndpoints(runtime);
+  });
+  afterAll(async () => {
+    await runtime.stop();
+    delete process.env.PITWALL_STATE_DIR;
+  });
+  const text = async (key: string) => (await runtime.plane.artifacts.get(key)) ?? '';
+
+  it(`moves to on demand, in a Job of its own, after more than maxInterruptions lost nodes (${PREEMPT_SPOT_TAG})`, async () => {
+    const steady = await runtime.submit('Team Steady', 'local/agent:good');
+    const unlucky = await runtime.submit('Team Unlucky', `local/agent:${PREEMPT_SPOT_TAG}`);
+    for (const { id } of [steady, unlucky]) {
+      await until(() => TERMINAL.includes(runtime.evalai.get(id).status), 150_000);
+      expect(runtime.evalai.get(id).status).toBe('finished');
+    }
+    expect(runtime.evalai.get(unlucky.id).resultFile).toBe(runtime.evalai.get(steady.id).resultFile);
+    const record = await runtime.plane.store.get(unlucky.id);
+    for (const worker of record?.plan?.workers ?? []) {
+      expect(worker.onDemandSince).toBeDefined();
+      expect(worker.jobName).toMatch(/-od-[a-z2-7]{10}$/);
+      const usage = record?.usage?.filter((u) => u.worker === worker.worker) ?? [];
+      const [spot, onDemand] = [
+        usage.filter((u) => u.job !== worker.jobName),
+        usage.find((u) => u.job === worker.jobName),
+      ];
+      // At least two lost spot nodes (the limit is one), then on demand, where nothing was lost.
+      expect(spot.reduce((sum, u) => sum + u.interruptions, 0)).toBeGreaterThanOrEqual(2);
+      expect(spot.flatMap((u) => u.pods).every((pod) => pod.capacityType === 'spot' && pod.endedAt)).toBe(true);
+      expect(onDemand?.interruptions).toBe(0);
+      expect(onDemand?.pods.map((pod) => pod.capacityType)).toEqual(['on-demand']);
+      // Every route the worker completed, over its spot pods and its on-demand one, was driven once.
+      const log = await text(artifactKeys.log(unlucky.id, worker.worker, 'agent'));
+      const routes = [...log.matchAll(/^route (\S+) rep (\d+): /gm)].map((m) => `${m[1]}/${m[2]}`);
+      expect(routes).toHaveLength(worker.routeIds.length);
+      expect(new Set(routes).size).toBe(routes.length);
+    }
+    // What the host sees of it.
+    const printed: string[] = [];
+    const io = {
+      interactive: false,
+      out: (t: string) => void printed.push(t),
+      err: () => {},
+      readStdin: async () => '',
+    };
+    expect(await runCli(['show', String(unlucky.id)], io)).toBe(0);
+    expect(printed.join('')).toMatch(/^worker 1: .*, node lost [2-9] times \(resumed\), on demand since \S+$/m);
+    // The spot Jobs are gone; the run's cleanup took the on-demand ones.
+    expect((await runtime.jobs.list()).filter((j) => j.submissionPk === unlucky.id)).toEqual([]);
+  }, 240_000);
 });

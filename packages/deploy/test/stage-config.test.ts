@@ -53,7 +53,7 @@ describe('the stage file', () => {
   it('refuses typos and dangling references, every one at once, one line each with its path (item 11)', () => {
     const typos = ci
       .replace('      requiresQualifier: SENSORS\n', '      requiresQualifer: SENSORS\n') // misspelt: the gate would be off
-      .replace('requiresQualifier: MAP }', 'requiresQualifier: NOPE }') // granted by no qualifier
+      .replace('      requiresQualifier: MAP\n', '      requiresQualifier: NOPE\n') // granted by no qualifier
       .replace("['^[0-9]{12}", "['[0-9]{12}") // unanchored
       .replace('  requestsPerMinute: 50\n', '  requestsPerMinute: 50\n  requestPerMinute: 60\n');
     expect(problems(typos)).toEqual([

@@ -13,6 +13,8 @@ export interface WorkerJobNameInput {
   readonly worker: number;
   /** Attempts after the first get their own names, so a resumed run never collides with leftovers. */
   readonly attempt?: number;
+  /** The worker's Job moved to on-demand capacity (after lost spot nodes): a name beside its first one. */
+  readonly onDemand?: boolean;
 }
 
 const HASH_LENGTH = 10; // 50 bits of base32
@@ -30,11 +32,19 @@ export function workerJobName(input: WorkerJobNameInput): string {
   if (!Number.isSafeInteger(attempt) || attempt < 1) {
     throw new RangeError(`attempt must be a positive integer, got ${input.attempt}`);
   }
-  const hash = shortHash([input.team, input.track, String(input.submissionId), String(input.worker), String(attempt)]);
+  const hash = shortHash([
+    input.team,
+    input.track,
+    String(input.submissionId),
+    String(input.worker),
+    String(attempt),
+    ...(input.onDemand ? ['on-demand'] : []),
+  ]);
   const fixed = [
     slug(String(input.submissionId)) || 'sub',
     `w${input.worker}`,
     ...(attempt > 1 ? [`a${attempt}`] : []),
+    ...(input.onDemand ? ['od'] : []),
     hash,
   ];
   const fixedPart = fixed.join('-');

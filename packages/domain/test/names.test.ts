@@ -53,6 +53,15 @@ describe('workerJobName', () => {
     expect(first).not.toBe(second);
   });
 
+  it('gives a worker moved to on-demand capacity a Job name of its own, its first one unchanged', () => {
+    const input = { team: 't', track: 'MAP', submissionId: 1, worker: 0, attempt: 2 };
+    const moved = workerJobName({ ...input, onDemand: true });
+    expect(moved).toMatch(/-1-w0-a2-od-[a-z2-7]{10}$/);
+    expect(workerJobName({ ...input, onDemand: false })).toBe(workerJobName(input));
+    expect(moved).not.toBe(workerJobName(input));
+    expectValidLabel(workerJobName({ ...input, team: 'x'.repeat(500), onDemand: true }));
+  });
+
   it('keeps the submission id and worker whole even for very long team names', () => {
     const name = workerJobName({ team: 'x'.repeat(500), track: 'y'.repeat(200), submissionId: 987654321, worker: 31 });
     expect(name).toContain('-987654321-w31-');

@@ -1,4 +1,3 @@
-import { CAPACITY_CHOICES } from '@pitwall/domain';
 import { z } from 'zod';
 
 const quantity = z
@@ -60,11 +59,6 @@ export const clusterSettingsSchema = z.strictObject({
    * groups (`cluster/cluster.yaml`), named after the smallest instance type of the class.
    */
   instanceTypes: z.record(z.string(), z.string().min(1)),
-  /**
-   * Track codename → the capacity its workers run on: `on-demand` (the default), `spot`, or `spot-first`
-   * (spot preferred; on-demand where cluster-autoscaler's priority expander falls back to it).
-   */
-  capacityTypes: z.record(z.string(), z.enum(CAPACITY_CHOICES)).default({}),
   /**
    * Crashes of a worker before its Job fails: pod failures, each a fresh pod resuming from the uploaded
    * checkpoint; a node taken away (a spot reclaim, a drain) is not one (podFailurePolicy ignores it).

@@ -200,7 +200,7 @@ export function buildWorkerJob(spec: WorkerJobSpec, settings: ClusterSettings): 
           priorityClassName: settings.priorityClassName,
           terminationGracePeriodSeconds: 60,
           securityContext: { seccompProfile: { type: 'RuntimeDefault' } },
-          ...placement(nodeClass, settings.capacityTypes[spec.track] ?? 'on-demand'),
+          ...placement(nodeClass, spec.capacity),
           initContainers: [evaluatorFiles, restore, logcopy, simulator],
           containers: [agent],
           volumes: [

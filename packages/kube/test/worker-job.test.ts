@@ -60,14 +60,13 @@ describe('buildWorkerJob', () => {
   });
 
   it('runs a spot track on spot nodes, and a spot-first track on either, spot preferred', () => {
-    const withCapacity = parseClusterSettings({ ...settings, capacityTypes: { SENSORS: 'spot', MAP: 'spot-first' } });
-    const spot = buildWorkerJob(spec({ track: 'SENSORS' }), withCapacity).spec?.template.spec;
+    const spot = buildWorkerJob(spec({ track: 'SENSORS', capacity: 'spot' }), settings).spec?.template.spec;
     expect(spot?.nodeSelector).toEqual({
       'pitwall.dev/node-class': 'g5.2xlarge',
       'eks.amazonaws.com/capacityType': 'SPOT',
     });
     expect(spot?.tolerations).toContainEqual({ key: 'pitwall.dev/spot', operator: 'Exists', effect: 'NoSchedule' });
-    const first = buildWorkerJob(spec({ track: 'MAP' }), withCapacity).spec?.template.spec;
+    const first = buildWorkerJob(spec({ track: 'MAP', capacity: 'spot-first' }), settings).spec?.template.spec;
     expect(first?.nodeSelector).toEqual({ 'pitwall.dev/node-class': 'g5.xlarge' });
     expect(first?.affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution).toEqual([
       {
@@ -75,7 +74,6 @@ describe('buildWorkerJob', () => {
         preference: { matchExpressions: [{ key: 'eks.amazonaws.com/capacityType', operator: 'In', values: ['SPOT'] }] },
       },
     ]);
-    expect(() => parseClusterSettings({ ...settings, capacityTypes: { MAP: 'cheap' } })).toThrow();
   });
 
   it('tells a resumed worker to continue from its checkpoint', () => {

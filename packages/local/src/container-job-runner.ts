@@ -15,7 +15,7 @@ import type { ClusterSettings } from '@pitwall/kube';
 import type { IJob } from 'kubernetes-models/batch/v1/Job';
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import {
-  dueForPreemptOnce,
+  dueForPreemption,
   endPodRun,
   type FolderJob,
   FolderJobRunner,
@@ -357,7 +357,7 @@ class ContainerJob implements FolderJob {
   async look(byName: ListedContainers): Promise<void> {
     if (this.replacing) return;
     if (this.pastDeadline()) return this.fail('DeadlineExceeded', 'Job was active longer than specified deadline');
-    if (dueForPreemptOnce(this.directory, this.spec, this.status.interruptions ?? 0)) {
+    if (dueForPreemption(this.directory, this.spec, this.status.pods ?? [], this.status.interruptions ?? 0)) {
       await this.preempt();
       return;
     }

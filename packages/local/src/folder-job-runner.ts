@@ -46,16 +46,28 @@ export function endPodRun(pods: PodRun[]): void {
 
 /** The agent image tag that makes a local executor take the node away once, after the first route is done. */
 export const PREEMPT_ONCE_TAG = 'preempt-once';
+/** The agent image tag whose every pod on a spot node loses it, once that pod has done a route of its own. */
+export const PREEMPT_SPOT_TAG = 'preempt-spot';
 
 /**
- * Whether a Job tagged `preempt-once` is due for its lost node: not lost yet (`interruptions` none), and its
- * checkpoint has a route done.
+ * Whether a Job's pod is due for its lost node, by its agent's tag: `preempt-once` when none was lost yet and
+ * its checkpoint has a route done; `preempt-spot` when the pod runs on spot and its checkpoint has a route
+ * more than nodes were lost (each lost node's pod did one; the new pod restored them).
  */
-export function dueForPreemptOnce(directory: string, spec: WorkerJobSpec, interruptions: number): boolean {
-  if (spec.image.split(':').at(-1) !== PREEMPT_ONCE_TAG || interruptions > 0) return false;
+export function dueForPreemption(
+  directory: string,
+  spec: WorkerJobSpec,
+  pods: readonly PodRun[],
+  interruptions: number,
+): boolean {
+  const tag = spec.image.split(':').at(-1);
+  const due =
+    (tag === PREEMPT_ONCE_TAG && interruptions === 0) ||
+    (tag === PREEMPT_SPOT_TAG && pods.at(-1)?.capacityType === 'spot');
+  if (!due) return false;
   try {
     const checkpoint = JSON.parse(readFileSync(join(directory, 'volumes', 'checkpoint', 'checkpoint.json'), 'utf8'));
-    return (checkpoint._checkpoint?.records?.length ?? 0) >= 1;
+    return (checkpoint._checkpoint?.records?.length ?? 0) >= interruptions + 1;
   } catch {
     return false; // not written yet, or being written
   }

@@ -5,7 +5,7 @@ export * from './bundles.js';
 export * from './container-images.js';
 export * from './container-job-runner.js';
 export * from './engine.js';
-export { PREEMPT_ONCE_TAG } from './folder-job-runner.js';
+export { PREEMPT_ONCE_TAG, PREEMPT_SPOT_TAG } from './folder-job-runner.js';
 export * from './gpu-pool.js';
 export * from './instant-job-runner.js';
 export * from './local-job-runner.js';

@@ -7,12 +7,11 @@ import type { ClusterSettings } from '@pitwall/kube';
 import type { IJob } from 'kubernetes-models/batch/v1/Job';
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import {
-  dueForPreemptOnce,
+  dueForPreemption,
   endPodRun,
   type FolderJob,
   FolderJobRunner,
   makeEmptyDirs,
-  PREEMPT_ONCE_TAG,
   startPodRun,
 } from './folder-job-runner.js';
 import { PortBook } from './port-book.js';
@@ -132,7 +131,7 @@ class LocalJob implements FolderJob {
       deadlineMs,
     );
     this.deadline.unref();
-    if (this.spec.image.split(':').at(-1) === PREEMPT_ONCE_TAG) this.preemptAfterFirstRoute();
+    this.watchForPreemption();
     await this.startPod();
   }
 
@@ -213,13 +212,11 @@ class LocalJob implements FolderJob {
     return true;
   }
 
-  /** The `preempt-once` tag: the node goes once the worker's first route is in its checkpoint. */
-  private preemptAfterFirstRoute(): void {
+  /** The `preempt-once` and `preempt-spot` tags: the node goes when the tag says (dueForPreemption). */
+  private watchForPreemption(): void {
     this.preemptWatch = setInterval(() => {
       if (this.state !== 'running' || this.replacing) return;
-      if (!dueForPreemptOnce(this.directory, this.spec, this.interruptions)) return;
-      clearInterval(this.preemptWatch);
-      void this.preempt();
+      if (dueForPreemption(this.directory, this.spec, this.pods, this.interruptions)) void this.preempt();
     }, 100);
     this.preemptWatch.unref();
   }

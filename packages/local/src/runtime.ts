@@ -20,6 +20,7 @@ import {
   type SubmissionRecord,
   type SweepReport,
   systemClock,
+  type TrackConfig,
 } from '@pitwall/domain';
 import { type EmulatedSubmission, EvalAiEmulator, type RunningServer, S3RVER_CREDENTIALS } from '@pitwall/emulators';
 import {
@@ -131,6 +132,8 @@ export interface LocalRuntimeOptions {
   readonly cluster?: ClusterJobs;
   readonly workers?: number;
   readonly timeLimitSeconds?: number;
+  /** Where the embedded phase's workers run (on demand by default) and when a spot-first one moves. */
+  readonly capacity?: Partial<Pick<TrackConfig, 'capacity' | 'maxInterruptions' | 'onDemandWithinSeconds'>>;
   /** Serve the public read-only status page on this address (port 0: any free one). */
   readonly publicStatus?: { readonly host: string; readonly port: number };
   /** Pitwall's own queue for the embedded challenge (a stage's `queue`); without, every submission launches at once. */
@@ -566,6 +569,7 @@ export class LocalRuntime {
           routesKey: 'routes/validation.xml',
           workers: this.options.workers ?? 4,
           timeLimitSeconds: this.options.timeLimitSeconds ?? 600,
+          ...this.options.capacity,
         },
       },
       // The stand-in agents: local/agent:<behaviour>, fully qualified as localhost/local/agent:<behaviour>.

@@ -18,6 +18,7 @@ const spec: WorkerJobSpec = {
   routesSubset: '0-4',
   repetitions: 1,
   resume: false,
+  capacity: 'on-demand',
   activeDeadlineSeconds: 3600,
   artifactPrefix: artifactKeys.worker(1, 0),
 };

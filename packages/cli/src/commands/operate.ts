@@ -512,7 +512,8 @@ export function registerOperatorCommands(program: Command, io: CliIo): void {
             .filter((u) => u.worker === w.worker)
             .reduce((sum, u) => sum + u.interruptions, 0);
           const interrupted = lost > 0 ? `, node lost ${lost} time${lost > 1 ? 's' : ''} (resumed)` : '';
-          return `worker ${w.worker}: routes ${w.routesSubset}, job ${w.jobName}${heartbeat}${interrupted}`;
+          const moved = w.onDemandSince ? `, on demand since ${w.onDemandSince}` : '';
+          return `worker ${w.worker}: routes ${w.routesSubset}, job ${w.jobName}${heartbeat}${interrupted}${moved}`;
         }),
         'timeline:',
         ...record.history.map(

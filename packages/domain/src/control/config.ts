@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CAPACITY_CHOICES } from '../cost/spot.js';
 import { CARLA_LEADERBOARD_LABELS } from '../results/evalai-payload.js';
 import { CARLA_VALUE_SOURCES } from '../results/merge.js';
 import { PLAN_STRATEGIES } from '../routes/plan.js';
@@ -30,6 +31,14 @@ export const trackConfigSchema = z.strictObject({
    * submission out of EvalAI's per-team concurrency count (§7); progress still goes to DynamoDB.
    */
   partialEvaluation: z.boolean().default(false),
+  /**
+   * Where the workers run: `on-demand`, `spot`, or `spot-first` (spot preferred, on demand where none can be
+   * had, and for good for a worker interrupted more than `maxInterruptions` times, or near its deadline).
+   */
+  capacity: z.enum(CAPACITY_CHOICES).default('on-demand'),
+  maxInterruptions: z.number().int().min(0).max(100).default(2),
+  /** A spot-first worker that loses its node with less than this left of its time moves to on demand at once. */
+  onDemandWithinSeconds: positiveInt.optional(),
   /** A running agent whose log and checkpoint stay unchanged this long is stopped (leaderboard-cloud: 800 s). */
   idleTimeoutSeconds: positiveInt.default(800),
   /** Teams must have passed this track's qualifier first. */

@@ -4,8 +4,8 @@ import type { JobObservation } from './ports.js';
 import type { SubmissionRecord, WorkerUsage } from './records.js';
 
 /**
- * The record's usage with this attempt's workers as just observed. A worker whose Job shows no pods (gone,
- * or not started) keeps what was seen of it before. Returns undefined when nothing changed (no write).
+ * The record's usage with this attempt's workers' Jobs as just observed. A Job that shows no pods (gone, or
+ * not started) keeps what was seen of it before. Returns undefined when nothing changed (no write).
  */
 export function usageAfter(
   record: Pick<SubmissionRecord, 'usage' | 'attempt'>,
@@ -18,16 +18,34 @@ export function usageAfter(
     const seen: WorkerUsage = {
       attempt: record.attempt,
       worker,
+      job: job.name,
       interruptions: job.interruptions ?? 0,
       pods: job.pods,
     };
-    const at = usage.findIndex((u) => u.attempt === record.attempt && u.worker === worker);
+    const at = usage.findIndex((u) => u.attempt === record.attempt && u.worker === worker && u.job === job.name);
     if (at >= 0 && JSON.stringify(usage[at]) === JSON.stringify(seen)) continue;
     if (at >= 0) usage[at] = seen;
     else usage.push(seen);
     changed = true;
   }
   return changed ? usage : undefined;
+}
+
+/** The nodes a worker has lost in the attempt, over all its Jobs. */
+export function interruptionsOf(usage: readonly WorkerUsage[] | undefined, attempt: number, worker: number): number {
+  return (usage ?? [])
+    .filter((u) => u.attempt === attempt && u.worker === worker)
+    .reduce((sum, u) => sum + u.interruptions, 0);
+}
+
+/**
+ * The usage with a Job's pods that still run ended now: its Job is being deleted (a move to on demand), and
+ * no Observe will see those pods end.
+ */
+export function usageEndedAt(usage: readonly WorkerUsage[], job: string, at: string): readonly WorkerUsage[] {
+  return usage.map((u) =>
+    u.job === job ? { ...u, pods: u.pods.map((pod) => (pod.endedAt ? pod : { ...pod, endedAt: at })) } : u,
+  );
 }
 
 export interface SubmissionCost {

@@ -245,8 +245,13 @@ export async function deleteJobs(
   submission: SubmissionRef,
 ): Promise<{ deleted: number }> {
   const record = await deps.store.get(submission.submissionPk);
-  // Every attempt has the same workers (the split is kept), and job names carry the attempt.
-  const names = record?.plan?.workers.map((w) => jobName(submission, w.worker)) ?? [];
+  // Every attempt has the same workers (the split is kept), and job names carry the attempt. A worker moved to
+  // on demand has a second name: the plan says which did, unless it is a later attempt's plan by now.
+  const ours = record?.attempt === submission.attempt;
+  const names = (record?.plan?.workers ?? []).flatMap((w) => [
+    jobName(submission, w.worker),
+    ...(!ours || w.onDemandSince ? [jobName(submission, w.worker, true)] : []),
+  ]);
   const results = await Promise.all(names.map((name) => deps.jobs.delete(name)));
   if (deps.config.queue) {
     const at = isoNow(deps.clock);

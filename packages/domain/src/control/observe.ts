@@ -5,6 +5,7 @@ import { pollWaitSeconds, type TrackConfig } from './config.js';
 import { usageAfter } from './cost.js';
 import { CANCELLED_ON_EVALAI, type ControlPlane, cancelledOnEvalAi, currentRecord, isoNow, trackOf } from './deps.js';
 import { FAILURE_CLASSES, type Failure, type FailureClass } from './failure-class.js';
+import { moveToOnDemand } from './move-to-on-demand.js';
 import type { PollPhase, PollState } from './payloads.js';
 import type { JobObservation, WorkerActivity } from './ports.js';
 import {
@@ -43,16 +44,23 @@ export async function observeSubmission(
     ...(failedWorkers ? { failedWorkers } : {}),
   });
   const record = await currentRecord(deps.store, submission);
-  const plan = record.plan;
-  if (!plan) throw new NotFoundError(`submission ${pk} has no plan`);
+  if (!record.plan) throw new NotFoundError(`submission ${pk} has no plan`);
   const now = deps.clock.now();
-  const jobs = await Promise.all(plan.workers.map((w) => deps.jobs.observe(w.jobName)));
+  const observed = await Promise.all(record.plan.workers.map((w) => deps.jobs.observe(w.jobName)));
   // What the pods used (their GPU time, nodes and lost nodes), written when it changed.
   const usage = usageAfter(
     record,
-    plan.workers.map((w, i) => ({ worker: w.worker, job: jobs[i] as JobObservation })),
+    record.plan.workers.map((w, i) => ({ worker: w.worker, job: observed[i] as JobObservation })),
   );
   if (usage) await deps.store.patch(pk, submission.attempt, { usage }, now.toISOString());
+  // A spot-first worker that lost too many nodes goes on in a Job of its own on demand.
+  const { plan, jobs } = await moveToOnDemand(
+    deps,
+    { ...record, plan: record.plan },
+    submission,
+    observed,
+    usage ?? record.usage ?? [],
+  );
   const done = jobs.every((j) => j.state === 'succeeded');
   const started = jobs.some((j) => j.state === 'running' || j.state === 'succeeded');
   const track = trackOf(deps.config, submission.phasePk);

@@ -1,3 +1,4 @@
+import type { CapacityChoice } from '../cost/spot.js';
 import type { EvalAiStatus, SubmissionStatus } from '../lifecycle.js';
 import type { PodRun, SubmissionPatch, SubmissionRecord, SubmissionRef } from './records.js';
 
@@ -152,8 +153,10 @@ export interface WorkerJobSpec {
   readonly routesKey: string;
   readonly routesSubset: string;
   readonly repetitions: number;
-  /** Continue from the worker's checkpoint (a later attempt). */
+  /** Continue from the worker's checkpoint (a later attempt, or a worker moved to on-demand capacity). */
   readonly resume: boolean;
+  /** The capacity its pods ask for: its track's, or on demand for a worker moved off spot. */
+  readonly capacity: CapacityChoice;
   /** Seconds the job may run before Kubernetes stops it (activeDeadlineSeconds). */
   readonly activeDeadlineSeconds: number;
   /** Where the worker's files go in the artifact store. */

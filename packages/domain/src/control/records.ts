@@ -11,6 +11,8 @@ export interface WorkerAssignmentRecord {
   readonly routeIds: readonly string[];
   readonly routesSubset: string;
   readonly jobName: string;
+  /** When the worker left spot for on-demand capacity, in a Job of its own (a spot-first track). */
+  readonly onDemandSince?: string;
 }
 
 export interface SubmissionPlanRecord {
@@ -33,10 +35,14 @@ export interface PodRun {
   readonly capacityType?: CapacityType;
 }
 
-/** What a worker of an attempt used: its pods (a new one after each crash or lost node) and its lost nodes. */
+/**
+ * What one Job of a worker's attempt used: its pods (a new one after each crash or lost node) and its lost
+ * nodes. A worker moved to on-demand capacity has a second Job, and so a second entry.
+ */
 export interface WorkerUsage {
   readonly attempt: number;
   readonly worker: number;
+  readonly job: string;
   readonly interruptions: number;
   readonly pods: readonly PodRun[];
 }

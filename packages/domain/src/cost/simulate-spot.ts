@@ -73,7 +73,7 @@ function simulateWorker(routeHours: readonly number[], choice: CapacityChoice, o
   let next = 0; // the first route not in the uploaded checkpoint
   const startHours = options.podStartSeconds / 3600;
   while (next < routeHours.length) {
-    const capacity = capacityAfter(choice, interruptions, options.maxInterruptions);
+    const capacity = capacityAfter({ capacity: choice, maxInterruptions: options.maxInterruptions }, interruptions);
     // The pod's life until a reclaim (none on demand): exponential, at the stage's rate.
     const life =
       capacity === 'spot' && options.interruptionsPerHour > 0

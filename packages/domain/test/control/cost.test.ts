@@ -1,5 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
-import { costReport, type JobObservation, type SubmissionRecord, submissionCost, usageAfter } from '../../src/index.js';
+import {
+  costReport,
+  interruptionsOf,
+  type JobObservation,
+  type SubmissionRecord,
+  submissionCost,
+  usageAfter,
+  usageEndedAt,
+} from '../../src/index.js';
 
 const record = (overrides: Partial<SubmissionRecord> = {}): SubmissionRecord => ({
   submissionPk: 1,
@@ -35,12 +43,27 @@ const spotPod = {
 describe('the GPU time an evaluation used, and what it cost', () => {
   it('records each worker’s pods as observed, keeps what a gone Job showed, and writes nothing unchanged', () => {
     const first = usageAfter(record(), [{ worker: 0, job: job([spotPod], 1) }]);
-    expect(first).toEqual([{ attempt: 1, worker: 0, interruptions: 1, pods: [spotPod] }]);
+    expect(first).toEqual([{ attempt: 1, worker: 0, job: 'j', interruptions: 1, pods: [spotPod] }]);
     const withIt = record({ usage: first ?? [] });
     expect(usageAfter(withIt, [{ worker: 0, job: job([spotPod], 1) }])).toBeUndefined();
     expect(usageAfter(withIt, [{ worker: 0, job: job(undefined) }])).toBeUndefined(); // deleted: kept
     const resumed = usageAfter({ ...withIt, attempt: 2 }, [{ worker: 0, job: job([spotPod]) }]);
     expect(resumed?.map((u) => u.attempt)).toEqual([1, 2]); // every attempt's GPU time counts
+    // A worker moved to on demand: its second Job gets an entry beside the first, whose pods stay counted.
+    const moved = usageAfter(withIt, [{ worker: 0, job: { ...job([spotPod]), name: 'j-od' } }]);
+    expect(moved?.map((u) => u.job)).toEqual(['j', 'j-od']);
+    expect(interruptionsOf(moved, 1, 0)).toBe(1);
+  });
+
+  it('ends the pods of a Job being deleted now, and no other Job’s', () => {
+    const open = { startedAt: '2026-12-03T11:00:00.000Z', instanceType: 'g5.2xlarge' };
+    const usage = [
+      { attempt: 1, worker: 0, job: 'a', interruptions: 0, pods: [spotPod, open] },
+      { attempt: 1, worker: 1, job: 'b', interruptions: 0, pods: [open] },
+    ];
+    const ended = usageEndedAt(usage, 'a', '2026-12-03T11:10:00.000Z');
+    expect(ended[0]?.pods).toEqual([spotPod, { ...open, endedAt: '2026-12-03T11:10:00.000Z' }]);
+    expect(ended[1]).toEqual(usage[1]);
   });
 
   it('prices every pod, one still running to now and one whose end was not seen to its attempt’s end', () => {
@@ -49,7 +72,7 @@ describe('the GPU time an evaluation used, and what it cost', () => {
       instanceType: 'g5.2xlarge',
       capacityType: 'on-demand' as const,
     };
-    const r = record({ usage: [{ attempt: 1, worker: 0, interruptions: 1, pods: [spotPod, running] }] });
+    const r = record({ usage: [{ attempt: 1, worker: 0, job: 'j', interruptions: 1, pods: [spotPod, running] }] });
     const cost = submissionCost(r, prices, new Date('2026-12-03T11:30:00.000Z'));
     expect(cost).toEqual({ gpuHours: 1.5, usd: 0.4 + 0.6, interruptions: 1 });
     const ended = record({
@@ -60,7 +83,9 @@ describe('the GPU time an evaluation used, and what it cost', () => {
     expect(submissionCost(ended, prices, new Date('2026-12-05T00:00:00.000Z')).gpuHours).toBe(2);
     expect(
       submissionCost(
-        record({ usage: [{ attempt: 1, worker: 0, interruptions: 0, pods: [{ ...spotPod, instanceType: 'p5' }] }] }),
+        record({
+          usage: [{ attempt: 1, worker: 0, job: 'j', interruptions: 0, pods: [{ ...spotPod, instanceType: 'p5' }] }],
+        }),
         prices,
         new Date(),
       ).usd,
@@ -68,7 +93,7 @@ describe('the GPU time an evaluation used, and what it cost', () => {
   });
 
   it('sums per team and per phase over a period', () => {
-    const usage = [{ attempt: 1, worker: 0, interruptions: 0, pods: [spotPod] }];
+    const usage = [{ attempt: 1, worker: 0, job: 'j', interruptions: 0, pods: [spotPod] }];
     const records = [
       record({ submissionPk: 1, usage }),
       record({ submissionPk: 2, usage, teamPk: 8, teamName: 'Team B' }),

@@ -121,7 +121,7 @@ describe('a team’s GPU-hour budget', () => {
     await plane.store.patch(
       pk,
       1,
-      { usage: [{ attempt: 1, worker: 0, interruptions: 0, pods: [{ startedAt: at, endedAt }] }] },
+      { usage: [{ attempt: 1, worker: 0, job: 'j', interruptions: 0, pods: [{ startedAt: at, endedAt }] }] },
       at,
     );
     await plane.store.transition(pk, 1, 'queued', { at });

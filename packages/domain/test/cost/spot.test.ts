@@ -41,10 +41,20 @@ describe('what GPU time costs', () => {
   });
 
   it('keeps a spot-first worker on spot until it has been interrupted more than the limit', () => {
-    expect(capacityAfter('spot-first', 2, 2)).toBe('spot');
-    expect(capacityAfter('spot-first', 3, 2)).toBe('on-demand');
-    expect(capacityAfter('spot', 30, 2)).toBe('spot');
-    expect(capacityAfter('on-demand', 0, 2)).toBe('on-demand');
+    const spotFirst = { capacity: 'spot-first', maxInterruptions: 2 } as const;
+    expect(capacityAfter(spotFirst, 2)).toBe('spot');
+    expect(capacityAfter(spotFirst, 3)).toBe('on-demand');
+    expect(capacityAfter({ ...spotFirst, capacity: 'spot' }, 30)).toBe('spot');
+    expect(capacityAfter({ ...spotFirst, capacity: 'on-demand' }, 0)).toBe('on-demand');
+  });
+
+  it('moves a spot-first worker that loses its node near its deadline to on demand at once', () => {
+    const nearDeadline = { capacity: 'spot-first', maxInterruptions: 5, onDemandWithinSeconds: 3600 } as const;
+    expect(capacityAfter(nearDeadline, 1, 3599)).toBe('on-demand');
+    expect(capacityAfter(nearDeadline, 1, 3600)).toBe('spot');
+    // Never interrupted: it stays where it runs, however close the deadline.
+    expect(capacityAfter(nearDeadline, 0, 10)).toBe('spot');
+    expect(capacityAfter({ ...nearDeadline, capacity: 'spot' }, 1, 10)).toBe('spot');
   });
 });
 

@@ -35,6 +35,7 @@ export function spec(overrides: Partial<WorkerJobSpec> = {}): WorkerJobSpec {
     routesSubset: '0-4',
     repetitions: 1,
     resume: false,
+    capacity: 'on-demand',
     activeDeadlineSeconds: 86_700,
     artifactPrefix: `submissions/${merged.submissionPk}/workers/${merged.worker}/`,
     ...merged,

@@ -18,7 +18,9 @@
  *   idle              stops writing anything in its second route, once: the scripts' watchdog restarts it
  *   hang              stops writing anything after its first route, every time, until it is killed
  *   bad-checkpoint    writes a checkpoint with impossible scores
- *   preempt-once      drives as good does; the local executors take its node away once, after its first route
+ *   preempt-once      drives as good does (the same scores); the local executors take its node away once,
+ *                     after its first route
+ *   preempt-spot      drives as good does; every pod of it on a spot node loses the node after a route
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
@@ -115,7 +117,9 @@ async function evaluate(connected: (socket: Socket) => void): Promise<number> {
   );
   const repetitions = Number(argument('--repetitions') ?? '1');
   const plan = routes.flatMap((r) => Array.from({ length: repetitions }, (_, rep) => ({ route: r, rep })));
-  const seed = [...(env.AGENT_IMAGE ?? '')].reduce((h, c) => (h * 31 + c.charCodeAt(0)) % 10007, 7);
+  // The preempt tags are about the node, not the agent: it drives as `good` does, to the same scores.
+  const agent = (env.AGENT_IMAGE ?? '').replace(/:preempt-[a-z]+$/, ':good');
+  const seed = [...agent].reduce((h, c) => (h * 31 + c.charCodeAt(0)) % 10007, 7);
   // --resume=1 continues from the checkpoint, as the evaluator's route indexer does; 0 starts over.
   let records: Record<string, unknown>[] = [];
   if (argument('--resume') === '1' && existsSync(checkpointPath)) {
