@@ -18,7 +18,8 @@ const alarmArn = (resource: string) => `@@GetAtt:${resource}@@`;
 /**
  * The stage's CloudWatch dashboard, as the DashboardBody of an AWS::CloudWatch::Dashboard in the workflow
  * stack: executions started, succeeded, failed and timed out; the dead-letter queue; submissions by status
- * and failure class; EvalAI's requests and 429s a minute; the GPU workers running; and the stage's alarms.
+ * and failure class; EvalAI's requests and 429s a minute; the GPU workers running; what ended evaluations
+ * cost and their GPU time, per phase; and the stage's alarms.
  * A Fn::Join, so that the region, the account and the alarms' ARNs are CloudFormation's.
  */
 export function operationsDashboard(stage: string, config: StageConfig): { 'Fn::Join': [string, CfnValue[]] } {
@@ -90,6 +91,12 @@ export function operationsDashboard(stage: string, config: StageConfig): { 'Fn::
       }),
       widget(12, 15, 'GPU workers running', {
         metrics: [[search('service', 'WorkersRunning', 'Maximum', 300, 'workers')]],
+      }),
+      widget(0, 21, 'What ended evaluations cost, by phase (USD a day, at the stage’s prices)', {
+        metrics: [[search('Phase,Track,service', 'CostUsd', 'Sum', 86_400, 'usd')]],
+      }),
+      widget(12, 21, 'GPU time of ended evaluations, by phase (GPU-seconds a day)', {
+        metrics: [[search('Phase,Track,service', 'GpuSeconds', 'Sum', 86_400, 'gpuSeconds')]],
       }),
     ],
   };

@@ -14,6 +14,12 @@ describe('the operations dashboard', () => {
     for (const alarm of STATE_MACHINE_ALARMS) expect(text(operationsDashboard('ci', hosts))).toContain(alarm);
   });
 
+  it('draws what ended evaluations cost and their GPU time, per phase, from the metrics the functions emit', () => {
+    const body = text(operationsDashboard('ci', loadStage('ci')));
+    expect(body).toContain(`SEARCH('{Pitwall,Phase,Track,service} MetricName=\\"CostUsd\\"', 'Sum', 86400)`);
+    expect(body).toContain(`SEARCH('{Pitwall,Phase,Track,service} MetricName=\\"GpuSeconds\\"', 'Sum', 86400)`);
+  });
+
   it("draws Pitwall's share of EvalAI's requests as a line", () => {
     const stage = loadStage('ci');
     expect(text(operationsDashboard('ci', stage))).toContain(

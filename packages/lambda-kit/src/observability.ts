@@ -1,5 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { AttemptCost } from '@pitwall/domain';
 
 // Service name, log level and namespace come from the POWERTOOLS_* variables each service sets.
 // Traces come from Lambda's active tracing, not from the X-Ray SDK (in maintenance since February 2026,
@@ -29,6 +30,22 @@ export function countSubmissionEnded(ended: { status: string; failureClass?: str
   const metric = metrics.singleMetric();
   metric.addDimensions({ Status: ended.status, FailureClass: ended.failureClass ?? 'none' });
   metric.addMetric('SubmissionsEnded', 'Count', count);
+}
+
+/**
+ * What an ended attempt cost, by phase and track: its GPU time (seconds) and, where every pod was priced, its
+ * US dollars at the stage's prices: the dashboard's cost by phase. Metrics of their own, like the count's.
+ */
+export function recordAttemptCost(cost: AttemptCost | undefined): void {
+  if (!cost) return;
+  // A single metric is written at its addMetric: one each.
+  const add = (name: string, unit: 'Seconds' | 'None', value: number) => {
+    const metric = metrics.singleMetric();
+    metric.addDimensions({ Phase: String(cost.phasePk), Track: cost.track });
+    metric.addMetric(name, unit, value);
+  };
+  add('GpuSeconds', 'Seconds', cost.gpuHours * 3600);
+  if (cost.usd !== undefined) add('CostUsd', 'None', cost.usd);
 }
 
 /** Every answer of EvalAI's API, and its 429s: the dashboard's requests a minute against EvalAI's 60. */

@@ -13,7 +13,7 @@ import {
   readLambdaConfig,
 } from '../src/index.js';
 import { kubernetesJobRunner } from '../src/kubernetes.js';
-import { countSubmissionEnded, logger } from '../src/observability.js';
+import { countSubmissionEnded, logger, recordAttemptCost } from '../src/observability.js';
 import { s3ArtifactStore } from '../src/s3.js';
 import { sqsSubmissionQueue } from '../src/sqs.js';
 import { stepFunctionsExecutions } from '../src/step-functions.js';
@@ -175,6 +175,42 @@ describe('lambdaHandler', () => {
       Namespace: 'Pitwall',
       Dimensions: [['service', 'Status', 'FailureClass']],
     });
+  });
+
+  it('records what an ended attempt cost as a metric of its own, by phase and track', () => {
+    const written: string[] = [];
+    const writes = [process.stdout, process.stderr].map((stream) =>
+      jest.spyOn(stream, 'write').mockImplementation((chunk: unknown) => {
+        written.push(String(chunk));
+        return true;
+      }),
+    );
+    try {
+      recordAttemptCost({ phasePk: 4001, track: 'SENSORS', gpuHours: 1.5, usd: 0.6 });
+      recordAttemptCost({ phasePk: 4002, track: 'MAP', gpuHours: 0.5 }); // unpriced: GPU time only
+      recordAttemptCost(undefined);
+    } finally {
+      for (const write of writes) write.mockRestore();
+    }
+    const emitted = written
+      .join('')
+      .split('\n')
+      .filter((line) => line.includes('"Phase"'))
+      .map((line) => JSON.parse(line));
+    expect(emitted).toEqual([
+      expect.objectContaining({ Phase: '4001', Track: 'SENSORS', GpuSeconds: 5400 }),
+      expect.objectContaining({ Phase: '4001', Track: 'SENSORS', CostUsd: 0.6 }),
+      expect.objectContaining({ Phase: '4002', Track: 'MAP', GpuSeconds: 1800 }), // unpriced: no CostUsd
+    ]);
+    expect(emitted.map((line) => line._aws.CloudWatchMetrics[0])).toEqual([
+      expect.objectContaining({
+        Namespace: 'Pitwall',
+        Dimensions: [['service', 'Phase', 'Track']],
+        Metrics: [{ Name: 'GpuSeconds', Unit: 'Seconds' }],
+      }),
+      expect.objectContaining({ Metrics: [{ Name: 'CostUsd', Unit: 'None' }] }),
+      expect.objectContaining({ Metrics: [{ Name: 'GpuSeconds', Unit: 'Seconds' }] }),
+    ]);
   });
 
   it('hostedBy: the same entry point, configured from another environment, with the ports its host brings', async () => {

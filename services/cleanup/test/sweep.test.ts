@@ -36,6 +36,7 @@ describe('cleanup sweep Lambda', () => {
       examined: 0,
       failed: [],
       failureClasses: {},
+      costs: [],
       activeByStatus: {},
       workersRunning: 0,
       orphans: [],

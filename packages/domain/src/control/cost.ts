@@ -79,6 +79,22 @@ export function submissionCost(record: SubmissionRecord, prices: PriceTable, now
   };
 }
 
+/** What one attempt of a submission cost, once it ended: the figure a phase's cost metric adds up. */
+export interface AttemptCost {
+  readonly phasePk: number;
+  readonly track: string;
+  readonly gpuHours: number;
+  /** At the stage's prices; none when a pod ran on an instance type the table does not price. */
+  readonly usd?: number;
+}
+
+/** The current attempt's cost (its workers' pods alone: an earlier attempt was counted when it ended). */
+export function attemptCost(record: SubmissionRecord, prices: PriceTable, now: Date): AttemptCost {
+  const usage = (record.usage ?? []).filter((u) => u.attempt === record.attempt);
+  const { gpuHours, usd } = submissionCost({ ...record, usage }, prices, now);
+  return { phasePk: record.phasePk, track: record.track, gpuHours, ...(usd === undefined ? {} : { usd }) };
+}
+
 export interface CostLine {
   readonly key: string;
   readonly submissions: number;

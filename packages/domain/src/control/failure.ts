@@ -1,5 +1,6 @@
 import { InvalidMessageError, RecordChangedError } from '../errors.js';
 import { canTransition, type EvalAiStatus, isEvalAiTerminal, isTerminal, type SubmissionStatus } from '../lifecycle.js';
+import { type AttemptCost, attemptCost } from './cost.js';
 import { CANCELLED_ON_EVALAI, type ControlPlane, cancelledOnEvalAi, isoNow } from './deps.js';
 import { type Failure, type FailureClass, failureClassLine } from './failure-class.js';
 import { deleteJobs } from './finish.js';
@@ -60,10 +61,11 @@ export async function failSubmission(
 ): Promise<EndedSubmission> {
   const pk = record.submissionPk;
   const { reason } = failure;
-  const ended = (status: TerminalStatus): EndedSubmission =>
-    status === 'finished'
-      ? { status }
-      : { status, failureClass: status === 'failed' ? failure.failureClass : 'cancelled' };
+  const ended = (status: TerminalStatus): EndedSubmission => ({
+    status,
+    ...(status === 'finished' ? {} : { failureClass: status === 'failed' ? failure.failureClass : 'cancelled' }),
+    cost: attemptCost(record, deps.config.prices, deps.clock.now()),
+  });
   if (isTerminal(record.status) && record.evalaiReported) {
     const failureClass = failureClassOf(record);
     return { status: record.status as TerminalStatus, ...(failureClass ? { failureClass } : {}) };
@@ -107,10 +109,14 @@ export async function failSubmission(
   return ended('failed');
 }
 
-/** How a submission ended: its terminal status, and for a failure or a cancel, its class (for the metric). */
+/**
+ * How a submission ended: its terminal status, for a failure or a cancel its class, and what the attempt cost
+ * where this call ended it (for the metrics).
+ */
 export interface EndedSubmission {
   readonly status: TerminalStatus;
   readonly failureClass?: FailureClass;
+  readonly cost?: AttemptCost;
 }
 
 /** The record's terminal status for one EvalAI has: its own if the lifecycle allows it. */
@@ -170,6 +176,8 @@ export interface SweepReport {
   readonly failed: readonly number[];
   /** How many of those ended in each failure class. */
   readonly failureClasses: Readonly<Partial<Record<FailureClass, number>>>;
+  /** What the attempts the sweep ended cost. */
+  readonly costs: readonly AttemptCost[];
   /** The submissions not yet ended, by status, as the sweep found them (for the dashboard). */
   readonly activeByStatus: Readonly<Partial<Record<SubmissionStatus, number>>>;
   /** Workers of running submissions: each holds a GPU. */
@@ -196,6 +204,7 @@ export async function sweepSubmissions(
   const active = await deps.store.listActive();
   const failed: number[] = [];
   const failureClasses: Partial<Record<FailureClass, number>> = {};
+  const costs: AttemptCost[] = [];
   const errors: string[] = [];
   for (const listed of active) {
     try {
@@ -203,9 +212,10 @@ export async function sweepSubmissions(
       if (!record) continue;
       const failure = isTerminal(record.status) ? unreportedFailure(record) : await stuckReason(deps, record);
       if (!failure) continue;
-      const { status, failureClass } = await failSubmission(deps, record, failure);
+      const { status, failureClass, cost } = await failSubmission(deps, record, failure);
       if (status === 'failed') failed.push(record.submissionPk);
       if (failureClass) failureClasses[failureClass] = (failureClasses[failureClass] ?? 0) + 1;
+      if (cost) costs.push(cost);
     } catch (error) {
       if (error instanceof RecordChangedError) continue; // it moved on since it was read: alive after all
       errors.push(`submission ${listed.submissionPk}: ${(error as Error).message}`);
@@ -218,7 +228,7 @@ export async function sweepSubmissions(
     activeByStatus[record.status] = (activeByStatus[record.status] ?? 0) + 1;
     if (record.status === 'running') workersRunning += record.plan?.workers.length ?? 0;
   }
-  return { examined: active.length, failed, failureClasses, activeByStatus, workersRunning, orphans, errors };
+  return { examined: active.length, failed, failureClasses, costs, activeByStatus, workersRunning, orphans, errors };
 }
 
 /**

@@ -3,6 +3,7 @@ import { isTerminal } from '../lifecycle.js';
 import { accuracies, evalAiResultFields } from '../results/evalai-payload.js';
 import { CARLA_VALUE_SOURCES, formatMergedCheckpoint, globalStatistic } from '../results/merge.js';
 import { artifactKeys } from './artifact-keys.js';
+import { type AttemptCost, attemptCost } from './cost.js';
 import { CANCELLED_ON_EVALAI, type ControlPlane, cancelledOnEvalAi, currentRecord, isoNow, trackOf } from './deps.js';
 import { failureClassLine, failureClassOfRouteStatuses } from './failure-class.js';
 import { jobName } from './launch.js';
@@ -131,9 +132,9 @@ export async function collectResults(
  * failed) over a submission the participant cancelled: EvalAI keeps whatever is written last.
  */
 export async function publishOutcome(
-  deps: Pick<ControlPlane, 'store' | 'artifacts' | 'evalai' | 'clock'>,
+  deps: Pick<ControlPlane, 'config' | 'store' | 'artifacts' | 'evalai' | 'clock'>,
   input: { submission: SubmissionRef; outcome: CollectedOutcome },
-): Promise<{ status: TerminalStatus }> {
+): Promise<{ status: TerminalStatus; cost?: AttemptCost }> {
   const { submission } = input;
   const pk = submission.submissionPk;
   const record = await currentRecord(deps.store, submission);
@@ -155,7 +156,7 @@ export async function publishOutcome(
   }
   const reason = status === input.outcome.status ? input.outcome.reason : CANCELLED_ON_EVALAI;
   await settle(deps, submission, status, reason);
-  return { status };
+  return { status, cost: attemptCost(record, deps.config.prices, deps.clock.now()) };
 }
 
 /** What Publish sends EvalAI for an outcome: the files Collect stored. */

@@ -20,12 +20,22 @@ describe('HandleFailure', () => {
     const h = harness();
     const submission = await h.start(h.submit().event);
     const pk = submission.submissionPk;
+    // Its two workers ran half an hour, on nodes the stage prices none of.
+    const startedAt = h.clock.now().toISOString();
+    for (const job of h.jobs.jobsOf(pk)) h.jobs.setState(job.name, 'running', { pods: [{ startedAt }] });
+    await observeSubmission(h.plane, { submission });
+    h.clock.advance(1800);
     const failure = await handleFailure(h.plane, {
       registration: { action: 'run', submission },
       error: { Error: 'JobRunnerRejectedError', Cause: 'the cluster refused the Job' },
       executionId: 'exec-1',
     });
-    expect(failure).toEqual({ status: 'failed', failureClass: 'platform_error' });
+    // What the attempt cost comes back for the phase's cost metric: its GPU time, to now, and no price.
+    expect(failure).toEqual({
+      status: 'failed',
+      failureClass: 'platform_error',
+      cost: { phasePk: 527, track: 'SENSORS', gpuHours: 1 },
+    });
     expect(h.evalai.resultOf(pk)?.stderr).toContain('JobRunnerRejectedError: the cluster refused the Job');
     expect(await h.store.get(pk)).toMatchObject({ status: 'failed', evalaiReported: true });
     expect(h.jobs.jobsOf(pk)).toEqual([]);
@@ -103,8 +113,10 @@ describe('the sweeper', () => {
     const submission = await h.start(h.submit().event);
     const report = await sweepSubmissions(h.plane);
     expect(report).toMatchObject({ failed: [submission.submissionPk], errors: [] });
+    expect(report.costs).toEqual([{ phasePk: 527, track: 'SENSORS', gpuHours: 0, usd: 0 }]); // no pod ever ran
     expect(h.evalai.statusOf(submission.submissionPk)).toBe('failed');
-    expect((await sweepSubmissions(h.plane)).failed).toEqual([]);
+    const again = await sweepSubmissions(h.plane);
+    expect(again).toMatchObject({ failed: [], costs: [] }); // counted once
   });
 
   it('acts on each record as it is now, not as the list had it (item 3)', async () => {

@@ -1,10 +1,26 @@
 import { describe, expect, it } from '@jest/globals';
-import { artifactKeys, collectResults, handleFailure, observeSubmission, publishOutcome } from '../../src/index.js';
+import {
+  artifactKeys,
+  collectResults,
+  handleFailure,
+  observeSubmission,
+  type PodRun,
+  publishOutcome,
+} from '../../src/index.js';
 import { harness, QUALIFIER_PHASE_PK, TransientOutage } from './harness.js';
 
-/** A run to the point where Collect has stored everything and Publish is next. */
-async function collected(h: ReturnType<typeof harness>, phasePk?: number) {
+/** A run to the point where Collect has stored everything and Publish is next (each worker's pod an hour long). */
+async function collected(
+  h: ReturnType<typeof harness>,
+  phasePk?: number,
+  pod: (startedAt: string, endedAt: string) => PodRun = (startedAt, endedAt) => ({ startedAt, endedAt }),
+) {
   const submission = await h.start(h.submit(phasePk).event);
+  const startedAt = h.clock.now().toISOString();
+  const endedAt = new Date(h.clock.now().getTime() + 3_600_000).toISOString();
+  for (const job of h.jobs.jobsOf(submission.submissionPk)) {
+    h.jobs.setState(job.name, 'running', { pods: [pod(startedAt, endedAt)] });
+  }
   await h.finishWorkers(submission);
   const poll = await observeSubmission(h.plane, { submission });
   const outcome = await collectResults(h.plane, { submission, poll });
@@ -12,11 +28,20 @@ async function collected(h: ReturnType<typeof harness>, phasePk?: number) {
 }
 
 describe('Collect and Publish', () => {
-  it('publishes FINISHED with the merged result and settles the record', async () => {
-    const h = harness();
-    const { submission, outcome, pk } = await collected(h);
+  it('publishes FINISHED with the merged result, settles the record, and says what the attempt cost', async () => {
+    const h = harness({ prices: { 'g5.2xlarge': { onDemand: 1.2, spot: 0.4 } } });
+    const { submission, outcome, pk } = await collected(h, undefined, (startedAt, endedAt) => ({
+      startedAt,
+      endedAt,
+      instanceType: 'g5.2xlarge',
+      capacityType: 'spot',
+    }));
     expect(outcome.status).toBe('finished');
-    expect(await publishOutcome(h.plane, { submission, outcome })).toEqual({ status: 'finished' });
+    // Two workers of an hour each on spot, at the stage's prices.
+    expect(await publishOutcome(h.plane, { submission, outcome })).toEqual({
+      status: 'finished',
+      cost: { phasePk: 527, track: 'SENSORS', gpuHours: 2, usd: 0.8 },
+    });
     expect(h.evalai.statusOf(pk)).toBe('finished');
     expect(JSON.parse(h.evalai.resultOf(pk)?.result ?? '[]')[0].accuracies['Driving score']).toBe(75);
     expect(await h.store.get(pk)).toMatchObject({ status: 'finished', evalaiReported: true });
@@ -29,7 +54,7 @@ describe('Collect and Publish', () => {
     h.artifacts.beforeAccess = (operation, key) => {
       if (operation === 'get' && key === artifactKeys.evalai(pk, 'result.json')) h.evalai.setStatus(pk, 'cancelled');
     };
-    expect(await publishOutcome(h.plane, { submission, outcome })).toEqual({ status: 'cancelled' });
+    expect(await publishOutcome(h.plane, { submission, outcome })).toMatchObject({ status: 'cancelled' });
     expect(h.evalai.writesOf(pk).at(-1)?.via).toBe('participant');
   });
 
@@ -63,7 +88,7 @@ describe('Collect and Publish', () => {
       error: { Error: 'States.Timeout' },
       executionId: 'exec-1',
     });
-    expect(failure).toEqual({ status: 'finished' });
+    expect(failure).toMatchObject({ status: 'finished' });
     expect(h.evalai.statusOf(pk)).toBe('finished');
     expect(h.evalai.writesOf(pk).map((w) => w.status)).toEqual(['queued', 'running', 'finished']);
     expect(await h.store.get(pk)).toMatchObject({ status: 'finished', evalaiReported: true });

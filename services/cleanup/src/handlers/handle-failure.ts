@@ -1,5 +1,12 @@
 import { handleFailure as fail } from '@pitwall/domain';
-import { countSubmissionEnded, lambdaHandler, parseTaskInput, TASKS, type TaskHandler } from '@pitwall/lambda-kit';
+import {
+  countSubmissionEnded,
+  lambdaHandler,
+  parseTaskInput,
+  recordAttemptCost,
+  TASKS,
+  type TaskHandler,
+} from '@pitwall/lambda-kit';
 import { evalAiHost } from '@pitwall/lambda-kit/evalai';
 import { kubernetesJobRunner } from '@pitwall/lambda-kit/kubernetes';
 
@@ -14,8 +21,11 @@ export const handleFailure: TaskHandler<'HandleFailure', 'evalai' | 'jobs'> =
       error: state.error,
       executionId,
     });
-    if (ended.status !== 'unreported') countSubmissionEnded(ended);
-    return ended;
+    if (ended.status === 'unreported') return ended;
+    const { cost, ...result } = ended;
+    countSubmissionEnded(result);
+    recordAttemptCost(cost);
+    return result;
   };
 
 export const handler = lambdaHandler(handleFailure, { evalai: evalAiHost, jobs: kubernetesJobRunner });

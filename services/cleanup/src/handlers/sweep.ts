@@ -1,5 +1,12 @@
 import { type SweepReport, scheduleAdmissions, sweepSubmissions } from '@pitwall/domain';
-import { countSubmissionEnded, lambdaHandler, logger, metrics, type RawHandler } from '@pitwall/lambda-kit';
+import {
+  countSubmissionEnded,
+  lambdaHandler,
+  logger,
+  metrics,
+  type RawHandler,
+  recordAttemptCost,
+} from '@pitwall/lambda-kit';
 import { evalAiHost } from '@pitwall/lambda-kit/evalai';
 import { kubernetesJobRunner } from '@pitwall/lambda-kit/kubernetes';
 import { stepFunctionsExecutions } from '@pitwall/lambda-kit/step-functions';
@@ -22,6 +29,7 @@ export const sweep: RawHandler<SweepReport, 'evalai' | 'jobs' | 'executions'> =
       const status = failureClass === 'cancelled' ? 'cancelled' : 'failed';
       countSubmissionEnded({ status, failureClass }, count ?? 0);
     }
+    for (const cost of report.costs) recordAttemptCost(cost);
     if (report.errors.length > 0) logger.error('sweeper could not settle some submissions', { errors: report.errors });
     return report;
   };

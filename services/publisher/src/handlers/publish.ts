@@ -1,5 +1,12 @@
 import { publishOutcome } from '@pitwall/domain';
-import { countSubmissionEnded, lambdaHandler, parseTaskInput, TASKS, type TaskHandler } from '@pitwall/lambda-kit';
+import {
+  countSubmissionEnded,
+  lambdaHandler,
+  parseTaskInput,
+  recordAttemptCost,
+  TASKS,
+  type TaskHandler,
+} from '@pitwall/lambda-kit';
 import { evalAiHost } from '@pitwall/lambda-kit/evalai';
 import { s3ArtifactStore } from '@pitwall/lambda-kit/s3';
 
@@ -12,10 +19,11 @@ export const publish: TaskHandler<'Publish', 'artifacts' | 'evalai'> =
   ({ plane }) =>
   async (event) => {
     const input = parseTaskInput(TASKS.Publish.input, event);
-    const { status } = await publishOutcome(plane, input);
+    const { status, cost } = await publishOutcome(plane, input);
     // A cancel seen at the last moment stands over the outcome Collect decided.
     const failureClass = status === 'cancelled' ? 'cancelled' : input.outcome.failureClass;
     countSubmissionEnded({ status, ...(failureClass ? { failureClass } : {}) });
+    recordAttemptCost(cost);
     return { status };
   };
 
