@@ -59,6 +59,27 @@ afterAll(async () => {
   await Promise.all([s3.close(), dynamo.close(), emulator.close()]);
 });
 
+/** The EMF lines (parsed) that `emit` writes to stdout or stderr and that contain `marker`. */
+function metricLines(marker: string, emit: () => void) {
+  const written: string[] = [];
+  const writes = [process.stdout, process.stderr].map((stream) =>
+    jest.spyOn(stream, 'write').mockImplementation((chunk: unknown) => {
+      written.push(String(chunk));
+      return true;
+    }),
+  );
+  try {
+    emit();
+  } finally {
+    for (const write of writes) write.mockRestore();
+  }
+  return written
+    .join('')
+    .split('\n')
+    .filter((line) => line.includes(marker))
+    .map((line) => JSON.parse(line));
+}
+
 describe('buildPlane', () => {
   it('builds the core ports and only the ports it is given', async () => {
     const plane = await buildPlane(config, { artifacts: s3ArtifactStore });
@@ -146,26 +167,12 @@ describe('lambdaHandler', () => {
   });
 
   it('counts an ended submission as a metric of its own, by status and failure class', () => {
-    const written: string[] = [];
-    const writes = [process.stdout, process.stderr].map((stream) =>
-      jest.spyOn(stream, 'write').mockImplementation((chunk: unknown) => {
-        written.push(String(chunk));
-        return true;
-      }),
-    );
-    try {
+    const emitted = metricLines('SubmissionsEnded', () => {
       countSubmissionEnded({ status: 'failed', failureClass: 'agent_crashed' });
       countSubmissionEnded({ status: 'finished' });
       countSubmissionEnded({ status: 'failed', failureClass: 'time_limit' }, 3); // the sweeper's, in one
       countSubmissionEnded({ status: 'failed', failureClass: 'platform_error' }, 0); // none: no metric
-    } finally {
-      for (const write of writes) write.mockRestore();
-    }
-    const emitted = written
-      .join('')
-      .split('\n')
-      .filter((line) => line.includes('SubmissionsEnded'))
-      .map((line) => JSON.parse(line));
+    });
     expect(emitted).toEqual([
       expect.objectContaining({ Status: 'failed', FailureClass: 'agent_crashed', SubmissionsEnded: 1 }),
       expect.objectContaining({ Status: 'finished', FailureClass: 'none', SubmissionsEnded: 1 }),
@@ -178,25 +185,11 @@ describe('lambdaHandler', () => {
   });
 
   it('records what an ended attempt cost as a metric of its own, by phase and track', () => {
-    const written: string[] = [];
-    const writes = [process.stdout, process.stderr].map((stream) =>
-      jest.spyOn(stream, 'write').mockImplementation((chunk: unknown) => {
-        written.push(String(chunk));
-        return true;
-      }),
-    );
-    try {
+    const emitted = metricLines('"Phase"', () => {
       recordAttemptCost({ phasePk: 4001, track: 'SENSORS', gpuHours: 1.5, usd: 0.6 });
       recordAttemptCost({ phasePk: 4002, track: 'MAP', gpuHours: 0.5 }); // unpriced: GPU time only
       recordAttemptCost(undefined);
-    } finally {
-      for (const write of writes) write.mockRestore();
-    }
-    const emitted = written
-      .join('')
-      .split('\n')
-      .filter((line) => line.includes('"Phase"'))
-      .map((line) => JSON.parse(line));
+    });
     expect(emitted).toEqual([
       expect.objectContaining({ Phase: '4001', Track: 'SENSORS', GpuSeconds: 5400 }),
       expect.objectContaining({ Phase: '4001', Track: 'SENSORS', CostUsd: 0.6 }),
