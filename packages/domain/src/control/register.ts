@@ -14,6 +14,7 @@ import {
   type SubmissionRef,
   submissionRefOf,
 } from './records.js';
+import { estimatedGpuHoursOfNew } from './throughput.js';
 
 /** In an allowedImages pattern, the submitting team's pk: EvalAI pushes to `…-participant-team-<pk>`. */
 export const TEAM_PLACEHOLDER = '{team}';
@@ -169,17 +170,27 @@ async function rejectionReason(
   return budgetReason(deps, ref);
 }
 
-/** Why the team's GPU-hour budget refuses the submission, if it does (a stage with `budget`). */
+/**
+ * Why the team's GPU-hour budget refuses the submission, if it does (a stage with `budget`): the team has used
+ * it, or this evaluation, as estimated from its routes' kilometres at the track's measured rate, would
+ * take the team past it.
+ */
 async function budgetReason(
   deps: Pick<ControlPlane, 'config' | 'store' | 'clock'>,
   ref: SubmissionRef,
 ): Promise<string | undefined> {
   const budget = deps.config.budget;
   if (!budget) return undefined;
-  const now = deps.clock.now();
-  const used = teamGpuHours(await deps.store.listAll(), ref, now, budget.periodDays);
-  if (used < budget.gpuHoursPerTeam) return undefined;
-  return `Your team has used ${used.toFixed(1)} of its ${budget.gpuHoursPerTeam} GPU-hours for the last ${budget.periodDays} days, so this submission was not evaluated. Submit again once earlier evaluations are older than that, or ask the challenge hosts.`;
+  const records = await deps.store.listAll();
+  const used = teamGpuHours(records, ref, deps.clock.now(), budget.periodDays);
+  const estimate = estimatedGpuHoursOfNew(records, ref) ?? 0;
+  if (used < budget.gpuHoursPerTeam && used + estimate <= budget.gpuHoursPerTeam) return undefined;
+  const usedText = `Your team has used ${used.toFixed(1)} of its ${budget.gpuHoursPerTeam} GPU-hours for the last ${budget.periodDays} days`;
+  const estimateText =
+    used < budget.gpuHoursPerTeam
+      ? `, and this evaluation is estimated to take ${estimate.toFixed(1)} more (its routes' kilometres at the rate recent runs drove)`
+      : '';
+  return `${usedText}${estimateText}, so this submission was not evaluated. Submit again once earlier evaluations are older than that, or ask the challenge hosts.`;
 }
 
 /**

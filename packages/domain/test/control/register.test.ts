@@ -155,4 +155,49 @@ describe('a team’s GPU-hour budget', () => {
     plane.clock.advance(31 * 24 * 3600);
     expect((await push(plane, 'e5')).action).toBe('run');
   });
+
+  it('refuses a submission whose estimate would take the team past its budget, saying so', async () => {
+    for (const [gpuHoursPerTeam, action] of [
+      [3, 'reject'],
+      [4, 'run'],
+    ] as const) {
+      const plane = harness({ budget: { gpuHoursPerTeam, periodDays: 30 } });
+      const first = await push(plane, 'e1');
+      const pk = first.action === 'run' ? first.submission.submissionPk : 0;
+      // The team's first run drove its phase's 20 km on one GPU in 2 hours: 10 km per GPU-hour, 2 GPU-hours.
+      const at = plane.clock.now();
+      const endedAt = new Date(at.getTime() + 2 * 3_600_000).toISOString();
+      const pods = [{ startedAt: at.toISOString(), endedAt }];
+      await plane.store.patch(
+        pk,
+        1,
+        {
+          plan: {
+            strategy: 'balanced',
+            workerCount: 1,
+            repetitions: 1,
+            expectedRoutes: 4,
+            routesKey: 'r',
+            metres: 20_000,
+            workers: [],
+          },
+          progress: { done: 4, total: 4 },
+          usage: [{ attempt: 1, worker: 0, job: 'j', interruptions: 0, pods }],
+        },
+        at.toISOString(),
+      );
+      for (const status of ['queued', 'running'] as const)
+        await plane.store.transition(pk, 1, status, { at: at.toISOString() });
+      await plane.store.transition(pk, 1, 'finished', { at: endedAt });
+      // 2 used and 2 estimated: past a budget of 3, within one of 4.
+      const second = await push(plane, 'e2');
+      expect(second.action).toBe(action);
+      if (action === 'reject') {
+        expect(second).toMatchObject({
+          reason:
+            "Your team has used 2.0 of its 3 GPU-hours for the last 30 days, and this evaluation is estimated to take 2.0 more (its routes' kilometres at the rate recent runs drove), so this submission was not evaluated. Submit again once earlier evaluations are older than that, or ask the challenge hosts.",
+        });
+      }
+    }
+  });
 });
