@@ -1,4 +1,5 @@
 import { isTerminal } from '../lifecycle.js';
+import { attemptCost } from './cost.js';
 import { attemptStartedAt, type SubmissionRecord } from './records.js';
 
 /** How many recent runs of a track the measured rate averages. */
@@ -11,15 +12,24 @@ export function kilometresLeft(record: Pick<SubmissionRecord, 'plan' | 'progress
   return total > 0 ? km * Math.max(0, 1 - done / total) : km;
 }
 
-/** The GPU-hours and kilometres of an ended attempt, from its admission (or its first pod running) to its end. */
+/**
+ * The GPU-hours and kilometres of an ended attempt: the GPU time its pods held, where Observe saw them;
+ * otherwise every worker from the attempt's admission (or its first pod running) to its end.
+ */
 function measuredRun(record: SubmissionRecord): { km: number; gpuHours: number } | undefined {
   if (!isTerminal(record.status) || !record.plan?.metres) return undefined;
-  const from = record.admission?.admittedAt ?? attemptStartedAt(record);
-  if (!from) return undefined;
   const { done = 0, total = 0 } = record.progress ?? {};
   const km = (record.plan.metres / 1000) * (total > 0 ? Math.min(1, done / total) : 0);
-  const gpuHours = (record.plan.workerCount * (Date.parse(record.updatedAt) - Date.parse(from))) / 3_600_000;
-  return km > 0 && gpuHours > 0 ? { km, gpuHours } : undefined;
+  const gpuHours = (record.usage ?? []).some((u) => u.attempt === record.attempt)
+    ? attemptCost(record, {}, new Date(record.updatedAt)).gpuHours
+    : heldGpuHours(record, record.plan.workerCount);
+  return km > 0 && gpuHours !== undefined && gpuHours > 0 ? { km, gpuHours } : undefined;
+}
+
+function heldGpuHours(record: SubmissionRecord, workers: number): number | undefined {
+  const from = record.admission?.admittedAt ?? attemptStartedAt(record);
+  if (!from) return undefined;
+  return (workers * (Date.parse(record.updatedAt) - Date.parse(from))) / 3_600_000;
 }
 
 /**

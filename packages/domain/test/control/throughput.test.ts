@@ -48,6 +48,24 @@ describe('kilometres per GPU-hour', () => {
     expect(kilometresPerGpuHour([full], 'MAP')).toBeUndefined();
   });
 
+  it('counts the GPU time the pods held, where it was measured, rather than the run’s length on every worker', () => {
+    // Worker 1 was done after half an hour: its GPU went back then. 40 km in 1.5 GPU-hours.
+    const pod = (worker: number, minutes: number) => ({
+      attempt: 1,
+      worker,
+      job: `j${worker}`,
+      interruptions: 0,
+      pods: [
+        {
+          startedAt: '2026-12-03T10:00:00.000Z',
+          endedAt: new Date(Date.parse('2026-12-03T10:00:00.000Z') + minutes * 60_000).toISOString(),
+        },
+      ],
+    });
+    const measured = run({ usage: [pod(0, 60), pod(1, 30)] });
+    expect(kilometresPerGpuHour([measured], 'SENSORS')).toBeCloseTo(40 / 1.5);
+  });
+
   it('leaves out runs still going, runs that drove nothing and plans stored without their length', () => {
     const going = run({ status: 'running' });
     const nothing = run({ status: 'failed', progress: { done: 0, total: 10 } });
