@@ -12,6 +12,12 @@ import { until } from '../support/until.js';
 // resumes with the next route. Not a crash: the Job's backoffLimit is untouched.
 
 const TERMINAL = ['finished', 'failed', 'cancelled'];
+const text = async (runtime: LocalRuntime, key: string) => (await runtime.plane.artifacts.get(key)) ?? '';
+/** The routes a worker's agent completed, one line each, over all its pods (the log is carried across). */
+const driven = async (runtime: LocalRuntime, pk: number, worker: number) =>
+  [...(await text(runtime, artifactKeys.log(pk, worker, 'agent'))).matchAll(/^route (\S+) rep (\d+): /gm)].map(
+    (m) => `${m[1]}/${m[2]}`,
+  );
 
 describe('a worker whose node is lost mid-run', () => {
   let runtime: LocalRuntime;
@@ -26,13 +32,7 @@ describe('a worker whose node is lost mid-run', () => {
   afterAll(() => runtime.stop());
   const finish = (pk: number) => until(() => TERMINAL.includes(runtime.evalai.get(pk).status), 120_000);
   const jobs = () => runtime.jobs as LocalJobRunner;
-  const text = async (key: string) => (await runtime.plane.artifacts.get(key)) ?? '';
-  const merged = async (pk: number) => JSON.parse(await text(artifactKeys.merged(pk)))._checkpoint;
-  /** The routes a worker's agent completed, one line each, over all its pods (the log is carried across). */
-  const driven = async (pk: number, worker: number) =>
-    [...(await text(artifactKeys.log(pk, worker, 'agent'))).matchAll(/^route (\S+) rep (\d+): /gm)].map(
-      (m) => `${m[1]}/${m[2]}`,
-    );
+  const merged = async (pk: number) => JSON.parse(await text(runtime, artifactKeys.merged(pk)))._checkpoint;
   const jobOf = async (pk: number, worker: number) =>
     (await runtime.plane.store.get(pk))?.plan?.workers.find((w) => w.worker === worker)?.jobName ?? '';
 
@@ -42,7 +42,7 @@ describe('a worker whose node is lost mid-run', () => {
     const preempted = await runtime.submit('Team Spot', image);
     // Once worker 0 has uploaded a checkpoint with a route done, its node goes.
     await until(async () => {
-      const checkpoint = await text(artifactKeys.checkpoint(preempted.id, 0));
+      const checkpoint = await text(runtime, artifactKeys.checkpoint(preempted.id, 0));
       return checkpoint !== '' && JSON.parse(checkpoint)._checkpoint.records.length >= 1; // whole, as logcopy uploads
     }, 60_000);
     const job = await jobOf(preempted.id, 0);
@@ -62,10 +62,10 @@ describe('a worker whose node is lost mid-run', () => {
     expect(usage?.interruptions).toBe(1);
     expect(usage?.pods).toHaveLength(2);
     expect(usage?.pods.every((pod) => pod.instanceType === 'local' && pod.endedAt)).toBe(true);
-    const routes = await driven(preempted.id, 0);
+    const routes = await driven(runtime, preempted.id, 0);
     expect(routes.length).toBeGreaterThan(1);
     expect(new Set(routes).size).toBe(routes.length); // each route once, the pod before the loss and after
-    expect(await text(artifactKeys.log(preempted.id, 0, 'agent'))).toMatch(/resuming from route [1-9]/);
+    expect(await text(runtime, artifactKeys.log(preempted.id, 0, 'agent'))).toMatch(/resuming from route [1-9]/);
   }, 180_000);
 
   it(`takes the node of an agent tagged ${PREEMPT_ONCE_TAG} once, after its first route, and resumes it`, async () => {
@@ -74,9 +74,11 @@ describe('a worker whose node is lost mid-run', () => {
     expect(runtime.evalai.get(submission.id).status).toBe('finished');
     expect(runtime.evalai.get(submission.id).stdout).toContain('Completed 20 out of 20 routes');
     for (const worker of [0, 1]) {
-      const routes = await driven(submission.id, worker);
+      const routes = await driven(runtime, submission.id, worker);
       expect(new Set(routes).size).toBe(routes.length);
-      expect(await text(artifactKeys.log(submission.id, worker, 'agent'))).toMatch(/resuming from route [1-9]/);
+      expect(await text(runtime, artifactKeys.log(submission.id, worker, 'agent'))).toMatch(
+        /resuming from route [1-9]/,
+      );
     }
   }, 180_000);
 });
@@ -100,7 +102,6 @@ describe('a spot-first worker whose spot nodes keep being lost', () => {
     await runtime.stop();
     delete process.env.PITWALL_STATE_DIR;
   });
-  const text = async (key: string) => (await runtime.plane.artifacts.get(key)) ?? '';
 
   it(`moves to on demand, in a Job of its own, after more than maxInterruptions lost nodes (${PREEMPT_SPOT_TAG})`, async () => {
     const steady = await runtime.submit('Team Steady', 'local/agent:good');
@@ -125,8 +126,7 @@ describe('a spot-first worker whose spot nodes keep being lost', () => {
       expect(onDemand?.interruptions).toBe(0);
       expect(onDemand?.pods.map((pod) => pod.capacityType)).toEqual(['on-demand']);
       // Every route the worker completed, over its spot pods and its on-demand one, was driven once.
-      const log = await text(artifactKeys.log(unlucky.id, worker.worker, 'agent'));
-      const routes = [...log.matchAll(/^route (\S+) rep (\d+): /gm)].map((m) => `${m[1]}/${m[2]}`);
+      const routes = await driven(runtime, unlucky.id, worker.worker);
       expect(routes).toHaveLength(worker.routeIds.length);
       expect(new Set(routes).size).toBe(routes.length);
     }

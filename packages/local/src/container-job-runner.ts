@@ -119,11 +119,6 @@ export class ContainerJobRunner extends FolderJobRunner<ContainerJob> {
     }
   }
 
-  /** The node under the Job's pod is lost: see LocalJobRunner.preempt. */
-  async preempt(name: string): Promise<boolean> {
-    return (await this.jobs.get(name)?.preempt()) ?? false;
-  }
-
   /** Stops watching; the containers go on, for the next start to adopt. */
   override async shutdown(): Promise<void> {
     clearInterval(this.watch);

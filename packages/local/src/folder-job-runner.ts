@@ -85,6 +85,8 @@ export interface FolderJob {
   remove(): Promise<void>;
   /** Lets go of the Job as the runtime stops. */
   release(): Promise<void>;
+  /** Its node is lost: see FolderJobRunner.preempt. */
+  preempt(): Promise<boolean>;
 }
 
 /** How a Job of this executor is made: from its spec, its manifest and its folder (created then, if found). */
@@ -140,6 +142,15 @@ export abstract class FolderJobRunner<J extends FolderJob> implements JobRunner 
     await job.remove();
     await rm(join(this.directory, name), { recursive: true, force: true });
     return 'deleted';
+  }
+
+  /**
+   * The node under the Job's pod is lost, as a spot reclaim drains it: every container is stopped (SIGTERM,
+   * then SIGKILL after the grace), its emptyDirs go, and a new pod starts; only what logcopy uploaded is
+   * left. Not counted against the backoffLimit. Returns false for a Job not running here.
+   */
+  async preempt(name: string): Promise<boolean> {
+    return (await this.jobs.get(name)?.preempt()) ?? false;
   }
 
   /** After a restart of the runtime: every Job found on disk carries on, as a cluster's would. */

@@ -81,15 +81,6 @@ export class LocalJobRunner extends FolderJobRunner<LocalJob> {
       return '';
     }
   }
-
-  /**
-   * The node under the Job's pod is lost, as a spot reclaim drains it: every container is stopped (SIGTERM,
-   * then SIGKILL after the grace), its emptyDirs go, and a new pod starts; only what logcopy uploaded is
-   * left. Not counted against the backoffLimit. Returns false for a Job not running here.
-   */
-  async preempt(name: string): Promise<boolean> {
-    return (await this.jobs.get(name)?.preempt()) ?? false;
-  }
 }
 
 class LocalJob implements FolderJob {
