@@ -26,7 +26,7 @@ interface LedgerItem {
 /**
  * The admission ledger as one DynamoDB item: each track's workers in use, each team's places per phase,
  * the holdings and the teams' decayed use. A take is one conditional update (the track and the team both
- * have room, the submission holds nothing yet); a release is one too, conditional on the holding still
+ * have room, the submission holds nothing yet), and a take this attempt holds already is its admission; a release is one too, conditional on the holding still
  * being there and the team's use being what was read. One item keeps the reads whole and the limits exact:
  * the queue admits a few submissions a minute, far below an item's write rate.
  */
@@ -71,8 +71,10 @@ export class DynamoDbAdmissionLedger implements AdmissionLedger {
       );
       return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      // Held by this very attempt: an earlier take of it was applied and its answer lost (the SDK's retry then
+      // meets the condition), so this is its admission. Full, or held by another attempt: not admitted.
+      return (await this.item()).holdings?.[String(claim.submissionPk)]?.attempt === claim.attempt;
     }
   }
 

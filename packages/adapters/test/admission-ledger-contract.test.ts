@@ -49,12 +49,22 @@ describe.each([
   it('gives out no more than a track’s workers or a team’s places, and nothing twice', async () => {
     const ledger = await makeLedger();
     expect(await ledger.take(claim(1, 10), limits, T0)).toBe(true);
-    expect(await ledger.take(claim(1, 10), limits, T0)).toBe(false); // holds them already
+    expect(await ledger.take(claim(1, 10), limits, T0)).toBe(true); // holds them already: its admission, taken once
+    expect(await ledger.take({ ...claim(1, 10), attempt: 2 }, limits, T0)).toBe(false); // another attempt's
     expect(await ledger.take(claim(2, 10), limits, T0)).toBe(false); // its team's one place is taken
     expect(await ledger.take(claim(3, 11, 3), limits, T0)).toBe(false); // 2 + 3 workers > 4
     expect(await ledger.take(claim(4, 11), limits, T0)).toBe(true);
     expect(await ledger.take(claim(5, 12, 1, 'MAP'), { trackWorkers: 1, teamPlaces: 1 }, T0)).toBe(true);
     expect((await ledger.read()).holdings.map((h) => h.submissionPk).sort()).toEqual([1, 4, 5]);
+  });
+
+  it('answers a take tried again after its answer was lost as the admission it was, counting it once', async () => {
+    const ledger = await makeLedger();
+    await ledger.take(claim(1, 10), limits, T0); // applied; its answer lost on the way back
+    expect(await ledger.take(claim(1, 10), limits, later(5))).toBe(true);
+    const { holdings } = await ledger.read();
+    expect(holdings).toEqual([{ ...claim(1, 10), takenAt: T0 }]);
+    expect(await ledger.take(claim(2, 11), limits, T0)).toBe(true); // 2 + 2 workers: the first counted once
   });
 
   it('takes slots from concurrent schedulers exactly up to the limit', async () => {

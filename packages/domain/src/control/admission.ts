@@ -112,9 +112,16 @@ export async function scheduleAdmissions(
   const now = deps.clock.now();
   const at = now.toISOString();
   const reclaimed: number[] = [];
+  const admitted: number[] = [];
   for (const holding of (await deps.admissions.read()).holdings) {
     const record = await deps.store.get(holding.submissionPk);
-    if (record && record.attempt === holding.attempt && !isTerminal(record.status)) continue;
+    if (record && record.attempt === holding.attempt && !isTerminal(record.status)) {
+      // Slots taken, record never told (a scheduler stopped between the two): the admission is finished here.
+      if (!record.admission?.admittedAt && (await recordAdmission(deps, record, now))) {
+        admitted.push(record.submissionPk);
+      }
+      continue;
+    }
     if (await deps.admissions.release(holding.submissionPk, holding.attempt, at, queue.halfLifeSeconds)) {
       reclaimed.push(holding.submissionPk);
     }
@@ -129,37 +136,46 @@ export async function scheduleAdmissions(
     // Every record, read only in deadline mode: a scan, once a schedule, to know who has a result.
     ...(queue.deadlineMode ? { withResult: teamsWithResult(await deps.store.listAll()) } : {}),
   };
-  const admitted: number[] = [];
   const policy = queuePolicyOf(queue);
   for (const pick of admit(state, policy)) {
     const record = waitingRecords.find((r) => r.submissionPk === pick.submissionPk) as SubmissionRecord;
     const limits = { trackWorkers: queue.capacity[pick.track] ?? 0, teamPlaces: teamCapOf(pick, policy) };
     if (!(await deps.admissions.take({ ...pick, attempt: record.attempt }, limits, at))) continue;
-    try {
-      // From admission on, the attempt has its queue timeout (for a GPU node) and its evaluation time left.
-      const track = trackOf(deps.config, record.phasePk);
-      const deadline = evaluationDeadline(
-        new Date(now.getTime() + (track?.queueTimeoutSeconds ?? 0) * 1000),
-        track?.timeLimitSeconds ?? 0,
-        evaluationSecondsUsed(record.history, record.attempt),
-      );
-      await deps.store.patch(
-        pick.submissionPk,
-        record.attempt,
-        { admission: { requestedAt: at, ...record.admission, admittedAt: at }, deadline },
-        at,
-      );
-      admitted.push(pick.submissionPk);
-    } catch (error) {
-      // The attempt moved on (a resume, a record gone) since the list: its slots go back.
-      await deps.admissions.release(pick.submissionPk, record.attempt, at, queue.halfLifeSeconds);
-      if (
-        !(error instanceof StaleAttemptError || error instanceof NotFoundError || error instanceof RecordChangedError)
-      )
-        throw error;
-    }
+    if (await recordAdmission(deps, record, now)) admitted.push(pick.submissionPk);
   }
   return { waiting: waitingRecords.length, admitted, reclaimed };
+}
+
+/**
+ * The record told of its attempt's admission: from now on it has its queue timeout (for a GPU node) and its
+ * evaluation time left. False, with the slots given back, when the attempt moved on (a resume, a record gone).
+ */
+async function recordAdmission(
+  deps: Pick<ControlPlane, 'config' | 'store' | 'admissions'>,
+  record: SubmissionRecord,
+  now: Date,
+): Promise<boolean> {
+  const at = now.toISOString();
+  try {
+    const track = trackOf(deps.config, record.phasePk);
+    const deadline = evaluationDeadline(
+      new Date(now.getTime() + (track?.queueTimeoutSeconds ?? 0) * 1000),
+      track?.timeLimitSeconds ?? 0,
+      evaluationSecondsUsed(record.history, record.attempt),
+    );
+    await deps.store.patch(
+      record.submissionPk,
+      record.attempt,
+      { admission: { requestedAt: at, ...record.admission, admittedAt: at }, deadline },
+      at,
+    );
+    return true;
+  } catch (error) {
+    await deps.admissions.release(record.submissionPk, record.attempt, at, deps.config.queue?.halfLifeSeconds ?? 0);
+    if (!(error instanceof StaleAttemptError || error instanceof NotFoundError || error instanceof RecordChangedError))
+      throw error;
+    return false;
+  }
 }
 
 /** A waiting submission's place in Pitwall's queue, and when it may start. */

@@ -26,7 +26,11 @@ export interface AdmissionLedgerState {
  * give out more than a track's workers or a team's places, and a release is counted once.
  */
 export interface AdmissionLedger {
-  /** Takes the claim's slots, all or none; false when the track or the team is full, or it holds them already. */
+  /**
+   * Takes the claim's slots, all or none; false when the track or the team is full, or another attempt of the
+   * submission holds them. True, taking nothing more, when this attempt holds them already: a take whose
+   * answer was lost, tried again, is the admission it was.
+   */
   take(claim: AdmissionClaim, limits: AdmissionLimits, at: string): Promise<boolean>;
   /**
    * Gives back what the attempt holds, once, adding the GPU-seconds it held them (workers × time) to its

@@ -14,7 +14,8 @@ export class MemoryAdmissionLedger implements AdmissionLedger {
   private readonly usage = new Map<number, TeamUsage>();
 
   async take(claim: AdmissionClaim, limits: AdmissionLimits, at: string): Promise<boolean> {
-    if (this.holdings.has(claim.submissionPk)) return false;
+    const holding = this.holdings.get(claim.submissionPk);
+    if (holding) return holding.attempt === claim.attempt;
     const held = [...this.holdings.values()];
     const trackUsed = held.filter((h) => h.track === claim.track).reduce((n, h) => n + h.workers, 0);
     const teamUsed = held.filter((h) => h.phasePk === claim.phasePk && h.teamPk === claim.teamPk).length;

@@ -197,6 +197,29 @@ describe('the queue', () => {
     });
   });
 
+  it('finishes an admission whose slots were taken but whose record was never told (a scheduler stopped between)', async () => {
+    const h = queued();
+    const half = await waiting(h);
+    const pk = half.submissionPk;
+    const record = await h.store.get(pk);
+    if (!record?.plan) throw new Error('no plan');
+    const at = h.clock.now().toISOString();
+    await h.store.patch(pk, 1, { admission: { requestedAt: at } }, at);
+    const claim = { submissionPk: pk, attempt: 1, teamPk: record.teamPk, phasePk: record.phasePk, track: record.track };
+    expect(
+      await h.plane.admissions.take(
+        { ...claim, workers: record.plan.workerCount },
+        { trackWorkers: 2, teamPlaces: 1 },
+        at,
+      ),
+    ).toBe(true);
+    expect(await scheduleAdmissions(h.plane)).toEqual({ waiting: 0, admitted: [pk], reclaimed: [] });
+    expect((await h.store.get(pk))?.admission?.admittedAt).toBe(at);
+    expect(await awaitAdmission(h.plane, { submission: half, admission: { turn: 1 } })).toMatchObject({
+      phase: 'admitted',
+    });
+  });
+
   it('refuses a queue that gives a phase’s track no room for its workers', () => {
     expect(() => harness({ queue: { capacity: { SENSORS: 1, SENSORS_QUALIFIER: 2 } } })).toThrow(
       'is 1 workers, fewer than the 2 of phase 527: its submissions would never fit',
