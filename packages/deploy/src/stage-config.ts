@@ -144,12 +144,23 @@ export function parseMachineStage(yamlText: string, source = 'the stage file'): 
       `${source}: machine: cluster: ${config.machine.cluster ? 'is for the kubernetes executor only' : 'the kubernetes executor runs the Jobs on the cluster named here'}`,
     ]);
   }
+  if (config.machine.executor === 'processes' && !onThisMachine(config.evalai.apiServer)) {
+    throw new StageConfigError([
+      `${source}: machine: executor: processes runs the CARLA stand-in, never the participants' images: use podman, docker or kubernetes against ${config.evalai.apiServer} (processes is for an EvalAI on this machine, such as the emulator)`,
+    ]);
+  }
   if (config.machine.executor !== 'processes' && !config.machine.images) {
     throw new StageConfigError([
       `${source}: machine: images: the ${config.machine.executor} executor runs the simulator, evaluator and logcopy images named here`,
     ]);
   }
   return config;
+}
+
+/** An EvalAI on this machine's loopback: the emulator, never a challenge participants submit to. */
+function onThisMachine(apiServer: string): boolean {
+  const host = new URL(apiServer).hostname;
+  return host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
 export function parseStageConfig(yamlText: string, source = 'the stage file'): StageConfig {

@@ -116,6 +116,19 @@ describe("a machine's stage file (pitwall serve)", () => {
     expect(machineProblems(token)).toEqual(['stages/typo.yml: evalai: unknown key "token" (a typo?)']);
   });
 
+  it('refuses the processes executor (the stand-in, never the image) for an EvalAI not on this machine', () => {
+    const processes = workstation.replace('  executor: podman\n', '  executor: processes\n');
+    expect(machineProblems(processes)).toEqual([
+      expect.stringMatching(
+        /^stages\/typo.yml: machine: executor: processes runs the CARLA stand-in, never the participants' images: use podman, docker or kubernetes against https:\/\/eval.ai /,
+      ),
+    ]);
+    for (const local of ['http://127.0.0.1:8000', 'http://localhost:9000', 'http://[::1]:8000']) {
+      const emulated = processes.replace('apiServer: https://eval.ai', `apiServer: ${local}`);
+      expect(parseMachineStage(emulated).machine.executor).toBe('processes');
+    }
+  });
+
   it('runs Jobs on a Kubernetes cluster only with the cluster named, and names it for that executor only', () => {
     const cluster = [
       '  cluster:',
