@@ -223,6 +223,13 @@ describe('the operator commands against the running local stack', () => {
     );
   });
 
+  it('cancel: refuses a submission that ended, in one line, and EvalAI keeps its status', async () => {
+    const io = captureIo();
+    expect(await runCli(['cancel', '--submission', String(finished)], io)).toBe(2);
+    expect(io.stderr()).toBe(`pitwall: submission ${finished} is finished on EvalAI: there is nothing to cancel\n`);
+    expect(runtime.evalai.get(finished).status).toBe('finished');
+  });
+
   it('show names a submission it does not have, in one line', async () => {
     const io = captureIo();
     expect(await runCli(['show', '999'], io)).toBe(2);

@@ -28,6 +28,7 @@ import {
   publishedLeaderboard,
   type QueuePlace,
   queuePlaces,
+  refuseCancelOfEnded,
   republishResult,
   requeueSubmission,
   resumeSubmission,
@@ -323,13 +324,15 @@ export function registerOperatorCommands(program: Command, io: CliIo): void {
     .option(...STAGE_OPTION)
     .action(async (options: { submission: number; stage?: string }) => {
       const pk = options.submission;
+      const source = sourceOf(options);
+      const deps = { config: source.challenge, store: source.store, evalai: source.evalaiHost() };
       if (options.stage) {
-        const source = sourceOf(options);
-        const deps = { config: source.challenge, evalai: source.evalaiHost() };
         await refusable(source, () => cancelAsHost(deps, pk));
         io.out(`submission ${pk} cancelled on EvalAI; Pitwall stops its run at its next look`);
         return;
       }
+      // Locally the participant cancels, as on EvalAI's page; what EvalAI itself would let through is refused first.
+      await refusable(source, () => refuseCancelOfEnded(deps, pk));
       const stack = runningEndpoints();
       const response = await askLocalEvalAi(
         stack,

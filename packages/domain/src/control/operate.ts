@@ -1,5 +1,5 @@
 import { OperatorActionRefusedError } from '../errors.js';
-import { isEvalAiTerminal } from '../lifecycle.js';
+import { isEvalAiTerminal, isTerminal } from '../lifecycle.js';
 import { formatSubmissionMessage } from '../message.js';
 import { type ControlPlane, isoNow, trackOf } from './deps.js';
 import { attemptNotBegun } from './reconcile.js';
@@ -70,17 +70,36 @@ export async function requeueSubmission(
 export const CANCELLED_BY_HOSTS = 'The challenge hosts cancelled this submission.';
 
 /**
- * The host's cancel: CANCELLED on EvalAI (a PUT, as a host may), which Pitwall's status watch turns into the
- * run's end, its jobs deleted. Refused for a submission EvalAI shows ended: its status stands.
+ * Whether a cancel may go to EvalAI: never for a submission that ended, on EvalAI or in Pitwall (whose own end
+ * may not have reached EvalAI yet). EvalAI takes a cancel over any status, and the participant would then see
+ * cancelled where Pitwall finished or failed the run.
  */
-export async function cancelAsHost(deps: Pick<ControlPlane, 'config' | 'evalai'>, pk: number): Promise<void> {
+export async function refuseCancelOfEnded(
+  deps: Pick<ControlPlane, 'store' | 'evalai'>,
+  pk: number,
+): Promise<{ phasePk: number }> {
+  const record = await deps.store.get(pk);
   const remote = await deps.evalai.getSubmission(pk);
   if (isEvalAiTerminal(remote.status)) {
     throw new OperatorActionRefusedError(`submission ${pk} is ${remote.status} on EvalAI: there is nothing to cancel`);
   }
+  if (record && isTerminal(record.status)) {
+    throw new OperatorActionRefusedError(
+      `submission ${pk} is ${record.status} in Pitwall (EvalAI shows ${remote.status} until it is told): there is nothing to cancel`,
+    );
+  }
+  return { phasePk: remote.challengePhasePk };
+}
+
+/**
+ * The host's cancel: CANCELLED on EvalAI (a PUT, as a host may), which Pitwall's status watch turns into the
+ * run's end, its jobs deleted. Refused for a submission that ended (refuseCancelOfEnded): its status stands.
+ */
+export async function cancelAsHost(deps: Pick<ControlPlane, 'config' | 'store' | 'evalai'>, pk: number): Promise<void> {
+  const { phasePk } = await refuseCancelOfEnded(deps, pk);
   await deps.evalai.putResult(deps.config.challengePk, 'cancelled', {
     submissionPk: pk,
-    phasePk: remote.challengePhasePk,
+    phasePk,
     result: '[]',
     stdout: '',
     stderr: CANCELLED_BY_HOSTS,

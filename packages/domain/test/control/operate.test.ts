@@ -99,6 +99,19 @@ describe('requeue', () => {
 });
 
 describe('cancel, as the hosts', () => {
+  it('is refused for a run Pitwall ended whose end EvalAI has not been told yet', async () => {
+    const h = harness();
+    const running = await h.start(h.submit().event);
+    await h.store.transition(running.submissionPk, running.attempt, 'failed', { at: new Date().toISOString() });
+    expect(h.evalai.statusOf(running.submissionPk)).not.toBe('failed');
+    await expect(cancelAsHost(h.plane, running.submissionPk)).rejects.toThrow(
+      new OperatorActionRefusedError(
+        `submission ${running.submissionPk} is failed in Pitwall (EvalAI shows ${h.evalai.statusOf(running.submissionPk)} until it is told): there is nothing to cancel`,
+      ),
+    );
+    expect(h.evalai.writesOf(running.submissionPk).at(-1)?.status).not.toBe('cancelled');
+  });
+
   it('puts CANCELLED on EvalAI, which the status watch then ends the run on; an ended one is refused', async () => {
     const h = harness();
     const running = await h.start(h.submit().event);
