@@ -13,7 +13,10 @@ export const TIERS = [
   // The packaged CloudFormation and bundles (osls package, offline).
   ['deploy', /^test\/deploy\//],
   // The local runtime, the pod scripts and the demo: real child processes.
-  ['processes', /^(test\/local\/|packages\/local\/test\/pod-scripts\.|packages\/cli\/test\/local\.)/],
+  [
+    'processes',
+    /^(test\/local\/|packages\/local\/test\/(pod-scripts|local-job-runner)\.|packages\/cli\/test\/local\.)/,
+  ],
   // The real ASL in the local engine, and everything run against the local servers (dynalite, s3rver, SQS, EvalAI).
   [
     'sm',

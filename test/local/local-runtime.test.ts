@@ -12,6 +12,7 @@ import {
   LocalRuntimeBusyError,
   type LocalRuntimeOptions,
 } from '@pitwall/local';
+import { cpuHog } from '../support/cpu-hog.js';
 import { outlivingEvalAi } from '../support/outliving-evalai.js';
 import { until } from '../support/until.js';
 
@@ -49,6 +50,20 @@ describe('the local runtime, end to end with processes', () => {
     await runtime.engine.idle();
     expect(readdirSync(join(runtime.stateDir, 'jobs'))).toEqual([]); // the jobs were deleted
   }, 90_000);
+
+  it('evaluates every route of a good agent beside a CPU hog: no result is collected before it is uploaded', async () => {
+    const hog = cpuHog();
+    try {
+      const submission = await runtime.submit('Team Loaded', 'local/agent:good');
+      await finish(submission.id);
+      const remote = runtime.evalai.get(submission.id);
+      expect(remote.stderr ?? '').toBe('');
+      expect(remote.status).toBe('finished');
+      expect(remote.stdout).toContain('Completed 20 out of 20 routes');
+    } finally {
+      hog.stop();
+    }
+  }, 180_000);
 
   it('runs every Task and the housekeeping through its function’s Lambda entry point, as in AWS', async () => {
     const invoked = new Set<string>();

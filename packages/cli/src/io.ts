@@ -25,3 +25,11 @@ export class UsageError extends Error {
     this.name = 'UsageError';
   }
 }
+
+/** A command that ran and did not succeed (a demo submission that failed): its one line, exit code 1. */
+export class CommandFailedError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'CommandFailedError';
+  }
+}

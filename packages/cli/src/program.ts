@@ -9,7 +9,7 @@ import { registerResultsCommands } from './commands/results.js';
 import { registerRoutesCommands } from './commands/routes.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerTourCommand } from './commands/tour.js';
-import { type CliIo, processIo, UsageError } from './io.js';
+import { type CliIo, CommandFailedError, processIo, UsageError } from './io.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -47,7 +47,16 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
       io.err(`pitwall: ${error.message}`);
       return 2;
     }
-    io.err(`pitwall: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    if (error instanceof CommandFailedError) {
+      io.err(`pitwall: ${error.message}`);
+      return 1;
+    }
+    // Anything else is a defect or a failure underneath: one line for the user, the stack only on request.
+    // Node's own errors can come from another realm (a test's VM), so not `instanceof Error`: read them by shape.
+    const { message = String(error), stack } = (typeof error === 'object' && error !== null ? error : {}) as Error;
+    const debug = Boolean(process.env.PITWALL_DEBUG);
+    const detail = debug ? (stack ?? message) : message;
+    io.err(`pitwall: ${detail}${debug ? '' : ' (PITWALL_DEBUG=1 prints where it came from)'}`);
     return 1;
   }
 }

@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { DNS_1123_LABEL } from '@pitwall/domain';
 import { runCli } from '../src/program.js';
@@ -35,6 +38,17 @@ describe('pitwall CLI', () => {
     const io = captureIo();
     expect(await runCli(['frobnicate'], io)).toBe(2);
     expect(io.stderr()).toContain("unknown command 'frobnicate'");
+  });
+
+  it('reports a failure underneath in one line, without a stack trace', async () => {
+    const io = captureIo();
+    const partial = join(mkdtempSync(join(tmpdir(), 'pitwall-cli-')), 'worker-0.json');
+    writeFileSync(partial, '{}');
+    expect(await runCli(['results', 'merge', '--out', '/proc/no-such-folder/merged.json', partial], io)).toBe(1);
+    expect(io.stderr()).toMatch(
+      /^pitwall: ENOENT: no such file or directory, open '\/proc\/no-such-folder\/merged.json' \(PITWALL_DEBUG=1 prints where it came from\)\n$/,
+    );
+    expect(io.stderr()).not.toContain('    at ');
   });
 
   it('parses a message given on stdin', async () => {

@@ -1,5 +1,6 @@
 import { ApiException, BatchV1Api, CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import {
+  type ContainerExit,
   type ContainerObservation,
   type JobObservation,
   type JobRunner,
@@ -260,13 +261,19 @@ function containerSummary(pods: readonly V1Pod[]): ContainerObservation[] {
     lastExitCode?: number;
     lastReason?: string;
     waiting?: ContainerObservation['waiting'];
+    exits: ContainerExit[];
   };
   const byName = new Map<string, Entry>();
   for (const pod of [...pods].sort((a, b) => timeOf(a) - timeOf(b))) {
     const since = pod.metadata?.creationTimestamp ? new Date(pod.metadata.creationTimestamp).toISOString() : undefined;
     for (const status of [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])]) {
-      const entry = byName.get(status.name) ?? { restarts: 0 };
+      const entry = byName.get(status.name) ?? { restarts: 0, exits: [] };
       entry.restarts += status.restartCount ?? 0;
+      // The kubelet keeps two ends of a container per pod: the one before its last restart, and its own.
+      for (const ended of [status.lastState?.terminated, status.state?.terminated]) {
+        if (ended?.finishedAt)
+          entry.exits.push({ exitCode: ended.exitCode, at: new Date(ended.finishedAt).toISOString() });
+      }
       const terminated = status.state?.terminated ?? status.lastState?.terminated;
       if (terminated) {
         entry.lastExitCode = terminated.exitCode;
@@ -280,5 +287,9 @@ function containerSummary(pods: readonly V1Pod[]): ContainerObservation[] {
       byName.set(status.name, entry);
     }
   }
-  return [...byName.entries()].map(([name, entry]) => ({ name, ...entry }));
+  return [...byName.entries()].map(([name, { exits, ...entry }]) => ({
+    name,
+    ...entry,
+    ...(exits.length > 0 ? { exits } : {}),
+  }));
 }

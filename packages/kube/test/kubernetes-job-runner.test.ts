@@ -120,7 +120,9 @@ describe('KubernetesJobRunner against a fake API server', () => {
           image: 'a',
           imageID: '',
           ready: false,
-          lastState: { terminated: { exitCode: 137, reason: 'OOMKilled' } },
+          lastState: {
+            terminated: { exitCode: 137, reason: 'OOMKilled', finishedAt: new Date('2026-06-01T12:40:00Z') },
+          },
         },
         {
           name: 'simulator',
@@ -128,7 +130,8 @@ describe('KubernetesJobRunner against a fake API server', () => {
           image: 's',
           imageID: '',
           ready: false,
-          state: { terminated: { exitCode: 0, reason: 'Completed' } },
+          lastState: { terminated: { exitCode: 3, finishedAt: new Date('2026-06-01T12:40:02Z') } },
+          state: { terminated: { exitCode: 143, reason: 'Error', finishedAt: new Date('2026-06-01T12:40:09Z') } },
         },
       ]),
     ]);
@@ -142,7 +145,13 @@ describe('KubernetesJobRunner against a fake API server', () => {
       restarts: 2,
       lastExitCode: 137,
       lastReason: 'OOMKilled',
+      exits: [{ exitCode: 137, at: '2026-06-01T12:40:00.000Z' }],
     });
+    // Both ends the kubelet keeps, so that who failed first can be told (the simulator only followed).
+    expect(failed.containers.find((c) => c.name === 'simulator')?.exits).toEqual([
+      { exitCode: 3, at: '2026-06-01T12:40:02.000Z' },
+      { exitCode: 143, at: '2026-06-01T12:40:09.000Z' },
+    ]);
   });
 
   it('counts the pods whose node was taken away (DisruptionTarget) as interruptions, not crashes', async () => {

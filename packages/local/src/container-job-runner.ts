@@ -4,6 +4,7 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import {
+  type ContainerExit,
   type ContainerObservation,
   type JobObservation,
   JobRunnerUnavailableError,
@@ -19,8 +20,10 @@ import {
   endPodRun,
   type FolderJob,
   FolderJobRunner,
+  keepNewestExits,
   makeEmptyDirs,
   startPodRun,
+  terminationGraceSeconds,
 } from './folder-job-runner.js';
 import type { Gpu, GpuPool } from './gpu-pool.js';
 
@@ -60,6 +63,8 @@ interface JobState {
   pods?: PodRun[];
   restarts: Record<string, number>;
   lastExit: Record<string, { code: number; reason: string }>;
+  /** Each container's ends, oldest first (the newest MAX_EXITS_KEPT): who failed first is told by them. */
+  exits?: Record<string, ContainerExit[]>;
   /** The CDI device the Job holds, from the pool. */
   gpu?: Gpu;
 }
@@ -264,10 +269,12 @@ class ContainerJob implements FolderJob {
     const containers: ContainerObservation[] = [...this.sidecars(), ...(this.pod?.containers ?? [])].map(
       (container) => {
         const last = this.status.lastExit[container.name];
+        const exits = this.status.exits?.[container.name];
         return {
           name: container.name,
           restarts: this.status.restarts[container.name] ?? 0,
           ...(last ? { lastExitCode: last.code, lastReason: last.reason } : {}),
+          ...(exits ? { exits: [...exits] } : {}),
         };
       },
     );
@@ -307,8 +314,9 @@ class ContainerJob implements FolderJob {
   private async stopPod(): Promise<void> {
     endPodRun(this.status.pods ?? []);
     const order = [...(this.pod?.containers ?? []), ...this.sidecars().reverse()];
+    const grace = String(terminationGraceSeconds(this.manifest));
     for (const container of order) {
-      await this.cli(['stop', '--time', '5', this.containerName(container.name)]).catch(() => undefined);
+      await this.cli(['stop', '--time', grace, this.containerName(container.name)]).catch(() => undefined);
     }
   }
 
@@ -368,6 +376,7 @@ class ContainerJob implements FolderJob {
     const gone = main.find((_, i) => exits[i] === null);
     if (gone) return this.fail('ContainerMissing', `the ${gone.name} container is gone`);
     if (exits.every((code) => code !== undefined && code !== null)) {
+      for (const [i, container] of main.entries()) this.recordExit(container.name, exits[i] as number);
       this.replacing = true;
       try {
         await this.podEnded(exits.every((code) => code === 0));
@@ -381,10 +390,16 @@ class ContainerJob implements FolderJob {
       if (code === undefined) continue;
       if (code === null) return this.fail('ContainerMissing', `the ${sidecar.name} container is gone`);
       // A sidecar is started again whatever its exit; it never fails the pod.
+      this.recordExit(sidecar.name, code);
       this.status.restarts[sidecar.name] = (this.status.restarts[sidecar.name] ?? 0) + 1;
       this.saveState();
       await this.cli(['start', this.containerName(sidecar.name)]);
     }
+  }
+
+  private recordExit(name: string, exitCode: number): void {
+    this.status.exits ??= {};
+    this.status.exits[name] = keepNewestExits(this.status.exits[name], { exitCode, at: new Date().toISOString() });
   }
 
   /** The pod's containers have all exited: the sidecars are stopped, then success or a new pod. */

@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { JobObservation, JobRunner, ListedJob, PodRun, WorkerJobSpec } from '@pitwall/domain';
+import type { ContainerExit, JobObservation, JobRunner, ListedJob, PodRun, WorkerJobSpec } from '@pitwall/domain';
 import { buildWorkerJob, type ClusterSettings, NODE_LABELS, SPOT_TAINT, validateManifest } from '@pitwall/kube';
 import type { IJob } from 'kubernetes-models/batch/v1/Job';
 
@@ -42,6 +42,22 @@ export function startPodRun(pods: PodRun[], manifest: IJob): void {
 export function endPodRun(pods: PodRun[]): void {
   const current = pods.at(-1);
   if (current && !current.endedAt) pods[pods.length - 1] = { ...current, endedAt: new Date().toISOString() };
+}
+
+/**
+ * How long a stopped container of the pod gets after SIGTERM before SIGKILL, as the kubelet allows: the
+ * manifest's terminationGracePeriodSeconds. logcopy's last flush happens in it; a loaded machine needs more
+ * than a few seconds for it, and a Job reported done before that flush leaves Collect without results.
+ */
+export function terminationGraceSeconds(manifest: IJob): number {
+  return manifest.spec?.template.spec?.terminationGracePeriodSeconds ?? 30;
+}
+
+/** A container's ends kept for its observation: enough to tell which side of a pod failed first. */
+const MAX_EXITS_KEPT = 20;
+
+export function keepNewestExits(exits: readonly ContainerExit[] | undefined, next: ContainerExit): ContainerExit[] {
+  return [...(exits ?? []), next].slice(-MAX_EXITS_KEPT);
 }
 
 /** The agent image tag that makes a local executor take the node away once, after the first route is done. */

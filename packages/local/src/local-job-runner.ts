@@ -2,7 +2,14 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { copyFileSync, cpSync, createWriteStream, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ContainerObservation, JobObservation, ListedJob, PodRun, WorkerJobSpec } from '@pitwall/domain';
+import type {
+  ContainerExit,
+  ContainerObservation,
+  JobObservation,
+  ListedJob,
+  PodRun,
+  WorkerJobSpec,
+} from '@pitwall/domain';
 import type { ClusterSettings } from '@pitwall/kube';
 import type { IJob } from 'kubernetes-models/batch/v1/Job';
 import type { IContainer } from 'kubernetes-models/v1/Container';
@@ -11,8 +18,10 @@ import {
   endPodRun,
   type FolderJob,
   FolderJobRunner,
+  keepNewestExits,
   makeEmptyDirs,
   startPodRun,
+  terminationGraceSeconds,
 } from './folder-job-runner.js';
 import { PortBook } from './port-book.js';
 
@@ -55,6 +64,7 @@ interface ContainerHistory {
   restarts: number;
   lastExitCode?: number;
   lastReason?: string;
+  exits?: ContainerExit[];
 }
 
 /**
@@ -163,6 +173,7 @@ class LocalJob implements FolderJob {
       restarts: seen.restarts,
       ...(seen.lastExitCode === undefined ? {} : { lastExitCode: seen.lastExitCode }),
       ...(seen.lastReason ? { lastReason: seen.lastReason } : {}),
+      ...(seen.exits ? { exits: [...seen.exits] } : {}),
     }));
     return {
       name: this.spec.name,
@@ -234,11 +245,12 @@ class LocalJob implements FolderJob {
    */
   private async stopPod(): Promise<void> {
     const runs = [...this.runs.values()];
+    const graceMs = terminationGraceSeconds(this.manifest) * 1000;
     endPodRun(this.pods);
-    await Promise.all(runs.filter((r) => !r.sidecar).map((r) => terminate(r.process)));
+    await Promise.all(runs.filter((r) => !r.sidecar).map((r) => terminate(r.process, graceMs)));
     for (const run of runs.filter((r) => r.sidecar).reverse()) {
       run.exited = true; // not started again
-      await terminate(run.process);
+      await terminate(run.process, graceMs);
     }
   }
 
@@ -259,6 +271,7 @@ class LocalJob implements FolderJob {
       run.exited = true;
       seen.lastExitCode = code ?? (signal ? 137 : 1);
       seen.lastReason = code === 0 ? 'Completed' : signal ? 'Killed' : 'Error';
+      seen.exits = keepNewestExits(seen.exits, { exitCode: seen.lastExitCode, at: new Date().toISOString() });
       if (this.stopping || this.replacing || this.state !== 'running') return;
       if (run.sidecar) {
         if (wasStopped) return;
@@ -377,12 +390,12 @@ export function standinPace(msPerKm: number): Record<string, string> {
   return { PITWALL_STANDIN_MS_PER_KM: String(msPerKm), POLL_SECONDS: '0.1', STOP_GRACE_SECONDS: '1' };
 }
 
-/** The kubelet's stop: SIGTERM, and SIGKILL after a grace long enough for a script to stop what it started. */
-async function terminate(child: ChildProcess | undefined): Promise<void> {
+/** The kubelet's stop: SIGTERM, and SIGKILL after the pod's grace. */
+async function terminate(child: ChildProcess | undefined, graceMs: number): Promise<void> {
   if (!child || child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
   await exited;
   clearTimeout(timer);
 }

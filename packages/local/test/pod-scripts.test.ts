@@ -120,9 +120,9 @@ describe('the pod scripts (run_carla.sh, run_leaderboard.sh)', () => {
     expect(p.log('agent')).toContain('route 3 rep 0');
   }, 60_000);
 
-  it('resume from the checkpoint after the evaluator crashes: crash files, both exit 1, the next round finishes', async () => {
+  it('resume from the checkpoint after the evaluator crashes: crash files, the agent exits 1 and CARLA 3, the next round finishes', async () => {
     const p = await pod('crash-once');
-    expect(codes(await p.round())).toEqual([1, 1]);
+    expect(codes(await p.round())).toEqual([3, 1]);
     expect(p.status()).toEqual(expect.arrayContaining(['agent-3.crash0', 'simulator-3.crash0']));
     expect(p.progress()).toEqual([1, 4]);
     expect(codes(await p.round())).toEqual([0, 0]);
@@ -135,7 +135,7 @@ describe('the pod scripts (run_carla.sh, run_leaderboard.sh)', () => {
 
   it('resume in a new pod from the checkpoint its restore step brought back, RESUME=0 as on a first attempt', async () => {
     const p = await pod('crash-once');
-    expect(codes(await p.round())).toEqual([1, 1]);
+    expect(codes(await p.round())).toEqual([3, 1]);
     // The new pod's emptyDirs: nothing but the checkpoint logcopy had uploaded.
     for (const dir of [p.dirs.status, p.dirs.gpu]) rmSync(dir, { recursive: true, force: true });
     for (const dir of [p.dirs.status, p.dirs.gpu]) mkdirSync(dir);
@@ -145,9 +145,9 @@ describe('the pod scripts (run_carla.sh, run_leaderboard.sh)', () => {
     expect(p.progress()).toEqual([4, 4]);
   }, 60_000);
 
-  it('resume after CARLA crashes', async () => {
+  it('resume after CARLA crashes: the simulator exits 1, the agent 3 (its partner ended the round)', async () => {
     const p = await pod('carla-crash-once');
-    expect(codes(await p.round())).toEqual([1, 1]);
+    expect(codes(await p.round())).toEqual([1, 3]);
     expect(p.log('simulator')).toContain('CARLA exited with code 3');
     expect(p.status()).toEqual(expect.arrayContaining(['agent-3.crash0', 'simulator-3.crash0']));
     expect(codes(await p.round())).toEqual([0, 0]);
@@ -156,7 +156,7 @@ describe('the pod scripts (run_carla.sh, run_leaderboard.sh)', () => {
 
   it('stop an agent whose log stops growing for MAX_IDLE seconds, and resume it', async () => {
     const p = await pod('idle', { MAX_IDLE: '2' });
-    expect(codes(await p.round())).toEqual([1, 1]);
+    expect(codes(await p.round())).toEqual([3, 1]);
     expect(p.log('agent')).toContain('the agent produced no output for 2 s');
     expect(codes(await p.round())).toEqual([0, 0]);
     expect(p.progress()).toEqual([4, 4]);
@@ -187,14 +187,14 @@ describe('the pod scripts (run_carla.sh, run_leaderboard.sh)', () => {
 
   it('fail both, saying why, when no GPU is visible', async () => {
     const p = await pod('good', { PITWALL_STANDIN_GPUS: '0' });
-    expect(codes(await p.round())).toEqual([1, 1]);
+    expect(codes(await p.round())).toEqual([3, 1]);
     expect(p.log('agent')).toContain('no GPU is visible to the agent: nvidia-smi said: No devices were found');
     expect(p.status()).toEqual(expect.arrayContaining(['agent-3.crash0', 'simulator-3.crash0']));
   }, 60_000);
 
   it('fail both when the GPU the executor gave is not the one the agent sees', async () => {
     const p = await pod('good', { PITWALL_GPU_UUID: 'GPU-11111111-0000-0000-0000-given' });
-    expect(codes(await p.round())).toEqual([1, 1]);
+    expect(codes(await p.round())).toEqual([3, 1]);
     expect(p.log('agent')).toContain(
       'the agent was given GPU GPU-11111111-0000-0000-0000-given but sees GPU-00000000-0000-0000-0000-pitwalllocal',
     );
@@ -202,7 +202,7 @@ describe('the pod scripts (run_carla.sh, run_leaderboard.sh)', () => {
 
   it('refuse an agent image that does not say which agent to run', async () => {
     const p = await pod('good', { TEAM_AGENT: '' });
-    expect(codes(await p.round())).toEqual([1, 1]);
+    expect(codes(await p.round())).toEqual([3, 1]);
     expect(p.log('agent')).toContain('TEAM_AGENT is not set: the agent image must set it');
   }, 60_000);
 });

@@ -1,6 +1,7 @@
 import { constants } from 'node:fs';
 import { lstat, mkdir, open, readdir, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { openRegularFile } from '@pitwall/adapters';
 import { type ArtifactStore, artifactKeys, DEFAULT_MAX_CHECKPOINT_BYTES, parseCheckpoint } from '@pitwall/domain';
 import type { LogcopyConfig } from './config.js';
@@ -40,14 +41,18 @@ export interface SyncReport {
   readonly finished: boolean;
 }
 
+/** How often the last flush after SIGTERM is tried when an upload fails, and the pause between: well inside the pod's 60 s grace. */
+const LAST_FLUSH_PASSES = 5;
+const LAST_FLUSH_PAUSE_MS = 1000;
+
+/** The most of logcopy's own log kept (its newest lines). */
+const JOURNAL_LINES = 500;
+
 /**
  * One logcopy: uploads the files that changed since the last pass (checkpoint, status files, logs),
  * records progress and a heartbeat, and turns the control plane's cancel marker into the local cancel
  * file the simulator and agent scripts obey.
  */
-/** The most of logcopy's own log kept (its newest lines). */
-const JOURNAL_LINES = 500;
-
 export class Logcopy {
   private readonly seen = new Map<string, string>();
   private cancelRelayed = false;
@@ -177,7 +182,12 @@ export class Logcopy {
       if (report.finished) return 'finished';
       await sleep(this.config.periodMs, signal);
     }
-    await this.syncOnce(); // SIGTERM: one last flush before the pod goes
+    // SIGTERM: a last flush before the pod goes, its failed uploads tried again within the pod's grace (what
+    // is not up is lost: a new pod would drive those routes again).
+    for (let pass = 0; pass < LAST_FLUSH_PASSES; pass += 1) {
+      if ((await this.syncOnce()).failed.length === 0) break;
+      await delay(LAST_FLUSH_PAUSE_MS);
+    }
     return 'stopped';
   }
 

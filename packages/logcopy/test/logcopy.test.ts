@@ -324,6 +324,24 @@ describe('logcopy against s3rver and dynalite', () => {
     expect(await artifacts.get(`${config.prefix}logs/simulator-1.log`)).toBe('last words\n');
   });
 
+  it('tries its last flush again when an upload of it fails: the pod is going, and a new pod resumes from what is up', async () => {
+    let failures = 1;
+    const flaky = {
+      get: (key: string) => artifacts.get(key),
+      put: async (key: string, body: string) => {
+        if (key.endsWith('checkpoint.json') && failures-- > 0) throw new ArtifactStoreUnavailableError('S3 is away');
+        return artifacts.put(key, body);
+      },
+      putFile: (key: string, path: string, options: { maxBytes: number }) => artifacts.putFile(key, path, options),
+    };
+    const stop = new AbortController();
+    stop.abort(); // SIGTERM before the first pass: a node lost right after a route was written
+    await writeFile(config.checkpointPath, checkpoint(1));
+    const copy = new Logcopy(config, flaky, new DynamoDbProgressSink(documents, 'pitwall'), undefined, () => undefined);
+    expect(await copy.run(stop.signal)).toBe('stopped');
+    expect(await artifacts.get(`${config.prefix}checkpoint.json`)).toBe(checkpoint(1));
+  });
+
   it('restores the checkpoint the worker uploaded (a resumed attempt, a pod replacing a lost one), and nothing where there is none', async () => {
     expect(await logcopy().restore()).toEqual([]);
     await artifacts.put(`${config.prefix}checkpoint.json`, checkpoint(1));

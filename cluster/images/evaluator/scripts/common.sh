@@ -89,6 +89,15 @@ crash() {
   exit 1
 }
 
+# This round ends because the partner's did (its crash file is there): the same crash file, no handshake to
+# wait for, and exit PARTNER_CRASHED_EXIT, which the control plane does not count as this container's own
+# failure; the failure is the partner's, the one that exited 1 first.
+PARTNER_CRASHED_EXIT=3
+partner_ended() {
+  end_round "$1" "crash$ROUND"
+  exit "$PARTNER_CRASHED_EXIT"
+}
+
 finish() {
   end_round "$1" "done"
   [[ "$ROLE" == simulator ]] && linger
@@ -120,7 +129,7 @@ await_partner() {
   shift 2
   until "$@"; do
     cancelled && finish "cancelled before start"
-    partner_crashed && crash "$if_crashed"
+    partner_crashed && partner_ended "$if_crashed"
     ((SECONDS - started >= PARTNER_TIMEOUT)) && crash "$if_late within ${PARTNER_TIMEOUT} s"
     sleep "$POLL_SECONDS"
   done

@@ -37,7 +37,7 @@ say "simulator $WORKER_ID: CARLA is up"
 while true; do
   cancelled && finish "cancelled"
   marked "agent-$WORKER_ID.done" && finish "the agent is done"
-  partner_crashed && crash "the agent crashed"
+  partner_crashed && partner_ended "the agent crashed"
   if ! alive "$CHILD_PID"; then
     wait "$CHILD_PID" 2>/dev/null
     crash "CARLA exited with code $?"

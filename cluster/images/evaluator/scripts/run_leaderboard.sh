@@ -64,7 +64,7 @@ last_size="$(size)"
 last_change=$SECONDS
 while true; do
   cancelled && finish "cancelled"
-  partner_crashed && crash "the simulator crashed"
+  partner_crashed && partner_ended "the simulator crashed"
   if ! alive "$CHILD_PID"; then
     wait "$CHILD_PID" 2>/dev/null
     code=$?

@@ -27,7 +27,7 @@ import {
 import Table from 'cli-table3';
 import { type Command, Option } from 'commander';
 import logUpdate from 'log-update';
-import { type CliIo, UsageError } from '../io.js';
+import { type CliIo, CommandFailedError, UsageError } from '../io.js';
 import { integerOption } from '../options.js';
 
 /** Where the local runtime keeps its state: PITWALL_STATE_DIR, or .pitwall in the current folder. */
@@ -206,7 +206,7 @@ export function registerLocalCommands(program: Command, io: CliIo): void {
         stateDir: join(stateRoot(), 'demo'),
         live: io.interactive,
       });
-      if (!finished) throw new Error('not every demo submission finished; see the reasons above');
+      if (!finished) throw new CommandFailedError('not every demo submission finished; see the reasons above');
     });
 
   const local = program.command('local').description('the local runtime');

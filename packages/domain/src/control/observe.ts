@@ -7,7 +7,7 @@ import { CANCELLED_ON_EVALAI, type ControlPlane, cancelledOnEvalAi, currentRecor
 import { FAILURE_CLASSES, type Failure, type FailureClass } from './failure-class.js';
 import { moveToOnDemand } from './move-to-on-demand.js';
 import type { PollPhase, PollState } from './payloads.js';
-import type { JobObservation, WorkerActivity } from './ports.js';
+import type { ContainerObservation, JobObservation, WorkerActivity } from './ports.js';
 import {
   attemptStartedAt,
   evaluationDeadline,
@@ -237,17 +237,38 @@ const UNRECOVERABLE_WAITS = new Set([
 export const UNRECOVERABLE_GRACE_SECONDS = 180;
 
 /**
- * Which container brought a failed job down: the agent's exit is the participant's, the simulator's or
- * logcopy's (or a job gone, or one failed with no container to blame) the platform's.
+ * The pod scripts' exit when a round ended because the partner's did (common.sh's PARTNER_CRASHED_EXIT): not
+ * the container's own failure. With 0 (done) and 143 (SIGTERM: the pod was going), not a failure at all.
+ */
+export const PARTNER_CRASHED_EXIT = 3;
+const NOT_ITS_OWN_FAILURE = new Set([0, PARTNER_CRASHED_EXIT, 143]);
+
+/** When a container first failed on its own, from its exits (or its last one, where only that is known). */
+function firstOwnFailure(container: ContainerObservation | undefined): number | undefined {
+  if (!container) return undefined;
+  const exits =
+    container.exits ??
+    (container.lastExitCode === undefined ? [] : [{ exitCode: container.lastExitCode, at: new Date(0).toISOString() }]);
+  const times = exits.filter((e) => !NOT_ITS_OWN_FAILURE.has(e.exitCode)).map((e) => Date.parse(e.at));
+  return times.length > 0 ? Math.min(...times) : undefined;
+}
+
+/**
+ * Which container brought a failed job down: the one that failed on its own first (its partner then ends its
+ * round with PARTNER_CRASHED_EXIT). The agent's is the participant's fault, the simulator's the platform's;
+ * an agent that ended on a crash its simulator never had (a forged marker) is the participant's too; a job
+ * gone, or failed with no container to blame, the platform's.
  */
 function failureClassOfJob(job: JobObservation | undefined): FailureClass {
   if (!job || job.state === 'missing') return 'platform_error';
   if (job.reason === 'DeadlineExceeded') return 'time_limit';
-  const crashed = (name: string) =>
-    job.containers.some((c) => c.name === name && (c.restarts > 0 || (c.lastExitCode ?? 0) !== 0));
-  if (crashed('simulator')) return 'simulator_crashed';
-  if (crashed('agent')) return 'agent_crashed';
-  return 'platform_error';
+  const container = (name: string) => job.containers.find((c) => c.name === name);
+  const agent = firstOwnFailure(container('agent'));
+  const simulator = firstOwnFailure(container('simulator'));
+  if (simulator !== undefined && (agent === undefined || simulator < agent)) return 'simulator_crashed';
+  if (agent !== undefined) return 'agent_crashed';
+  const agentExit = container('agent')?.lastExitCode;
+  return agentExit !== undefined && agentExit !== 0 ? 'agent_crashed' : 'platform_error';
 }
 
 export function describeFailure(job: JobObservation | undefined): string {

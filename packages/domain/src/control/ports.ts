@@ -172,6 +172,16 @@ export interface ContainerObservation {
   readonly lastReason?: string;
   /** Why the newest pod's container has not started (ErrImagePull, …), and since when its pod exists. */
   readonly waiting?: { readonly reason: string; readonly message?: string; readonly since: string };
+  /**
+   * How its runs ended, oldest first, as far as the executor still knows them (Kubernetes keeps a container's
+   * current and previous termination per pod): who failed first is told by these.
+   */
+  readonly exits?: readonly ContainerExit[];
+}
+
+export interface ContainerExit {
+  readonly exitCode: number;
+  readonly at: string;
 }
 
 export interface JobObservation {

@@ -1,11 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
 import {
   artifactKeys,
+  type ContainerObservation,
   collectResults,
   FAILURE_CLASSES,
   failureClassOf,
   handleFailure,
   observeSubmission,
+  PARTNER_CRASHED_EXIT,
   publishOutcome,
   SUBMISSION_REJECTED,
   sweepSubmissions,
@@ -18,7 +20,7 @@ import { harness } from './harness.js';
 
 async function endedWith(
   h: ReturnType<typeof harness>,
-  crash: { container: string; exitCode: number; reason?: string },
+  crash: { container: string; exitCode: number; reason?: string; containers?: ContainerObservation[] },
   routeStatus?: string,
 ) {
   const submission = await h.start(h.submit().event);
@@ -33,7 +35,7 @@ async function endedWith(
   }
   h.jobs.setState(first.jobName, 'failed', {
     reason: crash.reason ?? 'BackoffLimitExceeded',
-    containers: [{ name: crash.container, restarts: 1, lastExitCode: crash.exitCode }],
+    containers: crash.containers ?? [{ name: crash.container, restarts: 1, lastExitCode: crash.exitCode }],
   });
   const poll = await observeSubmission(h.plane, { submission });
   const outcome = await collectResults(h.plane, { submission, poll });
@@ -53,6 +55,73 @@ describe('failure classes', () => {
     expect(FAILURE_CLASSES.simulator_crashed.fault).toBe('platform');
     const deadline = await endedWith(h, { container: 'agent', exitCode: 137, reason: 'DeadlineExceeded' });
     expect(deadline.outcome.failureClass).toBe('time_limit');
+  });
+
+  it('follows the container that failed first: its partner ends its round with exit 3, not a failure of its own', async () => {
+    const h = harness();
+    const at = (second: number) => new Date(Date.UTC(2026, 11, 1, 12, 0, second)).toISOString();
+    const agentFirst = await endedWith(h, {
+      container: 'agent',
+      exitCode: 1,
+      containers: [
+        {
+          name: 'simulator',
+          restarts: 1,
+          lastExitCode: 143,
+          exits: [
+            { exitCode: PARTNER_CRASHED_EXIT, at: at(2) },
+            { exitCode: 143, at: at(9) },
+          ],
+        },
+        { name: 'agent', restarts: 0, lastExitCode: 1, exits: [{ exitCode: 1, at: at(1) }] },
+      ],
+    });
+    expect(agentFirst.outcome.failureClass).toBe('agent_crashed');
+    const simulatorFirst = await endedWith(h, {
+      container: 'simulator',
+      exitCode: 139,
+      containers: [
+        {
+          name: 'simulator',
+          restarts: 1,
+          lastExitCode: 143,
+          exits: [
+            { exitCode: 139, at: at(1) },
+            { exitCode: 143, at: at(9) },
+          ],
+        },
+        {
+          name: 'agent',
+          restarts: 0,
+          lastExitCode: PARTNER_CRASHED_EXIT,
+          exits: [{ exitCode: PARTNER_CRASHED_EXIT, at: at(2) }],
+        },
+      ],
+    });
+    expect(simulatorFirst.outcome.failureClass).toBe('simulator_crashed');
+    // An agent that says its simulator crashed (a marker it wrote itself) while the simulator never did: its own.
+    const forged = await endedWith(h, {
+      container: 'agent',
+      exitCode: PARTNER_CRASHED_EXIT,
+      containers: [
+        {
+          name: 'simulator',
+          restarts: 1,
+          lastExitCode: 143,
+          exits: [
+            { exitCode: PARTNER_CRASHED_EXIT, at: at(2) },
+            { exitCode: 143, at: at(9) },
+          ],
+        },
+        {
+          name: 'agent',
+          restarts: 0,
+          lastExitCode: PARTNER_CRASHED_EXIT,
+          exits: [{ exitCode: PARTNER_CRASHED_EXIT, at: at(1) }],
+        },
+      ],
+    });
+    expect(forged.outcome.failureClass).toBe('agent_crashed');
   });
 
   it('prefers what the evaluator wrote of its routes to the exit of the agent container', async () => {
