@@ -11,6 +11,7 @@ import {
   LocalRuntime,
   LocalRuntimeBusyError,
   type LocalRuntimeOptions,
+  UnknownStandinAgentError,
 } from '@pitwall/local';
 import { cpuHog } from '../support/cpu-hog.js';
 import { outlivingEvalAi } from '../support/outliving-evalai.js';
@@ -64,6 +65,12 @@ describe('the local runtime, end to end with processes', () => {
       hog.stop();
     }
   }, 180_000);
+
+  it('refuses a stand-in agent whose tag names no behaviour, before EvalAI has it', async () => {
+    const before = runtime.evalai.submissions.size;
+    await expect(runtime.submit('Team Typo', 'local/agent:typo')).rejects.toThrow(UnknownStandinAgentError);
+    expect(runtime.evalai.submissions.size).toBe(before);
+  });
 
   it('runs every Task and the housekeeping through its function’s Lambda entry point, as in AWS', async () => {
     const invoked = new Set<string>();

@@ -68,6 +68,14 @@ describe('the local commands', () => {
     });
   });
 
+  it('refuses a stand-in agent whose tag names no behaviour, listing the known ones', async () => {
+    const io = captureIo();
+    expect(await runCli(['submit', '--team', 'x', '--image', 'local/agent:typo'], io)).toBe(2);
+    expect(io.stderr()).toBe(
+      'pitwall: local/agent:typo: the stand-in has no agent "typo"; the known ones are good, slow, crash-once, carla-crash-once, idle, hang, bad-checkpoint, preempt-once, preempt-spot\n',
+    );
+  });
+
   it('tells the user to start Pitwall before submitting to it', async () => {
     const io = captureIo();
     expect(await runCli(['submit', '--team', 'x', '--image', 'local/agent:good'], io)).toBe(2);

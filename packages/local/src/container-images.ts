@@ -26,9 +26,6 @@ export const LOCAL_IMAGES = {
   logcopy: 'localhost/pitwall/logcopy:standin',
 } as const;
 
-/** The stand-in agent's behaviours (packages/local/src/standin/carla-standin.ts). */
-export const STANDIN_BEHAVIOURS = ['good', 'slow', 'crash-once', 'hang', 'bad-checkpoint'] as const;
-
 /** A stand-in participant's image; its tag picks the stand-in agent's behaviour (good, crash-once, …). */
 export const agentImage = (behaviour: string) => `localhost/local/agent:${behaviour}`;
 

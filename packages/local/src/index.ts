@@ -12,5 +12,6 @@ export * from './local-job-runner.js';
 export * from './pipe.js';
 export * from './port-book.js';
 export * from './runtime.js';
+export * from './standin/behaviours.js';
 export * from './state-lock.js';
 export * from './stores.js';

@@ -42,6 +42,7 @@ import { GpuPool, type GpuPoolOptions } from './gpu-pool.js';
 import { InstantJobRunner } from './instant-job-runner.js';
 import { LocalJobRunner, standinPace } from './local-job-runner.js';
 import { SqsPipe } from './pipe.js';
+import { checkStandinAgent, STANDIN_AGENT_REPOSITORY } from './standin/behaviours.js';
 import { lockStateDir } from './state-lock.js';
 import { startLocalStores } from './stores.js';
 
@@ -265,6 +266,7 @@ export class LocalRuntime {
 
   /** A participant's `evalai push`: EvalAI records the submission and publishes its message. */
   async submit(team: string, image: string): Promise<EmulatedSubmission> {
+    checkStandinAgent(image);
     const submission = this.evalai.createSubmission({
       phasePk: LOCAL_PHASE_PK,
       teamPk: this.evalai.teamPkOf(team),
@@ -573,7 +575,7 @@ export class LocalRuntime {
         },
       },
       // The stand-in agents: local/agent:<behaviour>, fully qualified as localhost/local/agent:<behaviour>.
-      allowedImages: ['^(localhost/)?local/agent:'],
+      allowedImages: [STANDIN_AGENT_REPOSITORY.source],
       poll: { initialSeconds: pollSeconds, maxSeconds: pollSeconds, maxTurns: 5000 },
       // This machine's GPU priced as the cloud's node for the same work (a g5.2xlarge in us-west-2), so that
       // `pitwall cost` shows what the runs would have cost there.

@@ -6,6 +6,7 @@ import { type ChallengeConfig, isTerminal, mergeSubmissionResults } from '@pitwa
 import {
   assertStateDirFree,
   buildLocalImages,
+  checkStandinAgent,
   GpuDiscoveryError,
   HostQueueUnavailableError,
   ImageBuildError,
@@ -245,8 +246,13 @@ export function registerLocalCommands(program: Command, io: CliIo): void {
     .command('submit')
     .description('submit an agent to the running local Pitwall, as `evalai push` would')
     .requiredOption('--team <name>', 'team name')
-    .requiredOption('--image <uri>', 'agent image, local/agent:<good|slow|crash-once|hang|bad-checkpoint>')
+    .requiredOption('--image <uri>', `agent image, local/agent:<${STANDIN_BEHAVIOURS.join('|')}>`)
     .action(async (options: { team: string; image: string }) => {
+      try {
+        checkStandinAgent(options.image);
+      } catch (error) {
+        throw new UsageError((error as Error).message, { cause: error });
+      }
       const endpoints = runningEndpoints();
       const response = await askLocalEvalAi(
         endpoints,

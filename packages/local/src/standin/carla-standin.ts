@@ -25,6 +25,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { expandRoutesSubset, INFRACTION_KEYS, parseRouteFile, type RouteInfo } from '@pitwall/domain';
+import { STANDIN_BEHAVIOURS } from './behaviours.js';
 
 const env = process.env;
 const role = process.argv[2];
@@ -94,6 +95,10 @@ async function evaluator(): Promise<number> {
 
 async function evaluate(connected: (socket: Socket) => void): Promise<number> {
   const behaviour = env.AGENT_BEHAVIOUR ?? 'good';
+  if (!(STANDIN_BEHAVIOURS as readonly string[]).includes(behaviour)) {
+    console.error(`the stand-in has no agent "${behaviour}"; the known ones are ${STANDIN_BEHAVIOURS.join(', ')}`);
+    return 1;
+  }
   const checkpointPath = argument('--checkpoint') ?? '/tmp/agent/checkpoint.json';
   const port = Number(argument('--port') ?? '2000');
   let carla: Socket;
