@@ -93,7 +93,17 @@ export const machineStageSchema = z.strictObject({
      * The public read-only status page (submission ids, queue places, progress; team names only if the
      * challenge's queue.publicStatus allows), on this address; none unless given.
      */
-    publicStatus: z.strictObject({ host: z.string().min(1), port: z.number().int().min(1).max(65535) }).optional(),
+    publicStatus: z
+      .strictObject({
+        host: z.string().min(1),
+        port: z.number().int().min(1).max(65535),
+        /**
+         * The names participants reach the page by (status.example.org): a request whose Host is another name is
+         * refused, so that no page elsewhere can read it through DNS rebinding. IP addresses are always answered.
+         */
+        hostNames: z.array(z.string().min(1)).default([]),
+      })
+      .optional(),
     /** Route files by the key the phases name (routesKey); the CARLA validation routes are always there. */
     routeFiles: z.record(z.string().min(1), z.string().min(1)).default({}),
     /** Where the stores, artifacts and Jobs are kept; `.pitwall/serve-<stage>` by default. */

@@ -35,7 +35,7 @@ import { createSqsServer } from 'local-aws-sqs';
 import { buildLocalPrograms } from './bundles.js';
 import { LOCAL_IMAGES } from './container-images.js';
 import { type ContainerEngine, ContainerJobRunner } from './container-job-runner.js';
-import { startDashboard, startPublicStatus } from './dashboard/dashboard-server.js';
+import { type PublicStatusOptions, startDashboard, startPublicStatus } from './dashboard/dashboard-server.js';
 import { entryPointOf, executionName, LocalEngine, lambdaContext, lambdaInvokers } from './engine.js';
 import { FolderJobRunner } from './folder-job-runner.js';
 import { GpuPool, type GpuPoolOptions } from './gpu-pool.js';
@@ -136,7 +136,7 @@ export interface LocalRuntimeOptions {
   /** Where the embedded phase's workers run (on demand by default) and when a spot-first one moves. */
   readonly capacity?: Partial<Pick<TrackConfig, 'capacity' | 'maxInterruptions' | 'onDemandWithinSeconds'>>;
   /** Serve the public read-only status page on this address (port 0: any free one). */
-  readonly publicStatus?: { readonly host: string; readonly port: number };
+  readonly publicStatus?: PublicStatusOptions;
   /** Pitwall's own queue for the embedded challenge (a stage's `queue`); without, every submission launches at once. */
   readonly queue?: Partial<NonNullable<ChallengeConfig['queue']>> &
     Pick<NonNullable<ChallengeConfig['queue']>, 'capacity'>;
