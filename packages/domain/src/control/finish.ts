@@ -54,7 +54,8 @@ export async function collectResults(
       failureClass: observed === 'agent_crashed' || observed === 'platform_error' ? (said ?? observed) : observed,
     };
   } else if (errors.length > 0)
-    outcome = { status: 'failed', reason: errors[0] as string, failureClass: 'bad_checkpoint' };
+    // The first error is the reason, said once: the lines below the class line carry it.
+    outcome = { status: 'failed', reason: errors.shift() as string, failureClass: 'bad_checkpoint' };
   else if (!report?.complete) {
     const done = report?.merged._checkpoint.records.length ?? 0;
     outcome = {
@@ -93,6 +94,8 @@ export async function collectResults(
         leaderboard: deps.config.leaderboard,
         errors,
         metadata: { attempt: submission.attempt, outcome: outcome.status },
+        ...(plan ? { expectedRoutes: plan.expectedRoutes } : {}),
+        refusedWorkers: report?.rejected.map((r) => r.worker) ?? [],
       })
     : {
         result: '[]',

@@ -53,6 +53,10 @@ export interface EvalAiResultOptions {
   readonly errors?: readonly string[];
   /** Extra facts for the host, stored by EvalAI as the submission's metadata. */
   readonly metadata?: Readonly<Record<string, unknown>>;
+  /** The routes the submission had in all (the merge knows only the workers whose results were accepted). */
+  readonly expectedRoutes?: number;
+  /** Workers whose results file was refused: their routes are not counted, and the participant is told. */
+  readonly refusedWorkers?: readonly string[];
 }
 
 /** Accuracies for the leaderboard: zeros until the global statistics exist, as leaderboard-cloud reports. */
@@ -77,7 +81,7 @@ export function evalAiResultFields(merged: MergedCheckpoint, options: EvalAiResu
   ];
   return {
     result: JSON.stringify(result),
-    stdout: participantReport(merged),
+    stdout: participantReport(merged, options),
     stderr: (options.errors ?? []).join('\n'),
     metadata: JSON.stringify({
       entry_status: merged.entry_status,
@@ -89,11 +93,17 @@ export function evalAiResultFields(merged: MergedCheckpoint, options: EvalAiResu
 }
 
 /** What the participant reads: sensors, how far the run got, and one line per route. */
-export function participantReport(merged: MergedCheckpoint): string {
+export function participantReport(
+  merged: MergedCheckpoint,
+  { expectedRoutes, refusedWorkers = [] }: Pick<EvalAiResultOptions, 'expectedRoutes' | 'refusedWorkers'> = {},
+): string {
   const { progress, records, global_record: global } = merged._checkpoint;
   const lines = [
     `Sensors: ${merged.sensors.length ? merged.sensors.join(', ') : '(none reported)'}`,
-    `Completed ${progress[0]} out of ${progress[1]} routes`,
+    `Completed ${progress[0]} out of ${expectedRoutes ?? progress[1]} routes`,
+    ...refusedWorkers.map(
+      (worker) => `The results of worker ${worker} could not be accepted (see the errors): its routes are not counted.`,
+    ),
     `Entry status: ${merged.entry_status}`,
   ];
   if (global) {

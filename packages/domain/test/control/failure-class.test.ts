@@ -151,6 +151,33 @@ describe('failure classes', () => {
     expect(outcome).toMatchObject({ status: 'failed', failureClass: 'bad_checkpoint' });
   });
 
+  it('says once why a results file was refused, and counts the routes against all the submission had', async () => {
+    const h = harness();
+    const submission = await h.start(h.submit().event);
+    const pk = submission.submissionPk;
+    await h.finishWorkers(submission);
+    const record = await h.store.get(pk);
+    const [first] = record?.plan?.workers ?? [];
+    if (!first || !record?.plan) throw new Error('no plan');
+    const forged = JSON.parse(checkpointText(first.routeIds));
+    forged._checkpoint.records[0].scores.score_route = 250;
+    await h.artifacts.put(artifactKeys.checkpoint(pk, first.worker), JSON.stringify(forged));
+    const poll = await observeSubmission(h.plane, { submission });
+    await publishOutcome(h.plane, { submission, outcome: await collectResults(h.plane, { submission, poll }) });
+    const sent = h.evalai.resultOf(pk);
+    const stderr = sent?.stderr.split('\n') ?? [];
+    expect(stderr[0]).toBe(
+      'Failure: the results file cannot be accepted [bad_checkpoint; a problem with the submission]',
+    );
+    expect(stderr[1]).toMatch(/^Worker 0 wrote a results file that cannot be accepted: /);
+    expect(stderr.filter((line) => line === stderr[1])).toHaveLength(1);
+    const accepted = record.plan.expectedRoutes - first.routeIds.length;
+    expect(sent?.stdout).toContain(`Completed ${accepted} out of ${record.plan.expectedRoutes} routes`);
+    expect(sent?.stdout).toContain(
+      'The results of worker 0 could not be accepted (see the errors): its routes are not counted.',
+    );
+  });
+
   it('classes a rejection, a run past its deadline, and a cancel', async () => {
     const h = harness();
     const submission = await h.start(h.submit().event);
