@@ -239,8 +239,10 @@ export class EvalAiClient implements EvalAiHost {
         const { body, receipt_handle: receiptHandle } = parsed.data;
         return receiptHandle ? { body, receiptHandle } : undefined;
       },
+      // EvalAI answers any error of its SQS call with its 500 page; its own workers try a delete once more at
+      // most, and so does Pitwall: a message not deleted comes back, and its submission's status decides again.
       delete: async (receiptHandle) => {
-        await this.request('read', 'POST', path(''), { receipt_handle: receiptHandle });
+        await this.request('read', 'POST', path(''), { receipt_handle: receiptHandle }, { retries: 1 });
       },
     };
   }
@@ -250,7 +252,7 @@ export class EvalAiClient implements EvalAiHost {
     method: string,
     path: string,
     body?: unknown,
-    options: { waitForBudget?: boolean } = {},
+    options: { waitForBudget?: boolean; retries?: number } = {},
   ): Promise<unknown> {
     const url = `${this.baseUrl}${path}`;
     return this.attempts(priority, { method, url, label: `${method} ${path}`, body, publicFile: false }, options);
@@ -264,9 +266,10 @@ export class EvalAiClient implements EvalAiHost {
   private async attempts(
     priority: RequestPriority | undefined,
     exchange: Exchange,
-    { waitForBudget = true }: { waitForBudget?: boolean } = {},
+    { waitForBudget = true, retries: retriesHere }: { waitForBudget?: boolean; retries?: number } = {},
   ): Promise<unknown> {
-    const { retries = 4, minRetryDelayMs = 500, maxRetryDelayMs = 8000, timeoutMs = 10_000 } = this.options;
+    const { minRetryDelayMs = 500, maxRetryDelayMs = 8000, timeoutMs = 10_000 } = this.options;
+    const retries = Math.min(retriesHere ?? Number.POSITIVE_INFINITY, this.options.retries ?? 4);
     const maxWaitMs = (this.options.maxRetryAfterSeconds ?? 10) * 1000;
     const budgetWaitMs = waitForBudget ? (this.options.maxBudgetWaitSeconds ?? 0) * 1000 : 0;
     for (let attempt = 0; ; attempt++) {
@@ -352,7 +355,7 @@ export class EvalAiClient implements EvalAiHost {
       const seconds = Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter : undefined;
       return new EvalAiRateLimitedError(`EvalAI throttled ${label} (429, Retry-After ${seconds ?? '?'} s)`, seconds);
     }
-    if ((status === 401 || status === 400) && /not authorized/i.test(said.error ?? '')) {
+    if ([400, 401, 403].includes(status) && /not authorized|only challenge hosts/i.test(said.error ?? '')) {
       return new EvalAiNotHostError(
         `EvalAI refused ${label} (${status}: ${detail}): the EvalAI user of this token is not a host of challenge ${challenge ?? '(unknown)'}. Use the auth token of a member of the challenge's host team.`,
       );

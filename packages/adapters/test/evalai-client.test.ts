@@ -263,6 +263,17 @@ describe('EvalAiClient against the EvalAI emulator', () => {
   });
 });
 
+describe("EvalAiClient's resume, under EvalAI's rules", () => {
+  it('names a resume by a user who is not a host, and one the challenge does not allow', async () => {
+    const s = newSubmission();
+    emulator.submissions.set(s.id, { ...s, status: 'failed' });
+    await expect(client({ token: 'outsider-token' }).resumeSubmission(s.id)).rejects.toThrow(EvalAiNotHostError);
+    const refused = client().resumeSubmission(s.id); // this emulator's challenge does not allow resuming
+    await expect(refused).rejects.toThrow(EvalAiRejectedError);
+    await expect(refused).rejects.toThrow(/\(406\).*does not allow resuming submissions/);
+  });
+});
+
 describe("EvalAiClient.queueProxy (EvalAI's REST proxy of the challenge's queue)", () => {
   it('hands out one message at a time until it is deleted, then the next, then nothing', async () => {
     emulator.queued.length = 0;
@@ -278,6 +289,37 @@ describe("EvalAiClient.queueProxy (EvalAI's REST proxy of the challenge's queue)
     expect(emulator.requests.filter((r) => r.path.includes('queues/')).map((r) => `${r.method} ${r.status}`)).toEqual(
       expect.arrayContaining(['GET 200', 'POST 200']),
     );
+  });
+
+  it('tries a delete that EvalAI answers with its 500 page once more, no further: two slots of the budget', async () => {
+    emulator.queued.length = 0;
+    newSubmission();
+    const queue = client().queueProxy('challenge-7-queue');
+    const message = await queue.receive();
+    emulator.faults.push({ method: 'POST', path: /queues\//, status: 500, html: true, times: 5 });
+    const before = emulator.requests.length;
+    await expect(queue.delete(message?.receiptHandle ?? '')).rejects.toBeInstanceOf(EvalAiUnavailableError);
+    const tries = emulator.requests.slice(before).filter((r) => r.method === 'POST' && r.path.includes('queues/'));
+    expect(tries.map((r) => r.status)).toEqual([500, 500]);
+  });
+
+  it("answers a delete as EvalAI's view does: SQS's refusal of a handle is its 500 page, an empty one a 400", async () => {
+    const remove = (body: unknown) =>
+      fetch(`${url}/api/jobs/queues/challenge-7-queue/`, {
+        method: 'POST',
+        headers: { Authorization: 'Bearer host-token', 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const refused = await remove({ receipt_handle: 'not-a-handle-sqs-gave' });
+    expect(refused.status).toBe(500);
+    expect(refused.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(await refused.text()).toContain('Server Error (500)');
+    expect((await remove({})).status).toBe(500); // request.data["receipt_handle"]: a KeyError
+    const empty = await remove({ receipt_handle: '' });
+    expect({ status: empty.status, body: await empty.json() }).toEqual({
+      status: 400,
+      body: { error: 'Please add message receipt handle in the body' },
+    });
   });
 
   it('names the refusal of a queue that does not exist, and of a token that is not the host’s', async () => {

@@ -19,6 +19,7 @@ const emulator = new EvalAiEmulator({
   labels: ['Driving score'],
   hostToken: 'host',
   participantToken: 'participant',
+  allowResumingSubmissions: true,
 });
 let url = '';
 beforeAll(async () => {

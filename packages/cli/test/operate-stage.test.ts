@@ -33,6 +33,7 @@ const evalai = new EvalAiEmulator({
   labels: ['Driving score'],
   hostToken: 'host-token',
   participantToken: 'participant-token',
+  allowResumingSubmissions: true,
 });
 const emulatedStage = join(tmpdir(), `pitwall-emulated-${process.pid}.yml`);
 let store: DynamoDbSubmissionStore;

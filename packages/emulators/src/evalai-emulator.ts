@@ -48,6 +48,10 @@ export interface EvalAiEmulatorOptions {
   readonly users?: readonly EmulatedUser[];
   /** What EvalAI does after recording or resuming a submission: publish its message to the challenge's queue. */
   readonly onSubmission?: (submission: EmulatedSubmission, message: string) => Promise<void>;
+  /** The challenge's title, as EvalAI's messages name it. */
+  readonly title?: string;
+  /** Challenge.allow_resuming_submissions: without it (EvalAI's default) every resume is refused with 406. */
+  readonly allowResumingSubmissions?: boolean;
   /** Per user, as EvalAI's UserRateThrottle ("60/minute"). */
   readonly requestsPerMinute?: number;
   readonly now?: () => number;
@@ -116,6 +120,8 @@ export interface Fault {
   /** How many matching requests fail; default 1. */
   times?: number;
   readonly retryAfterSeconds?: number;
+  /** Django's own error page (an exception the view did not handle) rather than a JSON body. */
+  readonly html?: boolean;
 }
 
 /** Which upcoming API request a participant's cancel lands just before. */
@@ -135,12 +141,20 @@ class HttpError extends Error {
   }
 }
 
+/** What Django answers (DEBUG off) for an exception a view did not catch. */
+const SERVER_ERROR_PAGE =
+  '<!doctype html>\n<html lang="en">\n<head>\n  <title>Server Error (500)</title>\n</head>\n<body>\n  <h1>Server Error (500)</h1><p></p>\n</body>\n</html>\n';
+/** The marker of an uncaught exception in a view: answered with SERVER_ERROR_PAGE. */
+const UNCAUGHT = Symbol('uncaught');
+const serverError = (why: string) => new HttpError(500, UNCAUGHT, { 'X-Emulator-Why': why });
+
 const TOKEN_NOT_VALID = {
   detail: 'Given token not valid for any token type',
   code: 'token_not_valid',
   messages: [{ token_class: 'RefreshToken', token_type: 'refresh', message: 'Token is invalid or expired' }],
 };
 const NOT_A_HOST = { error: 'Sorry, you are not authorized to make this request!' };
+const QUEUE_NOT_A_HOST = { error: 'Sorry, you are not authorized to access this resource' };
 /** ChallengePhase.max_concurrent_submissions_allowed's default. */
 const DEFAULT_MAX_CONCURRENT = 3;
 /** What EvalAI counts as being processed against that limit (§7). */
@@ -176,6 +190,8 @@ export class EvalAiEmulator {
   /** The challenge's queue: message bodies, with the handle and the time each is visible again. */
   readonly queued: { body: string; handle?: string; visibleAt: number }[] = [];
   private readonly now: () => number;
+  /** Every receipt handle the queue proxy gave: SQS knows its own, and refuses any other. */
+  private readonly handedOut = new Set<string>();
 
   constructor(private readonly options: EvalAiEmulatorOptions) {
     this.now = options.now ?? Date.now;
@@ -200,6 +216,7 @@ export class EvalAiEmulator {
       for (const submission of state.submissions) this.submissions.set(submission.id, submission);
       for (const [key, row] of state.leaderboard) this.leaderboard.set(key, row);
       this.queued.push(...(state.queued ?? []));
+      for (const message of this.queued) if (message.handle) this.handedOut.add(message.handle);
     } catch (error) {
       throw new Error(`the EvalAI emulator's state file ${file} cannot be read: ${(error as Error).message}`, {
         cause: error,
@@ -234,6 +251,10 @@ export class EvalAiEmulator {
     this.server = createServer((request, response) => void this.handle(request, response));
     await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
     return this.url;
+  }
+
+  private get title(): string {
+    return this.options.title ?? `challenge-${this.options.challengePk}`;
   }
 
   get url(): string {
@@ -406,6 +427,11 @@ export class EvalAiEmulator {
     }
     this.requests.push({ method, path: url.pathname + url.search, status, body, at });
     if (method !== 'GET') this.changed();
+    if (payload === UNCAUGHT) {
+      response.writeHead(status, { 'Content-Type': 'text/html; charset=utf-8', ...headers });
+      response.end(SERVER_ERROR_PAGE);
+      return;
+    }
     response.writeHead(status, { 'Content-Type': 'application/json', ...headers });
     response.end(JSON.stringify(payload));
   }
@@ -455,7 +481,7 @@ export class EvalAiEmulator {
     fault.times = (fault.times ?? 1) - 1;
     const headers: Record<string, string> =
       fault.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(fault.retryAfterSeconds) };
-    throw new HttpError(fault.status, { detail: `injected fault ${fault.status}` }, headers);
+    throw new HttpError(fault.status, fault.html ? UNCAUGHT : { detail: `injected fault ${fault.status}` }, headers);
   }
 
   private async route(user: EmulatedUser, method: string, url: URL, body: unknown): Promise<unknown> {
@@ -512,16 +538,16 @@ export class EvalAiEmulator {
     }
     m = /^\/api\/jobs\/submissions\/(\d+)\/resume\/$/.exec(path);
     if (m && method === 'POST') {
+      // resume_submission's checks, in its order (the challenge is active and remote here).
       const s = this.found(Number(m[1]));
-      if (!user.host && s.createdBy !== user.token) throw new HttpError(403, { error: 'Submission does not exist' });
-      if (s.status !== 'failed') {
-        throw new HttpError(400, {
-          error: `Submission ${s.id} is ${s.status}: only failed submissions can be resumed`,
-        });
+      if (s.status !== 'failed') throw new HttpError(400, { error: 'Only failed submissions can be resumed' });
+      if (!user.host) throw new HttpError(403, { error: 'Only challenge hosts are allowed to resume a submission' });
+      if (!this.options.allowResumingSubmissions) {
+        throw new HttpError(406, { error: `Challenge ${this.title} does not allow resuming submissions.` });
       }
       this.resume(s.id);
       await this.options.onSubmission?.(s, this.messageFor(s.id));
-      return this.serialize(s);
+      return { success: 'Submission is successfully resumed' };
     }
     m = /^\/api\/jobs\/challenges\/(\d+)\/submissions\/(\d+)\/update_submission_meta\/$/.exec(path);
     if (m && method === 'PATCH') {
@@ -543,9 +569,11 @@ export class EvalAiEmulator {
 
   /** The phase detail: the fields of ChallengePhase Pitwall reads, for anyone signed in. */
   private phaseDetail(challengePk: number, phasePk: number) {
+    // challenge_phase_detail: 406 for a challenge it does not have, and for a phase not of the challenge.
+    if (challengePk !== this.options.challengePk) throw new HttpError(406, { error: 'Challenge does not exist' });
     const phase = this.options.phases.find((p) => p.pk === phasePk);
-    if (challengePk !== this.options.challengePk || !phase) {
-      throw new HttpError(404, { error: 'ChallengePhase does not exist' });
+    if (!phase) {
+      throw new HttpError(406, { error: `Challenge phase ${phasePk} does not exist for challenge ${challengePk}` });
     }
     return {
       id: phase.pk,
@@ -558,12 +586,16 @@ export class EvalAiEmulator {
 
   /** EvalAI's queue proxy: GET …/challenge/queues/<name>/ receives one message, POST …/queues/<name>/ deletes. */
   private queueProxy(user: EmulatedUser, method: string, receive: string | undefined, name: string, body: unknown) {
-    if (!user.host) throw new HttpError(401, NOT_A_HOST);
-    if (name !== this.options.queueName) throw new HttpError(400, { error: `Queue ${name} does not exist` });
+    if (name !== this.options.queueName) {
+      throw new HttpError(400, { error: `Challenge with queue name ${name} does not exist${receive ? '' : 's'}` });
+    }
+    if (method === 'POST' && !receive) return this.deleteQueued(user, name, body);
+    if (!user.host) throw new HttpError(401, QUEUE_NOT_A_HOST);
     if (method === 'GET' && receive) {
       const message = this.queued.find((m) => m.visibleAt <= this.now());
       if (!message) return { body: null, receipt_handle: null };
       message.handle = randomUUID();
+      this.handedOut.add(message.handle);
       message.visibleAt = this.now() + 30_000;
       let parsed: unknown = null;
       try {
@@ -573,13 +605,23 @@ export class EvalAiEmulator {
       }
       return { body: parsed, receipt_handle: message.handle };
     }
-    if (method === 'POST' && !receive) {
-      const handle = (body as { receipt_handle?: unknown } | undefined)?.receipt_handle;
-      const at = this.queued.findIndex((m) => m.handle !== undefined && m.handle === handle);
-      if (at >= 0) this.queued.splice(at, 1);
-      return { success: `Message deleted successfully from the queue: ${name}` };
-    }
     throw new HttpError(405, { detail: `Method "${method}" not allowed.` });
+  }
+
+  /**
+   * delete_submission_message_from_queue, in its order: a body without receipt_handle is a KeyError (Django's
+   * 500 page), an empty one 400, a user not a host 401; SQS refuses a handle it never gave (a ClientError the
+   * view answers with a Response it cannot render: the 500 page again), and takes an old one without deleting.
+   */
+  private deleteQueued(user: EmulatedUser, name: string, body: unknown) {
+    if (body === null || typeof body !== 'object' || !('receipt_handle' in body)) throw serverError('KeyError');
+    const handle = (body as { receipt_handle: unknown }).receipt_handle;
+    if (!handle) throw new HttpError(400, { error: 'Please add message receipt handle in the body' });
+    if (!user.host) throw new HttpError(401, QUEUE_NOT_A_HOST);
+    if (typeof handle !== 'string' || !this.handedOut.has(handle)) throw serverError('ReceiptHandleIsInvalid');
+    const at = this.queued.findIndex((m) => m.handle === handle);
+    if (at >= 0) this.queued.splice(at, 1);
+    return { success: `Message deleted successfully from the queue: ${name}` };
   }
 
   private requireHost(user: EmulatedUser, challengePk: number): void {

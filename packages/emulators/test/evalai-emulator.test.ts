@@ -32,6 +32,7 @@ beforeAll(async () => {
     ],
     requestsPerMinute: 10_000,
     now: () => time,
+    allowResumingSubmissions: true,
   });
   url = await evalai.start();
 });
@@ -176,13 +177,17 @@ describe('the EvalAI emulator, rule by rule (evalai-host-api.md §7)', () => {
     expect((await push()).status).toBe(200);
   });
 
-  it('tells the phase’s max_concurrent_submissions_allowed (3 unless set), and 404 for a phase it does not have', async () => {
+  it('tells the phase’s max_concurrent_submissions_allowed (3 unless set), and 406 for a phase it does not have', async () => {
     const phase = (pk: number, challenge = CHALLENGE) =>
       call('GET', `/api/challenges/challenge/${challenge}/challenge_phase/${pk}`, undefined, PARTICIPANT);
     expect((await phase(PHASE)).body).toMatchObject({ id: PHASE, max_concurrent_submissions_allowed: 1 });
     expect((await phase(PARTIAL_PHASE)).body).toMatchObject({ max_concurrent_submissions_allowed: 3 });
-    expect(await phase(999)).toEqual({ status: 404, body: { error: 'ChallengePhase does not exist' } });
-    expect((await phase(PHASE, 1)).status).toBe(404);
+    // EvalAI's challenge_phase_detail: 406 for a phase not of the challenge, and for a challenge it does not have.
+    expect(await phase(999)).toEqual({
+      status: 406,
+      body: { error: `Challenge phase 999 does not exist for challenge ${CHALLENGE}` },
+    });
+    expect(await phase(PHASE, 1)).toEqual({ status: 406, body: { error: 'Challenge does not exist' } });
   });
 
   it('throttles on a sliding 60-second log, not a calendar minute', async () => {
@@ -295,10 +300,13 @@ describe('the EvalAI emulator, rule by rule (evalai-host-api.md §7)', () => {
     expect((await call('PATCH', meta, { status: 'bogus' }, PARTICIPANT)).status).toBe(400);
   });
 
-  it('resumes only a failed submission, keeping its pk, for its host or its creator', async () => {
+  it('resumes only a failed submission, keeping its pk, for a host, where the challenge allows resuming', async () => {
     const s = submission();
     const resume = `/api/jobs/submissions/${s.id}/resume/`;
-    expect(await call('POST', resume)).toMatchObject({ status: 400 });
+    expect(await call('POST', resume)).toEqual({
+      status: 400,
+      body: { error: 'Only failed submissions can be resumed' },
+    });
     await call('PUT', update, {
       submission: s.id,
       submission_status: 'failed',
@@ -307,10 +315,40 @@ describe('the EvalAI emulator, rule by rule (evalai-host-api.md §7)', () => {
       stderr: 'x',
       metadata: '',
     });
-    expect((await call('POST', resume, undefined, OUTSIDER)).status).toBe(403);
-    const resumed = await call('POST', resume, undefined, PARTICIPANT);
-    expect(resumed).toMatchObject({ status: 200, body: { id: s.id, status: 'resuming' } });
-    expect(resumed.body.rerun_resumed_at).toBe(new Date(time).toISOString());
+    const hostsOnly = { status: 403, body: { error: 'Only challenge hosts are allowed to resume a submission' } };
+    expect(await call('POST', resume, undefined, OUTSIDER)).toEqual(hostsOnly);
+    expect(await call('POST', resume, undefined, PARTICIPANT)).toEqual(hostsOnly); // its creator too
+    expect(await call('POST', '/api/jobs/submissions/99999/resume/')).toEqual({
+      status: 404,
+      body: { error: 'Submission 99999 does not exist' },
+    });
+    const resumed = await call('POST', resume);
+    expect(resumed).toEqual({ status: 200, body: { success: 'Submission is successfully resumed' } });
+    const now = await call('GET', `/api/jobs/submission/${s.id}`);
+    expect(now.body).toMatchObject({ id: s.id, status: 'resuming', rerun_resumed_at: new Date(time).toISOString() });
+  });
+
+  it('refuses every resume with 406 on a challenge that does not allow resuming (EvalAI’s default)', async () => {
+    const strict = new EvalAiEmulator({
+      challengePk: CHALLENGE,
+      phases: [{ pk: PHASE, codename: 'sensors', splits: ['leaderboard'] }],
+      labels: LABELS,
+      hostToken: HOST,
+      title: 'CARLA AD',
+    });
+    const strictUrl = await strict.start();
+    try {
+      const s = strict.createSubmission({ phasePk: PHASE, teamPk: 1, teamName: 'a', imageUri: 'x/agent:1' });
+      strict.submissions.set(s.id, { ...s, status: 'failed' });
+      const response = await fetch(`${strictUrl}/api/jobs/submissions/${s.id}/resume/`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${HOST}` },
+      });
+      expect(response.status).toBe(406);
+      expect(await response.json()).toEqual({ error: 'Challenge CARLA AD does not allow resuming submissions.' });
+    } finally {
+      await strict.close();
+    }
   });
 
   it('filters the list by one valid status and strict submitted_after/before bounds', async () => {

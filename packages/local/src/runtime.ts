@@ -225,6 +225,8 @@ export class LocalRuntime {
           hostToken: LOCAL_HOST_TOKEN,
           participantToken: LOCAL_PARTICIPANT_TOKEN,
           requestsPerMinute: LOCAL_REQUESTS_PER_MINUTE,
+          // The local challenge allows `pitwall resume`, as a challenge on EvalAI must (allow_resuming_submissions).
+          allowResumingSubmissions: true,
           onSubmission: (_submission, message) => this.publish(message),
           // EvalAI keeps its submissions: so does the embedded one, next to Pitwall's own state.
           stateFile: join(options.stateDir, 'evalai.json'),
