@@ -1,4 +1,10 @@
-import { EvalAiResponseError, NotFoundError, RecordChangedError, StaleAttemptError } from '../errors.js';
+import {
+  EvalAiRejectedError,
+  EvalAiResponseError,
+  NotFoundError,
+  RecordChangedError,
+  StaleAttemptError,
+} from '../errors.js';
 import { isTerminal } from '../lifecycle.js';
 import { usageNow } from '../queue/admission-ledger.js';
 import {
@@ -86,7 +92,14 @@ async function phaseTeamCap(evalai: EvalAiHost, submission: SubmissionRef): Prom
   try {
     return (await evalai.getPhase(submission.challengePk, submission.phasePk)).maxConcurrentSubmissions;
   } catch (error) {
-    if (error instanceof EvalAiResponseError || error instanceof NotFoundError) return undefined;
+    // EvalAI answers 406 for a phase not of the challenge (challenge_phase_detail), 404 elsewhere.
+    if (
+      error instanceof EvalAiResponseError ||
+      error instanceof NotFoundError ||
+      (error instanceof EvalAiRejectedError && error.status === 406)
+    ) {
+      return undefined;
+    }
     throw error;
   }
 }

@@ -1,4 +1,4 @@
-import { OperatorActionRefusedError } from '../errors.js';
+import { EvalAiRejectedError, OperatorActionRefusedError } from '../errors.js';
 import { isEvalAiTerminal, isTerminal } from '../lifecycle.js';
 import { formatSubmissionMessage } from '../message.js';
 import { type ControlPlane, isoNow, trackOf } from './deps.js';
@@ -27,7 +27,15 @@ export async function resumeSubmission(
       `submission ${pk} is ${remote} on EvalAI: EvalAI resumes only a failed submission`,
     );
   }
-  await deps.evalai.resumeSubmission(pk);
+  try {
+    await deps.evalai.resumeSubmission(pk);
+  } catch (error) {
+    if (!(error instanceof EvalAiRejectedError && error.status === 406)) throw error;
+    throw new OperatorActionRefusedError(
+      `EvalAI refused to resume submission ${pk}: its challenge does not allow resuming submissions (the hosts set allow_resuming_submissions in the challenge's configuration on EvalAI)`,
+      { cause: error },
+    );
+  }
   return { attempt: record.attempt + 1 };
 }
 

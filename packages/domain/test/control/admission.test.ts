@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import {
   awaitAdmission,
   deleteJobs,
+  EvalAiRejectedError,
   launchWorker,
   markQueued,
   observeSubmission,
@@ -169,6 +170,21 @@ describe('the queue', () => {
     for (const submission of three) await awaitAdmission(staged.plane, { submission });
     const records = await Promise.all(three.map((s) => staged.store.get(s.submissionPk)));
     expect(records.every((r) => r?.admission?.admittedAt && r.admission.teamCap === undefined)).toBe(true);
+  });
+
+  it('takes the default team cap when EvalAI refuses to tell the phase (406: a phase not of the challenge)', async () => {
+    const h = harness({ queue: { capacity: { SENSORS: 8, SENSORS_QUALIFIER: 2 }, pollSeconds: 30 } });
+    h.evalai.beforeRequest = (request) => {
+      if (request === 'GET phase') {
+        throw new EvalAiRejectedError(
+          'EvalAI refused GET phase (406): {"error": "Challenge phase 1 does not exist"}',
+          406,
+        );
+      }
+    };
+    const submission = await waiting(h, 703);
+    expect(await awaitAdmission(h.plane, { submission })).toMatchObject({ phase: 'admitted' });
+    expect((await h.store.get(submission.submissionPk))?.admission?.teamCap).toBeUndefined();
   });
 
   it('ends the wait of a submission cancelled on EvalAI', async () => {

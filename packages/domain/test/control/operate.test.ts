@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import {
   cancelAsHost,
+  EvalAiRejectedError,
   failSubmission,
   OperatorActionRefusedError,
   observeSubmission,
@@ -56,6 +57,23 @@ describe('resume', () => {
     );
     expect(h.evalai.resumed).toEqual([]);
     await expect(resumeSubmission(h.plane, 999)).rejects.toThrow('no submission 999');
+  });
+});
+
+describe('resume on a challenge that does not allow it', () => {
+  it('says what the hosts must set, in one line', async () => {
+    const h = harness();
+    const pk = await failedRun(h);
+    h.evalai.beforeRequest = (request) => {
+      if (request === 'POST resume') {
+        throw new EvalAiRejectedError('EvalAI refused POST resume (406): does not allow resuming submissions.', 406);
+      }
+    };
+    const refused = resumeSubmission(h.plane, pk);
+    await expect(refused).rejects.toBeInstanceOf(OperatorActionRefusedError);
+    await expect(refused).rejects.toThrow(
+      `EvalAI refused to resume submission ${pk}: its challenge does not allow resuming submissions (the hosts set allow_resuming_submissions in the challenge's configuration on EvalAI)`,
+    );
   });
 });
 
