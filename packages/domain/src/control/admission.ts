@@ -130,7 +130,8 @@ export async function scheduleAdmissions(
     const record = await deps.store.get(holding.submissionPk);
     if (record && record.attempt === holding.attempt && !isTerminal(record.status)) {
       // Slots taken, record never told (a scheduler stopped between the two): the admission is finished here.
-      if (!record.admission?.admittedAt && (await recordAdmission(deps, record, now))) {
+      // (A run adopted from before the queue has no admission at all, and keeps its own deadline.)
+      if (record.admission && !record.admission.admittedAt && (await recordAdmission(deps, record, now))) {
         admitted.push(record.submissionPk);
       }
       continue;
@@ -139,7 +140,9 @@ export async function scheduleAdmissions(
       reclaimed.push(holding.submissionPk);
     }
   }
-  const waitingRecords = waitingInQueue(await deps.store.listActive());
+  const active = await deps.store.listActive();
+  await adoptRunsInFlight(deps, active, at);
+  const waitingRecords = waitingInQueue(active);
   const ledger = await deps.admissions.read();
   const state = {
     now: now.getTime(),
@@ -157,6 +160,25 @@ export async function scheduleAdmissions(
     if (await recordAdmission(deps, record, now)) admitted.push(pick.submissionPk);
   }
   return { waiting: waitingRecords.length, admitted, reclaimed };
+}
+
+/**
+ * Runs launched before the stage had a queue hold GPUs and a team's place that the ledger does not know:
+ * they are taken into it (whatever the limits: they run already), and their end gives them back as any
+ * admitted run's does. A run of a stage with a queue always has an admission, so it is never adopted.
+ */
+async function adoptRunsInFlight(
+  deps: Pick<ControlPlane, 'admissions'>,
+  active: readonly SubmissionRecord[],
+  at: string,
+): Promise<void> {
+  const unlimited = { trackWorkers: Number.MAX_SAFE_INTEGER, teamPlaces: Number.MAX_SAFE_INTEGER };
+  for (const record of active) {
+    if (record.admission || !record.plan || (record.status !== 'queued' && record.status !== 'running')) continue;
+    const { submissionPk, attempt, teamPk, phasePk, track } = record;
+    const claim = { submissionPk, attempt, teamPk, phasePk, track, workers: record.plan.workerCount };
+    await deps.admissions.take(claim, unlimited, at);
+  }
 }
 
 /**

@@ -236,6 +236,30 @@ describe('the queue', () => {
     });
   });
 
+  it('counts the runs in flight when a queue block is added: a team’s run launched before it holds its place', async () => {
+    const h = queued();
+    // Launched before the stage had a queue: Register, Plan, Launch, MarkQueued, no admission.
+    const { id } = h.evalai.submit({ phasePk: PHASE_PK, teamPk: 800, teamName: 'team 800', imageUri: IMAGE });
+    const body = JSON.stringify({
+      challenge_pk: 203,
+      phase_pk: PHASE_PK,
+      submission_pk: id,
+      submitted_image_uri: IMAGE,
+    });
+    const earlier = await h.start([{ messageId: `m-${id}`, receiptHandle: 'r', body }], 'exec-early');
+    expect((await h.store.get(earlier.submissionPk))?.status).toBe('queued');
+    const second = await waiting(h, 800);
+    expect(await awaitAdmission(h.plane, { submission: second })).toMatchObject({ phase: 'waiting' });
+    expect((await h.plane.admissions.read()).holdings.map((x) => x.submissionPk)).toEqual([earlier.submissionPk]);
+    const before = await h.store.get(earlier.submissionPk);
+    await scheduleAdmissions(h.plane); // adopted, not admitted: its deadline is its own
+    expect(await h.store.get(earlier.submissionPk)).toMatchObject({ deadline: before?.deadline });
+    expect((await h.store.get(earlier.submissionPk))?.admission).toBeUndefined();
+    // Its end gives the place back, as any admitted run's does.
+    await h.store.transition(earlier.submissionPk, 1, 'finished', { at: h.clock.now().toISOString() });
+    expect(await scheduleAdmissions(h.plane)).toMatchObject({ admitted: [second.submissionPk] });
+  });
+
   it('refuses a queue that gives a phase’s track no room for its workers', () => {
     expect(() => harness({ queue: { capacity: { SENSORS: 1, SENSORS_QUALIFIER: 2 } } })).toThrow(
       'is 1 workers, fewer than the 2 of phase 527: its submissions would never fit',
