@@ -37,6 +37,17 @@ const containerPids = () =>
       })
     : [];
 
+/** The routes a worker's checkpoint has in its pod's volume (what it drove, uploaded or not). */
+function routesInVolume(worker: number): number {
+  const job = existsSync(jobsDir) ? readdirSync(jobsDir).find((name) => name.includes(`-w${worker}-`)) : undefined;
+  try {
+    const file = join(jobsDir, job ?? '', 'volumes', 'checkpoint', 'checkpoint.json');
+    return JSON.parse(readFileSync(file, 'utf8'))._checkpoint.records.length;
+  } catch {
+    return 0; // not written yet, or caught mid-write
+  }
+}
+
 /** Worker 1's agent log, as `pitwall logs` prints it from the artifact store. */
 async function agentLog(submission: string): Promise<string> {
   const printed: string[] = [];
@@ -55,7 +66,9 @@ async function agentLog(submission: string): Promise<string> {
 describe('pitwall local up killed with -9 mid-run', () => {
   it('ends what the dead runtime left running, and the restarted one takes the submission to one result', async () => {
     process.env.PITWALL_STATE_DIR = root;
-    up = spawn(process.execPath, ['--import', 'tsx', 'packages/cli/src/main.ts', 'local', 'up', '--workers', '2'], {
+    // Slow enough (a route in about a second) that the pods have driving left when the runtime dies.
+    const args = ['--import', 'tsx', 'packages/cli/src/main.ts', 'local', 'up', '--workers', '2', '--ms-per-km', '400'];
+    up = spawn(process.execPath, args, {
       cwd: repo,
       env: { ...process.env, PITWALL_STATE_DIR: root },
       stdio: 'ignore',
@@ -67,9 +80,13 @@ describe('pitwall local up killed with -9 mid-run', () => {
     await until(() => containerPids().filter(alive).length === 6, 60_000);
     await until(async () => (await agentLog('1')).includes('agent 1: evaluating routes'), 60_000);
     const left = containerPids();
+    const atKill = routesInVolume(1);
     up.kill('SIGKILL');
     await new Promise((resolve) => up?.once('exit', resolve));
     expect(left.filter(alive)).toHaveLength(6); // what a crash leaves: the pod's processes, unattended
+    // They go on, as pods outlive their control plane: worker 1 drives a route more with no runtime.
+    await until(() => routesInVolume(1) > atKill, 30_000);
+    const drivenAlone = routesInVolume(1);
 
     restarted = await LocalRuntime.start({ stateDir: join(root, 'state'), workers: 2, pollMs: 200, msPerKm: 40 });
     const runtime = restarted;
@@ -91,5 +108,9 @@ describe('pitwall local up killed with -9 mid-run', () => {
     expect(log.split('\n')[0]).toBe('== worker 1, agent ==');
     expect(log.match(/agent 1: round \d+ on GPU/g)?.length).toBeGreaterThanOrEqual(2);
     expect(log).toContain('agent 1: the evaluation is complete');
+    // What the pod drove while no runtime ran was uploaded by its logcopy (stores back, then its last flush):
+    // the new pod resumed from there, not from what was up at the kill.
+    const resumedFrom = Number(/resuming from route (\d+) of/.exec(log)?.[1] ?? -1);
+    expect(resumedFrom).toBeGreaterThanOrEqual(drivenAlone);
   }, 240_000);
 });

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { copyFileSync, cpSync, createWriteStream, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, cpSync, existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type {
@@ -359,13 +359,18 @@ class LocalJob implements FolderJob {
     }
     const [program, ...args] = command;
     if (!program) throw new RangeError(`container ${container.name} has no command`);
-    const log = createWriteStream(join(this.directory, 'logs', `${container.name}.log`), { flags: 'a' });
     // Marked with its Job's folder and in a process group of its own, so that a runtime started after a
     // crash finds what the last one left running (recorded by pid) and ends it, with everything it started.
+    // Its output goes to its log file itself, not through the runtime: a runtime killed with -9 leaves it
+    // running, as a cluster's pods outlive their control plane, and logcopy uploads what it does meanwhile.
     env[JOB_MARK] = this.directory;
-    const child = spawn(program, args, { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    child.stdout?.pipe(log, { end: false });
-    child.stderr?.pipe(log, { end: false });
+    const log = openSync(join(this.directory, 'logs', `${container.name}.log`), 'a');
+    let child: ChildProcess;
+    try {
+      child = spawn(program, args, { env, stdio: ['ignore', log, log], detached: true });
+    } finally {
+      closeSync(log);
+    }
     if (child.pid) {
       mkdirSync(join(this.directory, 'pids'), { recursive: true });
       writeFileSync(join(this.directory, 'pids', container.name), String(child.pid));
