@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureSystemPackages } from './system-packages.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
@@ -59,10 +60,15 @@ function step(name, status) {
 }
 
 const mode = process.argv[2];
+// Before anything else: the tests' system packages, installed where this user may, else one line saying which.
+if (mode === 'test' && !ensureSystemPackages(run)) process.exit(1);
 const pnpm = ensurePnpm();
 step('install', run(pnpm, ['install', '--frozen-lockfile', '--reporter=append-only']));
 
 if (mode === 'test') {
+  // Podman on a machine like CI's (root, no systemd, hybrid cgroups) needs the settings kept beside .ci/run.
+  if (!env.CONTAINERS_CONF && !existsSync('/run/systemd/system'))
+    env.CONTAINERS_CONF = join(root, '.ci', 'containers.conf');
   step('lint', run(pnpm, ['run', '--silent', 'lint']));
   step('typecheck', run(pnpm, ['run', '--silent', 'typecheck']));
   const report = join(root, '.jest-report.json');
