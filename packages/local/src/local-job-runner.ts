@@ -343,6 +343,8 @@ class LocalJob implements FolderJob {
     } else {
       command = (container.command ?? []).map((part) => this.localPath(container, part));
       Object.assign(env, this.ports, {
+        // The Job's GPU, named by the executor to the simulator and the agent alike (the stand-in's one).
+        PITWALL_GPU_UUID: STANDIN_GPU_UUID,
         PATH: `${programs.standinBin}:${env.PATH}`,
         CARLA_SERVER: join(programs.standinBin, 'carla-server'),
         PITWALL_NODE: process.execPath,
@@ -389,6 +391,9 @@ class LocalJob implements FolderJob {
     return join(this.directory, 'volumes', name);
   }
 }
+
+/** The one GPU the stand-in nvidia-smi shows (standin/bin/nvidia-smi). */
+const STANDIN_GPU_UUID = 'GPU-00000000-0000-0000-0000-pitwalllocal';
 
 /** How fast the stand-ins drive; local time runs fast, so the scripts look often and give a stopped process little grace. */
 export function standinPace(msPerKm: number): Record<string, string> {

@@ -195,10 +195,28 @@ describe('the pod scripts (run_carla.sh, run_leaderboard.sh)', () => {
 
   it('fail both when the GPU the executor gave is not the one the agent sees', async () => {
     const p = await pod('good', { PITWALL_GPU_UUID: 'GPU-11111111-0000-0000-0000-given' });
-    expect(codes(await p.round())).toEqual([3, 1]);
+    // Neither sees it: the agent fails, and the simulator too, on its own or with its partner.
+    const [simulator, agent] = codes(await p.round());
+    expect(agent).toBe(1);
+    expect([1, 3]).toContain(simulator);
     expect(p.log('agent')).toContain(
       'the agent was given GPU GPU-11111111-0000-0000-0000-given but sees GPU-00000000-0000-0000-0000-pitwalllocal',
     );
+  }, 60_000);
+
+  it('start CARLA on the GPU the executor named, never on one a hostile agent wrote', async () => {
+    const p = await pod('good');
+    const given = 'GPU-00000000-0000-0000-0000-pitwalllocal';
+    writeFileSync(join(p.dirs.gpu, 'uuid.txt0'), 'GPU-99999999-another-teams-gpu\n');
+    const simulator = p.run('run_carla.sh', { ...p.base, PITWALL_GPU_UUID: given });
+    const started = Date.now();
+    while (!existsSync(join(p.dirs.status, 'simulator-3.start0'))) {
+      if (Date.now() - started > 20_000) throw new Error(`CARLA did not start: ${p.log('simulator')}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    p.children.at(-1)?.kill('SIGTERM'); // the pod goes
+    await simulator;
+    expect(p.log('simulator')).toContain(`starting CARLA on port ${p.base.CARLA_PORT}, GPU 0 (${given})`);
   }, 60_000);
 
   it('refuse an agent image that does not say which agent to run', async () => {

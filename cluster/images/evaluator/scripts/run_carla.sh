@@ -9,10 +9,16 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 CARLA_SERVER="${CARLA_SERVER:-/home/carla/CarlaUE4.sh}"
 CARLA_START_TIMEOUT="${CARLA_START_TIMEOUT:-300}"
 
-# The GPU the agent was given: the agent writes its UUID, and CARLA renders on the same device.
-gpu_file="$GPU_DIR/uuid.txt$ROUND"
-await_partner "the agent ended the round before naming its GPU" "the agent named no GPU" test -s "$gpu_file"
-uuid="$(head -n 1 "$gpu_file")"
+# The Job's GPU: the one the executor named (PITWALL_GPU_UUID), never a file the agent can write; only where
+# nothing names it (Kubernetes, where the device plugin gives the GPU to the agent's container) is the UUID
+# the agent writes taken (cluster/README.md's threat model says what that trusts).
+if [[ -n "${PITWALL_GPU_UUID:-}" ]]; then
+  uuid="$PITWALL_GPU_UUID"
+else
+  gpu_file="$GPU_DIR/uuid.txt$ROUND"
+  await_partner "the agent ended the round before naming its GPU" "the agent named no GPU" test -s "$gpu_file"
+  uuid="$(head -n 1 "$gpu_file")"
+fi
 if ! devices="$(nvidia-smi --query-gpu=index,uuid --format=csv,noheader 2>&1)"; then
   crash "nvidia-smi failed: $devices"
 fi
