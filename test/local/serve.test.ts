@@ -131,6 +131,45 @@ async function stopServing(): Promise<number | null> {
   return exited;
 }
 
+/** `pitwall serve --check`: its exit code and what it printed (asynchronously: the emulator is this process's). */
+function check(stageFile: string): Promise<{ status: number | null; printed: string }> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'packages/cli/src/main.ts', 'serve', '--stage', stageFile, '--check'],
+    { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let printed = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    printed += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    printed += chunk.toString();
+  });
+  return new Promise((resolve) => child.on('close', (status) => resolve({ status, printed })));
+}
+
+describe('pitwall serve --check', () => {
+  it("asks EvalAI once whether it answers and the token is a host's of the challenge, and says so", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pitwall-serve-check-'));
+    const { url } = await startEmulator({});
+    const stageFile = writeStage(dir, { apiServer: url, queueName: 'q' });
+    expect(await check(stageFile)).toEqual({
+      status: 0,
+      printed: `EvalAI at ${url} answered: the token is a host's of challenge ${CHALLENGE}\n`,
+    });
+    writeFileSync(join(dir, 'evalai-token'), 'a-made-up-token\n');
+    const refused = await check(stageFile);
+    expect(refused.status).toBe(1);
+    expect(refused.printed).toMatch(/^EvalAI refused the host token for GET .*Rotate the token/);
+    expect(refused.printed).not.toMatch(/\n\s+at /);
+    // Nothing listens there: it says so, and serve itself would start and keep trying.
+    const away = writeStage(dir, { apiServer: 'http://127.0.0.1:9', queueName: 'q' });
+    const unanswered = await check(away);
+    expect(unanswered.status).toBe(1);
+    expect(unanswered.printed).toMatch(/^EvalAI at http:\/\/127\.0\.0\.1:9 did not answer: /);
+  }, 120_000);
+});
+
 describe('pitwall serve --stage <machine stage>', () => {
   it("takes submissions from the host's SQS queue (use_host_sqs) to a finished result on EvalAI", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pitwall-serve-sqs-'));

@@ -1,11 +1,12 @@
 import { readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { EvalAiClient } from '@pitwall/adapters';
 import { loadMachineStage, type MachineStageConfig } from '@pitwall/deploy';
-import { isTerminal } from '@pitwall/domain';
+import { EvalAiUnavailableError, isTerminal } from '@pitwall/domain';
 import { LocalRuntime, type LocalRuntimeOptions, type ServerIntake } from '@pitwall/local';
 import type { Command } from 'commander';
-import { type CliIo, UsageError } from '../io.js';
+import { type CliIo, CommandFailedError, UsageError } from '../io.js';
 import { explained } from './local.js';
 
 /** Where the host token is read when the stage names no file. */
@@ -105,6 +106,39 @@ function watch(runtime: LocalRuntime, io: CliIo): () => void {
   return () => clearInterval(timer);
 }
 
+/** What one request to EvalAI said of the stage's server and token. */
+export interface EvalAiCheck {
+  /** The token is a host's of the challenge. */
+  readonly ok: boolean;
+  /** EvalAI answered at all (a refused token is an answer). */
+  readonly answered: boolean;
+  readonly line: string;
+}
+
+/**
+ * One request, as a host's list of the challenge's submissions (host only): whether EvalAI answers, and
+ * whether the token is a host's of the challenge. Nothing is retried: the answer is for a person.
+ */
+export async function checkEvalAi(stage: MachineStageConfig, token: string): Promise<EvalAiCheck> {
+  const { apiServer } = stage.evalai;
+  const { challengePk } = stage.challenge;
+  const client = new EvalAiClient({ baseUrl: apiServer, token, retries: 0, timeoutMs: 10_000, challengePk });
+  try {
+    await client.listSubmissions(challengePk, 'submitted', { submittedAfter: new Date().toISOString() });
+    return {
+      ok: true,
+      answered: true,
+      line: `EvalAI at ${apiServer} answered: the token is a host's of challenge ${challengePk}`,
+    };
+  } catch (error) {
+    const message = (error as Error).message.split('\n')[0] ?? '';
+    if (error instanceof EvalAiUnavailableError) {
+      return { ok: false, answered: false, line: `EvalAI at ${apiServer} did not answer: ${message}` };
+    }
+    return { ok: false, answered: true, line: message };
+  }
+}
+
 export function registerServeCommand(program: Command, io: CliIo): void {
   program
     .command('serve')
@@ -112,14 +146,25 @@ export function registerServeCommand(program: Command, io: CliIo): void {
       "serve a real EvalAI challenge from this machine: its queue, the control plane and this machine's Jobs",
     )
     .requiredOption('--stage <stage>', 'the machine stage: stages/<stage>.yml, or a path to a .yml file')
-    .action(async (options: { stage: string }) => {
+    .option('--check', "only ask EvalAI once whether it answers and the token is a host's of the challenge")
+    .action(async (options: { stage: string; check?: boolean }) => {
       const stage = await explained(() => loadMachineStage(options.stage));
-      const runtimeOptions = serveOptions(options.stage, stage, hostToken(stage, process.env, io));
+      const token = hostToken(stage, process.env, io);
+      const check = await checkEvalAi(stage, token);
+      if (options.check) {
+        io.out(check.line);
+        if (!check.ok) throw new CommandFailedError('the check failed');
+        return;
+      }
+      // A token EvalAI refuses will not work later either; an EvalAI away now may be back soon.
+      if (check.answered && !check.ok) throw new UsageError(check.line);
+      const runtimeOptions = serveOptions(options.stage, stage, token);
       const runtime = await explained(() => LocalRuntime.start(runtimeOptions));
       const from = stage.evalai.queueArn
         ? `the host's queue ${stage.evalai.queueArn}`
         : `EvalAI's queue ${stage.evalai.queueName} (through its REST proxy)`;
       io.out(`Pitwall serves challenge ${stage.challenge.challengePk} of ${stage.evalai.apiServer} from this machine.`);
+      io.out(`  ${check.line}${check.ok ? '' : '; still trying'}`);
       io.out(`  submissions from ${from}`);
       const { cluster } = stage.machine;
       const jobs = cluster
