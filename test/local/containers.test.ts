@@ -265,3 +265,29 @@ describe("the container executor with the machine's GPUs (a fake CDI spec under 
     }
   }, 300_000);
 });
+
+describe('two state folders on one podman', () => {
+  it('keep their pods apart: the same team and submission in each run side by side', async () => {
+    // Each folder's embedded EvalAI numbers its submissions from 1, so both Jobs have the same name.
+    const [a, b] = await Promise.all([
+      LocalRuntime.start({ stateDir: stateDir(), ...fast, workers: 1 }),
+      LocalRuntime.start({ stateDir: stateDir(), ...fast, workers: 1 }),
+    ]);
+    const jobs = jobsOf('Team Twin', 1);
+    try {
+      const [first, second] = await Promise.all([
+        a.submit('Team Twin', agentImage('good')),
+        b.submit('Team Twin', agentImage('good')),
+      ]);
+      expect([first.id, second.id]).toEqual([1, 1]);
+      await until(() => [a, b].every((r) => TERMINAL.includes(r.evalai.get(1).status)), 200_000);
+      for (const runtime of [a, b]) {
+        expect(runtime.evalai.get(1).stderr ?? '').toBe('');
+        expect(runtime.evalai.get(1).status).toBe('finished');
+      }
+    } finally {
+      await Promise.all([a.stop(), b.stop()]);
+      removePodsOf(jobs);
+    }
+  }, 300_000);
+});

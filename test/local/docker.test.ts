@@ -65,7 +65,8 @@ describe('the container executor, end to end with docker', () => {
       await until(() => running().length === 8, 90_000);
       const network = (name: string) => docker('inspect', '--format', '{{.HostConfig.NetworkMode}}', name);
       const [holder] = running().filter(
-        (name) => /-w\d+-[a-z0-9]+$/.test(name) && !/-(simulator|agent|logcopy)$/.test(name),
+        // `<job>-<state folder's tag>`: the job's name ends in its hash, the tag is the state folder's.
+        (name) => /-w\d+-[a-z0-9]+-[0-9a-f]{8}$/.test(name) && !/-(simulator|agent|logcopy)$/.test(name),
       );
       expect(network(holder ?? '')).toBe('none');
       const holderId = docker('inspect', '--format', '{{.Id}}', holder ?? '');

@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import {
   type ContainerExit,
@@ -31,6 +32,8 @@ const exec = promisify(execFile);
 
 /** The label that marks a container or pod as a Job's, so a restarted runtime adopts it. */
 const JOB_LABEL = 'pitwall.job';
+/** The state folder a Job's pod belongs to (stateTagOf): a runtime sees and adopts only its own. */
+const STATE_LABEL = 'pitwall.state';
 /** Which of the manifest's containers a container is. */
 const CONTAINER_LABEL = 'pitwall.container';
 
@@ -78,6 +81,14 @@ interface InspectedContainer {
   readonly Config: { readonly Labels?: Record<string, string> | null };
 }
 
+/** A state folder's tag: short, and the same for the same folder across restarts (and across its removal). */
+export function stateTagOf(directory: string): string {
+  return createHash('sha256').update(resolve(directory)).digest('hex').slice(0, 8);
+}
+
+/** A Job's pod on this machine: its name and its state folder's tag, so two folders' Jobs never collide. */
+const podNameOf = (job: string, stateTag: string) => `${job}-${stateTag}`;
+
 /** The Job's containers, by their name in the manifest, with the state of each. */
 type ListedContainers = ReadonlyMap<string, { readonly ended: boolean; readonly exitCode: number }>;
 
@@ -96,12 +107,17 @@ export class ContainerJobRunner extends FolderJobRunner<ContainerJob> {
   private readonly engine: ContainerEngine;
   private readonly watch: NodeJS.Timeout;
 
+  /** This runner's state folder, in its pods' names and labels: another folder's Jobs of the same name are not its. */
+  private readonly stateTag: string;
+
   constructor(options: ContainerJobRunnerOptions) {
     const engine = options.engine ?? 'podman';
+    const stateTag = stateTagOf(options.directory);
     super(options.directory, options.settings, (spec, manifest, directory, createdAt) => {
-      return new ContainerJob(spec, manifest, directory, options, engine, createdAt);
+      return new ContainerJob(spec, manifest, directory, options, engine, stateTag, createdAt);
     });
     this.engine = engine;
+    this.stateTag = stateTag;
     let busy = false;
     this.watch = setInterval(() => {
       if (busy) return;
@@ -117,7 +133,9 @@ export class ContainerJobRunner extends FolderJobRunner<ContainerJob> {
 
   async logTail(name: string, container: string, maxBytes: number): Promise<string> {
     try {
-      const { stdout, stderr } = await exec(this.engine, ['logs', `${name}-${container}`], { maxBuffer: 64 << 20 });
+      const { stdout, stderr } = await exec(this.engine, ['logs', `${podNameOf(name, this.stateTag)}-${container}`], {
+        maxBuffer: 64 << 20,
+      });
       return `${stdout}${stderr}`.slice(-maxBytes);
     } catch {
       return '';
@@ -135,7 +153,13 @@ export class ContainerJobRunner extends FolderJobRunner<ContainerJob> {
     for (const job of this.jobs.values()) if (job.waitingForGpu) void job.startWhenGpuFree();
     const running = [...this.jobs.values()].filter((job) => job.running);
     if (running.length === 0) return;
-    const { stdout: ids } = await exec(this.engine, ['ps', '--all', '--quiet', '--filter', `label=${JOB_LABEL}`]);
+    const { stdout: ids } = await exec(this.engine, [
+      'ps',
+      '--all',
+      '--quiet',
+      '--filter',
+      `label=${STATE_LABEL}=${this.stateTag}`,
+    ]);
     const byJob = new Map<string, Map<string, { ended: boolean; exitCode: number }>>();
     for (const container of await this.inspect(ids.split('\n').filter(Boolean))) {
       const labels = container.Config.Labels ?? {};
@@ -145,7 +169,7 @@ export class ContainerJobRunner extends FolderJobRunner<ContainerJob> {
       containers.set(labels[CONTAINER_LABEL] ?? '', { ended, exitCode: container.State.ExitCode });
       byJob.set(job, containers);
     }
-    await Promise.all(running.map((job) => job.look(byJob.get(job.listed.name) ?? new Map())));
+    await Promise.all(running.map((job) => job.look(byJob.get(job.podName) ?? new Map())));
   }
 
   /** The containers that still exist: one removed between the listing and this is left out. */
@@ -173,6 +197,8 @@ class ContainerJob implements FolderJob {
   /** Created, but every GPU is held by other Jobs. */
   waitingForGpu = false;
   readonly listed: ListedJob;
+  /** The pod's (or Docker's holder's) name: the Job's, with its state folder's tag. */
+  readonly podName: string;
 
   constructor(
     private readonly spec: WorkerJobSpec,
@@ -180,10 +206,12 @@ class ContainerJob implements FolderJob {
     private readonly directory: string,
     private readonly options: ContainerJobRunnerOptions,
     private readonly engine: ContainerEngine,
+    private readonly stateTag: string,
     createdAt = new Date(),
   ) {
     const { name, submissionPk, attempt } = spec;
     this.listed = { name, submissionPk, attempt, createdAt: createdAt.toISOString() };
+    this.podName = podNameOf(name, stateTag);
     this.status = this.readState() ?? { state: 'pending', failures: 0, restarts: {}, lastExit: {} };
   }
 
@@ -251,7 +279,7 @@ class ContainerJob implements FolderJob {
     if (this.status.state !== 'pending' && this.status.state !== 'running') return;
     if (this.status.gpu) this.options.gpus?.hold(this.spec.name, this.status.gpu.device);
     const exists = await this.cli(
-      this.engine === 'podman' ? ['pod', 'exists', this.spec.name] : ['container', 'inspect', this.spec.name],
+      this.engine === 'podman' ? ['pod', 'exists', this.podName] : ['container', 'inspect', this.podName],
     ).then(
       () => true,
       () => false,
@@ -417,7 +445,7 @@ class ContainerJob implements FolderJob {
     if (this.status.state === 'succeeded' || this.status.state === 'failed') return;
     this.end('failed', `${reason}: ${message}`);
     if (this.engine === 'podman') {
-      await this.cli(['pod', 'stop', '--time', '5', this.spec.name]).catch(() => undefined);
+      await this.cli(['pod', 'stop', '--time', '5', this.podName]).catch(() => undefined);
     } else {
       const ids = await this.containerIds();
       if (ids.length > 0) await this.cli(['stop', '--time', '5', ...ids]).catch(() => undefined);
@@ -429,19 +457,19 @@ class ContainerJob implements FolderJob {
    * image, sleeping) that the simulator and the agent join, as a pod's pause container would be.
    */
   private async createNamespace(): Promise<void> {
-    const label = ['--label', `${JOB_LABEL}=${this.spec.name}`];
+    await this.clearLeftover();
     if (this.engine === 'podman') {
-      await this.cli(['pod', 'create', '--name', this.spec.name, '--network', 'none', ...label]);
+      await this.cli(['pod', 'create', '--name', this.podName, '--network', 'none', ...this.labels()]);
       return;
     }
     await this.cli([
       'run',
       '--detach',
       '--name',
-      this.spec.name,
+      this.podName,
       '--network',
       'none',
-      ...label,
+      ...this.labels(),
       '--label',
       `${CONTAINER_LABEL}=holder`,
       ...hardening('1000'),
@@ -452,10 +480,33 @@ class ContainerJob implements FolderJob {
     ]);
   }
 
+  /**
+   * A pod (or holder) of this name already there: this state folder's own, left by an earlier life of it (a
+   * folder removed and made again), goes; one that is not this folder's is named in one line, left alone.
+   */
+  private async clearLeftover(): Promise<void> {
+    const kind = this.engine === 'podman' ? 'pod' : 'container';
+    let found: unknown;
+    try {
+      found = JSON.parse((await this.cli([kind, 'inspect', this.podName])).stdout);
+    } catch {
+      return; // none
+    }
+    const inspected = (Array.isArray(found) ? found[0] : found) as {
+      Labels?: Record<string, string>;
+      Config?: { Labels?: Record<string, string> };
+    };
+    const labels = inspected?.Labels ?? inspected?.Config?.Labels ?? {};
+    if (labels[STATE_LABEL] === this.stateTag) return this.removeContainers();
+    throw new Error(
+      `a ${kind} named ${this.podName} is there and is not this state folder's: remove it with \`${this.engine} ${kind === 'pod' ? 'pod rm' : 'rm'} --force ${this.podName}\``,
+    );
+  }
+
   /** The Job's containers (its pod's, or its holder and the containers that joined it), all removed. */
   private async removeContainers(): Promise<void> {
     if (this.engine === 'podman') {
-      await this.cli(['pod', 'rm', '--force', '--time', '5', this.spec.name]).catch(() => undefined);
+      await this.cli(['pod', 'rm', '--force', '--time', '5', this.podName]).catch(() => undefined);
       return;
     }
     const ids = await this.containerIds();
@@ -463,7 +514,7 @@ class ContainerJob implements FolderJob {
   }
 
   private async containerIds(): Promise<string[]> {
-    const { stdout } = await this.cli(['ps', '--all', '--quiet', '--filter', `label=${JOB_LABEL}=${this.spec.name}`]);
+    const { stdout } = await this.cli(['ps', '--all', '--quiet', '--filter', `label=${JOB_LABEL}=${this.podName}`]);
     return stdout.split('\n').filter(Boolean);
   }
 
@@ -487,17 +538,16 @@ class ContainerJob implements FolderJob {
     const args = [
       '--name',
       this.containerName(container.name),
-      '--label',
-      `${JOB_LABEL}=${this.spec.name}`,
+      ...this.labels(),
       '--label',
       `${CONTAINER_LABEL}=${container.name}`,
       ...hardening(String(container.securityContext?.runAsUser ?? 1000)),
     ];
     // logcopy reaches the local stores on the host's loopback; the simulator and the agent have the Job's
     // namespace, with no network but their shared loopback. A container's own --network wins over the pod's.
-    if (this.engine === 'podman') args.push('--pod', this.spec.name);
+    if (this.engine === 'podman') args.push('--pod', this.podName);
     if (logcopy) args.push('--network', 'host');
-    else if (this.engine === 'docker') args.push('--network', `container:${this.spec.name}`);
+    else if (this.engine === 'docker') args.push('--network', `container:${this.podName}`);
     if (container.securityContext?.readOnlyRootFilesystem) {
       // podman mounts writable tmpfs on /tmp, /var/tmp and /run under --read-only unless told not to.
       args.push('--read-only', ...(this.engine === 'podman' ? ['--read-only-tmpfs=false'] : []));
@@ -534,7 +584,11 @@ class ContainerJob implements FolderJob {
   }
 
   private containerName(container: string): string {
-    return `${this.spec.name}-${container}`;
+    return `${this.podName}-${container}`;
+  }
+
+  private labels(): string[] {
+    return ['--label', `${JOB_LABEL}=${this.podName}`, '--label', `${STATE_LABEL}=${this.stateTag}`];
   }
 
   private volume(name: string): string {
