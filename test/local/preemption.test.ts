@@ -26,7 +26,9 @@ describe('a worker whose node is lost mid-run', () => {
       stateDir: mkdtempSync(join(tmpdir(), 'pitwall-preempt-')),
       workers: 2,
       pollMs: 200,
-      msPerKm: 6,
+      // Slow enough that the node goes mid-run on a loaded machine too (at 6 or 40 ms/km the worker could be
+      // done before its first upload was seen, and there was no node left to lose).
+      msPerKm: 300,
     });
   });
   afterAll(() => runtime.stop());

@@ -5,6 +5,9 @@ import type { ContainerExit, JobObservation, JobRunner, ListedJob, PodRun, Worke
 import { buildWorkerJob, type ClusterSettings, NODE_LABELS, SPOT_TAINT, validateManifest } from '@pitwall/kube';
 import type { IJob } from 'kubernetes-models/batch/v1/Job';
 
+/** A Job's folders go whole: tried again for a moment if a file appears in them meanwhile (ENOTEMPTY). */
+const REMOVE_TREE = { recursive: true, force: true, maxRetries: 5, retryDelay: 100 } as const;
+
 /**
  * A new pod's emptyDirs, one folder each under `<job>/volumes`, writable by the containers' user; what an
  * earlier pod of the Job left there is gone, as on a cluster (stale status files would end a round that
@@ -12,7 +15,7 @@ import type { IJob } from 'kubernetes-models/batch/v1/Job';
  */
 export function makeEmptyDirs(directory: string, manifest: IJob): void {
   const volume = (name: string) => join(directory, 'volumes', name);
-  rmSync(join(directory, 'volumes'), { recursive: true, force: true });
+  rmSync(join(directory, 'volumes'), REMOVE_TREE);
   for (const { name } of manifest.spec?.template.spec?.volumes ?? []) {
     mkdirSync(volume(name), { recursive: true });
     chmodSync(volume(name), 0o777);
@@ -156,7 +159,7 @@ export abstract class FolderJobRunner<J extends FolderJob> implements JobRunner 
     if (!job) return 'absent';
     this.jobs.delete(name);
     await job.remove();
-    await rm(join(this.directory, name), { recursive: true, force: true });
+    await rm(join(this.directory, name), REMOVE_TREE);
     return 'deleted';
   }
 

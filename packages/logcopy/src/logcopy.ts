@@ -36,6 +36,8 @@ export interface SyncReport {
   readonly uploaded: readonly string[];
   /** Keys whose upload failed this pass (a file rewritten mid-upload, S3 away): tried again on the next. */
   readonly failed: readonly string[];
+  /** Keys left for the next pass on purpose: a checkpoint caught mid-write. */
+  readonly waiting: readonly string[];
   readonly cancelled: boolean;
   /** Both the simulator and the agent wrote their done file, and every file is up: logcopy may stop. */
   readonly finished: boolean;
@@ -80,12 +82,16 @@ export class Logcopy {
     const finished = status.includes(`agent-${w}.done`) && status.includes(`simulator-${w}.done`);
     const uploaded: string[] = [];
     const failed: string[] = [];
+    const waiting: string[] = [];
     for (const [path, key] of await this.files()) {
       const fingerprint = await fingerprintOf(path);
       if (fingerprint === undefined || this.seen.get(path) === fingerprint) continue;
       try {
         if (path === this.config.checkpointPath) {
-          if (!(await this.uploadCheckpoint(key, fingerprint))) continue;
+          if (!(await this.uploadCheckpoint(key, fingerprint))) {
+            waiting.push(key);
+            continue;
+          }
         } else {
           // Streamed, and capped: whatever the agent writes, logcopy's memory stays bounded.
           await this.artifacts.putFile(key, path, { maxBytes: this.config.maxUploadBytes });
@@ -110,7 +116,7 @@ export class Logcopy {
     );
     if (finished) this.note('both containers are done');
     await this.uploadJournal();
-    return { uploaded, failed, cancelled, finished: finished && failed.length === 0 && recorded };
+    return { uploaded, failed, waiting, cancelled, finished: finished && failed.length === 0 && recorded };
   }
 
   /**
@@ -182,10 +188,11 @@ export class Logcopy {
       if (report.finished) return 'finished';
       await sleep(this.config.periodMs, signal);
     }
-    // SIGTERM: a last flush before the pod goes, its failed uploads tried again within the pod's grace (what
-    // is not up is lost: a new pod would drive those routes again).
+    // SIGTERM: a last flush before the pod goes, what it could not send (a failed upload, a checkpoint caught
+    // mid-write) tried again within the pod's grace: what is not up is lost, and a new pod drives it again.
     for (let pass = 0; pass < LAST_FLUSH_PASSES; pass += 1) {
-      if ((await this.syncOnce()).failed.length === 0) break;
+      const report = await this.syncOnce();
+      if (report.failed.length === 0 && report.waiting.length === 0) break;
       await delay(LAST_FLUSH_PAUSE_MS);
     }
     return 'stopped';

@@ -342,6 +342,17 @@ describe('logcopy against s3rver and dynalite', () => {
     expect(await artifacts.get(`${config.prefix}checkpoint.json`)).toBe(checkpoint(1));
   });
 
+  it('waits in its last flush for a checkpoint caught mid-write, and sends it whole', async () => {
+    const stop = new AbortController();
+    stop.abort(); // the pod is going as the evaluator writes its checkpoint
+    await writeFile(config.checkpointPath, checkpoint(2).slice(0, 40));
+    const running = logcopy().run(stop.signal);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await writeFile(config.checkpointPath, checkpoint(2));
+    expect(await running).toBe('stopped');
+    expect(await artifacts.get(`${config.prefix}checkpoint.json`)).toBe(checkpoint(2));
+  });
+
   it('restores the checkpoint the worker uploaded (a resumed attempt, a pod replacing a lost one), and nothing where there is none', async () => {
     expect(await logcopy().restore()).toEqual([]);
     await artifacts.put(`${config.prefix}checkpoint.json`, checkpoint(1));
