@@ -46,6 +46,9 @@ describe('the dashboard', () => {
     // The GPU time so far, at the local GPU's price, as Observe recorded the pods.
     await run.filter({ hasText: /\$\d+\.\d{2}, \d+\.\d{2} GPU-h/ }).waitFor({ timeout: 30_000 });
     await expect(page.locator('#gpus').textContent()).resolves.toBe('2');
+    // A hung run shows it: when its agents last wrote, and the time it has left.
+    await run.filter({ hasText: / ago/ }).waitFor({ timeout: 30_000 });
+    await expect(run.locator('td').nth(5).textContent()).resolves.toMatch(/^\d+ (s|min)$/);
 
     const failure = rows('failures').filter({ hasText: String(evil.id) });
     await failure.waitFor({ timeout: 30_000 });

@@ -156,8 +156,8 @@ describe('the operator commands against a deployed stage (--stage)', () => {
     const io = captureIo();
     expect(await runCli(['leaderboard', '--stage', 'ci', '--json'], io)).toBe(0);
     expect(JSON.parse(io.stdout())).toEqual([
-      { submissionPk: 51, teamName: 'Team Deployed', phasePk: 4001, values: { 'Driving score': 62.25 } },
-      { submissionPk: 52, teamName: 'Team Other', phasePk: 4001, values: { 'Driving score': 55 } },
+      { submissionPk: 51, teamName: 'Team Deployed', phasePk: 4001, values: { 'Driving score': 62.25 }, rank: 1 },
+      { submissionPk: 52, teamName: 'Team Other', phasePk: 4001, values: { 'Driving score': 55 }, rank: 2 },
     ]);
     const table = captureIo();
     expect(await runCli(['leaderboard', '--stage', 'ci'], table)).toBe(0);

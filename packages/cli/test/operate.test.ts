@@ -54,6 +54,7 @@ describe('the operator commands against the running local stack', () => {
       .filter((line) => /│ \d+ /.test(line));
     expect(rows[0]).toMatch(new RegExp(`│ ${cancelled} +│ Team Gone +│ cancelled `));
     expect(rows[1]).toMatch(new RegExp(`│ ${finished} +│ Team Done +│ finished +│ 20/20 `));
+    for (const line of io.stdout().split('\n')) expect(line.length).toBeLessThanOrEqual(120);
   });
 
   it('list --json, with --status and --team filters', async () => {

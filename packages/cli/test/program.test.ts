@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { DNS_1123_LABEL } from '@pitwall/domain';
+import { leaderboardTable } from '../src/commands/local.js';
 import { runCli } from '../src/program.js';
 import { captureIo } from './capture-io.js';
 
@@ -49,6 +50,19 @@ describe('pitwall CLI', () => {
       /^pitwall: ENOENT: no such file or directory, open '\/proc\/no-such-folder\/merged.json' \(PITWALL_DEBUG=1 prints where it came from\)\n$/,
     );
     expect(io.stderr()).not.toContain('    at ');
+  });
+
+  it('gives equal Driving scores one place on the board', () => {
+    const entry = (submissionPk: number, score: number) => ({
+      submissionPk,
+      teamName: `team ${submissionPk}`,
+      values: { 'Driving score': score, 'Route completion': 90, 'Infraction penalty': 0.5 },
+    });
+    const places = leaderboardTable([entry(1, 80), entry(2, 70), entry(3, 70), entry(4, 60)])
+      .split('\n')
+      .filter((line) => /team \d/.test(line))
+      .map((line) => Number(line.split('│')[1]?.trim()));
+    expect(places).toEqual([1, 2, 2, 4]);
   });
 
   it('parses a message given on stdin', async () => {

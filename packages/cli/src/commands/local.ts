@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { EvalAiClient, type LeaderboardEntry } from '@pitwall/adapters';
 import { StageConfigError } from '@pitwall/deploy';
-import { type ChallengeConfig, isTerminal, mergeSubmissionResults } from '@pitwall/domain';
+import { type ChallengeConfig, isTerminal, mergeSubmissionResults, sharedRanks } from '@pitwall/domain';
 import {
   assertStateDirFree,
   buildLocalImages,
@@ -182,9 +182,11 @@ export function leaderboardTable(entries: readonly LeaderboardEntry[]): string {
     head: ['rank', 'team', 'Driving score', 'Route completion', 'Infraction penalty'],
     style: { head: [], border: [] },
   });
+  // Equal Driving scores share a place, as EvalAI's board orders them (best first).
+  const ranks = sharedRanks(entries.map((entry) => Number(entry.values['Driving score'] ?? Number.NaN)));
   entries.forEach((entry, i) => {
     board.push([
-      i + 1,
+      ranks[i] ?? i + 1,
       entry.teamName,
       entry.values['Driving score'] ?? '#',
       entry.values['Route completion'] ?? '#',

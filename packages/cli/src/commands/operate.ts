@@ -32,6 +32,7 @@ import {
   republishResult,
   requeueSubmission,
   resumeSubmission,
+  runHealth,
   type SubmissionCost,
   type SubmissionQueue,
   type SubmissionRecord,
@@ -164,8 +165,42 @@ const STAGE_OPTION = [
 /** Why the submission is where it is, in one line: the latest reason its history or outcome gives. */
 function reasonOf(record: SubmissionRecord): string {
   const reason = [...record.history].reverse().find((change) => change.reason)?.reason ?? record.outcome?.reason ?? '';
-  const line = reason.split('\n')[0] ?? '';
-  return line.length > 70 ? `${line.slice(0, 69)}…` : line;
+  return reason.split('\n')[0] ?? '';
+}
+
+/** `list` fits a terminal of this many columns; `show` has every field in full. */
+const LIST_WIDTH = 120;
+
+const clip = (text: string, width: number) => (text.length > width ? `${text.slice(0, width - 1)}…` : text);
+
+/** Its status, and the attempt when it is not the first: `running (attempt 2)`. */
+const statusOf = (record: SubmissionRecord) =>
+  record.attempt > 1 ? `${record.status} (attempt ${record.attempt})` : record.status;
+
+/** How long ago its agents last wrote, and its time left: `3m ago, 40m left` (a hung run stops counting). */
+function healthOf(health: ReturnType<typeof runHealth>, now: Date): string {
+  const ago = health.lastProgressAt ? `${duration(now.getTime() - Date.parse(health.lastProgressAt))} ago` : '';
+  const left = health.deadline ? `${duration(Date.parse(health.deadline) - now.getTime())} left` : '';
+  return [ago, left].filter(Boolean).join(', ');
+}
+
+function duration(ms: number): string {
+  const seconds = Math.max(0, Math.round(ms / 1000));
+  if (seconds < 60) return `${seconds}s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m`;
+  return `${Math.floor(seconds / 3600)}h${String(Math.floor((seconds % 3600) / 60)).padStart(2, '0')}`;
+}
+
+/** A table no wider than `width`: its last column (the reason) is cut to what is left. */
+function fittedTable(head: readonly string[], rows: readonly string[][], width: number): string {
+  const widths = head.map((title, i) => Math.max(title.length, ...rows.map((row) => (row[i] ?? '').length)));
+  const last = head.length - 1;
+  // Each column takes its text, a space either side and one border; one more border closes the row.
+  const others = widths.slice(0, last).reduce((sum, w) => sum + w + 3, 0) + 1;
+  const room = Math.max((head[last] ?? '').length, width - others - 3);
+  const table = new Table({ head: [...head], style: { head: [], border: [] } });
+  for (const row of rows) table.push(row.map((cell, i) => (i === last ? clip(cell, room) : cell)));
+  return table.toString();
 }
 
 const progressOf = (record: SubmissionRecord) =>
@@ -435,24 +470,24 @@ export function registerOperatorCommands(program: Command, io: CliIo): void {
           io.out('no submissions');
           return;
         }
-        const table = new Table({
-          head: ['pk', 'team', 'status', 'progress', 'attempt', 'cost', 'updated', 'failure', 'why'],
-          style: { head: [], border: [] },
-        });
+        const rows: string[][] = [];
         for (const r of shown) {
-          table.push([
-            r.submissionPk,
-            r.teamName,
-            places.has(r.submissionPk) ? placeOf(places.get(r.submissionPk)) : r.status,
-            progressOf(r),
-            r.attempt,
-            costLine(costOf(r)),
-            r.updatedAt,
+          const activity =
+            r.status === 'running' && r.plan
+              ? await source.read(() =>
+                  source.store.workerActivity(r.submissionPk, r.plan?.workers.map((w) => w.worker) ?? []),
+                )
+              : [];
+          rows.push([
+            String(r.submissionPk),
+            clip(r.teamName, 16),
+            places.has(r.submissionPk) ? placeOf(places.get(r.submissionPk)) : statusOf(r),
+            [progressOf(r), healthOf(runHealth(r, activity), now)].filter(Boolean).join(' '),
             failureOf(r),
             reasonOf(r),
           ]);
         }
-        io.out(table.toString());
+        io.out(fittedTable(['pk', 'team', 'status', 'progress', 'failure', 'why (in full: show)'], rows, LIST_WIDTH));
       },
     );
 

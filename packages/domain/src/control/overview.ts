@@ -6,6 +6,7 @@ import { artifactKeys } from './artifact-keys.js';
 import { type SubmissionCost, submissionCost } from './cost.js';
 import type { ControlPlane } from './deps.js';
 import { FAILURE_CLASSES, type FailureClass, type FailureFault } from './failure-class.js';
+import type { WorkerActivity } from './ports.js';
 import { attemptStartedAt, failureClassOf, type SubmissionRecord } from './records.js';
 
 /** One team's best published result on a phase. */
@@ -14,6 +15,13 @@ export interface PublishedEntry {
   readonly teamName: string;
   readonly phasePk: number;
   readonly values: Readonly<Record<string, number>>;
+  /** Its place on its phase's board: equal Driving scores share one (sharedRanks). */
+  readonly rank: number;
+}
+
+/** Places on a board of scores sorted best first: equal scores share a place, and the next skips (1, 2, 2, 4). */
+export function sharedRanks(scores: readonly number[]): number[] {
+  return scores.map((score, i) => (i > 0 && score === scores[i - 1] ? scores.indexOf(score) : i) + 1);
 }
 
 /**
@@ -24,8 +32,8 @@ export async function publishedLeaderboard(
   deps: Pick<ControlPlane, 'config' | 'store' | 'artifacts'>,
   records?: readonly SubmissionRecord[],
 ): Promise<PublishedEntry[]> {
-  const best = new Map<string, PublishedEntry>();
-  const score = (entry: PublishedEntry) => entry.values['Driving score'] ?? Number.NEGATIVE_INFINITY;
+  const best = new Map<string, Omit<PublishedEntry, 'rank'>>();
+  const score = (entry: Omit<PublishedEntry, 'rank'>) => entry.values['Driving score'] ?? Number.NEGATIVE_INFINITY;
   for (const record of records ?? (await deps.store.listAll())) {
     if (record.status !== 'finished') continue;
     const stored = await deps.artifacts.get(artifactKeys.evalai(record.submissionPk, 'result.json'));
@@ -36,7 +44,12 @@ export async function publishedLeaderboard(
       if (!held || score(entry) > score(held)) best.set(key, entry);
     }
   }
-  return [...best.values()].sort((a, b) => a.phasePk - b.phasePk || score(b) - score(a));
+  const sorted = [...best.values()].sort((a, b) => a.phasePk - b.phasePk || score(b) - score(a));
+  return [...new Set(sorted.map((e) => e.phasePk))].flatMap((phasePk) => {
+    const board = sorted.filter((e) => e.phasePk === phasePk);
+    const ranks = sharedRanks(board.map(score));
+    return board.map((entry, i) => ({ ...entry, rank: ranks[i] ?? i + 1 }));
+  });
 }
 
 /** The accuracies on one split of EvalAI's result file as Publish stored it; anything malformed is none. */
@@ -77,6 +90,9 @@ export interface OverviewSubmission {
   readonly queue?: QueuePlace;
   /** What its GPU time has cost so far, while it runs. */
   readonly cost?: SubmissionCost;
+  /** While it runs: when any worker's agent last wrote (its log or checkpoint), and when its time is up. */
+  readonly lastProgressAt?: string;
+  readonly deadline?: string;
 }
 
 export interface OverviewFailure {
@@ -180,7 +196,30 @@ async function withWorkers(
       return { worker: w.worker, done: Math.min(done, total), total, ...(heartbeatAt ? { heartbeatAt } : {}) };
     }),
   );
-  return { ...submissionOf(record, workers), cost: submissionCost(record, deps.config.prices, deps.clock.now()) };
+  return {
+    ...submissionOf(record, workers),
+    cost: submissionCost(record, deps.config.prices, deps.clock.now()),
+    ...runHealth(record, activity),
+  };
+}
+
+/**
+ * What tells a stuck run from a healthy one: when its agents last wrote anything (a hung agent's workers show
+ * the same progress for ever) and when its time is up.
+ */
+export function runHealth(
+  record: Pick<SubmissionRecord, 'attempt' | 'deadline' | 'status'>,
+  activity: readonly WorkerActivity[],
+): Pick<OverviewSubmission, 'lastProgressAt' | 'deadline'> {
+  const written = activity
+    .filter((a) => a.attempt === record.attempt && a.lastOutputAt)
+    .map((a) => a.lastOutputAt as string)
+    .sort();
+  const last = written.at(-1);
+  return {
+    ...(last ? { lastProgressAt: last } : {}),
+    ...(record.status === 'running' ? { deadline: record.deadline } : {}),
+  };
 }
 
 /** What the public status page shows: submission ids, queue places and progress; team names only if allowed. */

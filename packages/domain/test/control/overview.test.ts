@@ -7,6 +7,8 @@ import {
   overviewOf,
   publicStatusOf,
   publishOutcome,
+  runHealth,
+  sharedRanks,
 } from '../../src/index.js';
 import { checkpointText } from '../../src/testing/index.js';
 import { harness } from './harness.js';
@@ -69,6 +71,27 @@ describe('the overview', () => {
         values: expect.objectContaining({ 'Driving score': 75 }),
       }),
     ]);
+  });
+});
+
+describe('what tells a stuck run and a tie', () => {
+  it('gives each run when its agents last wrote and when its time is up', () => {
+    const activity = [
+      { worker: 0, attempt: 2, heartbeatAt: 'x', lastOutputAt: '2026-12-01T10:00:05.000Z' },
+      { worker: 1, attempt: 2, heartbeatAt: 'x', lastOutputAt: '2026-12-01T10:03:00.000Z' },
+      { worker: 1, attempt: 1, heartbeatAt: 'x', lastOutputAt: '2026-12-01T11:00:00.000Z' }, // an earlier attempt's
+    ];
+    const deadline = '2026-12-01T12:00:00.000Z';
+    expect(runHealth({ attempt: 2, status: 'running', deadline }, activity)).toEqual({
+      lastProgressAt: '2026-12-01T10:03:00.000Z',
+      deadline,
+    });
+    expect(runHealth({ attempt: 2, status: 'queued', deadline }, [])).toEqual({});
+  });
+
+  it('gives equal scores one place, and the next place skips', () => {
+    expect(sharedRanks([90, 80, 80, 70, 70, 70, 10])).toEqual([1, 2, 2, 4, 4, 4, 7]);
+    expect(sharedRanks([])).toEqual([]);
   });
 });
 

@@ -57,13 +57,19 @@ function since(iso) {
   const seconds = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
   return seconds < 120 ? seconds + " s" : seconds < 7200 ? Math.round(seconds / 60) + " min" : (seconds / 3600).toFixed(1) + " h";
 }
+function until(iso) {
+  const seconds = Math.round((Date.parse(iso) - Date.now()) / 1000);
+  return seconds <= 0 ? "over" : since(new Date(Date.now() - seconds * 1000).toISOString());
+}
 function render(state) {
   document.getElementById("updated").textContent = new Date(state.generatedAt).toLocaleTimeString();
   document.getElementById("waiting-count").textContent = state.waiting.length;
   document.getElementById("running-count").textContent = state.running.length;
   document.getElementById("gpus").textContent = state.workersRunning + (state.gpuCapacity === undefined ? "" : " / " + state.gpuCapacity);
-  table("running", ["pk", "team", "attempt", "running for", "cost so far", "workers"], state.running.map((s) => [
+  table("running", ["pk", "team", "attempt", "running for", "last progress", "time left", "cost so far", "workers"], state.running.map((s) => [
     s.submissionPk, s.teamName, s.attempt, since(s.since),
+    s.lastProgressAt ? since(s.lastProgressAt) + " ago" : "none yet",
+    s.deadline ? until(s.deadline) : "",
     s.cost && s.cost.gpuHours > 0 ? (s.cost.usd === undefined ? "" : "$" + s.cost.usd.toFixed(2) + ", ") + s.cost.gpuHours.toFixed(2) + " GPU-h" + (s.cost.interruptions ? ", " + s.cost.interruptions + " lost node(s)" : "") : "",
     el("div", {}, s.workers.map((w) => el("span", { class: "worker" }, ["w" + w.worker + " ", bar(w.done, w.total), " " + w.done + "/" + w.total]))),
   ]), "nothing running");
@@ -74,8 +80,8 @@ function render(state) {
   table("failures", ["pk", "team", "class", "whose", "reason", "when"], state.failures.map((f) => [
     f.submissionPk, f.teamName, f.failureClass, el("span", { class: f.fault }, [f.fault]), f.reason, since(f.at) + " ago",
   ]), "no failures");
-  table("leaderboard", ["rank", "team", "Driving score", "Route completion", "Infraction penalty"], state.leaderboard.map((e, i) => [
-    i + 1, e.teamName, e.values["Driving score"] ?? "", e.values["Route completion"] ?? "", e.values["Infraction penalty"] ?? "",
+  table("leaderboard", ["rank", "team", "Driving score", "Route completion", "Infraction penalty"], state.leaderboard.map((e) => [
+    e.rank, e.teamName, e.values["Driving score"] ?? "", e.values["Route completion"] ?? "", e.values["Infraction penalty"] ?? "",
   ]), "no results yet");
 }
 async function refresh() {
