@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -168,6 +169,39 @@ describe('pitwall serve --check', () => {
     expect(unanswered.status).toBe(1);
     expect(unanswered.printed).toMatch(/^EvalAI at http:\/\/127\.0\.0\.1:9 did not answer: /);
   }, 120_000);
+});
+
+describe('pitwall serve with EvalAI away', () => {
+  it('starts, says EvalAI did not answer, says when its intake has failed a while, and when it is back', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pitwall-serve-away-'));
+    // A port nothing listens on yet: EvalAI comes up there later.
+    const probe = await new Promise<number>((resolve) => {
+      const server = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as { port: number };
+        server.close(() => resolve(port));
+      });
+    });
+    const url = `http://127.0.0.1:${probe}`;
+    const { printed } = serve(writeStage(dir, { apiServer: url, queueName: 'carla-queue', relaySeconds: 1 }));
+    await until(() => printed().includes('Pitwall serves challenge 2010'), 60_000);
+    expect(printed()).toContain(`EvalAI at ${url} did not answer: `);
+    await until(
+      () => /intake: no submission could be read since \d\d:\d\d:\d\d UTC \(.+\); still trying/.test(printed()),
+      90_000,
+    );
+    const evalai = new EvalAiEmulator({
+      challengePk: CHALLENGE,
+      phases: [{ pk: PHASE, codename: 'qualifier-SENSORS', splits: ['leaderboard'] }],
+      labels: LEADERBOARD_LABELS,
+      hostToken: HOST_TOKEN,
+      queueName: 'carla-queue',
+    });
+    await evalai.start(probe);
+    cleanups.push(() => evalai.close());
+    await until(() => printed().includes('intake: reading submissions again'), 90_000);
+    expect(await stopServing()).toBe(0);
+    expect(printed()).not.toMatch(/\n\s+at /);
+  }, 240_000);
 });
 
 describe('pitwall serve --stage <machine stage>', () => {

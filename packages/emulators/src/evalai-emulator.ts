@@ -247,9 +247,10 @@ export class EvalAiEmulator {
     renameSync(`${file}.tmp`, file);
   }
 
-  async start(): Promise<string> {
+  /** Listens on 127.0.0.1, on `port` where given (an EvalAI that comes back where it was), else on a free one. */
+  async start(port = 0): Promise<string> {
     this.server = createServer((request, response) => void this.handle(request, response));
-    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => this.server?.listen(port, '127.0.0.1', resolve));
     return this.url;
   }
 

@@ -11,6 +11,8 @@ export class SqsPipe {
   private running: Promise<void> | undefined;
   private stopped = false;
   readonly errors: string[] = [];
+  /** Since when the queue cannot be read, and why; none while it can. */
+  failing: { readonly since: number; readonly error: string } | undefined;
 
   constructor(
     private readonly sqs: SQSClient,
@@ -25,9 +27,12 @@ export class SqsPipe {
     this.running ??= (async () => {
       while (!this.stopped) {
         try {
-          if ((await this.pollOnce()) === 0) await new Promise((resolve) => setTimeout(resolve, 100));
+          const started = await this.pollOnce();
+          this.failing = undefined;
+          if (started === 0) await new Promise((resolve) => setTimeout(resolve, 100));
         } catch (error) {
           if (!this.stopped) this.errors.push((error as Error).message);
+          this.failing = { since: this.failing?.since ?? Date.now(), error: (error as Error).message };
           await new Promise((resolve) => setTimeout(resolve, 500));
         }
       }

@@ -203,6 +203,8 @@ export class LocalRuntime {
   private housekeeping: NodeJS.Timeout | undefined;
   /** Why the last scheduled sweep or reconciliation could not run, if it could not. */
   housekeepingError: string | undefined;
+  /** Since when the relay cannot read EvalAI's queue, and why. */
+  private relayFailing: { readonly since: number; readonly error: string } | undefined;
   private readonly servers: RunningServer[] = [];
   private readonly clients: { destroy(): void }[] = [];
   private readonly ownsEvalAi: boolean;
@@ -277,6 +279,16 @@ export class LocalRuntime {
     });
     await this.publish(this.evalai.messageFor(submission.id));
     return submission;
+  }
+
+  /**
+   * Whether submissions can be taken in: since when the intake (the Pipe on the submissions queue, or the relay
+   * from EvalAI's queue proxy) has failed, and why; undefined while it works.
+   */
+  intakeFailing(): { readonly since: Date; readonly error: string } | undefined {
+    const failing = [this.pipe?.failing, this.relayFailing].filter((f) => f !== undefined);
+    const first = failing.sort((a, b) => a.since - b.since)[0];
+    return first ? { since: new Date(first.since), error: first.error } : undefined;
   }
 
   /** Sends a message to the submissions queue exactly as EvalAI's sender does. */
@@ -437,9 +449,15 @@ export class LocalRuntime {
     this.pipe.start();
     if (relayed) {
       const relayOnce = () =>
-        this.relay().catch((error: unknown) => {
-          this.housekeepingError = (error as Error).message;
-        });
+        this.relay().then(
+          () => {
+            this.relayFailing = undefined;
+          },
+          (error: unknown) => {
+            this.housekeepingError = (error as Error).message;
+            this.relayFailing = { since: this.relayFailing?.since ?? Date.now(), error: (error as Error).message };
+          },
+        );
       void relayOnce();
       this.relaying = setInterval(() => void relayOnce(), relayed.everyMs);
       this.relaying.unref();

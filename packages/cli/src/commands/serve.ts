@@ -102,9 +102,27 @@ function watch(runtime: LocalRuntime, io: CliIo): () => void {
       busy = false;
     }
   };
-  const timer = setInterval(() => void look(), WATCH_MS);
+  let intakeReported = false;
+  const intake = () => {
+    const failing = runtime.intakeFailing();
+    if (failing && !intakeReported && Date.now() - failing.since.getTime() >= INTAKE_FAILING_MS) {
+      intakeReported = true;
+      const since = failing.since.toISOString().slice(11, 19);
+      io.out(`intake: no submission could be read since ${since} UTC (${failing.error.split('\n')[0]}); still trying`);
+    } else if (!failing && intakeReported) {
+      intakeReported = false;
+      io.out('intake: reading submissions again');
+    }
+  };
+  const timer = setInterval(() => {
+    intake();
+    void look();
+  }, WATCH_MS);
   return () => clearInterval(timer);
 }
+
+/** How long the intake may fail before serve says so: longer than a blip, short enough to be seen. */
+const INTAKE_FAILING_MS = 10_000;
 
 /** What one request to EvalAI said of the stage's server and token. */
 export interface EvalAiCheck {
