@@ -1,16 +1,20 @@
-// A starter of the state-lock race (state-lock.test.ts): at the given moment it tries the folder's lock, prints
-// `held` or `busy`, and, holding it, stays a while so that the others meet a live holder; it exits without
+// A starter of the state-lock race (state-lock.test.ts): it says it is ready, waits for the go, tries the
+// folder's lock, prints `held` or `busy`, and a holder keeps it until told it is done, then exits without
 // letting go, as a killed runtime would.
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { LocalRuntimeBusyError, lockStateDir } from '@pitwall/local';
 
-const [dir, startAt] = [process.argv[2] ?? '', Number(process.argv[3])];
-while (Date.now() < startAt) {
-  // every starter tries at the same moment
-}
+const [dir = '', barrier = ''] = process.argv.slice(2);
+const waitFor = async (file: string) => {
+  while (!existsSync(join(barrier, file))) await new Promise((resolve) => setTimeout(resolve, 5));
+};
+writeFileSync(join(barrier, `ready-${process.pid}`), '');
+await waitFor('go');
 try {
   lockStateDir(dir);
   console.log('held');
-  await new Promise((resolve) => setTimeout(resolve, 5000));
+  await waitFor('done');
 } catch (error) {
   console.log(error instanceof LocalRuntimeBusyError ? 'busy' : `error: ${(error as Error).message}`);
 }

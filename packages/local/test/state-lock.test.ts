@@ -44,13 +44,17 @@ describe('the state folder lock', () => {
     const script = fileURLToPath(new URL('./lock-once.ts', import.meta.url));
     for (let round = 0; round < 3; round += 1) {
       const dir = folder();
+      const barrier = folder();
       writeFileSync(lockOf(dir), '2147483646\n1\nno-boot\n'); // a holder long gone
-      const startAt = String(Date.now() + 5000);
-      const results = await Promise.all(
-        Array.from({ length: 4 }, () => runNode(['--import', 'tsx', script, dir, startAt])),
-      );
-      expect(results.filter((r) => r === 'held')).toHaveLength(1);
-      expect(results.filter((r) => r === 'busy')).toHaveLength(3);
+      const starters = Array.from({ length: 4 }, () => startNode(['--import', 'tsx', script, dir, barrier]));
+      // All ready, then all at once; the holder holds until the others have answered.
+      while (readdirSync(barrier).length < starters.length) await new Promise((resolve) => setTimeout(resolve, 20));
+      writeFileSync(join(barrier, 'go'), '');
+      const said = await Promise.all(starters.map((s) => s.said));
+      expect(said.filter((r) => r === 'held')).toHaveLength(1);
+      expect(said.filter((r) => r === 'busy')).toHaveLength(3);
+      writeFileSync(join(barrier, 'done'), '');
+      await Promise.all(starters.map((s) => s.exited));
       expect(readdirSync(dir)).toEqual(['runtime.lock']);
     }
   }, 120_000);
@@ -69,14 +73,16 @@ function startTimeField(dir: string): string {
   return readFileSync(lockOf(lockAndRelease(dir)), 'utf8').split('\n')[1] ?? '';
 }
 
-function runNode(args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+/** A node process: its first line of output, and its exit. */
+function startNode(args: string[]): { said: Promise<string>; exited: Promise<void> } {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const said = new Promise<string>((resolve) => {
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString();
+      if (out.includes('\n')) resolve(out.trim());
     });
-    child.on('error', reject);
     child.on('exit', () => resolve(out.trim()));
   });
+  return { said, exited: new Promise((resolve) => child.on('exit', () => resolve())) };
 }
