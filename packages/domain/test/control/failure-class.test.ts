@@ -60,68 +60,26 @@ describe('failure classes', () => {
   it('follows the container that failed first: its partner ends its round with exit 3, not a failure of its own', async () => {
     const h = harness();
     const at = (second: number) => new Date(Date.UTC(2026, 11, 1, 12, 0, second)).toISOString();
-    const agentFirst = await endedWith(h, {
-      container: 'agent',
-      exitCode: 1,
-      containers: [
-        {
-          name: 'simulator',
-          restarts: 1,
-          lastExitCode: 143,
-          exits: [
-            { exitCode: PARTNER_CRASHED_EXIT, at: at(2) },
-            { exitCode: 143, at: at(9) },
-          ],
-        },
-        { name: 'agent', restarts: 0, lastExitCode: 1, exits: [{ exitCode: 1, at: at(1) }] },
-      ],
-    });
-    expect(agentFirst.outcome.failureClass).toBe('agent_crashed');
-    const simulatorFirst = await endedWith(h, {
-      container: 'simulator',
-      exitCode: 139,
-      containers: [
-        {
-          name: 'simulator',
-          restarts: 1,
-          lastExitCode: 143,
-          exits: [
-            { exitCode: 139, at: at(1) },
-            { exitCode: 143, at: at(9) },
-          ],
-        },
-        {
-          name: 'agent',
-          restarts: 0,
-          lastExitCode: PARTNER_CRASHED_EXIT,
-          exits: [{ exitCode: PARTNER_CRASHED_EXIT, at: at(2) }],
-        },
-      ],
-    });
-    expect(simulatorFirst.outcome.failureClass).toBe('simulator_crashed');
+    /** A pod whose containers ended with these exits, each [code, second]; the simulator stopped last (143). */
+    type Exits = [exitCode: number, second: number][];
+    const pod = (simulator: Exits, agent: Exits): ContainerObservation[] =>
+      (
+        [
+          { name: 'simulator', exits: [...simulator, [143, 9]] },
+          { name: 'agent', exits: agent },
+        ] as { name: string; exits: Exits }[]
+      ).map(({ name, exits }) => ({
+        name,
+        restarts: name === 'simulator' ? exits.length - 1 : 0,
+        lastExitCode: exits.at(-1)?.[0] ?? 0,
+        exits: exits.map(([exitCode, second]) => ({ exitCode, at: at(second) })),
+      }));
+    const endedBy = async (containers: ContainerObservation[]) =>
+      (await endedWith(h, { container: 'agent', exitCode: 1, containers })).outcome.failureClass;
+    expect(await endedBy(pod([[PARTNER_CRASHED_EXIT, 2]], [[1, 1]]))).toBe('agent_crashed');
+    expect(await endedBy(pod([[139, 1]], [[PARTNER_CRASHED_EXIT, 2]]))).toBe('simulator_crashed');
     // An agent that says its simulator crashed (a marker it wrote itself) while the simulator never did: its own.
-    const forged = await endedWith(h, {
-      container: 'agent',
-      exitCode: PARTNER_CRASHED_EXIT,
-      containers: [
-        {
-          name: 'simulator',
-          restarts: 1,
-          lastExitCode: 143,
-          exits: [
-            { exitCode: PARTNER_CRASHED_EXIT, at: at(2) },
-            { exitCode: 143, at: at(9) },
-          ],
-        },
-        {
-          name: 'agent',
-          restarts: 0,
-          lastExitCode: PARTNER_CRASHED_EXIT,
-          exits: [{ exitCode: PARTNER_CRASHED_EXIT, at: at(1) }],
-        },
-      ],
-    });
-    expect(forged.outcome.failureClass).toBe('agent_crashed');
+    expect(await endedBy(pod([[PARTNER_CRASHED_EXIT, 2]], [[PARTNER_CRASHED_EXIT, 1]]))).toBe('agent_crashed');
   });
 
   it('prefers what the evaluator wrote of its routes to the exit of the agent container', async () => {
