@@ -36,7 +36,22 @@ cancelled() { marked "simulation-$WORKER_ID.cancel"; }
 # Everything the script and its processes print goes to stdout and, appended across restarts, to the log.
 log_to() {
   exec > >(tee -a "$LOG_DIR/$1-$WORKER_ID.log") 2>&1
+  LOG_PID=$!
 }
+
+# On the way out, the log's last lines reach the file before the script is gone: tee gets its end of input
+# and is waited for. Without it, logcopy's last flush (the pod ending, a node lost) could read the log before
+# tee wrote its tail, and those lines were lost with the pod.
+flush_log() {
+  exec >&- 2>&-
+  # At most 2 s: a process this script started and did not stop may still hold tee's input open.
+  local waited=0
+  while [[ -n "${LOG_PID:-}" ]] && kill -0 "$LOG_PID" 2>/dev/null && ((waited < 20)); do
+    sleep 0.1
+    waited=$((waited + 1))
+  done
+}
+trap flush_log EXIT
 
 say() { echo "[$(date -u +%H:%M:%S)] $*"; }
 
