@@ -30,7 +30,7 @@ describe('a worker whose node is lost mid-run', () => {
       // done before its first upload was seen, and there was no node left to lose).
       msPerKm: 300,
     });
-  });
+  }, 60_000); // a loaded machine takes more than the default 5 s to start a runtime
   afterAll(() => runtime.stop());
   const finish = (pk: number) => until(() => TERMINAL.includes(runtime.evalai.get(pk).status), 120_000);
   const jobs = () => runtime.jobs as LocalJobRunner;
@@ -99,7 +99,7 @@ describe('a spot-first worker whose spot nodes keep being lost', () => {
       capacity: { capacity: 'spot-first', maxInterruptions: 1 },
     });
     recordEndpoints(runtime);
-  });
+  }, 60_000);
   afterAll(async () => {
     await runtime.stop();
     delete process.env.PITWALL_STATE_DIR;
