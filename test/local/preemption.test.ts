@@ -44,8 +44,12 @@ describe('a worker whose node is lost mid-run', () => {
     const preempted = await runtime.submit('Team Spot', image);
     // Once worker 0 has uploaded a checkpoint with a route done, its node goes.
     await until(async () => {
-      const checkpoint = await text(runtime, artifactKeys.checkpoint(preempted.id, 0));
-      return checkpoint !== '' && JSON.parse(checkpoint)._checkpoint.records.length >= 1; // whole, as logcopy uploads
+      try {
+        const checkpoint = await text(runtime, artifactKeys.checkpoint(preempted.id, 0));
+        return JSON.parse(checkpoint)._checkpoint.records.length >= 1;
+      } catch {
+        return false; // none yet, or one logcopy took as the agent left it mid-write (seen under load): the next
+      }
     }, 60_000);
     const job = await jobOf(preempted.id, 0);
     expect(await jobs().preempt(job)).toBe(true);
