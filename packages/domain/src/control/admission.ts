@@ -126,7 +126,8 @@ export async function scheduleAdmissions(
   const at = now.toISOString();
   const reclaimed: number[] = [];
   const admitted: number[] = [];
-  for (const holding of (await deps.admissions.read()).holdings) {
+  const { holdings } = await deps.admissions.read();
+  for (const holding of holdings) {
     const record = await deps.store.get(holding.submissionPk);
     if (record && record.attempt === holding.attempt && !isTerminal(record.status)) {
       // Slots taken, record never told (a scheduler stopped between the two): the admission is finished here.
@@ -141,7 +142,12 @@ export async function scheduleAdmissions(
     }
   }
   const active = await deps.store.listActive();
-  await adoptRunsInFlight(deps, active, at);
+  const held = new Set(holdings.map((h) => h.submissionPk));
+  await adoptRunsInFlight(
+    deps,
+    active.filter((r) => !held.has(r.submissionPk)),
+    at,
+  );
   const waitingRecords = waitingInQueue(active);
   const ledger = await deps.admissions.read();
   const state = {
