@@ -4,6 +4,8 @@ import { budgetSlotKey } from './dynamodb-tables.js';
 import {
   BUDGET_WINDOW_MS,
   type BudgetGrant,
+  type BudgetLease,
+  countsUntilAfter,
   freeSlots,
   type RequestBudget,
   type RequestPriority,
@@ -38,7 +40,7 @@ export class DynamoDbRequestBudget implements RequestBudget {
       for (const slot of free.slice(0, TRIES)) {
         const leaseId = crypto.randomUUID();
         if (await this.claim(slot, leaseId, now, now + maxRequestMs + BUDGET_WINDOW_MS)) {
-          return { granted: true, lease: { release: () => this.release(slot, leaseId) } };
+          return { granted: true, lease: { release: (outcome) => this.release(slot, leaseId, outcome) } };
         }
       }
     }
@@ -79,8 +81,8 @@ export class DynamoDbRequestBudget implements RequestBudget {
     }
   }
 
-  /** The request is over: its slot counts until a window after now. */
-  private async release(slot: number, leaseId: string): Promise<void> {
+  /** The request is over: its slot counts until a window after now (or after it could still arrive). */
+  private async release(slot: number, leaseId: string, outcome: Parameters<BudgetLease['release']>[0]): Promise<void> {
     try {
       await this.client.send(
         new UpdateCommand({
@@ -89,7 +91,7 @@ export class DynamoDbRequestBudget implements RequestBudget {
           UpdateExpression: 'SET #until = :until',
           ConditionExpression: '#lease = :lease',
           ExpressionAttributeNames: { '#until': 'countsUntil', '#lease': 'lease' },
-          ExpressionAttributeValues: { ':until': this.now() + BUDGET_WINDOW_MS, ':lease': leaseId },
+          ExpressionAttributeValues: { ':until': countsUntilAfter(this.now(), outcome), ':lease': leaseId },
         }),
       );
     } catch (error) {

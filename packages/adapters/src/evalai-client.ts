@@ -275,12 +275,13 @@ export class EvalAiClient implements EvalAiHost {
     for (let attempt = 0; ; attempt++) {
       const lease = priority ? await this.slot(priority, timeoutMs, budgetWaitMs) : undefined;
       let outcome: { value: unknown } | { error: unknown };
+      const heard = { answer: false };
       try {
-        outcome = { value: await this.once(exchange) };
+        outcome = { value: await this.once(exchange, heard) };
       } catch (error) {
         outcome = { error };
       } finally {
-        await lease?.release();
+        await lease?.release(heard.answer ? 'answered' : 'unanswered');
       }
       if ('value' in outcome) return outcome.value;
       const { error } = outcome;
@@ -315,9 +316,10 @@ export class EvalAiClient implements EvalAiHost {
 
   /**
    * One HTTP exchange with EvalAI's API, or a read of a public file (no token, at most MAX_INPUT_FILE_BYTES).
-   * EvalAI's errors become Pitwall's named errors, each saying what the host must do.
+   * EvalAI's errors become Pitwall's named errors, each saying what the host must do. `heard` is set once
+   * EvalAI answered at all (a request with no answer may still reach it later).
    */
-  private async once(request: Exchange): Promise<unknown> {
+  private async once(request: Exchange, heard: { answer: boolean }): Promise<unknown> {
     const { method, url, label, body, publicFile, anonymous = publicFile } = request;
     const { timeoutMs = 10_000 } = this.options;
     let response: Response;
@@ -337,6 +339,7 @@ export class EvalAiClient implements EvalAiHost {
         cause: error,
       });
     }
+    heard.answer = true;
     if (!publicFile) this.options.onAnswer?.(response.status);
     const text = await readText(response, label, publicFile ? MAX_INPUT_FILE_BYTES : undefined);
     if (response.ok) return parseJson(text, label);

@@ -25,9 +25,23 @@ export const PRIORITY_SHARE: Readonly<Record<RequestPriority, number>> = {
 /** EvalAI's throttle window, plus a second for latency and clock skew between Pitwall's processes. */
 export const BUDGET_WINDOW_MS = 61_000;
 
-/** A slot held for one request: `release` once its answer (or failure) is in. */
+/**
+ * How long after the client gave up a request may still reach EvalAI's throttle: a busy server reads it
+ * from its queue later (a load balancer holds a request for up to its 60 s idle timeout).
+ */
+export const UNANSWERED_MS = 60_000;
+
+/**
+ * A slot held for one request: `release` once its answer (or failure) is in. A request that got no answer
+ * (a timeout, a reset) is released `unanswered`: it counts a window after it could still have arrived.
+ */
 export interface BudgetLease {
-  release(): Promise<void>;
+  release(outcome?: 'answered' | 'unanswered'): Promise<void>;
+}
+
+/** Until when a request released now counts in EvalAI's window. */
+export function countsUntilAfter(now: number, outcome: 'answered' | 'unanswered' = 'answered'): number {
+  return now + BUDGET_WINDOW_MS + (outcome === 'unanswered' ? UNANSWERED_MS : 0);
 }
 
 export type BudgetGrant =
@@ -88,8 +102,8 @@ export class MemoryRequestBudget implements RequestBudget {
         continue;
       }
       this.countsUntil[slot] = now + maxRequestMs + BUDGET_WINDOW_MS;
-      const release = async () => {
-        this.countsUntil[slot] = this.now() + BUDGET_WINDOW_MS;
+      const release: BudgetLease['release'] = async (outcome) => {
+        this.countsUntil[slot] = countsUntilAfter(this.now(), outcome);
       };
       return { granted: true, lease: { release } };
     }

@@ -143,6 +143,44 @@ describe('the EvalAI request budget is a sliding window across every process', (
     expect(refused && !refused.granted && refused.retryAfterMs).toBe(62_000);
   });
 
+  it.each([
+    ['in memory', () => new MemoryRequestBudget(3, now)],
+    ['in DynamoDB', () => new DynamoDbRequestBudget(documents, TABLE, 3, now)],
+  ])(
+    'counts a request that got no answer as still on its way (%s): EvalAI may get it after the client gave up',
+    async (_, makeBudget) => {
+      // Under load EvalAI (or the emulator beside a busy runtime) reads a request only after the client's
+      // timeout. Released as if answered, its slot would free up a window after the timeout, and the next
+      // request would land in the same 60 s as it on EvalAI's side.
+      time += 120_000;
+      const gaveUpAt = time;
+      const held: (() => Promise<unknown>)[] = [];
+      const late: typeof fetch = (input, init) => {
+        const { signal, ...rest } = init ?? {};
+        return new Promise((_, reject) => {
+          signal?.addEventListener('abort', () => {
+            reject(signal.reason);
+            held.push(() => fetch(input, rest).then((response) => response.text()));
+          });
+        });
+      };
+      const options = { baseUrl: url, token: 'host', budget: makeBudget(), retries: 0, timeoutMs: 50 }; // two slots for reads
+      const submission = evalai.createSubmission({ phasePk: 11, teamPk: 3, teamName: `v ${_}`, imageUri: 'x' });
+      const seen = evalai.requests.length;
+      const gaveUp = new EvalAiClient({ ...options, fetch: late });
+      const attempts = [gaveUp.getSubmission(submission.id), gaveUp.getSubmission(submission.id)];
+      for (const attempt of attempts) await expect(attempt).rejects.toThrow('did not answer');
+      time += 5_000; // EvalAI gets to both 5 s after the client gave up
+      await Promise.all(held.map((send) => send()));
+      const next = new EvalAiClient(options);
+      time = gaveUpAt + 61_000; // a window after the client gave up, 56 s after EvalAI counted both
+      await expect(next.getSubmission(submission.id)).rejects.toThrow('budget is spent');
+      time = gaveUpAt + 121_000; // a request still unanswered a minute after the client gave up is dropped
+      await expect(next.getSubmission(submission.id)).resolves.toMatchObject({ id: submission.id });
+      expect(evalai.requests.slice(seen).map((r) => r.at - gaveUpAt)).toEqual([5_000, 5_000, 121_000]);
+    },
+  );
+
   it('counts a slot from when its request ended, and a lease never released for its worst case', async () => {
     let clock = 0;
     const budget = new MemoryRequestBudget(1, () => clock);
