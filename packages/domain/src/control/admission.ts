@@ -17,6 +17,7 @@ import {
 } from '../queue/fair-queue.js';
 import type { ChallengeConfig } from './config.js';
 import { CANCELLED_ON_EVALAI, type ControlPlane, cancelledOnEvalAi, currentRecord, isoNow, trackOf } from './deps.js';
+import { budgetRefusalAtAdmission } from './gpu-budget.js';
 import type { AdmissionState, SubmissionRef } from './payloads.js';
 import type { EvalAiHost } from './ports.js';
 import { evaluationDeadline, evaluationSecondsUsed, type SubmissionRecord } from './records.js';
@@ -63,10 +64,16 @@ export async function awaitAdmission(
   const turn = (input.admission?.turn ?? 0) + 1;
   const queue = deps.config.queue;
   const admitted: AdmissionState = { phase: 'admitted', turn, waitSeconds: 0 };
-  if (!queue) return admitted;
+  const refused = (reason: string): AdmissionState => ({ phase: 'refused', turn, waitSeconds: 0, reason });
+  if (!queue) {
+    // No queue: admitted now, if the team's budget still has room for it beside its runs under way.
+    const reason = await budgetRefusal(deps, await currentRecord(deps.store, submission));
+    return reason ? refused(reason) : admitted;
+  }
   const cancelled: AdmissionState = { phase: 'cancelled', turn, waitSeconds: 0, reason: CANCELLED_ON_EVALAI };
   let record = await currentRecord(deps.store, submission);
   if (record.admission?.admittedAt) return admitted;
+  if (record.admission?.refusedReason) return refused(record.admission.refusedReason);
   if (record.cancelledOnEvalAiAt || (await watchEvalAiStatuses(deps)).has(pk)) return cancelled;
   if (!record.admission) {
     if (await cancelledOnEvalAi(deps.evalai, pk)) return cancelled;
@@ -80,6 +87,7 @@ export async function awaitAdmission(
     await scheduleAdmissions(deps);
     record = await currentRecord(deps.store, submission);
     if (record.admission?.admittedAt) return admitted;
+    if (record.admission?.refusedReason) return refused(record.admission.refusedReason);
   }
   return { phase: 'waiting', turn, waitSeconds: queue.pollSeconds };
 }
@@ -159,13 +167,48 @@ export async function scheduleAdmissions(
     ...(queue.deadlineMode ? { withResult: teamsWithResult(await deps.store.listAll()) } : {}),
   };
   const policy = queuePolicyOf(queue);
+  // Every record, read only with a budget: what each team used and has under way.
+  const budgeted = deps.config.budget ? await deps.store.listAll() : [];
   for (const pick of admit(state, policy)) {
     const record = waitingRecords.find((r) => r.submissionPk === pick.submissionPk) as SubmissionRecord;
+    if (await refusedForBudget(deps, record, budgeted, now)) continue;
     const limits = { trackWorkers: queue.capacity[pick.track] ?? 0, teamPlaces: teamCapOf(pick, policy) };
     if (!(await deps.admissions.take({ ...pick, attempt: record.attempt }, limits, at))) continue;
     if (await recordAdmission(deps, record, now)) admitted.push(pick.submissionPk);
   }
   return { waiting: waitingRecords.length, admitted, reclaimed };
+}
+
+/** Why the team's budget refuses this planned submission now, if it does (a stage with `budget`). */
+async function budgetRefusal(
+  deps: Pick<ControlPlane, 'config' | 'store' | 'clock'>,
+  record: SubmissionRecord,
+  records?: readonly SubmissionRecord[],
+): Promise<string | undefined> {
+  const { budget } = deps.config;
+  if (!budget) return undefined;
+  return budgetRefusalAtAdmission(records ?? (await deps.store.listAll()), record, budget, deps.clock.now());
+}
+
+/** A pick the team's budget refuses is marked so (its execution ends it on its next turn) and not admitted. */
+async function refusedForBudget(
+  deps: Pick<ControlPlane, 'config' | 'store' | 'clock'>,
+  record: SubmissionRecord,
+  records: readonly SubmissionRecord[],
+  now: Date,
+): Promise<boolean> {
+  const reason = await budgetRefusal(deps, record, records);
+  if (!reason) return false;
+  const at = now.toISOString();
+  const admission = { requestedAt: at, ...record.admission, refusedReason: reason };
+  try {
+    await deps.store.patch(record.submissionPk, record.attempt, { admission }, at);
+  } catch (error) {
+    // The attempt moved on meanwhile (a cancel, a resume): it is not this schedule's to refuse.
+    if (!(error instanceof StaleAttemptError || error instanceof NotFoundError || error instanceof RecordChangedError))
+      throw error;
+  }
+  return true;
 }
 
 /**
@@ -272,7 +315,9 @@ export async function queuePlaces(
 }
 
 function waitingInQueue(records: readonly SubmissionRecord[]): SubmissionRecord[] {
-  return records.filter((r) => !isTerminal(r.status) && r.plan && r.admission && !r.admission.admittedAt);
+  return records.filter(
+    (r) => !isTerminal(r.status) && r.plan && r.admission && !r.admission.admittedAt && !r.admission.refusedReason,
+  );
 }
 
 function queuedOf(record: SubmissionRecord): QueuedSubmission {

@@ -92,10 +92,18 @@ export const challengeConfigSchema = z
       .record(z.string().min(1), z.strictObject({ onDemand: z.number().nonnegative(), spot: z.number().nonnegative() }))
       .default({}),
     /**
-     * A team's GPU-hours over a sliding period: a submission of a team that has used them all is refused at
-     * Register, with the reason. Failures that are the platform's fault are not charged.
+     * A team's GPU-hours over a sliding period, checked at Register and again at admission, where what the
+     * team's admitted runs are estimated to take still is reserved: a submission that would take the team past
+     * them is refused, with the reason. Failures that are the platform's fault are not charged. Estimates use
+     * the track's measured kilometres per GPU-hour, or `assumedKmPerGpuHour` before a run on it has ended.
      */
-    budget: z.strictObject({ gpuHoursPerTeam: z.number().positive(), periodDays: positiveInt.default(30) }).optional(),
+    budget: z
+      .strictObject({
+        gpuHoursPerTeam: z.number().positive(),
+        periodDays: positiveInt.default(30),
+        assumedKmPerGpuHour: z.number().positive().default(4),
+      })
+      .optional(),
     /**
      * Pitwall's own queue in front of the cluster. Without it every submission launches at once and waits
      * in Kubernetes' pending pods; with it a submission waits here, its pods not created, until its track has

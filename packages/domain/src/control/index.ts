@@ -6,6 +6,7 @@ export * from './deps.js';
 export * from './failure.js';
 export * from './failure-class.js';
 export * from './finish.js';
+export * from './gpu-budget.js';
 export * from './handover.js';
 export * from './launch.js';
 export * from './observe.js';

@@ -61,9 +61,12 @@ export const pollStateSchema = z.object({
 });
 export type PollState = Readonly<z.infer<typeof pollStateSchema>>;
 
-/** AwaitAdmission's answer: admitted (go on to Launch), still waiting (look again after waitSeconds), or cancelled. */
+/**
+ * AwaitAdmission's answer: admitted (go on to Launch), still waiting (look again after waitSeconds), cancelled,
+ * or refused (the team's GPU-hour budget; the reason is for the participant).
+ */
 export const admissionStateSchema = z.object({
-  phase: z.enum(['waiting', 'admitted', 'cancelled']),
+  phase: z.enum(['waiting', 'admitted', 'cancelled', 'refused']),
   turn: z.number().int().min(0),
   waitSeconds: z.number().min(0),
   reason: z.string().optional(),

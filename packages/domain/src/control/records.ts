@@ -83,7 +83,13 @@ export interface SubmissionRecord extends SubmissionRef {
    * Its place in Pitwall's queue (a stage with `queue`): when it began waiting, when it was admitted, and its
    * team's cap on the phase as EvalAI gave it then (where the stage sets none).
    */
-  readonly admission?: { readonly requestedAt: string; readonly admittedAt?: string; readonly teamCap?: number };
+  readonly admission?: {
+    readonly requestedAt: string;
+    readonly admittedAt?: string;
+    readonly teamCap?: number;
+    /** The scheduler would not admit it: the team's GPU-hour budget, in words for the participant. */
+    readonly refusedReason?: string;
+  };
   /** The GPU time of every attempt's workers, as Observe last saw their pods: what the evaluation cost. */
   readonly usage?: readonly WorkerUsage[];
   readonly updatedAt: string;

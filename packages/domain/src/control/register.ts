@@ -1,20 +1,11 @@
 import { EvalAiRejectedError, EvalAiResponseError, InvalidMessageError, NotFoundError } from '../errors.js';
 import { isEligibleForEvaluation } from '../lifecycle.js';
 import { parseSubmissionMessage, type SubmissionMessage } from '../message.js';
-import { submissionCost } from './cost.js';
 import { type ControlPlane, isoNow, trackOf } from './deps.js';
-import { FAILURE_CLASSES } from './failure-class.js';
+import { budgetRefusalAtRegister } from './gpu-budget.js';
 import type { MessageIds, Registration } from './payloads.js';
 import type { EvalAiSubmission } from './ports.js';
-import {
-  evaluationDeadline,
-  evaluationSecondsUsed,
-  failureClassOf,
-  type SubmissionRecord,
-  type SubmissionRef,
-  submissionRefOf,
-} from './records.js';
-import { estimatedGpuHoursOfNew } from './throughput.js';
+import { evaluationDeadline, evaluationSecondsUsed, type SubmissionRef, submissionRefOf } from './records.js';
 
 /** In an allowedImages pattern, the submitting team's pk: EvalAI pushes to `…-participant-team-<pk>`. */
 export const TEAM_PLACEHOLDER = '{team}';
@@ -167,52 +158,9 @@ async function rejectionReason(
   if (track.requiresQualifier && !(await deps.store.hasQualification(ref.teamPk, track.track))) {
     return QUALIFIER_REQUIRED;
   }
-  return budgetReason(deps, ref);
-}
-
-/**
- * Why the team's GPU-hour budget refuses the submission, if it does (a stage with `budget`): the team has used
- * it, or this evaluation, as estimated from its routes' kilometres at the track's measured rate, would
- * take the team past it.
- */
-async function budgetReason(
-  deps: Pick<ControlPlane, 'config' | 'store' | 'clock'>,
-  ref: SubmissionRef,
-): Promise<string | undefined> {
   const budget = deps.config.budget;
   if (!budget) return undefined;
-  const records = await deps.store.listAll();
-  const used = teamGpuHours(records, ref, deps.clock.now(), budget.periodDays);
-  const estimate = estimatedGpuHoursOfNew(records, ref) ?? 0;
-  if (used < budget.gpuHoursPerTeam && used + estimate <= budget.gpuHoursPerTeam) return undefined;
-  const usedText = `Your team has used ${used.toFixed(1)} of its ${budget.gpuHoursPerTeam} GPU-hours for the last ${budget.periodDays} days`;
-  const estimateText =
-    used < budget.gpuHoursPerTeam
-      ? `, and this evaluation is estimated to take ${estimate.toFixed(1)} more (its routes' kilometres at the rate recent runs drove)`
-      : '';
-  return `${usedText}${estimateText}, so this submission was not evaluated. Submit again once earlier evaluations are older than that, or ask the challenge hosts.`;
-}
-
-/**
- * The GPU-hours a team's other submissions registered in the last `periodDays` used; a failure that was the
- * platform's fault is not charged.
- */
-export function teamGpuHours(
-  records: readonly SubmissionRecord[],
-  ref: SubmissionRef,
-  now: Date,
-  periodDays: number,
-): number {
-  const since = now.getTime() - periodDays * 24 * 3600 * 1000;
-  return records
-    .filter(
-      (r) => r.teamPk === ref.teamPk && r.submissionPk !== ref.submissionPk && Date.parse(r.registeredAt) >= since,
-    )
-    .filter((r) => {
-      const failureClass = failureClassOf(r);
-      return !(failureClass && FAILURE_CLASSES[failureClass].fault === 'platform');
-    })
-    .reduce((sum, r) => sum + submissionCost(r, {}, now).gpuHours, 0);
+  return budgetRefusalAtRegister(await deps.store.listAll(), ref, budget, deps.clock.now());
 }
 
 /** Submission and challenge ids from a message that failed validation, if they are there at all. */

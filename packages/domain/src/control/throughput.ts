@@ -59,17 +59,3 @@ export function estimatedGpuHours(
   if (!record.plan?.metres || perGpuHour === undefined) return undefined;
   return kilometresLeft(record) / perGpuHour;
 }
-
-/**
- * The GPU-hours a submission not planned yet is expected to take: the kilometres its phase's latest plan
- * drives over the track's measured kilometres per GPU-hour; none before either is known.
- */
-export function estimatedGpuHoursOfNew(
-  records: readonly SubmissionRecord[],
-  submission: Pick<SubmissionRecord, 'phasePk' | 'track'>,
-): number | undefined {
-  const planned = records
-    .filter((r) => r.phasePk === submission.phasePk && r.plan?.metres)
-    .sort((a, b) => Date.parse(b.registeredAt) - Date.parse(a.registeredAt))[0];
-  return planned ? estimatedGpuHours({ plan: planned.plan, track: submission.track }, records) : undefined;
-}
