@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { runCli } from '@pitwall/cli';
+import { artifactKeys, failureClassLine } from '@pitwall/domain';
 import {
   agentImage,
   buildLocalImages,
@@ -43,14 +44,42 @@ const removePodsOf = (jobs: string) => {
 /** Every container of those Jobs, running or not. */
 const containersOf = (jobs: string) => names('--all').filter((name) => name.startsWith(jobs));
 
+// Seven images on a base made of this machine's programs: about a minute on 2 cores, minutes more when busy.
 beforeAll(async () => {
-  await buildLocalImages({ behaviours: ['good', 'crash-once'] });
-}, 180_000);
+  await buildLocalImages({ behaviours: ['good', 'crash-once', 'fork-bomb', 'fill-disk'] });
+}, 420_000);
+
+/** Worker 0's agent log, as logcopy uploaded it. */
+const agentLog = async (runtime: LocalRuntime, pk: number) =>
+  (await runtime.plane.artifacts.get(artifactKeys.log(pk, 0, 'agent'))) ?? '';
+/** The slowest answer of the host's DynamoDB, asked twice a second until `done`. */
+async function slowestStoreAnswer(runtime: LocalRuntime, pk: number, done: Promise<unknown>): Promise<number> {
+  let over = false;
+  void done.finally(() => {
+    over = true;
+  });
+  let slowest = 0;
+  while (!over) {
+    const started = Date.now();
+    await runtime.plane.store.get(pk); // an answer, the record's or none yet
+    slowest = Math.max(slowest, Date.now() - started);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  return slowest;
+}
+
+/** Small limits, so that an agent attacking the machine meets them in a second. */
+const PIDS_LIMIT = 256;
+const podLimits = {
+  pidsLimit: PIDS_LIMIT,
+  scratchLimits: { logs: '32Mi' },
+  resources: { agent: { ephemeralStorage: '64Mi' } },
+} satisfies LocalRuntimeOptions['podLimits'];
 
 describe('the container executor, end to end with podman', () => {
   let runtime: LocalRuntime;
   beforeAll(async () => {
-    runtime = await LocalRuntime.start({ stateDir: stateDir(), ...fast });
+    runtime = await LocalRuntime.start({ stateDir: stateDir(), ...fast, podLimits });
   });
   afterAll(() => runtime.stop());
   const finish = (pk: number) => until(() => TERMINAL.includes(runtime.evalai.get(pk).status), 150_000);
@@ -78,6 +107,30 @@ describe('the container executor, end to end with podman', () => {
     expect(remote.stderr).toBe('');
     expect(remote.status).toBe('finished');
     expect(remote.stdout).toContain('Completed 20 out of 20 routes');
+  }, 180_000);
+
+  // An agent attacking the machine it runs on: a fork bomb and a disk filler stay inside their pod's limits
+  // (pidsLimit, each emptyDir's sizeLimit, the agent's ephemeral-storage); the host's stores go on answering.
+  it('runs a fork bomb into its pids limit, and drives on to a result', async () => {
+    const submission = await runtime.submit('Team Forks', agentImage('fork-bomb'));
+    expect(await slowestStoreAnswer(runtime, submission.id, finish(submission.id))).toBeLessThan(5_000);
+    expect(runtime.evalai.get(submission.id).status).toBe('finished');
+    const [, started] = /fork bomb: (\d+) processes/.exec(await agentLog(runtime, submission.id)) ?? [];
+    expect(Number(started)).toBeGreaterThan(PIDS_LIMIT / 2);
+    expect(Number(started)).toBeLessThan(PIDS_LIMIT);
+  }, 180_000);
+
+  it('stops a disk filler at its volume size and evicts it past its ephemeral storage, failing it as its own', async () => {
+    const submission = await runtime.submit('Team Fill', agentImage('fill-disk'));
+    expect(await slowestStoreAnswer(runtime, submission.id, finish(submission.id))).toBeLessThan(5_000);
+    const remote = runtime.evalai.get(submission.id);
+    expect(remote.status).toBe('failed');
+    expect(remote.stderr.split('\n')[0]).toBe(failureClassLine('resource_limit'));
+    expect(remote.stderr).toMatch(
+      /the agent container wrote \d+Mi to its root filesystem, past its ephemeral-storage limit of 64Mi/,
+    );
+    const log = await agentLog(runtime, submission.id);
+    expect(log).toMatch(/fill disk: the logs volume took 3[12] MiB \(ENOSPC\)/);
   }, 180_000);
 });
 

@@ -85,6 +85,12 @@ export const clusterSettingsSchema = z.strictObject({
     })
     .prefault({}),
   /**
+   * The most processes (threads included) each of a pod's containers may run, so a fork bomb stays in its
+   * container. The local container executors apply it per container; on Kubernetes it is the nodes'
+   * kubelet `podPidsLimit`, for the whole pod.
+   */
+  pidsLimit: z.number().int().min(64).default(4096),
+  /**
    * The most each of the pod's scratch volumes may hold (emptyDir sizeLimit): past it the kubelet evicts
    * this pod alone, instead of the node running out of disk and evicting other teams' pods.
    */

@@ -73,24 +73,27 @@ export const PREEMPT_SPOT_TAG = 'preempt-spot';
  * its checkpoint has a route done; `preempt-spot` when the pod runs on spot and its checkpoint has a route
  * more than nodes were lost (each lost node's pod did one; the new pod restored them).
  */
-export function dueForPreemption(
-  directory: string,
+export async function dueForPreemption(
   spec: WorkerJobSpec,
   pods: readonly PodRun[],
   interruptions: number,
-): boolean {
+  checkpoint: () => Promise<string>,
+): Promise<boolean> {
   const tag = spec.image.split(':').at(-1);
   const due =
     (tag === PREEMPT_ONCE_TAG && interruptions === 0) ||
     (tag === PREEMPT_SPOT_TAG && pods.at(-1)?.capacityType === 'spot');
   if (!due) return false;
   try {
-    const checkpoint = JSON.parse(readFileSync(join(directory, 'volumes', 'checkpoint', 'checkpoint.json'), 'utf8'));
-    return (checkpoint._checkpoint?.records?.length ?? 0) >= interruptions + 1;
+    return (JSON.parse(await checkpoint())._checkpoint?.records?.length ?? 0) >= interruptions + 1;
   } catch {
     return false; // not written yet, or being written
   }
 }
+
+/** The checkpoint the agent writes, in a Job's folder of volumes (the process executor's emptyDirs). */
+export const checkpointInFolder = (directory: string) => async () =>
+  readFileSync(join(directory, 'volumes', 'checkpoint', 'checkpoint.json'), 'utf8');
 
 /** One Job of a local executor, kept in a folder of its own (its spec, volumes and logs). */
 export interface FolderJob {

@@ -14,6 +14,7 @@ import type { ClusterSettings } from '@pitwall/kube';
 import type { IJob } from 'kubernetes-models/batch/v1/Job';
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import {
+  checkpointInFolder,
   dueForPreemption,
   endPodRun,
   type FolderJob,
@@ -218,7 +219,9 @@ class LocalJob implements FolderJob {
   private watchForPreemption(): void {
     this.preemptWatch = setInterval(() => {
       if (this.state !== 'running' || this.replacing) return;
-      if (dueForPreemption(this.directory, this.spec, this.pods, this.interruptions)) void this.preempt();
+      void dueForPreemption(this.spec, this.pods, this.interruptions, checkpointInFolder(this.directory)).then(
+        (due) => due && this.preempt(),
+      );
     }, 100);
     this.preemptWatch.unref();
   }

@@ -129,6 +129,8 @@ export interface LocalRuntimeOptions {
   readonly gpus?: GpuPoolOptions;
   /** The simulator, evaluator and logcopy images the container executor runs; the local stand-ins by default. */
   readonly images?: ClusterSettings['images'];
+  /** What each Job's pod may use, where not the cluster settings' defaults: processes, scratch volumes, resources. */
+  readonly podLimits?: Pick<ClusterLayout, 'pidsLimit' | 'scratchLimits' | 'resources'>;
   /** The cluster the `kubernetes` executor creates Jobs on. */
   readonly cluster?: ClusterJobs;
   readonly workers?: number;
@@ -485,6 +487,7 @@ export class LocalRuntime {
   ): ClusterSettings {
     return parseClusterSettings({
       ...jobs.layout,
+      ...this.options.podLimits,
       images,
       logcopyCredentials: jobs.logcopyCredentials,
       region: LOCAL_REGION,

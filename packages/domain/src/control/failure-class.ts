@@ -14,6 +14,7 @@ export const FAILURE_CLASSES = {
   invalid_sensors: { fault: 'participant', title: "the agent's sensors are invalid" },
   agent_crashed: { fault: 'participant', title: 'the agent crashed' },
   agent_idle: { fault: 'participant', title: 'the agent was idle' },
+  resource_limit: { fault: 'participant', title: 'the agent went past its resource limits' },
   simulator_crashed: { fault: 'platform', title: 'the simulator crashed' },
   time_limit: { fault: 'participant', title: 'the time limit was exceeded' },
   queue_timeout: { fault: 'platform', title: 'no GPU became available in time' },

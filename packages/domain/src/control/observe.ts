@@ -241,6 +241,9 @@ export const UNRECOVERABLE_GRACE_SECONDS = 180;
  * the container's own failure. With 0 (done) and 143 (SIGTERM: the pod was going), not a failure at all.
  */
 export const PARTNER_CRASHED_EXIT = 3;
+
+/** A container's end for writing past its ephemeral-storage limit (the pod evicted), as OOMKilled is for memory. */
+export const EPHEMERAL_STORAGE_EXCEEDED = 'EphemeralStorageExceeded';
 const NOT_ITS_OWN_FAILURE = new Set([0, PARTNER_CRASHED_EXIT, 143]);
 
 /** When a container first failed on its own, from its exits (or its last one, where only that is known). */
@@ -263,6 +266,8 @@ function failureClassOfJob(job: JobObservation | undefined): FailureClass {
   if (!job || job.state === 'missing') return 'platform_error';
   if (job.reason === 'DeadlineExceeded') return 'time_limit';
   const container = (name: string) => job.containers.find((c) => c.name === name);
+  const overStorage = job.containers.find((c) => c.lastReason === EPHEMERAL_STORAGE_EXCEEDED);
+  if (overStorage) return overStorage.name === 'agent' ? 'resource_limit' : 'platform_error';
   const agent = firstOwnFailure(container('agent'));
   const simulator = firstOwnFailure(container('simulator'));
   if (simulator !== undefined && (agent === undefined || simulator < agent)) return 'simulator_crashed';

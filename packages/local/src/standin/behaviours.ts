@@ -9,6 +9,8 @@ export const STANDIN_BEHAVIOURS = [
   'bad-checkpoint',
   'preempt-once',
   'preempt-spot',
+  'fork-bomb',
+  'fill-disk',
 ] as const;
 
 /** The stand-in agents' repository: `local/agent:<behaviour>`, fully qualified as `localhost/local/agent:…`. */

@@ -21,9 +21,15 @@
  *   preempt-once      drives as good does (the same scores); the local executors take its node away once,
  *                     after its first route
  *   preempt-spot      drives as good does; every pod of it on a spot node loses the node after a route
+ *   fork-bomb         in its second route starts processes until the kernel refuses one (at most
+ *                     FORK_BOMB_MOST), says how many, holds them 5 s, ends them and drives on as good does
+ *   fill-disk         in its second route fills the logs volume until it is full (at most FILL_MOST), then
+ *                     its own root filesystem's /tmp with as much, and holds it a minute before driving on
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
+import { join } from 'node:path';
 import { expandRoutesSubset, INFRACTION_KEYS, parseRouteFile, type RouteInfo } from '@pitwall/domain';
 import { STANDIN_BEHAVIOURS } from './behaviours.js';
 
@@ -31,6 +37,9 @@ const env = process.env;
 const role = process.argv[2];
 const msPerKm = Number(env.PITWALL_STANDIN_MS_PER_KM ?? '50');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** The stand-ins' misbehaviours stop here, limit or not, so a machine without one survives its test. */
+const FORK_BOMB_MOST = 4096;
+const FILL_MOST = 256 * 2 ** 20;
 
 // A container's processes end with it: a stand-in whose script is gone (killed outright) goes too.
 const parent = process.ppid;
@@ -166,6 +175,8 @@ async function evaluate(connected: (socket: Socket) => void): Promise<number> {
       }
       if (behaviour === 'carla-crash-once') carla.write('crash\n');
       if (behaviour === 'idle') for (;;) await sleep(1000);
+      if (behaviour === 'fork-bomb') await forkBomb();
+      if (behaviour === 'fill-disk') await fillDisk();
     }
     if (behaviour === 'hang' && i === 1) {
       console.error(`agent stopped responding on route ${route.id}`);
@@ -201,6 +212,50 @@ async function evaluate(connected: (socket: Socket) => void): Promise<number> {
   // The global record last, as the evaluator writes it once every route is done (a resume included).
   write(plan.length, true);
   return 0;
+}
+
+/**
+ * Processes that sleep, started until the kernel refuses one (a pids limit) or FORK_BOMB_MOST, held for
+ * five seconds, then ended: the pod's scripts, which cannot fork meanwhile, carry on after.
+ */
+async function forkBomb(): Promise<void> {
+  const children: ChildProcess[] = [];
+  while (children.length < FORK_BOMB_MOST) {
+    const child = spawn('sleep', ['600'], { stdio: 'ignore' });
+    child.on('error', () => undefined);
+    if (child.pid === undefined) break;
+    children.push(child);
+  }
+  console.error(`fork bomb: ${children.length} processes started before the kernel refused one`);
+  await sleep(5_000);
+  for (const child of children) child.kill('SIGKILL');
+}
+
+/** Fills a file until the disk says no or FILL_MOST; returns the bytes written. */
+function fill(file: string): { written: number; error?: string } {
+  const chunk = Buffer.alloc(2 ** 20);
+  let written = 0;
+  try {
+    while (written < FILL_MOST) {
+      appendFileSync(file, chunk);
+      written += chunk.length;
+    }
+    return { written };
+  } catch (error) {
+    return { written, error: (error as NodeJS.ErrnoException).code ?? String(error) };
+  }
+}
+
+/** The logs volume until it is full (then freed, for the log's sake), then the root filesystem's /tmp. */
+async function fillDisk(): Promise<void> {
+  const logs = join(env.LOG_DIR ?? '/tmp', 'fill');
+  const volume = fill(logs);
+  rmSync(logs, { force: true });
+  console.error(`fill disk: the logs volume took ${volume.written >> 20} MiB (${volume.error ?? 'no error'})`);
+  const root = fill('/tmp/fill');
+  console.error(`fill disk: the root filesystem took ${root.written >> 20} MiB (${root.error ?? 'no error'})`);
+  await sleep(60_000);
+  rmSync('/tmp/fill', { force: true });
 }
 
 const run = role === 'carla-server' ? carlaServer : role === 'evaluator' ? evaluator : undefined;
