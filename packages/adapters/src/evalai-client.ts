@@ -20,6 +20,9 @@ import {
 import { z } from 'zod';
 import { type RequestBudget, type RequestPriority, unlimitedBudget } from './request-budget.js';
 
+/** Network errors that mean the request never left: no connection was made. */
+const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
 export interface EvalAiClientOptions {
   /** e.g. https://eval.ai */
   readonly baseUrl: string;
@@ -317,7 +320,8 @@ export class EvalAiClient implements EvalAiHost {
   /**
    * One HTTP exchange with EvalAI's API, or a read of a public file (no token, at most MAX_INPUT_FILE_BYTES).
    * EvalAI's errors become Pitwall's named errors, each saying what the host must do. `heard` is set once
-   * EvalAI answered at all (a request with no answer may still reach it later).
+   * the request is settled: EvalAI answered, or it was never sent (a request sent and not answered may still
+   * reach EvalAI later).
    */
   private async once(request: Exchange, heard: { answer: boolean }): Promise<unknown> {
     const { method, url, label, body, publicFile, anonymous = publicFile } = request;
@@ -335,6 +339,8 @@ export class EvalAiClient implements EvalAiHost {
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (error) {
+      // A connection never made cannot reach EvalAI later: only a request sent and not answered can.
+      if (NEVER_SENT.has(String((error as { cause?: { code?: unknown } }).cause?.code))) heard.answer = true;
       throw new EvalAiUnavailableError(`EvalAI did not answer ${label}: ${(error as Error).message}`, {
         cause: error,
       });

@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { EvalAiRateLimitedError } from '@pitwall/domain';
@@ -180,6 +181,24 @@ describe('the EvalAI request budget is a sliding window across every process', (
       expect(evalai.requests.slice(seen).map((r) => r.at - gaveUpAt)).toEqual([5_000, 5_000, 121_000]);
     },
   );
+
+  it('counts a request refused a connection as over: it never left, and cannot reach EvalAI later', async () => {
+    time += 120_000;
+    const refusedAt = time;
+    const budget = new MemoryRequestBudget(3, now); // two slots for reads
+    const closed = await new Promise<number>((resolve) => {
+      const server = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as { port: number };
+        server.close(() => resolve(port));
+      });
+    });
+    const away = new EvalAiClient({ baseUrl: `http://127.0.0.1:${closed}`, token: 'host', budget, retries: 0 });
+    for (let i = 0; i < 2; i++) await expect(away.getSubmission(1)).rejects.toThrow('did not answer');
+    time = refusedAt + 61_000; // a window later, not two: EvalAI back, the budget has its slots again
+    const back = new EvalAiClient({ baseUrl: url, token: 'host', budget, retries: 0 });
+    const submission = evalai.createSubmission({ phasePk: 11, teamPk: 4, teamName: 'w', imageUri: 'x' });
+    await expect(back.getSubmission(submission.id)).resolves.toMatchObject({ id: submission.id });
+  });
 
   it('counts a slot from when its request ended, and a lease never released for its worst case', async () => {
     let clock = 0;
