@@ -167,14 +167,17 @@ export async function scheduleAdmissions(
     ...(queue.deadlineMode ? { withResult: teamsWithResult(await deps.store.listAll()) } : {}),
   };
   const policy = queuePolicyOf(queue);
-  // Every record, read only with a budget: what each team used and has under way.
-  const budgeted = deps.config.budget ? await deps.store.listAll() : [];
+  // Every record, read only with a budget: what each team used and has under way, this schedule's admissions too.
+  let budgeted = deps.config.budget ? await deps.store.listAll() : [];
   for (const pick of admit(state, policy)) {
     const record = waitingRecords.find((r) => r.submissionPk === pick.submissionPk) as SubmissionRecord;
     if (await refusedForBudget(deps, record, budgeted, now)) continue;
     const limits = { trackWorkers: queue.capacity[pick.track] ?? 0, teamPlaces: teamCapOf(pick, policy) };
     if (!(await deps.admissions.take({ ...pick, attempt: record.attempt }, limits, at))) continue;
-    if (await recordAdmission(deps, record, now)) admitted.push(pick.submissionPk);
+    if (!(await recordAdmission(deps, record, now))) continue;
+    admitted.push(pick.submissionPk);
+    const nowAdmitted = { ...record, admission: { requestedAt: at, ...record.admission, admittedAt: at } };
+    budgeted = budgeted.map((r) => (r.submissionPk === record.submissionPk ? nowAdmitted : r));
   }
   return { waiting: waitingRecords.length, admitted, reclaimed };
 }

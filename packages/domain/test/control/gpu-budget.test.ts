@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import {
   awaitAdmission,
+  deleteJobs,
   planSubmission,
   registerSubmission,
   type SubmissionRef,
@@ -62,6 +63,32 @@ describe("a team's GPU-hour budget at admission", () => {
       waitSeconds: 0,
       reason: answers[1]?.reason,
     });
+  });
+
+  it('admits one of a team picked together in one schedule, the others counted as admitted by then', async () => {
+    const probe = harness();
+    const hours = await estimateOf(probe, await planned(probe, 'probe'));
+    const h = harness({
+      budget: { gpuHoursPerTeam: hours * 1.5 },
+      queue: { capacity: { SENSORS: 6, SENSORS_QUALIFIER: 2 }, maxConcurrentPerTeam: 3, pollSeconds: 30 },
+    });
+    // Other teams hold the track while the burst queues, then their runs end: one schedule picks all three.
+    const others: SubmissionRef[] = [];
+    for (const executionId of ['o1', 'o2', 'o3']) {
+      const registration = await registerSubmission(h.plane, { event: h.submit().event, executionId });
+      if (registration.action !== 'run') throw new Error(registration.action);
+      await planSubmission(h.plane, registration.submission);
+      expect((await awaitAdmission(h.plane, { submission: registration.submission })).phase).toBe('admitted');
+      others.push(registration.submission);
+    }
+    const burst = [await planned(h, 'e1'), await planned(h, 'e2'), await planned(h, 'e3')];
+    for (const submission of burst) expect((await awaitAdmission(h.plane, { submission })).phase).toBe('waiting');
+    for (const submission of others) await deleteJobs(h.plane, submission);
+    expect((await scheduleAdmissions(h.plane)).admitted).toEqual([burst[0]?.submissionPk]);
+    const phases = [];
+    for (const submission of burst)
+      phases.push((await awaitAdmission(h.plane, { submission, admission: { turn: 1 } })).phase);
+    expect(phases).toEqual(['admitted', 'refused', 'refused']);
   });
 
   it('holds on a stage without a queue too, the first to arrive going first', async () => {
