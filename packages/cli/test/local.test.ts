@@ -72,7 +72,7 @@ describe('the local commands', () => {
     const io = captureIo();
     expect(await runCli(['submit', '--team', 'x', '--image', 'local/agent:typo'], io)).toBe(2);
     expect(io.stderr()).toBe(
-      'pitwall: local/agent:typo: the stand-in has no agent "typo"; the known ones are good, slow, crash-once, carla-crash-once, idle, hang, bad-checkpoint, preempt-once, preempt-spot\n',
+      'pitwall: local/agent:typo: the stand-in has no agent "typo"; the known ones are good, slow, crash-once, carla-crash-once, idle, hang, bad-checkpoint, preempt-once, preempt-spot, fork-bomb, fill-disk\n',
     );
   });
 
