@@ -59,7 +59,7 @@ function cpuCores(quantity: string): number {
 const UNITS: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, K: 1e3, M: 1e6, G: 1e9 };
 
 /** Kubernetes memory and storage quantities: "256Mi", "16Gi". */
-export function bytes(quantity: string): number {
+function bytes(quantity: string): number {
   const match = /^(\d+(?:\.\d+)?)([KMGT]i?)?$/.exec(quantity);
   if (!match) throw new RangeError(`not a memory quantity: ${quantity}`);
   return Math.floor(Number(match[1]) * (match[2] ? (UNITS[match[2]] ?? 1) : 1));
