@@ -158,17 +158,18 @@ export async function scheduleAdmissions(
   );
   const waitingRecords = waitingInQueue(active);
   const ledger = await deps.admissions.read();
+  // Every record, read only in deadline mode (who has a result) or with a budget (what each team used and has
+  // under way, this schedule's admissions too): one scan a schedule.
+  const all = queue.deadlineMode || deps.config.budget ? await deps.store.listAll() : [];
   const state = {
     now: now.getTime(),
     waiting: waitingRecords.map(queuedOf),
     running: ledger.holdings,
     usage: usageNow(ledger, now.getTime(), queue.halfLifeSeconds),
-    // Every record, read only in deadline mode: a scan, once a schedule, to know who has a result.
-    ...(queue.deadlineMode ? { withResult: teamsWithResult(await deps.store.listAll()) } : {}),
+    ...(queue.deadlineMode ? { withResult: teamsWithResult(all) } : {}),
   };
   const policy = queuePolicyOf(queue);
-  // Every record, read only with a budget: what each team used and has under way, this schedule's admissions too.
-  let budgeted = deps.config.budget ? await deps.store.listAll() : [];
+  let budgeted = all;
   for (const pick of admit(state, policy)) {
     const record = waitingRecords.find((r) => r.submissionPk === pick.submissionPk) as SubmissionRecord;
     if (await refusedForBudget(deps, record, budgeted, now)) continue;

@@ -28,21 +28,33 @@ export function teamGpuHours(records: readonly SubmissionRecord[], teamPk: numbe
     .reduce((sum, r) => sum + submissionCost(r, {}, now).gpuHours, 0);
 }
 
-/** Kilometres per GPU-hour on a track: measured over its recent runs, or the stage's assumption before any. */
-function rateOf(records: readonly SubmissionRecord[], track: string, budget: Budget): number {
-  return kilometresPerGpuHour(records, track) ?? budget.assumedKmPerGpuHour;
+/** A track's kilometres per GPU-hour for an estimate, and how it was had, in words for the participant. */
+interface Rate {
+  readonly perGpuHour: number;
+  readonly how: string;
 }
 
-/** How an estimate was made, for the participant. */
-function rateText(records: readonly SubmissionRecord[], track: string, budget: Budget): string {
-  return kilometresPerGpuHour(records, track) === undefined
-    ? `its routes' kilometres at an assumed ${budget.assumedKmPerGpuHour} km per GPU-hour, before any run on its track has ended`
-    : "its routes' kilometres at the rate recent runs drove";
-}
-
-/** GPU-hours a planned submission still needs: the kilometres its attempt has left at the track's rate. */
-function hoursLeft(records: readonly SubmissionRecord[], submission: BudgetedSubmission, budget: Budget): number {
-  return kilometresLeft(submission) / rateOf(records, submission.track, budget);
+/**
+ * Each track's rate, measured over its recent runs or the stage's assumption before any: read once per track
+ * for one check (a measurement sorts every record).
+ */
+function trackRates(records: readonly SubmissionRecord[], budget: Budget): (track: string) => Rate {
+  const known = new Map<string, Rate>();
+  return (track) => {
+    let rate = known.get(track);
+    if (!rate) {
+      const measured = kilometresPerGpuHour(records, track);
+      rate =
+        measured === undefined
+          ? {
+              perGpuHour: budget.assumedKmPerGpuHour,
+              how: `its routes' kilometres at an assumed ${budget.assumedKmPerGpuHour} km per GPU-hour, before any run on its track has ended`,
+            }
+          : { perGpuHour: measured, how: "its routes' kilometres at the rate recent runs drove" };
+      known.set(track, rate);
+    }
+    return rate;
+  };
 }
 
 /** Whether `other` arrived before `submission`: each check counts only those ahead of it, so two never refuse each other. */
@@ -85,11 +97,12 @@ export function budgetRefusalAtRegister(
   const planned = records
     .filter((r) => r.phasePk === submission.phasePk && r.plan?.metres)
     .sort((a, b) => Date.parse(b.registeredAt) - Date.parse(a.registeredAt))[0];
-  const estimate = planned ? (planned.plan?.metres ?? 0) / 1000 / rateOf(records, submission.track, budget) : 0;
+  const rate = trackRates(records, budget)(submission.track);
+  const estimate = planned ? (planned.plan?.metres ?? 0) / 1000 / rate.perGpuHour : 0;
   if (used < budget.gpuHoursPerTeam && used + estimate <= budget.gpuHoursPerTeam) return undefined;
   const usedText = `Your team has used ${used.toFixed(1)} of its ${budget.gpuHoursPerTeam} GPU-hours for the last ${budget.periodDays} days`;
   if (used >= budget.gpuHoursPerTeam) return `${usedText}, ${WHAT_TO_DO}`;
-  return `${usedText}, and this evaluation is estimated to take ${estimate.toFixed(1)} more (${rateText(records, submission.track, budget)}), ${WHAT_TO_DO}`;
+  return `${usedText}, and this evaluation is estimated to take ${estimate.toFixed(1)} more (${rate.how}), ${WHAT_TO_DO}`;
 }
 
 /**
@@ -104,8 +117,11 @@ export function budgetRefusalAtAdmission(
   now: Date,
 ): string | undefined {
   const used = teamGpuHours(records, submission.teamPk, now, budget.periodDays);
-  const reserved = reservedFor(records, submission).reduce((sum, r) => sum + hoursLeft(records, r, budget), 0);
-  const estimate = hoursLeft(records, submission, budget);
+  const rateOf = trackRates(records, budget);
+  // GPU-hours a planned submission still needs: the kilometres its attempt has left at its track's rate.
+  const hoursLeft = (r: BudgetedSubmission) => kilometresLeft(r) / rateOf(r.track).perGpuHour;
+  const reserved = reservedFor(records, submission).reduce((sum, r) => sum + hoursLeft(r), 0);
+  const estimate = hoursLeft(submission);
   if (used + reserved + estimate <= budget.gpuHoursPerTeam) return undefined;
-  return `Your team has used ${used.toFixed(1)} of its ${budget.gpuHoursPerTeam} GPU-hours for the last ${budget.periodDays} days, its evaluations under way are estimated to take ${reserved.toFixed(1)} more, and this one ${estimate.toFixed(1)} (${rateText(records, submission.track, budget)}), ${WHAT_TO_DO}`;
+  return `Your team has used ${used.toFixed(1)} of its ${budget.gpuHoursPerTeam} GPU-hours for the last ${budget.periodDays} days, its evaluations under way are estimated to take ${reserved.toFixed(1)} more, and this one ${estimate.toFixed(1)} (${rateOf(submission.track).how}), ${WHAT_TO_DO}`;
 }

@@ -32,16 +32,17 @@ async function planned(h: Harness, executionId: string): Promise<SubmissionRef> 
   return registration.submission;
 }
 
-/** The GPU-hours one evaluation of the phase is estimated to take at the assumed rate. */
-async function estimateOf(h: Harness, submission: SubmissionRef): Promise<number> {
+/** The GPU-hours one evaluation of the phase is estimated to take at the assumed rate (planned on a harness of its own). */
+async function oneEvaluation(): Promise<number> {
+  const h = harness();
+  const submission = await planned(h, 'probe');
   return ((await h.store.get(submission.submissionPk))?.plan?.metres ?? 0) / 1000 / ASSUMED;
 }
 
 describe("a team's GPU-hour budget at admission", () => {
   it('admits of a burst only what the budget covers, reserving what the admitted runs will take', async () => {
     // Room for one evaluation and a half: each of a burst of three passes Register, one may run.
-    const probe = harness();
-    const hours = await estimateOf(probe, await planned(probe, 'probe'));
+    const hours = await oneEvaluation();
     const h = harness({
       budget: { gpuHoursPerTeam: hours * 1.5 },
       queue: { capacity: { SENSORS: 8, SENSORS_QUALIFIER: 8 }, maxConcurrentPerTeam: 3, pollSeconds: 30 },
@@ -66,8 +67,7 @@ describe("a team's GPU-hour budget at admission", () => {
   });
 
   it('admits one of a team picked together in one schedule, the others counted as admitted by then', async () => {
-    const probe = harness();
-    const hours = await estimateOf(probe, await planned(probe, 'probe'));
+    const hours = await oneEvaluation();
     const h = harness({
       budget: { gpuHoursPerTeam: hours * 1.5 },
       queue: { capacity: { SENSORS: 6, SENSORS_QUALIFIER: 2 }, maxConcurrentPerTeam: 3, pollSeconds: 30 },
@@ -92,8 +92,7 @@ describe("a team's GPU-hour budget at admission", () => {
   });
 
   it('holds on a stage without a queue too, the first to arrive going first', async () => {
-    const probe = harness();
-    const hours = await estimateOf(probe, await planned(probe, 'probe'));
+    const hours = await oneEvaluation();
     const h = harness({ budget: { gpuHoursPerTeam: hours * 1.5 } });
     const [first, second] = [await planned(h, 'e1'), await planned(h, 'e2')];
     // The later one is checked first: it counts the earlier one as under way, which never counts it back.
@@ -102,8 +101,7 @@ describe("a team's GPU-hour budget at admission", () => {
   });
 
   it("counts a resumed submission's earlier attempts against its team, at Register already", async () => {
-    const probe = harness();
-    const hours = await estimateOf(probe, await planned(probe, 'probe'));
+    const hours = await oneEvaluation();
     const h = harness({ budget: { gpuHoursPerTeam: hours * 1.5 } });
     const submission = await planned(h, 'e1');
     const pk = submission.submissionPk;
