@@ -68,6 +68,17 @@ async function slowestStoreAnswer(runtime: LocalRuntime, pk: number, done: Promi
   return slowest;
 }
 
+/** The name of the first of the submission's Jobs seen failed. */
+async function firstFailedJob(runtime: LocalRuntime, pk: number): Promise<string> {
+  let failed = '';
+  await until(async () => {
+    const jobs = (await runtime.plane.store.get(pk))?.plan?.workers.map((w) => w.jobName) ?? [];
+    for (const job of jobs) if ((await runtime.jobs.observe(job)).state === 'failed') failed = job;
+    return failed !== '';
+  }, 150_000);
+  return failed;
+}
+
 /** Small limits, so that an agent attacking the machine meets them in a second. */
 const PIDS_LIMIT = 256;
 const podLimits = {
@@ -122,7 +133,10 @@ describe('the container executor, end to end with podman', () => {
 
   it('stops a disk filler at its volume size and evicts it past its ephemeral storage, failing it as its own', async () => {
     const submission = await runtime.submit('Team Fill', agentImage('fill-disk'));
+    // A Job reads failed only once its pod is down: logcopy's last flush is in before anything collects.
+    const stillRunning = firstFailedJob(runtime, submission.id).then(runningOf);
     expect(await slowestStoreAnswer(runtime, submission.id, finish(submission.id))).toBeLessThan(5_000);
+    expect(await stillRunning).toEqual([]);
     const remote = runtime.evalai.get(submission.id);
     expect(remote.status).toBe('failed');
     expect(remote.stderr.split('\n')[0]).toBe(failureClassLine('resource_limit'));

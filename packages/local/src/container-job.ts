@@ -88,6 +88,7 @@ export class ContainerJob implements FolderJob {
   private released = false;
   /** Its pod being ended or replaced: the runner's looks leave it alone meanwhile. */
   private replacing = false;
+  private failing = false;
   /** Created, but every GPU is held by other Jobs. */
   waitingForGpu = false;
   readonly listed: ListedJob;
@@ -341,14 +342,31 @@ export class ContainerJob implements FolderJob {
     await this.newPod();
   }
 
+  /**
+   * A failed Job, as Kubernetes (1.31 on) ends one: its pod's containers stop first, and only then is the
+   * Job failed, so that what the control plane then collects includes logcopy's last flush. The pod's own
+   * containers get a short grace (an agent past a limit has no claim to more); logcopy gets the pod's.
+   */
   private async fail(reason: string, message: string): Promise<void> {
-    if (this.status.state === 'succeeded' || this.status.state === 'failed') return;
-    this.end('failed', `${reason}: ${message}`);
-    if (this.engine === 'podman') {
-      await this.cli(['pod', 'stop', '--time', '5', this.podName]).catch(() => undefined);
-    } else {
-      const ids = await this.containerIds();
-      if (ids.length > 0) await this.cli(['stop', '--time', '5', ...ids]).catch(() => undefined);
+    if (this.status.state === 'succeeded' || this.status.state === 'failed' || this.failing) return;
+    this.failing = true;
+    this.replacing = true;
+    try {
+      const own = (this.pod?.containers ?? []).map((container) => this.layout.containerName(container.name));
+      if (own.length > 0) await this.cli(['stop', '--time', '5', ...own]).catch(() => undefined);
+      const grace = String(terminationGraceSeconds(this.manifest));
+      for (const sidecar of this.sidecars().reverse()) {
+        await this.cli(['stop', '--time', grace, this.layout.containerName(sidecar.name)]).catch(() => undefined);
+      }
+      if (this.engine === 'podman') {
+        await this.cli(['pod', 'stop', '--time', '5', this.podName]).catch(() => undefined);
+      } else {
+        const ids = await this.containerIds();
+        if (ids.length > 0) await this.cli(['stop', '--time', '5', ...ids]).catch(() => undefined);
+      }
+    } finally {
+      this.replacing = false;
+      this.end('failed', `${reason}: ${message}`);
     }
   }
 
