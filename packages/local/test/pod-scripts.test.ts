@@ -83,8 +83,8 @@ async function pod(behaviour: string, env: Record<string, string> = {}) {
     return new Promise((resolve) => child.on('exit', (code) => resolve({ code, ms: Date.now() - started })));
   };
   /** One round: both containers, until the agent has exited and then the simulator, stopped if it lingers. */
-  const round = async (): Promise<Exit[]> => {
-    const simulator = run('run_carla.sh', base);
+  const round = async (simulatorEnv: Record<string, string> = {}): Promise<Exit[]> => {
+    const simulator = run('run_carla.sh', { ...base, ...simulatorEnv });
     const sidecar = children.at(-1) as ChildProcess;
     const agent = await run('run_leaderboard.sh', agentEnv);
     const stop = setTimeout(() => sidecar.kill('SIGTERM'), 2000); // a crashing one ends by itself first
@@ -152,6 +152,17 @@ describe('the pod scripts (run_carla.sh, run_leaderboard.sh)', () => {
     expect(p.status()).toEqual(expect.arrayContaining(['agent-3.crash0', 'simulator-3.crash0']));
     expect(codes(await p.round())).toEqual([0, 0]);
     expect(p.progress()).toEqual([4, 4]);
+  }, 60_000);
+
+  it('a CARLA crash the agent sees first (its evaluator lost the connection) is still the simulator’s', async () => {
+    const p = await pod('carla-crash-once');
+    // The simulator's script looks every 3 s, as a loaded machine's may: the evaluator's end comes first.
+    // (The simulator, slow to see the agent's answer, may be stopped as the sidecar it is: 1 or 143.)
+    const [, agent] = codes(await p.round({ POLL_SECONDS: '3' }));
+    expect(agent).toBe(3);
+    expect(p.status()).toEqual(expect.arrayContaining(['agent-3.crash0', 'simulator-3.crash0']));
+    expect(p.log('agent')).toContain('the simulator crashed');
+    expect(p.log('agent')).not.toContain('without a complete checkpoint');
   }, 60_000);
 
   it('stop an agent whose log stops growing for MAX_IDLE seconds, and resume it', async () => {

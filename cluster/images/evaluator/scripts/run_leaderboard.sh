@@ -59,6 +59,20 @@ sys.exit(0 if checkpoint.get("global_record") and total > 0 and done == total el
 PY
 }
 
+# CARLA no longer takes connections on its port: it went first, whatever the evaluator said after it.
+carla_gone() { ! { exec 3<>"/dev/tcp/127.0.0.1/$CARLA_PORT"; } 2>/dev/null; }
+
+# An evaluator that ended because CARLA did is the simulator's failure: its script marks it at its next
+# look (seconds on a loaded machine), and the round ends as its partner's.
+await_simulator_crash() {
+  local since=$SECONDS
+  until partner_crashed || ((SECONDS - since >= HANDSHAKE_TIMEOUT)); do
+    cancelled && finish "cancelled"
+    sleep "$POLL_SECONDS"
+  done
+  partner_crashed && partner_ended "the simulator crashed"
+}
+
 size() { stat -c %s "$LOG_FILE" 2>/dev/null || echo 0; }
 last_size="$(size)"
 last_change=$SECONDS
@@ -69,6 +83,7 @@ while true; do
     wait "$CHILD_PID" 2>/dev/null
     code=$?
     complete && finish "the evaluation is complete"
+    carla_gone && await_simulator_crash
     crash "the evaluator exited with code $code without a complete checkpoint"
   fi
   # The watchdog: an agent whose log has not grown for MAX_IDLE seconds is stuck.
