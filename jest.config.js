@@ -47,6 +47,8 @@ const shared = {
 };
 
 export default {
+  // Tests that start servers and run the ASL take a second alone; on 2 busy cores, well over jest's 5 s.
+  testTimeout: 30_000,
   projects: TIERS.map(([tier]) => ({
     ...shared,
     displayName: tier,
