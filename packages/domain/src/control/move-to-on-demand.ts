@@ -11,8 +11,8 @@ import type { SubmissionPlanRecord, SubmissionRecord, SubmissionRef, WorkerUsage
  * which restores its uploaded checkpoint and goes on with the next route, and its spot Job is deleted.
  *
  * The move is written first (the plan names the new Job, the old Job's pods end now in the usage), then the
- * old Job is deleted and the new one launched, both idempotent: an Observe stopped in between finds the
- * moved worker's Job missing and launches it then. Returns the plan and the Jobs as they now stand.
+ * old Job is deleted and, once it is gone, the new one launched, both idempotent: an Observe stopped in
+ * between, or one that finds the old Job still ending, finds the moved worker's Job missing and goes on. Returns the plan and the Jobs as they now stand.
  */
 export async function moveToOnDemand(
   deps: Pick<ControlPlane, 'config' | 'store' | 'jobs' | 'clock'>,
@@ -50,11 +50,16 @@ export async function moveToOnDemand(
       const seen = jobs[i] as JobObservation;
       const launch = w.onDemandSince && (seen.name !== w.jobName || seen.state === 'missing');
       if (!launch) return seen;
-      // The spot Job goes first. Its pod ends gracefully, logcopy flushing last; should that upload land after
-      // the new pod's restore, the route it adds is driven again, as after any lost node.
-      await deps.jobs.delete(jobName(submission, w.worker));
+      // The spot Job goes first, and the new one starts only once it is gone: its pod ends in its grace,
+      // logcopy flushing last, and a pod that restored before that flush would drive its last route again.
+      // Kubernetes deletes in the foreground (the Job stays until its pods are gone): a later Observe launches.
+      const spot = jobName(submission, w.worker);
+      const pending = { name: w.jobName, state: 'pending', containers: [] } satisfies JobObservation;
+      if ((await deps.jobs.delete(spot)) === 'deleted' && (await deps.jobs.observe(spot)).state !== 'missing') {
+        return pending;
+      }
       await deps.jobs.launch(workerJobSpec(deps, moved, submission, w));
-      return { name: w.jobName, state: 'pending', containers: [] } satisfies JobObservation;
+      return pending;
     }),
   );
   return { plan, jobs: launched };

@@ -20,6 +20,9 @@ export class FakeJobRunner implements JobRunner {
   /** Called before every observation and deletion: the moment the cluster is asked, e.g. to interleave a cancel. */
   onObserve: ((name: string) => void | Promise<void>) | undefined;
   onDelete: ((name: string) => void | Promise<void>) | undefined;
+  /** Deletion in the foreground, as Kubernetes does it: a deleted Job stays until `endDeletions`. */
+  foregroundDeletion = false;
+  private readonly deleting = new Set<string>();
 
   constructor(private readonly now: () => Date = () => new Date()) {}
 
@@ -49,7 +52,17 @@ export class FakeJobRunner implements JobRunner {
   async delete(name: string): Promise<'deleted' | 'absent'> {
     await this.onDelete?.(name);
     this.deletions.push(name);
+    if (this.foregroundDeletion && this.jobs.has(name)) {
+      this.deleting.add(name);
+      return 'deleted';
+    }
     return this.jobs.delete(name) ? 'deleted' : 'absent';
+  }
+
+  /** The Jobs deleted in the foreground are gone: their pods ended. */
+  endDeletions(): void {
+    for (const name of this.deleting) this.jobs.delete(name);
+    this.deleting.clear();
   }
 
   async logTail(name: string, container: string, maxBytes: number): Promise<string> {

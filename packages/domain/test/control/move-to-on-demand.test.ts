@@ -59,6 +59,24 @@ describe('a spot-first worker that keeps losing its node', () => {
     expect(h.jobs.jobsOf(pk)).toEqual([]); // the moved Job too
   });
 
+  it('starts the on-demand Job only once the spot Job is gone, so no pod restores before its last flush', async () => {
+    const h = harness(withTrack({ capacity: 'spot-first', maxInterruptions: 1 }));
+    h.jobs.foregroundDeletion = true; // a deleted Job stays while its pod ends in its grace
+    const submission = await h.start(h.submit().event);
+    const [spotJob] = h.jobs.jobsOf(submission.submissionPk);
+    await interrupted(h, submission, 2);
+    await observeSubmission(h.plane, { submission });
+    expect(h.jobs.deletions).toEqual([spotJob?.name]);
+    expect(h.jobs.launches).toHaveLength(2); // the spot Job is still ending
+    h.clock.advance(60);
+    await observeSubmission(h.plane, { submission, poll: { turn: 1 } });
+    expect(h.jobs.launches).toHaveLength(2);
+    h.jobs.endDeletions();
+    await observeSubmission(h.plane, { submission, poll: { turn: 2 } });
+    expect(h.jobs.launches.at(-1)).toMatchObject({ worker: 0, capacity: 'on-demand', resume: true });
+    expect(h.jobs.launches).toHaveLength(3);
+  });
+
   it('leaves a spot track on spot and an on-demand track alone, however many nodes they lose', async () => {
     for (const capacity of ['spot', 'on-demand']) {
       const h = harness(withTrack({ capacity, maxInterruptions: 0 }));
