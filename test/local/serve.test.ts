@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { createS3Client, S3ArtifactStore } from '@pitwall/adapters';
 import { routesFile } from '@pitwall/carla-routes';
 import { expandRoutesSubset, parseRouteFile } from '@pitwall/domain';
 import { EvalAiEmulator, S3RVER_CREDENTIALS } from '@pitwall/emulators';
@@ -279,13 +280,6 @@ describe('pitwall serve --stage <machine stage>', () => {
         'current-context': 'lab',
       }),
     );
-    // What the host put in the cluster: `kubectl create secret generic pitwall-stores --from-literal=…`.
-    const secrets: Record<string, Record<string, string>> = {
-      'pitwall-stores': {
-        AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
-      },
-    };
     const stage = writeStage(
       dir,
       { apiServer: url, queueName: 'carla-leaderboard-2010-queue', relaySeconds: 1 },
@@ -312,6 +306,23 @@ describe('pitwall serve --stage <machine stage>', () => {
     const { printed } = serve(stage);
     await until(() => printed().includes('Pitwall serves challenge 2010'), 60_000);
     expect(printed()).toContain(`Jobs run on the cluster of ${kubeconfig} (context lab), namespace evaluations`);
+    // What the host puts in the cluster, as serve says: the machine's own key, made at its first start.
+    const [, keyFile = ''] =
+      /kubectl -n evaluations create secret generic pitwall-stores --from-env-file=(\S+)/.exec(printed()) ?? [];
+    const secrets: Record<string, Record<string, string>> = {
+      'pitwall-stores': Object.fromEntries(
+        readFileSync(keyFile, 'utf8')
+          .trim()
+          .split('\n')
+          .map((line) => line.split(/=(.*)/s).slice(0, 2)),
+      ),
+    };
+    expect(Object.keys(secrets['pitwall-stores'] ?? {})).toEqual(['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']);
+    // And the worker pods' NetworkPolicy: out only to the stores' gateways on storesAddress.
+    const [, policyFile = ''] = /NetworkPolicy: kubectl apply -f (\S+)/.exec(printed()) ?? [];
+    const egress = JSON.parse(readFileSync(policyFile, 'utf8')).spec.egress;
+    expect(egress).toHaveLength(1);
+    expect(egress[0].to).toEqual([{ ipBlock: { cidr: '127.0.0.1/32' } }]);
 
     const pk = await push(url, 'Team Cluster', 'local/agent:good');
     await until(() => api.jobs.size === 2, 60_000);
@@ -326,7 +337,32 @@ describe('pitwall serve --stage <machine stage>', () => {
       expect(logcopy?.envFrom).toEqual([{ secretRef: { name: 'pitwall-stores' } }]);
       const env = Object.fromEntries((logcopy?.env ?? []).map((e) => [e.name, e.value]));
       expect(env.S3_ENDPOINT).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      const gatewayPorts = [env.DYNAMODB_ENDPOINT, env.S3_ENDPOINT].map((e) => ({
+        protocol: 'TCP',
+        port: Number(new URL(e ?? '').port),
+      }));
+      expect(egress[0].ports).toEqual(gatewayPorts);
       expect(env.AWS_ROLE_ARN).toBeUndefined();
+      // The agent shares logcopy's network, not its Secret: with s3rver's published key it is turned away.
+      const forged = createS3Client({
+        region: 'us-east-1',
+        endpoint: env.S3_ENDPOINT ?? '',
+        credentials: S3RVER_CREDENTIALS,
+      });
+      await expect(
+        new S3ArtifactStore(forged, env.S3_BUCKET ?? '').put(
+          `submissions/${pk}/workers/0/checkpoint.json`,
+          '{}',
+          'application/json',
+        ),
+      ).rejects.toThrow('the request is signed with another key');
+      forged.destroy();
+      const unsigned = await fetch(env.DYNAMODB_ENDPOINT ?? '', {
+        method: 'POST',
+        headers: { 'x-amz-target': 'DynamoDB_20120810.ListTables', 'content-type': 'application/x-amz-json-1.0' },
+        body: '{}',
+      });
+      expect(unsigned.status).toBe(403);
       // The pod: the agent drove its routes and both containers said they were done; logcopy carries it up.
       const podDir = mkdtempSync(join(dir, `${name}-`));
       const worker = env.WORKER ?? '';

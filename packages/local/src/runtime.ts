@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import {
@@ -29,6 +29,7 @@ import {
   KubernetesJobRunner,
   kubeconfigAccess,
   parseClusterSettings,
+  storesNetworkPolicy,
 } from '@pitwall/kube';
 import { type LambdaEntryPoint, type LambdaHost, readLambdaConfig } from '@pitwall/lambda-kit';
 import { createSqsServer } from 'local-aws-sqs';
@@ -42,9 +43,10 @@ import { GpuPool, type GpuPoolOptions } from './gpu-pool.js';
 import { InstantJobRunner } from './instant-job-runner.js';
 import { LocalJobRunner, standinPace } from './local-job-runner.js';
 import { SqsPipe } from './pipe.js';
+import { machineStoresKey } from './signed-gateway.js';
 import { checkStandinAgent, STANDIN_AGENT_REPOSITORY } from './standin/behaviours.js';
 import { lockStateDir } from './state-lock.js';
-import { startLocalStores } from './stores.js';
+import { type LocalStores, startLocalStores } from './stores.js';
 
 export const LOCAL_CHALLENGE_PK = 1;
 export const LOCAL_PHASE_PK = 1;
@@ -82,9 +84,12 @@ export interface ClusterJobs {
   readonly kubeconfig: string;
   /** The kubeconfig's context; its current one by default. */
   readonly context?: string;
-  /** The address of this machine the cluster's pods reach; the stores listen on it. */
+  /** The address of this machine the cluster's pods reach; the stores' signed gateways listen on it. */
   readonly storesAddress: string;
-  /** The Secret in the Jobs' namespace whose keys (the stores' AWS_ACCESS_KEY_ID, …) logcopy gets. */
+  /**
+   * The Secret in the Jobs' namespace with this machine's stores key (`<stateDir>/stores-key.env`), which
+   * logcopy alone gets: the gateways admit nothing else.
+   */
   readonly logcopySecret: string;
   /** The namespace, instance types per track, limits and the rest of the Jobs' layout. */
   readonly layout: ClusterLayout;
@@ -270,6 +275,19 @@ export class LocalRuntime {
     return this.options.stateDir;
   }
 
+  /**
+   * The NetworkPolicy for the cluster's worker pods (`kubectl apply -f`), written at start: out only to the
+   * stores' gateways. None when `storesAddress` is a host name.
+   */
+  get networkPolicyFile(): string {
+    return join(this.options.stateDir, 'network-policy.json');
+  }
+
+  /** This machine's stores key, for logcopy's Secret on a cluster (`kubectl create secret … --from-env-file`). */
+  get storesKeyFile(): string {
+    return join(this.options.stateDir, 'stores-key.env');
+  }
+
   /** A participant's `evalai push`: EvalAI records the submission and publishes its message. */
   async submit(team: string, image: string): Promise<EmulatedSubmission> {
     checkStandinAgent(image);
@@ -330,7 +348,9 @@ export class LocalRuntime {
       bucket: LOCAL_BUCKET,
       region: LOCAL_REGION,
       directory: this.options.stateDir,
-      ...(this.options.cluster ? { host: this.options.cluster.storesAddress } : {}),
+      ...(this.options.cluster
+        ? { gateway: { host: this.options.cluster.storesAddress, key: machineStoresKey(this.storesKeyFile) } }
+        : {}),
     });
     this.servers.push({ endpoint: '', close: () => stores.close() });
     const { dynamodb: dynamo, s3 } = stores;
@@ -393,7 +413,7 @@ export class LocalRuntime {
             instanceType: LOCAL_NODE_CLASS,
           })
         : executor === 'kubernetes'
-          ? this.clusterExecutor(dynamo.endpoint, s3.endpoint)
+          ? this.clusterExecutor(stores.gateways)
           : executor === 'podman' || executor === 'docker'
             ? await this.containerExecutor(executor, tracks, dynamo.endpoint, s3.endpoint)
             : await this.processExecutor(tracks, artifacts, dynamo.endpoint, s3.endpoint);
@@ -548,17 +568,21 @@ export class LocalRuntime {
 
   /**
    * Jobs on a Kubernetes cluster through its kubeconfig, laid out as the stage says, their logcopy given this
-   * machine's stores and the Secret that holds their key. The cluster keeps its Jobs across a restart.
+   * machine's stores' signed gateways and the Secret that holds their key. The cluster keeps its Jobs across a restart.
    */
-  private clusterExecutor(dynamodb: string, s3: string): KubernetesJobRunner {
+  private clusterExecutor(gateways: LocalStores['gateways']): KubernetesJobRunner {
     const { cluster, images } = this.options;
-    if (!cluster || !images) {
+    if (!cluster || !images || !gateways) {
       throw new ExecutorSettingsError('the kubernetes executor needs the cluster to run on and the images to run');
     }
-    const settings = this.jobSettings(images, dynamodb, s3, {
+    const settings = this.jobSettings(images, gateways.dynamodb.endpoint, gateways.s3.endpoint, {
       layout: cluster.layout,
       logcopyCredentials: { secretName: cluster.logcopySecret },
     });
+    const ports = [gateways.dynamodb.endpoint, gateways.s3.endpoint].map((endpoint) => Number(new URL(endpoint).port));
+    const policy = storesNetworkPolicy(settings.namespace, cluster.storesAddress, ports);
+    if (policy) writeFileSync(this.networkPolicyFile, JSON.stringify(policy, null, 2));
+    else rmSync(this.networkPolicyFile, { force: true });
     return new KubernetesJobRunner(kubeconfigAccess({ path: cluster.kubeconfig, context: cluster.context }), settings);
   }
 

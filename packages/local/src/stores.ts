@@ -13,10 +13,13 @@ import {
 } from '@pitwall/adapters';
 import { routesFile } from '@pitwall/carla-routes';
 import { type RunningServer, S3RVER_CREDENTIALS, startDynamoDb, startS3 } from '@pitwall/emulators';
+import { type StoresKey, startSignedGateway } from './signed-gateway.js';
 
 export interface LocalStores {
   readonly dynamodb: RunningServer;
   readonly s3: RunningServer;
+  /** The doors a cluster's pods use, when asked for (`gateway`): signed requests only. */
+  readonly gateways?: { readonly dynamodb: RunningServer; readonly s3: RunningServer };
   readonly store: DynamoDbSubmissionStore;
   readonly admissions: DynamoDbAdmissionLedger;
   readonly artifacts: S3ArtifactStore;
@@ -31,16 +34,21 @@ export interface LocalStoresOptions {
   readonly region: string;
   /** Keep the data on disk here (a restart continues); in memory and a temporary folder otherwise. */
   readonly directory?: string;
-  /** The address both listen on: 127.0.0.1 unless Jobs on another machine's cluster must reach them. */
-  readonly host?: string;
+  /**
+   * For Jobs on a cluster: a signed gateway in front of each store on `host`, admitting only requests
+   * signed with `key` (logcopy's). The stores themselves listen on 127.0.0.1 only.
+   */
+  readonly gateway?: { readonly host: string; readonly key: StoresKey };
 }
+
+const DYNALITE_KEY = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 /**
  * dynalite and s3rver with Pitwall's tables and bucket, the adapters over them, and the public
  * validation routes uploaded as `routes/validation.xml`.
  */
 export async function startLocalStores(options: LocalStoresOptions): Promise<LocalStores> {
-  const { table, bucket, region, directory, host } = options;
+  const { table, bucket, region, directory, gateway } = options;
   if (directory) {
     mkdirSync(join(directory, 'dynamodb'), { recursive: true });
     mkdirSync(join(directory, 's3'), { recursive: true });
@@ -51,18 +59,45 @@ export async function startLocalStores(options: LocalStoresOptions): Promise<Loc
   const last = portsFile ? lastPorts(portsFile) : {};
   const [dynamodb, s3] = await Promise.all([
     retryOnFreePort(
-      (port) => startDynamoDb({ ...(directory ? { directory: join(directory, 'dynamodb') } : {}), port, host }),
+      (port) => startDynamoDb({ ...(directory ? { directory: join(directory, 'dynamodb') } : {}), port }),
       last.dynamodb,
     ),
     retryOnFreePort(
-      (port) => startS3({ buckets: [bucket], ...(directory ? { directory: join(directory, 's3') } : {}), port, host }),
+      (port) => startS3({ buckets: [bucket], ...(directory ? { directory: join(directory, 's3') } : {}), port }),
       last.s3,
     ),
   ]);
+  const gateways = gateway
+    ? {
+        dynamodb: await retryOnFreePort(
+          (port) =>
+            startSignedGateway({
+              ...gateway,
+              port,
+              target: dynamodb.endpoint,
+              service: 'dynamodb',
+              storeKey: DYNALITE_KEY,
+            }),
+          last.dynamodbGateway,
+        ),
+        s3: await retryOnFreePort(
+          (port) =>
+            startSignedGateway({ ...gateway, port, target: s3.endpoint, service: 's3', storeKey: S3RVER_CREDENTIALS }),
+          last.s3Gateway,
+        ),
+      }
+    : undefined;
   if (portsFile) {
-    writeFileSync(portsFile, JSON.stringify({ dynamodb: portOf(dynamodb.endpoint), s3: portOf(s3.endpoint) }));
+    const ports = {
+      dynamodb: portOf(dynamodb.endpoint),
+      s3: portOf(s3.endpoint),
+      ...(gateways
+        ? { dynamodbGateway: portOf(gateways.dynamodb.endpoint), s3Gateway: portOf(gateways.s3.endpoint) }
+        : {}),
+    };
+    writeFileSync(portsFile, JSON.stringify(ports));
   }
-  const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+  const credentials = DYNALITE_KEY;
   const raw = new DynamoDBClient({ region, endpoint: dynamodb.endpoint, credentials });
   const documents = createDocumentClient({ region, endpoint: dynamodb.endpoint, credentials });
   const s3Client = createS3Client({ region, endpoint: s3.endpoint, credentials: S3RVER_CREDENTIALS });
@@ -78,20 +113,23 @@ export async function startLocalStores(options: LocalStoresOptions): Promise<Loc
   return {
     dynamodb,
     s3,
+    ...(gateways ? { gateways } : {}),
     store: new DynamoDbSubmissionStore(documents, table),
     admissions: new DynamoDbAdmissionLedger(documents, table),
     artifacts,
     idempotency: () => new DynamoDBPersistenceLayer({ tableName: `${table}-idempotency`, awsSdkV3Client: raw }),
     close: async () => {
       for (const client of [raw, documents, s3Client]) client.destroy();
-      await Promise.all([dynamodb.close(), s3.close()]);
+      await Promise.all([dynamodb.close(), s3.close(), gateways?.dynamodb.close(), gateways?.s3.close()]);
     },
   };
 }
 
-function lastPorts(file: string): { dynamodb?: number; s3?: number } {
+type KeptPorts = { dynamodb?: number; s3?: number; dynamodbGateway?: number; s3Gateway?: number };
+
+function lastPorts(file: string): KeptPorts {
   try {
-    return JSON.parse(readFileSync(file, 'utf8')) as { dynamodb?: number; s3?: number };
+    return JSON.parse(readFileSync(file, 'utf8')) as KeptPorts;
   } catch {
     return {};
   }

@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { EvalAiClient } from '@pitwall/adapters';
@@ -189,6 +189,17 @@ export function registerServeCommand(program: Command, io: CliIo): void {
         ? `on the cluster of ${cluster.kubeconfig}${cluster.context ? ` (context ${cluster.context})` : ''}, namespace ${cluster.layout.namespace}, reaching the stores at ${cluster.storesAddress}`
         : `as ${stage.machine.executor}`;
       io.out(`  Jobs run ${jobs}; state in ${resolve(runtimeOptions.stateDir)}`);
+      if (cluster) {
+        // The stores admit only requests signed with this machine's key: logcopy gets it from this Secret.
+        io.out(
+          `  logcopy's key: kubectl -n ${cluster.layout.namespace} create secret generic ${cluster.logcopySecret} --from-env-file=${resolve(runtime.storesKeyFile)}`,
+        );
+        io.out(
+          existsSync(runtime.networkPolicyFile)
+            ? `  the worker pods' NetworkPolicy: kubectl apply -f ${resolve(runtime.networkPolicyFile)}`
+            : `  no NetworkPolicy written: storesAddress ${cluster.storesAddress} is not an IP address`,
+        );
+      }
       io.out(`  dashboard ${runtime.endpoints.dashboard}`);
       if (runtime.endpoints.publicStatus) io.out(`  public status page ${runtime.endpoints.publicStatus}`);
       io.out('Ctrl-C stops it; a restart on the same state folder carries on.');
