@@ -81,7 +81,7 @@ const MAX_INPUT_FILE_BYTES = 16 * 1024;
 
 const MAX_TEAM_NAME = 200;
 
-/** EvalAI's host REST API (reference: evalai-host-api.md §2): Bearer auth, JSON bodies, results as JSON strings. */
+/** EvalAI's host REST API (docs/evalai.md): Bearer auth, JSON bodies, results as JSON strings. */
 export class EvalAiClient implements EvalAiHost {
   private readonly baseUrl: string;
   private readonly budget: RequestBudget;

@@ -6,7 +6,7 @@ import { EVALAI_STATUSES, type EvalAiStatus } from '@pitwall/domain';
 import { parsePyJson } from './python-repr.js';
 
 /**
- * A model of EvalAI's server as it was measured (evalai-host-api.md §7), not of what Pitwall wishes it
+ * A model of EvalAI's server as it was measured (docs/evalai.md), not of what Pitwall wishes it
  * were: every write is last-writer-wins (over a cancel too), a partial PUT on any phase makes the
  * submission `partially_evaluated`, validation is as loose as EvalAI's, errors have EvalAI's statuses and
  * bodies, the throttle is a sliding 60-second log per user, and the public leaderboard is EvalAI's route.

@@ -80,7 +80,7 @@ const board = async (phasePk = PHASE) =>
     )
   ).body as unknown as { count: number; results: { submission__id: number; result: unknown[] }[] };
 
-describe('the EvalAI emulator, rule by rule (evalai-host-api.md §7)', () => {
+describe('the EvalAI emulator, rule by rule (docs/evalai.md)', () => {
   beforeEach(() => {
     time += 61_000; // a fresh throttle window for every rule
   });
