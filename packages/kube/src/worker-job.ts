@@ -39,6 +39,7 @@ const env = (values: Record<string, string>) => Object.entries(values).map(([nam
  * one GPU) and logcopy. Only logcopy holds cloud credentials (a projected web-identity token mounted
  * into it alone); the pod gets no service-account token, no service links and no EvalAI token.
  */
+// biome-ignore lint/complexity/noExcessiveLinesPerFunction: the Job manifest is one literal: split, the pod would no longer read as one
 export function buildWorkerJob(spec: WorkerJobSpec, settings: ClusterSettings): IJob {
   const nodeClass = settings.instanceTypes[spec.track];
   if (!nodeClass) throw new RangeError(`no instance type is configured for track ${spec.track}`);

@@ -342,6 +342,7 @@ export class LocalRuntime {
     this.unlock();
   }
 
+  // biome-ignore lint/complexity/noExcessiveLinesPerFunction: not yet split: executors by table, queues and recovery in rooms of their own (#32 item 1)
   private async boot(): Promise<void> {
     const stores = await startLocalStores({
       table: LOCAL_TABLE,

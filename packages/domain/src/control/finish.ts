@@ -17,6 +17,7 @@ const LOG_TAIL_BYTES = 4000;
  * Collect: merge the final results, decide the outcome, and store everything (merged checkpoint and
  * EvalAI files in the artifact store, metrics as numbers in the record) before anything is published.
  */
+// biome-ignore lint/complexity/noExcessiveLinesPerFunction: not yet split into read, decision and writes (#32 item 3)
 export async function collectResults(
   deps: Pick<ControlPlane, 'config' | 'store' | 'artifacts' | 'jobs' | 'clock'>,
   input: { submission: SubmissionRef; poll: PollState },

@@ -27,6 +27,7 @@ const CANCELLED: Failure = { reason: CANCELLED_ON_EVALAI, failureClass: 'cancell
  * and partial results when they changed and the phase has partial evaluation. Progress goes to DynamoDB
  * either way.
  */
+// biome-ignore lint/complexity/noExcessiveLinesPerFunction: not yet split into read, decision and writes (#32 item 3)
 export async function observeSubmission(
   deps: Pick<ControlPlane, 'config' | 'store' | 'artifacts' | 'evalai' | 'jobs' | 'clock'>,
   input: { submission: SubmissionRef; poll?: { turn?: number; handovers?: number } },

@@ -102,6 +102,7 @@ async function evaluator(): Promise<number> {
   }
 }
 
+// biome-ignore lint/complexity/noExcessiveLinesPerFunction: the stand-in evaluator, one script read top to bottom as the real one is
 async function evaluate(connected: (socket: Socket) => void): Promise<number> {
   const behaviour = env.AGENT_BEHAVIOUR ?? 'good';
   if (!(STANDIN_BEHAVIOURS as readonly string[]).includes(behaviour)) {
