@@ -1,7 +1,7 @@
 import { capacityAfter } from '../cost/spot.js';
 import { interruptionsOf, usageEndedAt } from './cost.js';
 import { type ControlPlane, trackOf } from './deps.js';
-import { jobName, workerJobSpec } from './launch.js';
+import { jobName, workerJobSpec } from './launch-worker.js';
 import type { JobObservation } from './ports.js';
 import type { SubmissionPlanRecord, SubmissionRecord, SubmissionRef, WorkerUsage } from './records.js';
 

@@ -1,7 +1,7 @@
 import { isTerminal } from '../lifecycle.js';
 import { formatSubmissionMessage } from '../message.js';
 import { type ControlPlane, isoNow, trackOf } from './deps.js';
-import { putFailed } from './failure.js';
+import { putFailed } from './handle-failure.js';
 import type { EvalAiSubmission } from './ports.js';
 import type { SubmissionRecord } from './records.js';
 
