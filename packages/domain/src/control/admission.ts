@@ -15,11 +15,17 @@ import {
   teamCapOf,
   teamPhaseKey,
 } from '../queue/fair-queue.js';
-import type { ChallengeConfig } from './config.js';
-import { CANCELLED_ON_EVALAI, type ControlPlane, cancelledOnEvalAi, currentRecord, isoNow, trackOf } from './deps.js';
-import { budgetRefusalAtAdmission } from './gpu-budget.js';
+import { budgetRefusalAtAdmission } from './budget.js';
+import { type ChallengeConfig, trackOf } from './config.js';
 import type { AdmissionState, SubmissionRef } from './payloads.js';
-import type { EvalAiHost } from './ports.js';
+import {
+  CANCELLED_ON_EVALAI,
+  type ControlPlane,
+  cancelledOnEvalAi,
+  currentRecord,
+  type EvalAiHost,
+  isoNow,
+} from './ports.js';
 import { evaluationDeadline, evaluationSecondsUsed, type SubmissionRecord } from './records.js';
 import { watchEvalAiStatuses } from './status-watch.js';
 import { kilometresLeft, kilometresPerGpuHour } from './throughput.js';

@@ -2,9 +2,10 @@ import { MergeError } from '../errors.js';
 import { accuracies, evalAiResultFields } from '../results/evalai-payload.js';
 import { CARLA_VALUE_SOURCES, formatMergedCheckpoint, globalStatistic } from '../results/merge.js';
 import { artifactKeys } from './artifact-keys.js';
-import { type ControlPlane, currentRecord, isoNow, trackOf } from './deps.js';
+import { trackOf } from './config.js';
 import { failureClassLine, failureClassOfRouteStatuses } from './failure-class.js';
 import type { CollectedOutcome, PollState, SubmissionRef } from './payloads.js';
+import { type ControlPlane, currentRecord, isoNow } from './ports.js';
 import { mergeSubmissionResults } from './results-io.js';
 
 const LOG_TAIL_BYTES = 4000;

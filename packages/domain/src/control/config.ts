@@ -197,3 +197,8 @@ export function pollWaitSeconds(poll: ChallengeConfig['poll'], ageSeconds: numbe
   const steps = Math.floor(Math.max(0, ageSeconds) / 1800); // one step per half hour
   return Math.min(poll.maxSeconds, poll.initialSeconds * (1 + steps));
 }
+
+/** The track a phase runs, as the stage configures it. */
+export function trackOf(config: ChallengeConfig, phasePk: number): TrackConfig | undefined {
+  return config.phases[String(phasePk)];
+}

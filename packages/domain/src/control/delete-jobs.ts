@@ -1,6 +1,6 @@
-import { type ControlPlane, isoNow } from './deps.js';
 import { jobName } from './launch-worker.js';
 import type { SubmissionRef } from './payloads.js';
+import { type ControlPlane, isoNow } from './ports.js';
 
 /**
  * Cleanup: delete every worker's job (and its pods) of this execution's attempt, never another's: a late

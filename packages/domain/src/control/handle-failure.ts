@@ -2,9 +2,9 @@ import { InvalidMessageError } from '../errors.js';
 import { canTransition, type EvalAiStatus, isEvalAiTerminal, isTerminal, type SubmissionStatus } from '../lifecycle.js';
 import { type AttemptCost, attemptCost } from './cost.js';
 import { deleteJobs } from './delete-jobs.js';
-import { CANCELLED_ON_EVALAI, type ControlPlane, cancelledOnEvalAi, isoNow } from './deps.js';
 import { type Failure, type FailureClass, failureClassLine } from './failure-class.js';
 import type { Registration } from './payloads.js';
+import { CANCELLED_ON_EVALAI, type ControlPlane, cancelledOnEvalAi, isoNow } from './ports.js';
 import { failureClassOf, type SubmissionRecord, type TerminalStatus } from './records.js';
 import { idsOf } from './register.js';
 

@@ -1,6 +1,6 @@
 import { pollWaitSeconds } from './config.js';
-import { type ControlPlane, currentRecord, isoNow } from './deps.js';
 import type { HandOverInput, PollState, SubmissionRef } from './payloads.js';
+import { type ControlPlane, currentRecord, isoNow } from './ports.js';
 
 /**
  * HandOver: an execution's history is limited to 25,000 events, so a long run continues in a fresh

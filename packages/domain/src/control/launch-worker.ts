@@ -1,8 +1,8 @@
 import { NotFoundError } from '../errors.js';
 import { workerJobName } from '../names.js';
 import { artifactKeys } from './artifact-keys.js';
-import { type ControlPlane, currentRecord, trackOf } from './deps.js';
-import type { WorkerJobSpec } from './ports.js';
+import { trackOf } from './config.js';
+import { type ControlPlane, currentRecord, type WorkerJobSpec } from './ports.js';
 import type { SubmissionPlanRecord, SubmissionRecord, SubmissionRef, WorkerAssignmentRecord } from './records.js';
 
 /** Kubernetes gets a little longer than the control plane's deadline, so that Observe reports it first. */

@@ -1,6 +1,6 @@
-import { CANCELLED_ON_EVALAI, type ControlPlane, cancelledOnEvalAi, currentRecord, isoNow } from './deps.js';
 import { assignmentOf } from './launch-worker.js';
 import type { PollState } from './payloads.js';
+import { CANCELLED_ON_EVALAI, type ControlPlane, cancelledOnEvalAi, currentRecord, isoNow } from './ports.js';
 import type { SubmissionRef } from './records.js';
 
 /**

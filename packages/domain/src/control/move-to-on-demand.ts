@@ -1,8 +1,8 @@
 import { capacityAfter } from '../cost/spot.js';
+import { trackOf } from './config.js';
 import { interruptionsOf, usageEndedAt } from './cost.js';
-import { type ControlPlane, trackOf } from './deps.js';
 import { jobName, workerJobSpec } from './launch-worker.js';
-import type { JobObservation } from './ports.js';
+import type { ControlPlane, JobObservation } from './ports.js';
 import type { SubmissionPlanRecord, SubmissionRecord, SubmissionRef, WorkerUsage } from './records.js';
 
 /**

@@ -1,13 +1,21 @@
 import { EvalAiBudgetSpentError, MergeError, NotFoundError } from '../errors.js';
 import { evalAiResultFields } from '../results/evalai-payload.js';
 import { formatMergedCheckpoint } from '../results/merge.js';
-import { pollWaitSeconds, type TrackConfig } from './config.js';
+import { pollWaitSeconds, type TrackConfig, trackOf } from './config.js';
 import { usageAfter } from './cost.js';
-import { CANCELLED_ON_EVALAI, type ControlPlane, cancelledOnEvalAi, currentRecord, isoNow, trackOf } from './deps.js';
 import { FAILURE_CLASSES, type Failure, type FailureClass } from './failure-class.js';
 import { moveToOnDemand } from './move-to-on-demand.js';
 import type { PollPhase, PollState } from './payloads.js';
-import type { ContainerObservation, JobObservation, WorkerActivity } from './ports.js';
+import {
+  CANCELLED_ON_EVALAI,
+  type ContainerObservation,
+  type ControlPlane,
+  cancelledOnEvalAi,
+  currentRecord,
+  isoNow,
+  type JobObservation,
+  type WorkerActivity,
+} from './ports.js';
 import {
   attemptStartedAt,
   evaluationDeadline,

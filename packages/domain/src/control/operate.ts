@@ -1,7 +1,8 @@
 import { EvalAiRejectedError, OperatorActionRefusedError } from '../errors.js';
 import { isEvalAiTerminal, isTerminal } from '../lifecycle.js';
 import { formatSubmissionMessage } from '../message.js';
-import { type ControlPlane, isoNow, trackOf } from './deps.js';
+import { trackOf } from './config.js';
+import { type ControlPlane, isoNow } from './ports.js';
 import { attemptNotBegun } from './reconcile.js';
 
 /**

@@ -4,9 +4,8 @@ import { parseCheckpoint } from '../results/checkpoint.js';
 import { type QueuePlace, queuePlaces } from './admission.js';
 import { artifactKeys } from './artifact-keys.js';
 import { type SubmissionCost, submissionCost } from './cost.js';
-import type { ControlPlane } from './deps.js';
 import { FAILURE_CLASSES, type FailureClass, type FailureFault } from './failure-class.js';
-import type { WorkerActivity } from './ports.js';
+import type { ControlPlane, WorkerActivity } from './ports.js';
 import { attemptStartedAt, failureClassOf, type SubmissionRecord } from './records.js';
 
 /** One team's best published result on a phase. */

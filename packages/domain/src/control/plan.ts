@@ -1,8 +1,9 @@
 import { NotFoundError } from '../errors.js';
 import { planRoutes } from '../routes/plan.js';
 import { parseRouteFile } from '../routes/route-file.js';
-import { type ControlPlane, currentRecord, isoNow, trackOf } from './deps.js';
+import { trackOf } from './config.js';
 import { jobName } from './launch-worker.js';
+import { type ControlPlane, currentRecord, isoNow } from './ports.js';
 import type { SubmissionRef } from './records.js';
 
 /**

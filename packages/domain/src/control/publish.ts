@@ -2,8 +2,8 @@ import { IllegalTransitionError, OperatorActionRefusedError } from '../errors.js
 import { isTerminal } from '../lifecycle.js';
 import { artifactKeys } from './artifact-keys.js';
 import { type AttemptCost, attemptCost } from './cost.js';
-import { CANCELLED_ON_EVALAI, type ControlPlane, cancelledOnEvalAi, currentRecord, isoNow } from './deps.js';
 import type { CollectedOutcome, SubmissionRef, TerminalStatus } from './payloads.js';
+import { CANCELLED_ON_EVALAI, type ControlPlane, cancelledOnEvalAi, currentRecord, isoNow } from './ports.js';
 import type { SubmissionOutcome } from './records.js';
 
 /**

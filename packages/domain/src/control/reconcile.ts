@@ -1,8 +1,8 @@
 import { isTerminal } from '../lifecycle.js';
 import { formatSubmissionMessage } from '../message.js';
-import { type ControlPlane, isoNow, trackOf } from './deps.js';
+import { trackOf } from './config.js';
 import { putFailed } from './handle-failure.js';
-import type { EvalAiSubmission } from './ports.js';
+import { type ControlPlane, type EvalAiSubmission, isoNow } from './ports.js';
 import type { SubmissionRecord } from './records.js';
 
 /** How long a submission may wait, submitted or resuming, before its message counts as lost. */

@@ -1,10 +1,10 @@
 import { EvalAiRejectedError, EvalAiResponseError, InvalidMessageError, NotFoundError } from '../errors.js';
 import { isEligibleForEvaluation } from '../lifecycle.js';
 import { parseSubmissionMessage, type SubmissionMessage } from '../message.js';
-import { type ControlPlane, isoNow, trackOf } from './deps.js';
-import { budgetRefusalAtRegister } from './gpu-budget.js';
+import { budgetRefusalAtRegister } from './budget.js';
+import { trackOf } from './config.js';
 import type { MessageIds, Registration } from './payloads.js';
-import type { EvalAiSubmission } from './ports.js';
+import { type ControlPlane, type EvalAiSubmission, isoNow } from './ports.js';
 import { evaluationDeadline, evaluationSecondsUsed, type SubmissionRef, submissionRefOf } from './records.js';
 
 /** In an allowedImages pattern, the submitting team's pk: EvalAI pushes to `…-participant-team-<pk>`. */

@@ -1,4 +1,4 @@
-import type { ControlPlane } from './deps.js';
+import type { ControlPlane } from './ports.js';
 import { idsOf } from './register.js';
 import { digest } from './results-io.js';
 

@@ -1,6 +1,6 @@
 import { PitwallError, StaleAttemptError } from '../errors.js';
 import { isTerminal } from '../lifecycle.js';
-import { type ControlPlane, isoNow } from './deps.js';
+import { type ControlPlane, isoNow } from './ports.js';
 
 /** How far before the oldest active submission the watch looks: EvalAI's clock and Pitwall's may differ. */
 const WATCH_LOOKBACK_MARGIN_MS = 10 * 60_000;

@@ -1,9 +1,9 @@
 import { RecordChangedError } from '../errors.js';
 import { isTerminal, type SubmissionStatus } from '../lifecycle.js';
 import type { AttemptCost } from './cost.js';
-import type { ControlPlane } from './deps.js';
 import type { Failure, FailureClass } from './failure-class.js';
 import { failSubmission } from './handle-failure.js';
+import type { ControlPlane } from './ports.js';
 import { failureClassOf, type SubmissionRecord } from './records.js';
 
 export interface SweepReport {
