@@ -54,6 +54,9 @@ function lambda(options: { waits: boolean }) {
     token: 'host',
     budget: new DynamoDbRequestBudget(documents, TABLE, LIMIT, now),
     retries: 3,
+    // Every answer counts: a request given up on under load would rightly hold its slot a minute longer
+    // (UNANSWERED_MS), and the bursts below count on answers.
+    timeoutMs: 50_000,
     maxBudgetWaitSeconds: options.waits ? 600 : 0,
     // Waiting moves the shared clock: nothing else does.
     sleep: async (ms) => {
