@@ -118,14 +118,8 @@ describe("a team's GPU-hour budget at admission", () => {
       patch: { evalaiReported: true, outcome: { status: 'failed', failureClass: 'agent_crashed' } },
     });
     h.evalai.setStatus(pk, 'resuming');
-    const body = JSON.stringify({
-      challenge_pk: 203,
-      phase_pk: PHASE_PK,
-      submission_pk: pk,
-      submitted_image_uri: IMAGE,
-    });
     const resumed = await registerSubmission(h.plane, {
-      event: [{ messageId: 'm-resume', receiptHandle: 'r', body }],
+      event: h.resumeEvent(pk),
       executionId: 'e2',
     });
     // Register refuses it already: the earlier attempt's hours and the estimate pass the budget together.

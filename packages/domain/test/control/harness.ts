@@ -100,6 +100,17 @@ export function harness(overrides: Partial<Record<string, unknown>> = {}) {
     return { pk: id, event: [{ messageId: `m-${id}`, receiptHandle: 'r', body }] };
   };
 
+  /** The message EvalAI publishes when a host resumes a submission: the same keys as the push's. */
+  const resumeEvent = (pk: number) => {
+    const body = JSON.stringify({
+      challenge_pk: CHALLENGE_PK,
+      phase_pk: PHASE_PK,
+      submission_pk: pk,
+      submitted_image_uri: IMAGE,
+    });
+    return [{ messageId: 'm-resume', receiptHandle: 'r', body }];
+  };
+
   /** Register, Plan, Launch and MarkQueued, as one execution would run them; returns its submission. */
   const start = async (event: unknown, executionId = 'exec-1'): Promise<SubmissionRef> => {
     const registration = await registerSubmission(plane, { event, executionId });
@@ -137,6 +148,7 @@ export function harness(overrides: Partial<Record<string, unknown>> = {}) {
     queue,
     intake,
     submit,
+    resumeEvent,
     start,
     runWorkers,
     finishWorkers,

@@ -10,7 +10,7 @@ import {
   requeueSubmission,
   resumeSubmission,
 } from '../../src/index.js';
-import { harness, IMAGE, PHASE_PK } from './harness.js';
+import { harness, PHASE_PK } from './harness.js';
 
 // The host's resume and requeue: each does one thing EvalAI or the queue would have done, and refuses in
 // one line whatever would break a rule.
@@ -31,14 +31,8 @@ describe('resume', () => {
     expect(h.evalai.statusOf(pk)).toBe('resuming');
     expect(h.evalai.resumed).toEqual([pk]);
     // EvalAI's resume publishes the same keys as the push did.
-    const body = JSON.stringify({
-      challenge_pk: 203,
-      phase_pk: PHASE_PK,
-      submission_pk: pk,
-      submitted_image_uri: IMAGE,
-    });
     const registration = await registerSubmission(h.plane, {
-      event: [{ messageId: 'm-resume', receiptHandle: 'r', body }],
+      event: h.resumeEvent(pk),
       executionId: 'exec-2',
     });
     expect(registration).toMatchObject({ action: 'run', submission: { submissionPk: pk, attempt: 2 } });
