@@ -3,47 +3,16 @@
 // pnpm package [--stage ci]: that, then `osls package` for every service, offline.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { functionArnParam, TASKS } from '@pitwall/lambda-kit';
 import { operationsDashboard } from './operations-dashboard.js';
-import {
-  type MachineStageConfig,
-  parseMachineStage,
-  parseStageConfig,
-  type StageConfig,
-  StageConfigError,
-  serverlessVariables,
-} from './stage-config.js';
+import { StageConfigError, serverlessVariables } from './stage-config.js';
+import { loadStage } from './stage-file.js';
 import { taskDeployment } from './task-functions.js';
 import { templateProblems } from './template-schema.js';
 
 const root = new URL('../../../', import.meta.url).pathname;
 export const SERVICES = ['ingest', 'launcher', 'publisher', 'cleanup', 'workflow'] as const;
-
-/** A stage's file: `stages/<stage>.yml`, or the file itself when given a path to a .yml file. */
-function readStageFile(stage: string): { text: string; source: string } {
-  const isPath = stage.endsWith('.yml') || stage.endsWith('.yaml');
-  const source = isPath ? stage : `stages/${stage}.yml`;
-  try {
-    return { text: readFileSync(isPath ? resolve(stage) : join(root, source), 'utf8'), source };
-  } catch (error) {
-    throw new StageConfigError([
-      `${source}: cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}); copy stages/${isPath ? 'workstation' : 'ci'}.yml to start one`,
-    ]);
-  }
-}
-
-/** stages/<stage>.yml, validated: a StageConfigError lists every problem. */
-export function loadStage(stage: string): StageConfig {
-  const { text, source } = readStageFile(stage);
-  return parseStageConfig(text, source);
-}
-
-/** The stage of one machine serving a real EvalAI challenge (`pitwall serve`). */
-export function loadMachineStage(stage: string): MachineStageConfig {
-  const { text, source } = readStageFile(stage);
-  return parseMachineStage(text, source);
-}
 
 /**
  * Every Task's function ARN, as the ASL's `${param:<function>FunctionArn}` names it: the function's own name

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { EvalAiClient, type LeaderboardEntry } from '@pitwall/adapters';
-import { StageConfigError } from '@pitwall/deploy';
+import { StageConfigError } from '@pitwall/deploy/stage-file';
 import { type ChallengeConfig, isTerminal, mergeSubmissionResults, sharedRanks } from '@pitwall/domain';
 import {
   assertStateDirFree,

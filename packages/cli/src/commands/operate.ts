@@ -12,7 +12,7 @@ import {
   S3ArtifactStore,
   SqsSubmissionQueue,
 } from '@pitwall/adapters';
-import { loadStage, type StageConfig } from '@pitwall/deploy';
+import { loadStage, type StageConfig } from '@pitwall/deploy/stage-file';
 import {
   artifactKeys,
   type ChallengeConfig,

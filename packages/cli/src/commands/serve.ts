@@ -2,7 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { EvalAiClient } from '@pitwall/adapters';
-import { loadMachineStage, type MachineStageConfig } from '@pitwall/deploy';
+import { loadMachineStage, type MachineStageConfig } from '@pitwall/deploy/stage-file';
 import { EvalAiUnavailableError, isTerminal } from '@pitwall/domain';
 import { LocalRuntime, type LocalRuntimeOptions, type ServerIntake } from '@pitwall/local';
 import type { Command } from 'commander';
