@@ -15,7 +15,7 @@ export const TIERS = [
   // The local runtime, the pod scripts and the demo: real child processes.
   [
     'processes',
-    /^(test\/local\/|packages\/local\/test\/(pod-scripts|local-job-runner)\.|packages\/cli\/test\/local\.)/,
+    /^(test\/local\/|packages\/local\/test\/(pod-scripts|process-job-runner)\.|packages\/cli\/test\/local\.)/,
   ],
   // The real ASL in the local engine, and everything run against the local servers (dynalite, s3rver, SQS, EvalAI).
   [

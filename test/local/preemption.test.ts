@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { recordEndpoints, runCli } from '@pitwall/cli';
 import { artifactKeys } from '@pitwall/domain';
-import { type LocalJobRunner, LocalRuntime, PREEMPT_ONCE_TAG, PREEMPT_SPOT_TAG } from '@pitwall/local';
+import { LocalRuntime, PREEMPT_ONCE_TAG, PREEMPT_SPOT_TAG, type ProcessJobRunner } from '@pitwall/local';
 import { until } from '../support/until.js';
 
 // A spot node taken back mid-run: the local executor stops the worker's pod as a node loss would (its
@@ -33,7 +33,7 @@ describe('a worker whose node is lost mid-run', () => {
   }, 60_000); // a loaded machine takes more than the default 5 s to start a runtime
   afterAll(() => runtime.stop());
   const finish = (pk: number) => until(() => TERMINAL.includes(runtime.evalai.get(pk).status), 120_000);
-  const jobs = () => runtime.jobs as LocalJobRunner;
+  const jobs = () => runtime.jobs as ProcessJobRunner;
   const merged = async (pk: number) => JSON.parse(await text(runtime, artifactKeys.merged(pk)))._checkpoint;
   const jobOf = async (pk: number, worker: number) =>
     (await runtime.plane.store.get(pk))?.plan?.workers.find((w) => w.worker === worker)?.jobName ?? '';

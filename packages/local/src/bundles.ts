@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { LOGCOPY_ENTRY } from '@pitwall/logcopy';
 import { build } from 'esbuild';
-import type { LocalPrograms } from './local-job-runner.js';
+import type { LocalPrograms } from './executors/process-job-runner.js';
 
 /** The worker pod's scripts, as the evaluator image carries them. */
 export const POD_SCRIPTS = new URL('../../../cluster/images/evaluator/scripts/', import.meta.url).pathname;

@@ -34,14 +34,14 @@ import {
 import { type LambdaEntryPoint, type LambdaHost, readLambdaConfig } from '@pitwall/lambda-kit';
 import { createSqsServer } from 'local-aws-sqs';
 import { buildLocalPrograms } from './bundles.js';
-import { LOCAL_IMAGES } from './container-images.js';
-import { type ContainerEngine, ContainerJobRunner } from './container-job-runner.js';
 import { type PublicStatusOptions, startDashboard, startPublicStatus } from './dashboard/dashboard-server.js';
 import { entryPointOf, executionName, LocalEngine, lambdaContext, lambdaInvokers } from './engine.js';
-import { FolderJobRunner } from './folder-job-runner.js';
-import { GpuPool, type GpuPoolOptions } from './gpu-pool.js';
-import { InstantJobRunner } from './instant-job-runner.js';
-import { LocalJobRunner, standinPace } from './local-job-runner.js';
+import { LOCAL_IMAGES } from './executors/container-images.js';
+import { type ContainerEngine, ContainerJobRunner } from './executors/container-job-runner.js';
+import { FolderJobRunner } from './executors/folder-job-runner.js';
+import { GpuPool, type GpuPoolOptions } from './executors/gpu-pool.js';
+import { InstantJobRunner } from './executors/instant-job-runner.js';
+import { ProcessJobRunner, standinPace } from './executors/process-job-runner.js';
 import { SqsPipe } from './pipe.js';
 import { machineStoresKey } from './signed-gateway.js';
 import { checkStandinAgent, STANDIN_AGENT_REPOSITORY } from './standin/behaviours.js';
@@ -192,7 +192,7 @@ export interface LocalEndpoints {
  */
 export class LocalRuntime {
   readonly engine: LocalEngine;
-  jobs!: LocalJobRunner | ContainerJobRunner | InstantJobRunner | KubernetesJobRunner;
+  jobs!: ProcessJobRunner | ContainerJobRunner | InstantJobRunner | KubernetesJobRunner;
   plane!: ControlPlane;
   endpoints!: LocalEndpoints;
   /** The GPUs the container executor hands out, when it has a pool. */
@@ -524,8 +524,8 @@ export class LocalRuntime {
     artifacts: S3ArtifactStore,
     dynamodb: string,
     s3: string,
-  ): Promise<LocalJobRunner> {
-    return new LocalJobRunner({
+  ): Promise<ProcessJobRunner> {
+    return new ProcessJobRunner({
       directory: join(this.options.stateDir, 'jobs'),
       settings: this.jobSettings(
         {

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { cdiDevices, GpuDiscoveryError, GpuPool } from '../src/gpu-pool.js';
+import { cdiDevices, GpuDiscoveryError, GpuPool } from '../src/executors/gpu-pool.js';
 
 /** A CDI spec folder as `nvidia-ctk cdi generate` leaves it: each GPU by index and by UUID, and `all`. */
 function specDir(): string {

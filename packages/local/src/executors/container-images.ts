@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { routesFile } from '@pitwall/carla-routes';
-import { buildLocalPrograms } from './bundles.js';
+import { buildLocalPrograms } from '../bundles.js';
 import type { ContainerEngine } from './container-job-runner.js';
 
 const run = promisify(execFile);

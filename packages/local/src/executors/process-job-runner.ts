@@ -77,7 +77,7 @@ interface ContainerHistory {
  * folder survives a restart of the runtime, as a cluster would keep running; processes a runtime killed
  * without stopping left behind are ended first, so no Job runs twice.
  */
-export class LocalJobRunner extends FolderJobRunner<LocalJob> {
+export class ProcessJobRunner extends FolderJobRunner<LocalJob> {
   constructor(options: LocalJobRunnerOptions) {
     const ports = PortBook.belowEphemeral();
     super(options.directory, options.settings, (spec, manifest, directory, createdAt) => {

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { routesFile } from '@pitwall/carla-routes';
 import type { WorkerJobSpec } from '@pitwall/domain';
 import { parseClusterSettings } from '@pitwall/kube';
-import { buildLocalPrograms, LocalJobRunner } from '@pitwall/local';
+import { buildLocalPrograms, ProcessJobRunner } from '@pitwall/local';
 
 /**
  * A logcopy stand-in whose last flush, after SIGTERM, takes longer than the 5 s a local executor used to allow
@@ -39,7 +39,7 @@ const spec = (name: string): WorkerJobSpec => ({
 
 describe('the process executor', () => {
   const directory = mkdtempSync(join(tmpdir(), 'pitwall-runner-'));
-  let runner: LocalJobRunner | undefined;
+  let runner: ProcessJobRunner | undefined;
   afterAll(() => runner?.shutdown());
 
   it("gives logcopy the manifest's grace to flush after the agent is done, before the Job counts as done", async () => {
@@ -47,7 +47,7 @@ describe('the process executor', () => {
     const slowLogcopy = join(directory, 'slow-logcopy.mjs');
     writeFileSync(slowLogcopy, SLOW_FLUSH);
     const flag = join(directory, 'flushed');
-    runner = new LocalJobRunner({
+    runner = new ProcessJobRunner({
       directory: join(directory, 'jobs'),
       settings: parseClusterSettings({
         instanceTypes: { SENSORS: 'local' },
