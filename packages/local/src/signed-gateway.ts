@@ -12,6 +12,14 @@ export interface StoresKey {
   readonly secretAccessKey: string;
 }
 
+/** The machine's stores key file cannot be used. */
+export class StoresKeyError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'StoresKeyError';
+  }
+}
+
 /** How far a request's X-Amz-Date may be from now, as AWS allows. */
 const CLOCK_SKEW_MS = 15 * 60_000;
 /** The most of one request's body the gateway reads (logcopy's uploads are capped far below). */
@@ -35,7 +43,9 @@ export function machineStoresKey(file: string): StoresKey {
   );
   const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey } = values;
   if (!accessKeyId || !secretAccessKey) {
-    throw new Error(`${file} does not hold AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY: remove it for a new key`);
+    throw new StoresKeyError(
+      `${file} does not hold AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY: remove it for a new key`,
+    );
   }
   return { accessKeyId, secretAccessKey };
 }
@@ -79,14 +89,19 @@ function signer(service: string, region: string, key: StoresKey): SignatureV4 {
   return new SignatureV4({ service, region, credentials: key, sha256: Sha256, uriEscapePath: service !== 's3' });
 }
 
-/** The request as it was signed: its method, path, query and the signed headers only. */
-function signedRequest(req: IncomingMessage, body: Buffer, signedHeaders: readonly string[]): HttpRequest {
-  const url = new URL(req.url ?? '/', 'http://gateway');
+/** The request's query, as the signer takes it (a name given twice, a list). */
+function queryOf(req: IncomingMessage): Record<string, string | string[]> {
   const query: Record<string, string | string[]> = {};
-  for (const [name, value] of url.searchParams) {
+  for (const [name, value] of new URL(req.url ?? '/', 'http://gateway').searchParams) {
     const seen = query[name];
     query[name] = seen === undefined ? value : [...(Array.isArray(seen) ? seen : [seen]), value];
   }
+  return query;
+}
+
+/** The request as it was signed: its method, path, query and the signed headers only. */
+function signedRequest(req: IncomingMessage, body: Buffer, signedHeaders: readonly string[]): HttpRequest {
+  const query = queryOf(req);
   const headers: Record<string, string> = {};
   for (const name of signedHeaders) {
     const value = req.headers[name];
@@ -105,8 +120,8 @@ function signedRequest(req: IncomingMessage, body: Buffer, signedHeaders: readon
   });
 }
 
-/** Checks the request's SigV4 signature against `key`; throws RefusedRequest when it does not hold. */
-async function verify(req: IncomingMessage, body: Buffer, key: StoresKey, now: Date): Promise<void> {
+/** Checks the request's SigV4 signature against `key` and returns its region; throws RefusedRequest when it does not hold. */
+async function verify(req: IncomingMessage, body: Buffer, key: StoresKey, now: Date): Promise<string> {
   const match = AUTHORIZATION.exec(String(req.headers.authorization ?? ''));
   if (!match) throw new RefusedRequest('the request is not signed with AWS Signature Version 4');
   const [, accessKeyId, day, region, service, signed, signature] = match as unknown as string[];
@@ -132,6 +147,7 @@ async function verify(req: IncomingMessage, body: Buffer, key: StoresKey, now: D
   if (computed.length !== 64 || !timingSafeEqual(Buffer.from(computed), Buffer.from(signature as string))) {
     throw new RefusedRequest('the signature does not match');
   }
+  return region as string;
 }
 
 function readBody(req: IncomingMessage): Promise<Buffer> {
@@ -186,7 +202,7 @@ export async function startSignedGateway(options: {
   const server = createServer((req, res) => {
     void (async () => {
       const body = await readBody(req);
-      await verify(req, body, options.key, now());
+      const region = await verify(req, body, options.key, now());
       const headers: Record<string, string> = {};
       for (const [name, value] of Object.entries(req.headers)) {
         if (value !== undefined && name !== 'authorization' && name !== 'connection') {
@@ -200,11 +216,10 @@ export async function startSignedGateway(options: {
         hostname: target.hostname,
         port: Number(target.port),
         path: (req.url ?? '/').split('?')[0] ?? '/',
-        query: signedRequest(req, body, []).query,
+        query: queryOf(req),
         headers,
         body,
       });
-      const region = AUTHORIZATION.exec(String(req.headers.authorization))?.[3] ?? 'us-east-1';
       const resigned = await signer(options.service, region, options.storeKey).sign(onward, {
         signingDate: amzDate(headers['x-amz-date']),
       });
