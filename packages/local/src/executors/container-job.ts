@@ -88,6 +88,7 @@ export class ContainerJob implements FolderJob {
   private released = false;
   /** Its pod being ended or replaced: the runner's looks leave it alone meanwhile. */
   private replacing = false;
+  /** Its pod is being stopped on the way to failed: a second reason met meanwhile is not a second failure. */
   private failing = false;
   /** Created, but every GPU is held by other Jobs. */
   waitingForGpu = false;
