@@ -20,7 +20,9 @@ beforeAll(async () => {
     workers: 1,
     pollMs: 100,
     housekeepingMs: 0,
-    evaluationSeconds: 3,
+    // Long enough that the heavy run holding the GPU is still on it while the light one is listed: at 3 s
+    // a loaded machine saw it end first, and the light one was running, with no place, by the time of `list`.
+    evaluationSeconds: 10,
     queue: { capacity: { SENSORS: 1 }, maxConcurrentPerTeam: 1, pollSeconds: 1 },
     publicStatus: { host: '127.0.0.1', port: 0 },
   });
