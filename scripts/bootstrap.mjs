@@ -73,7 +73,9 @@ if (mode === 'test') {
   step('typecheck', run(pnpm, ['run', '--silent', 'typecheck']));
   const report = join(root, '.jest-report.json');
   rmSync(report, { force: true });
-  const jestStatus = run(pnpm, ['run', '--silent', 'jest', '--json', `--outputFile=${report}`]);
+  // --forceExit: a process a test left behind must not hold the run open after its report (one did, a
+  // logcopy child of a deleted Job, and the run waited for ever). `pnpm jest` alone still says so.
+  const jestStatus = run(pnpm, ['run', '--silent', 'jest', '--json', `--outputFile=${report}`, '--forceExit']);
   if (!existsSync(report)) {
     console.error('[pitwall] jest wrote no report');
     process.exit(jestStatus || 1);

@@ -78,11 +78,25 @@ interface ContainerHistory {
  * without stopping left behind are ended first, so no Job runs twice.
  */
 export class ProcessJobRunner extends FolderJobRunner<LocalJob> {
+  /** Every container process the Jobs started and that has not exited, whichever Job it was. */
+  private readonly running: Set<ChildProcess>;
+
   constructor(options: LocalJobRunnerOptions) {
     const ports = PortBook.belowEphemeral();
+    const running = new Set<ChildProcess>();
     super(options.directory, options.settings, (spec, manifest, directory, createdAt) => {
-      return new LocalJob(spec, manifest, directory, options, ports, createdAt);
+      return new LocalJob(spec, manifest, directory, options, ports, running, createdAt);
     });
+    this.running = running;
+  }
+
+  /**
+   * The Jobs released, then any process one of them started and did not stop (a pod started while its Job
+   * was being deleted): processes do not outlive the runtime, and a stray one kept a test run from exiting.
+   */
+  async shutdown(): Promise<void> {
+    await super.shutdown();
+    await Promise.all([...this.running].map((child) => terminate(child, 2000)));
   }
 
   async logTail(name: string, container: string, maxBytes: number): Promise<string> {
@@ -117,6 +131,7 @@ class LocalJob implements FolderJob {
     private readonly directory: string,
     private readonly options: LocalJobRunnerOptions,
     private readonly portBook: PortBook,
+    private readonly running: Set<ChildProcess>,
     createdAt = new Date(),
   ) {
     const { name, submissionPk, attempt } = spec;
@@ -376,6 +391,8 @@ class LocalJob implements FolderJob {
     } finally {
       closeSync(log);
     }
+    this.running.add(child);
+    child.once('exit', () => this.running.delete(child));
     if (child.pid) {
       mkdirSync(join(this.directory, 'pids'), { recursive: true });
       writeFileSync(join(this.directory, 'pids', container.name), String(child.pid));
