@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseEnv } from 'node:util';
 import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { createS3Client, S3ArtifactStore } from '@pitwall/adapters';
@@ -310,12 +311,7 @@ describe('pitwall serve --stage <machine stage>', () => {
     const [, keyFile = ''] =
       /kubectl -n evaluations create secret generic pitwall-stores --from-env-file=(\S+)/.exec(printed()) ?? [];
     const secrets: Record<string, Record<string, string>> = {
-      'pitwall-stores': Object.fromEntries(
-        readFileSync(keyFile, 'utf8')
-          .trim()
-          .split('\n')
-          .map((line) => line.split(/=(.*)/s).slice(0, 2)),
-      ),
+      'pitwall-stores': parseEnv(readFileSync(keyFile, 'utf8')) as Record<string, string>,
     };
     expect(Object.keys(secrets['pitwall-stores'] ?? {})).toEqual(['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']);
     // And the worker pods' NetworkPolicy: out only to the stores' gateways on storesAddress.

@@ -2,6 +2,7 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { parseEnv } from 'node:util';
 import type { RunningServer } from '@pitwall/emulators';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -35,13 +36,9 @@ export function machineStoresKey(file: string): StoresKey {
     writeFileSync(file, key, { mode: 0o600, flag: 'wx' });
   }
   chmodSync(file, 0o600);
-  const values = Object.fromEntries(
-    readFileSync(file, 'utf8')
-      .split('\n')
-      .filter((line) => line.includes('='))
-      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+  const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey } = parseEnv(
+    readFileSync(file, 'utf8'),
   );
-  const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey } = values;
   if (!accessKeyId || !secretAccessKey) {
     throw new StoresKeyError(
       `${file} does not hold AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY: remove it for a new key`,
