@@ -239,11 +239,19 @@ export class ContainerJob implements FolderJob {
    */
   private async stopPod(): Promise<void> {
     endPodRun(this.status.pods ?? []);
-    const order = [...(this.pod?.containers ?? []), ...this.sidecars().reverse()];
-    const grace = String(terminationGraceSeconds(this.manifest));
-    for (const container of order) {
-      await this.cli(['stop', '--time', grace, this.layout.containerName(container.name)]).catch(() => undefined);
-    }
+    await this.stopContainers(terminationGraceSeconds(this.manifest));
+  }
+
+  /**
+   * The kubelet's order: the pod's own containers together, in `ownGraceSeconds`, then the sidecars one by
+   * one in the pod's grace, last started first.
+   */
+  private async stopContainers(ownGraceSeconds: number): Promise<void> {
+    const stop = (container: IContainer, grace: number) =>
+      this.cli(['stop', '--time', String(grace), this.layout.containerName(container.name)]).catch(() => undefined);
+    await Promise.all((this.pod?.containers ?? []).map((container) => stop(container, ownGraceSeconds)));
+    const grace = terminationGraceSeconds(this.manifest);
+    for (const sidecar of this.sidecars().reverse()) await stop(sidecar, grace);
   }
 
   /** A new pod for the Job: the old one's containers removed, new emptyDirs, its init steps again. */
@@ -353,12 +361,7 @@ export class ContainerJob implements FolderJob {
     this.failing = true;
     this.replacing = true;
     try {
-      const own = (this.pod?.containers ?? []).map((container) => this.layout.containerName(container.name));
-      if (own.length > 0) await this.cli(['stop', '--time', '5', ...own]).catch(() => undefined);
-      const grace = String(terminationGraceSeconds(this.manifest));
-      for (const sidecar of this.sidecars().reverse()) {
-        await this.cli(['stop', '--time', grace, this.layout.containerName(sidecar.name)]).catch(() => undefined);
-      }
+      await this.stopContainers(5);
       if (this.engine === 'podman') {
         await this.cli(['pod', 'stop', '--time', '5', this.podName]).catch(() => undefined);
       } else {
