@@ -12,18 +12,18 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** Where the embedded stores listen: this machine only (a cluster's pods reach them through signed gateways). */
+const LOOPBACK = '127.0.0.1';
+
 /** s3rver accepts only these credentials. */
 export const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
 
 /**
- * An embedded DynamoDB (dynalite) on `host` (127.0.0.1 by default) and `port` (a free one by default). With
+ * An embedded DynamoDB (dynalite) on 127.0.0.1 and `port` (a free one by default). With
  * `directory`, tables are kept on disk there (a restart continues); without, in memory. dynalite has no
  * transactions: Pitwall uses none.
  */
-export async function startDynamoDb(
-  options: { directory?: string; port?: number; host?: string } = {},
-): Promise<RunningServer> {
-  const host = options.host ?? '127.0.0.1';
+export async function startDynamoDb(options: { directory?: string; port?: number } = {}): Promise<RunningServer> {
   const server = dynalite({
     createTableMs: 0,
     deleteTableMs: 0,
@@ -33,11 +33,11 @@ export async function startDynamoDb(
   survivesAbortedRequests(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => resolve());
+    server.listen(options.port ?? 0, LOOPBACK, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
   return {
-    endpoint: `http://${urlHost(host)}:${port}`,
+    endpoint: `http://${LOOPBACK}:${port}`,
     close: () => closeServer(server),
   };
 }
@@ -76,7 +76,7 @@ function closeServer(server: Server): Promise<void> {
 }
 
 /**
- * An embedded S3 (s3rver) on `host` (127.0.0.1 by default) and `port` (a free one by default), with the given
+ * An embedded S3 (s3rver) on 127.0.0.1 and `port` (a free one by default), with the given
  * buckets. Files live under `directory` (kept) or a temporary folder (removed on close). Clients need
  * forcePathStyle and S3RVER_CREDENTIALS.
  */
@@ -84,12 +84,10 @@ export async function startS3(options: {
   buckets: readonly string[];
   directory?: string;
   port?: number;
-  host?: string;
 }): Promise<RunningServer> {
-  const host = options.host ?? '127.0.0.1';
   const directory = options.directory ?? (await mkdtemp(join(tmpdir(), 'pitwall-s3-')));
   const server = new S3rver({
-    address: host,
+    address: LOOPBACK,
     port: options.port ?? 0,
     silent: true,
     directory,
@@ -97,13 +95,10 @@ export async function startS3(options: {
   });
   const address = (await server.run()) as AddressInfo;
   return {
-    endpoint: `http://${urlHost(host)}:${address.port}`,
+    endpoint: `http://${LOOPBACK}:${address.port}`,
     close: async () => {
       await (server.httpServer ? closeServer(server.httpServer) : server.close());
       if (!options.directory) await rm(directory, { recursive: true, force: true });
     },
   };
 }
-
-/** An IPv6 address goes in brackets in a URL. */
-const urlHost = (host: string) => (host.includes(':') ? `[${host}]` : host);

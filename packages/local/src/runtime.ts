@@ -46,7 +46,7 @@ import { SqsPipe } from './pipe.js';
 import { machineStoresKey } from './signed-gateway.js';
 import { checkStandinAgent, STANDIN_AGENT_REPOSITORY } from './standin/behaviours.js';
 import { lockStateDir } from './state-lock.js';
-import { type LocalStores, startLocalStores } from './stores.js';
+import { type LocalStores, portOf, startLocalStores } from './stores.js';
 
 export const LOCAL_CHALLENGE_PK = 1;
 export const LOCAL_PHASE_PK = 1;
@@ -580,7 +580,7 @@ export class LocalRuntime {
       layout: cluster.layout,
       logcopyCredentials: { secretName: cluster.logcopySecret },
     });
-    const ports = [gateways.dynamodb.endpoint, gateways.s3.endpoint].map((endpoint) => Number(new URL(endpoint).port));
+    const ports = [gateways.dynamodb.endpoint, gateways.s3.endpoint].map(portOf);
     const policy = storesNetworkPolicy(settings.namespace, cluster.storesAddress, ports);
     if (policy) writeFileSync(this.networkPolicyFile, JSON.stringify(policy, null, 2));
     else rmSync(this.networkPolicyFile, { force: true });

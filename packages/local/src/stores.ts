@@ -135,7 +135,8 @@ function lastPorts(file: string): KeptPorts {
   }
 }
 
-const portOf = (endpoint: string) => Number(new URL(endpoint).port);
+/** The port of a store's (or gateway's) endpoint. */
+export const portOf = (endpoint: string) => Number(new URL(endpoint).port);
 
 /** Starts on `port`, or on a free one when it is taken (or none was kept). */
 async function retryOnFreePort(start: (port: number) => Promise<RunningServer>, port: number | undefined) {
