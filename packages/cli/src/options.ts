@@ -19,3 +19,8 @@ export function dateOption(flag: string): (value: string) => Date {
     return at;
   };
 }
+/** Every operator command reads the running local stack, or a deployed stage with this option. */
+export const STAGE_OPTION = [
+  '--stage <stage>',
+  'a deployed stage (stages/<stage>.yml) instead of the running local stack',
+] as const;

@@ -1,13 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { registerActionCommands } from './commands/actions.js';
+import { registerCostCommand } from './commands/cost.js';
+import { registerLeaderboardCommand } from './commands/leaderboard.js';
 import { registerLifecycleCommand } from './commands/lifecycle.js';
 import { registerLocalCommands } from './commands/local.js';
+import { registerLogsCommand } from './commands/logs.js';
 import { registerMessageCommands } from './commands/message.js';
 import { registerNameCommands } from './commands/names.js';
-import { registerOperatorCommands } from './commands/operate.js';
 import { registerResultsCommands } from './commands/results.js';
 import { registerRoutesCommands } from './commands/routes.js';
 import { registerServeCommand } from './commands/serve.js';
+import { registerSubmissionCommands } from './commands/submissions.js';
 import { registerTourCommand } from './commands/tour.js';
 import { type CliIo, CommandFailedError, processIo, UsageError } from './io.js';
 
@@ -15,6 +19,10 @@ const { version } = JSON.parse(readFileSync(new URL('../package.json', import.me
   version: string;
 };
 
+/**
+ * The whole command line, declared: each command's module loads when it runs, so that `--version` and
+ * `--help` load none of them (docs/operating.md, bench:cli).
+ */
 export function buildProgram(io: CliIo = processIo): Command {
   const program = new Command('pitwall')
     .version(version, '--version', 'the version of this Pitwall')
@@ -25,7 +33,11 @@ export function buildProgram(io: CliIo = processIo): Command {
     .exitOverride();
   registerLocalCommands(program, io);
   registerServeCommand(program, io);
-  registerOperatorCommands(program, io);
+  registerSubmissionCommands(program, io);
+  registerLogsCommand(program, io);
+  registerActionCommands(program, io);
+  registerLeaderboardCommand(program, io);
+  registerCostCommand(program, io);
   registerTourCommand(program, io);
   registerMessageCommands(program, io);
   registerNameCommands(program, io);
@@ -60,4 +72,3 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     return 1;
   }
 }
-export { recordEndpoints } from './commands/local.js';

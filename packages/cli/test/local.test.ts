@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { lockStateDir } from '@pitwall/local';
-import { DEMO_TEAMS, runDemo } from '../src/commands/local.js';
+import { DEMO_TEAMS, runDemo } from '../src/commands/local-run.js';
 import { runCli } from '../src/program.js';
 import { captureIo } from './capture-io.js';
 

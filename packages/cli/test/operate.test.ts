@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { artifactKeys } from '@pitwall/domain';
 import { LocalRuntime } from '@pitwall/local';
-import { recordEndpoints } from '../src/commands/local.js';
+import { recordEndpoints } from '../src/local-stack.js';
 import { runCli } from '../src/program.js';
 import { captureIo } from './capture-io.js';
 

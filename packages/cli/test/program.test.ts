@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { DNS_1123_LABEL } from '@pitwall/domain';
-import { leaderboardTable } from '../src/commands/local.js';
+import { leaderboardTable } from '../src/leaderboard-view.js';
 import { runCli } from '../src/program.js';
 import { captureIo } from './capture-io.js';
 

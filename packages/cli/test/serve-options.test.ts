@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { loadMachineStage } from '@pitwall/deploy';
-import { serveOptions } from '../src/commands/serve.js';
+import { serveOptions } from '../src/commands/serve-run.js';
 
 describe('pitwall serve’s runtime options', () => {
   it('serves the public status page only where the machine stage gives it an address', () => {

@@ -1,4 +1,3 @@
-import { InvalidMessageError, parseSubmissionMessage } from '@pitwall/domain';
 import type { Command } from 'commander';
 import { type CliIo, UsageError } from '../io.js';
 
@@ -9,6 +8,7 @@ export function registerMessageCommands(program: Command, io: CliIo): void {
     .description('validate an EvalAI SQS message body (argument or stdin) and print what Pitwall reads from it')
     .argument('[body]', 'the JSON message body; read from stdin when omitted')
     .action(async (body: string | undefined) => {
+      const { InvalidMessageError, parseSubmissionMessage } = await import('@pitwall/domain');
       const raw = body ?? (await io.readStdin());
       try {
         io.out(JSON.stringify(parseSubmissionMessage(raw), null, 2));

@@ -1,4 +1,3 @@
-import { workerJobName } from '@pitwall/domain';
 import type { Command } from 'commander';
 import type { CliIo } from '../io.js';
 import { integerOption } from '../options.js';
@@ -13,7 +12,8 @@ export function registerNameCommands(program: Command, io: CliIo): void {
     .requiredOption('--submission <id>', 'EvalAI submission id')
     .requiredOption('--worker <index>', 'worker index, from 0', integerOption('--worker', 0))
     .option('--attempt <n>', 'attempt number, from 1', integerOption('--attempt', 1), 1)
-    .action((options: { team: string; track: string; submission: string; worker: number; attempt: number }) => {
+    .action(async (options: { team: string; track: string; submission: string; worker: number; attempt: number }) => {
+      const { workerJobName } = await import('@pitwall/domain');
       io.out(
         workerJobName({
           team: options.team,

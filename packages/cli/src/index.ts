@@ -1,0 +1,2 @@
+export { recordEndpoints } from './local-stack.js';
+export { buildProgram, runCli } from './program.js';
