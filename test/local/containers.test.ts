@@ -99,7 +99,7 @@ describe('the container executor, end to end with podman', () => {
     const submission = await runtime.submit('Team Boxed', agentImage('good'));
     const jobs = jobsOf('Team Boxed', submission.id);
     // Each worker is a pod: two init containers run to their end, then simulator, agent and logcopy.
-    await until(() => runningOf(jobs).length === 6, 60_000);
+    await until(() => runningOf(jobs).length === 6, 120_000); // the first pods of a fresh machine take longest
     await finish(submission.id);
     const remote = runtime.evalai.get(submission.id);
     expect(remote.status).toBe('finished');
@@ -161,7 +161,7 @@ describe('the container executor across a restart of the runtime', () => {
       const running = await current.submit('Team Patient', agentImage('good'));
       jobs = jobsOf('Team Patient', running.id);
       await until(() => evalai.get(running.id).status === 'running', 60_000);
-      await until(() => runningOf(jobs).length === 6, 60_000); // 3 containers in each of 2 pods
+      await until(() => runningOf(jobs).length === 6, 120_000); // the first pods of a fresh machine take longest // 3 containers in each of 2 pods
       const ids = () =>
         podman('ps', '--all', '--format', '{{.ID}} {{.Names}}', '--filter', 'label=pitwall.job')
           .split('\n')
@@ -191,7 +191,7 @@ describe('the container executor when a participant cancels', () => {
     try {
       const submission = await runtime.submit('Team Quitter', agentImage('good'));
       const jobs = jobsOf('Team Quitter', submission.id);
-      await until(() => runningOf(jobs).length === 6, 60_000);
+      await until(() => runningOf(jobs).length === 6, 120_000); // the first pods of a fresh machine take longest
       runtime.evalai.cancel(submission.id);
       const cancelledAt = Date.now();
       await until(async () => (await runtime.plane.store.get(submission.id))?.status === 'cancelled', 30_000);

@@ -1,16 +1,11 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import {
-  type ContainerEngine,
-  ContainerJob,
-  type ContainerJobRunnerOptions,
-  podNameOf,
-  stateTagOf,
-} from './container-job.js';
+import { type ContainerEngine, type ContainerJobRunnerOptions, podNameOf, stateTagOf } from './container-engine.js';
+import { ContainerJob } from './container-job.js';
 import { CONTAINER_LABEL, JOB_LABEL, STATE_LABEL } from './container-pod-layout.js';
 import { FolderJobRunner } from './folder-job-runner.js';
 
-export { type ContainerEngine, type ContainerJobRunnerOptions, stateTagOf } from './container-job.js';
+export { type ContainerEngine, type ContainerJobRunnerOptions, stateTagOf } from './container-engine.js';
 
 const exec = promisify(execFile);
 

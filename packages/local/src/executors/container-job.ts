@@ -1,22 +1,24 @@
-import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import {
   type ContainerExit,
   type ContainerObservation,
   EPHEMERAL_STORAGE_EXCEEDED,
   type JobObservation,
-  JobRunnerUnavailableError,
   type ListedJob,
   type PodRun,
   type WorkerJobSpec,
 } from '@pitwall/domain';
-import type { ClusterSettings } from '@pitwall/kube';
 import type { IJob } from 'kubernetes-models/batch/v1/Job';
 import type { IContainer } from 'kubernetes-models/v1/Container';
-import { ephemeralStorageLimit, mebibytes } from './container-limits.js';
+import {
+  type ContainerEngine,
+  type ContainerJobRunnerOptions,
+  engineCli,
+  type ListedContainers,
+  podNameOf,
+} from './container-engine.js';
+import { mebibytes, pastStorageLimit } from './container-limits.js';
 import { HOLDER_VOLUMES, JOB_LABEL, PodLayout, STATE_LABEL } from './container-pod-layout.js';
 import {
   dueForPreemption,
@@ -27,28 +29,7 @@ import {
   startPodRun,
   terminationGraceSeconds,
 } from './folder-job-runner.js';
-import type { Gpu, GpuPool } from './gpu-pool.js';
-
-const exec = promisify(execFile);
-
-export interface ContainerJobRunnerOptions {
-  /** Where each Job's volumes, spec and state are kept. */
-  readonly directory: string;
-  readonly settings: ClusterSettings;
-  /** The container engine, through its CLI: podman by default. */
-  readonly engine?: ContainerEngine;
-  /** Extra environment for logcopy: the local servers' credentials. */
-  readonly logcopyEnv: Readonly<Record<string, string>>;
-  /** Extra environment for the simulator and the agent (the stand-ins' pace, in tests and the demo). */
-  readonly podEnv?: Readonly<Record<string, string>>;
-  /** How often each Job's containers are looked at. */
-  readonly pollMs?: number;
-  /**
-   * The machine's GPUs: each Job gets one, as the same CDI device for the simulator and the agent and
-   * none for logcopy, and waits while none is free. Without, Jobs get no device.
-   */
-  readonly gpus?: GpuPool;
-}
+import type { Gpu } from './gpu-pool.js';
 
 interface JobState {
   state: JobObservation['state'];
@@ -65,23 +46,6 @@ interface JobState {
   /** The CDI device the Job holds, from the pool. */
   gpu?: Gpu;
 }
-
-/** podman or docker: the same run flags; Docker has no pods, so a Job's namespace is a holder container's. */
-export type ContainerEngine = 'podman' | 'docker';
-
-/** A state folder's tag: short, and the same for the same folder across restarts (and across its removal). */
-export function stateTagOf(directory: string): string {
-  return createHash('sha256').update(resolve(directory)).digest('hex').slice(0, 8);
-}
-
-/** A Job's pod on this machine: its name and its state folder's tag, so two folders' Jobs never collide. */
-export const podNameOf = (job: string, stateTag: string) => `${job}-${stateTag}`;
-
-/** The Job's containers, by their name in the manifest, with the state of each (and its writable layer's size, when measured). */
-export type ListedContainers = ReadonlyMap<
-  string,
-  { readonly ended: boolean; readonly exitCode: number; readonly writtenBytes?: number }
->;
 
 export class ContainerJob implements FolderJob {
   private status: JobState;
@@ -300,7 +264,7 @@ export class ContainerJob implements FolderJob {
       await this.preempt();
       return;
     }
-    const over = this.pastStorageLimit(byName);
+    const over = pastStorageLimit([...this.sidecars(), ...(this.pod?.containers ?? [])], byName);
     if (over) return this.evict(over);
     const exitOf = (container: IContainer) => {
       const seen = byName.get(container.name);
@@ -395,19 +359,6 @@ export class ContainerJob implements FolderJob {
     return (await this.cli(['exec', this.layout.holder, 'cat', file])).stdout;
   }
 
-  /** A container whose writable layer holds more than its ephemeral-storage limit, as last measured. */
-  private pastStorageLimit(
-    byName: ListedContainers,
-  ): { container: string; written: number; limit: number } | undefined {
-    for (const container of [...this.sidecars(), ...(this.pod?.containers ?? [])]) {
-      const written = byName.get(container.name)?.writtenBytes;
-      const limit = ephemeralStorageLimit(container);
-      if (written !== undefined && limit !== undefined && written > limit)
-        return { container: container.name, written, limit };
-    }
-    return undefined;
-  }
-
   /**
    * The kubelet's answer to a container past its ephemeral-storage limit: the pod is evicted, and the Job
    * fails with it; the container's end says why, as OOMKilled would.
@@ -488,16 +439,7 @@ export class ContainerJob implements FolderJob {
     if (existsSync(this.directory)) writeFileSync(join(this.directory, 'state.json'), JSON.stringify(this.status));
   }
 
-  private async cli(args: string[]): Promise<{ stdout: string }> {
-    try {
-      const { stdout } = await exec(this.engine, args, { maxBuffer: 16 << 20 });
-      return { stdout: stdout.trim() };
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') {
-        throw new JobRunnerUnavailableError(`${this.engine} is not installed on this machine`, { cause: error });
-      }
-      throw error;
-    }
+  private cli(args: string[]): Promise<{ stdout: string }> {
+    return engineCli(this.engine, args);
   }
 }

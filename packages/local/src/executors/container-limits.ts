@@ -2,6 +2,7 @@ import { cpus, totalmem } from 'node:os';
 
 import type { IJob } from 'kubernetes-models/batch/v1/Job';
 import type { IContainer } from 'kubernetes-models/v1/Container';
+import type { ListedContainers } from './container-engine.js';
 
 /**
  * What a kubelet enforces on a pod's containers, as podman's and docker's run flags: no image pulled, no
@@ -68,4 +69,19 @@ function bytes(quantity: string): number {
 /** Bytes as a person reads them, in the manifest's units. */
 export function mebibytes(size: number): string {
   return `${Math.round(size / 2 ** 20)}Mi`;
+}
+
+/** The first container whose writable layer holds more than its ephemeral-storage limit, as last measured. */
+export function pastStorageLimit(
+  containers: readonly IContainer[],
+  byName: ListedContainers,
+): { container: string; written: number; limit: number } | undefined {
+  for (const container of containers) {
+    const written = byName.get(container.name)?.writtenBytes;
+    const limit = ephemeralStorageLimit(container);
+    if (written !== undefined && limit !== undefined && written > limit) {
+      return { container: container.name, written, limit };
+    }
+  }
+  return undefined;
 }

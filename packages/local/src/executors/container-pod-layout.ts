@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { IJob } from 'kubernetes-models/batch/v1/Job';
 import type { IContainer } from 'kubernetes-models/v1/Container';
-import type { ContainerEngine, ContainerJobRunnerOptions } from './container-job.js';
+import type { ContainerEngine, ContainerJobRunnerOptions } from './container-engine.js';
 import { hardening, resourceArguments, sizedVolumes, tmpfsVolumeOptions } from './container-limits.js';
 import type { Gpu } from './gpu-pool.js';
 
