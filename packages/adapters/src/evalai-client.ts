@@ -1,5 +1,4 @@
 import {
-  EVALAI_STATUSES,
   EvalAiAuthError,
   EvalAiBudgetSpentError,
   type EvalAiHost,
@@ -14,10 +13,24 @@ import {
   type EvalAiSubmission,
   EvalAiUnavailableError,
   EvalAiUnverifiedEmailError,
-  MAX_IMAGE_URI_LENGTH,
   NotFoundError,
 } from '@pitwall/domain';
-import { z } from 'zod';
+import {
+  errorBodySchema,
+  inputFileSchema,
+  type LeaderboardEntry,
+  leaderboardPageSchema,
+  MAX_BOARD_PAGES,
+  MAX_INPUT_FILE_BYTES,
+  MAX_TEAM_NAME,
+  parseJson,
+  phaseSchema,
+  queuedMessageSchema,
+  readText,
+  resultBody,
+  safeJson,
+  toSubmission,
+} from './evalai-responses.js';
 import { type RequestBudget, type RequestPriority, unlimitedBudget } from './request-budget.js';
 
 /** Network errors that mean the request never left: no connection was made. */
@@ -48,38 +61,6 @@ export interface EvalAiClientOptions {
   /** Told of every answer EvalAI's API gives (its HTTP status), e.g. to count requests and 429s. */
   readonly onAnswer?: (status: number) => void;
 }
-
-const submissionSchema = z.looseObject({
-  id: z.number().int().positive(),
-  status: z
-    .string()
-    .transform((s) => s.toLowerCase())
-    .pipe(z.enum(EVALAI_STATUSES)),
-  participant_team: z.union([z.number().int().positive(), z.looseObject({ id: z.number().int().positive() })]),
-  participant_team_name: z.string().nullish(),
-  challenge_phase: z.union([z.number().int().positive(), z.looseObject({ id: z.number().int().positive() })]),
-  submitted_at: z.iso.datetime({ offset: true }).nullish().catch(undefined),
-  rerun_resumed_at: z.iso.datetime({ offset: true }).nullish().catch(undefined),
-  input_file: z.url().max(2048).nullish().catch(undefined),
-});
-
-/** The fields of a phase Pitwall reads; a limit EvalAI does not give (or gives malformed) is left out. */
-const phaseSchema = z.looseObject({
-  id: z.number().int().positive(),
-  max_concurrent_submissions_allowed: z.number().int().positive().nullish().catch(undefined),
-});
-
-/** What EvalAI's queue proxy answers: the message parsed as JSON (or null), and its receipt handle. */
-const queuedMessageSchema = z.object({ body: z.unknown(), receipt_handle: z.string().min(1).nullable() });
-
-/** What `evalai push` uploads as the input file of a Docker submission; the participant controls it. */
-const inputFileSchema = z.looseObject({
-  submitted_image_uri: z.string().trim().min(1).max(MAX_IMAGE_URI_LENGTH),
-});
-/** The file is a few dozen bytes; a larger one is not what `evalai push` uploaded. */
-const MAX_INPUT_FILE_BYTES = 16 * 1024;
-
-const MAX_TEAM_NAME = 200;
 
 /** EvalAI's host REST API (docs/evalai.md): Bearer auth, JSON bodies, results as JSON strings. */
 export class EvalAiClient implements EvalAiHost {
@@ -398,100 +379,4 @@ interface Exchange {
   readonly publicFile: boolean;
   /** Sent without the token (public files and EvalAI's public endpoints). */
   readonly anonymous?: boolean;
-}
-
-/** One team's best entry on the public board, values by label ('#' where EvalAI has none). */
-export interface LeaderboardEntry {
-  readonly submissionPk: number;
-  readonly teamName: string;
-  readonly values: Readonly<Record<string, number | string>>;
-}
-
-const MAX_BOARD_PAGES = 100;
-
-const leaderboardPageSchema = z.looseObject({
-  next: z.string().nullable(),
-  results: z.array(
-    z.looseObject({
-      submission__id: z.number().int().positive(),
-      submission__participant_team__team_name: z.string(),
-      result: z.array(z.union([z.number(), z.string()])),
-      leaderboard__schema: z.looseObject({ labels: z.array(z.string()) }),
-    }),
-  ),
-});
-
-const errorBodySchema = z.looseObject({
-  error: z.string().optional().catch(undefined),
-  detail: z.string().optional().catch(undefined),
-  code: z.string().optional().catch(undefined),
-});
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
-/** EvalAI's submission serializer, validated: only what Pitwall uses, bounded. */
-function toSubmission(body: unknown, which: string): EvalAiSubmission {
-  const parsed = submissionSchema.safeParse(body);
-  if (!parsed.success) {
-    throw new EvalAiResponseError(
-      `EvalAI's submission ${which} is not in the expected form: ${parsed.error.issues[0]?.message}`,
-      { cause: parsed.error },
-    );
-  }
-  const s = parsed.data;
-  const teamPk = typeof s.participant_team === 'number' ? s.participant_team : s.participant_team.id;
-  return {
-    id: s.id,
-    status: s.status,
-    participantTeamPk: teamPk,
-    participantTeamName: (s.participant_team_name ?? '').slice(0, MAX_TEAM_NAME) || `team-${teamPk}`,
-    challengePhasePk: typeof s.challenge_phase === 'number' ? s.challenge_phase : s.challenge_phase.id,
-    ...(s.submitted_at ? { submittedAt: s.submitted_at } : {}),
-    ...(s.rerun_resumed_at ? { resumedAt: s.rerun_resumed_at } : {}),
-    ...(s.input_file ? { inputFile: s.input_file } : {}),
-  };
-}
-
-function resultBody(status: string, update: EvalAiResultUpdate) {
-  return {
-    challenge_phase: update.phasePk,
-    submission: update.submissionPk,
-    submission_status: status,
-    result: update.result,
-    stdout: update.stdout,
-    stderr: update.stderr,
-    environment_log: '',
-    metadata: update.metadata,
-  };
-}
-
-/** The body as text; with a limit, reading stops (and fails) as soon as it is passed. */
-async function readText(response: Response, label: string, maxBytes: number | undefined): Promise<string> {
-  if (maxBytes === undefined || !response.body) return response.text();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of response.body) {
-    size += chunk.byteLength;
-    if (size > maxBytes) {
-      await response.body.cancel().catch(() => undefined);
-      throw new EvalAiResponseError(`the answer to ${label} is larger than ${maxBytes} bytes`);
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function parseJson(text: string, label: string): unknown {
-  if (text.trim() === '') return {};
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new EvalAiResponseError(`EvalAI's answer to ${label} is not JSON`, { cause: error });
-  }
 }

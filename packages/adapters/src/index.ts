@@ -4,6 +4,7 @@ export * from './dynamodb-request-budget.js';
 export * from './dynamodb-submission-store.js';
 export * from './dynamodb-tables.js';
 export * from './evalai-client.js';
+export type { LeaderboardEntry } from './evalai-responses.js';
 export * from './regular-file.js';
 export * from './request-budget.js';
 export * from './s3-artifact-store.js';
