@@ -40,6 +40,20 @@ describe('the packaged CloudFormation (pnpm package, offline)', () => {
     },
   );
 
+  it('has every service its stacks create resources of in the deployer’s policy of docs/hosting-aws.md', () => {
+    const doc = readFileSync(join(root, 'docs', 'hosting-aws.md'), 'utf8');
+    const block = /<!-- deployer-policy[^>]*-->\s*```json\n([\s\S]*?)```/.exec(doc)?.[1];
+    const policy = JSON.parse(block ?? '{}') as { Statement: { Action: string[] }[] };
+    const prefixes = new Set(policy.Statement.flatMap((s) => s.Action).map((action) => action.split(':')[0]));
+    // CloudFormation's namespace, as IAM names the service (where the two differ).
+    const IAM_PREFIX: Record<string, string> = { StepFunctions: 'states' };
+    const namespaces = new Set(resources().map(([, r]) => String(r.Type).split('::')[1] ?? ''));
+    const missing = [...namespaces].filter((ns) => !prefixes.has(IAM_PREFIX[ns] ?? ns.toLowerCase()));
+    expect(namespaces.size).toBeGreaterThan(5);
+    expect(missing).toEqual([]);
+    expect(prefixes.has('cloudformation')).toBe(true);
+  });
+
   it('gives every function a role of its own', () => {
     const functions = resources().filter(([, r]) => r.Type === 'AWS::Lambda::Function');
     // Every Task's, and the schedules' own: the relay, the sweeper and the reconciler.

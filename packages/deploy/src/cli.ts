@@ -8,6 +8,7 @@ import { functionArnParam, TASKS } from '@pitwall/lambda-kit';
 import { operationsDashboard } from './operations-dashboard.js';
 import { StageConfigError, serverlessVariables } from './stage-config.js';
 import { loadStage } from './stage-file.js';
+import { STAGE_REFERENCE_FILE, stageReference } from './stage-reference.js';
 import { taskDeployment } from './task-functions.js';
 import { templateProblems } from './template-schema.js';
 
@@ -70,6 +71,11 @@ export function packageService(service: string, stage: string, region: string): 
 
 async function main(argv: string[]): Promise<number> {
   const command = argv[0];
+  if (command === 'reference') {
+    writeFileSync(join(root, STAGE_REFERENCE_FILE), stageReference());
+    console.log(`wrote ${STAGE_REFERENCE_FILE}`);
+    return 0;
+  }
   const stageAt = argv.indexOf('--stage');
   const stage = stageAt >= 0 ? (argv[stageAt + 1] ?? '') : 'ci';
   let variables: ReturnType<typeof prepareStage>;
@@ -83,7 +89,7 @@ async function main(argv: string[]): Promise<number> {
   console.log(`stages/${stage}.yml is valid; wrote services/.stage/${stage}.json`);
   if (command === 'stage') return 0;
   if (command !== 'package') {
-    console.error('usage: deploy stage|package [--stage <name>]');
+    console.error('usage: deploy stage|package [--stage <name>] | reference');
     return 2;
   }
   for (const service of SERVICES) {
