@@ -1,6 +1,6 @@
 // The layers' fences, checked by `pnpm lint`: the domain holds the rules and does no I/O, adapters never
 // reach into services, and nothing deployed imports the local runtime, the emulators or test doubles.
-const DEPLOYED = '^(services/[^/]+/src|packages/(domain|adapters|kube|lambda-kit|logcopy)/src)/';
+const DEPLOYED = '^(services/[^/]+/src|packages/(domain|adapters|kube|lambda-kit|logcopy|workflow)/src)/';
 
 module.exports = {
   forbidden: [
@@ -35,6 +35,14 @@ module.exports = {
       severity: 'error',
       from: { path: DEPLOYED, pathNot: '^packages/[^/]+/src/testing/' },
       to: { path: '^packages/(local|emulators)/|^packages/[^/]+/src/testing/' },
+    },
+    {
+      name: 'deploy-runs-no-lambda-code',
+      comment:
+        'Packaging reads the task table from packages/workflow: never the Lambdas’ middy, Powertools or lambda-kit.',
+      severity: 'error',
+      from: { path: '^packages/deploy/src/' },
+      to: { path: '(@middy|@aws-lambda-powertools|^packages/lambda-kit/)' },
     },
   ],
   options: {

@@ -6,8 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { idempotencyTable, submissionsTable } from '@pitwall/adapters';
 import { offlineParams, packageService, prepareStage, SERVICES, templateProblems } from '@pitwall/deploy';
-import { TASKS } from '@pitwall/lambda-kit';
-import { loadStateMachine } from '@pitwall/local';
+import { TASKS } from '@pitwall/workflow';
+import { loadStateMachine } from '@pitwall/workflow/state-machine';
 import AdmZip from 'adm-zip';
 import { parse } from 'yaml';
 

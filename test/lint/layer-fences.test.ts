@@ -28,6 +28,11 @@ beforeAll(() => {
     "import { handler } from '../../../services/ingest/src/handler.js';\nexport const h = handler;\n",
   );
   probe('packages/local/src/runtime.ts', 'export const runtime = 1;\n');
+  probe('packages/lambda-kit/src/tasks.ts', 'export const tasks = 1;\n');
+  probe(
+    'packages/deploy/src/roles.ts',
+    "import { tasks } from '../../lambda-kit/src/tasks.js';\nexport const r = tasks;\n",
+  );
   probe(
     'packages/lambda-kit/src/wiring.ts',
     "import { runtime } from '../../local/src/runtime.js';\nexport const w = runtime;\n",
@@ -49,6 +54,7 @@ describe('the layer fences of .dependency-cruiser.cjs (run by pnpm lint)', () =>
     );
     expect(violations.sort()).toEqual([
       'adapters-never-import-services: packages/adapters/src/reach.ts → services/ingest/src/handler.ts',
+      'deploy-runs-no-lambda-code: packages/deploy/src/roles.ts → packages/lambda-kit/src/tasks.ts',
       'deployed-code-imports-no-local-or-test-code: packages/lambda-kit/src/wiring.ts → packages/local/src/runtime.ts',
       'domain-does-no-io: packages/domain/src/sdk.ts → @aws-sdk/client-s3',
       'domain-no-node-io: packages/domain/src/files.ts → fs',

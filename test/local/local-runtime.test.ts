@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { registerSubmission } from '@pitwall/domain';
-import { logger, readLambdaConfig, TASKS } from '@pitwall/lambda-kit';
+import { logger, readLambdaConfig } from '@pitwall/lambda-kit';
 import {
   LEADERBOARD_LABELS,
   LOCAL_CHALLENGE_PK,
@@ -13,6 +13,7 @@ import {
   type LocalRuntimeOptions,
   UnknownStandinAgentError,
 } from '@pitwall/local';
+import { TASKS } from '@pitwall/workflow';
 import { cpuHog } from '../support/cpu-hog.js';
 import { outlivingEvalAi } from '../support/outliving-evalai.js';
 import { until } from '../support/until.js';

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import type { RequestBudget } from '@pitwall/adapters';
 import { artifactKeys } from '@pitwall/domain';
-import { loadStateMachine, STATE_MACHINE_FILE } from '@pitwall/local';
+import { loadStateMachine, STATE_MACHINE_FILE } from '@pitwall/workflow/state-machine';
 import aslValidator from 'asl-validator';
 import { parse } from 'yaml';
 import { checkpointText, instantEvaluations, routesOf, writeCheckpoint } from '../support/evaluator.js';

@@ -1,15 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
 import * as domain from '@pitwall/domain';
-import {
-  functionArnParam,
-  InvalidTaskInputError,
-  RETRIED_ERRORS,
-  RETRY_POLICIES,
-  TASKS,
-  type TaskName,
-} from '@pitwall/lambda-kit';
-import { rawHandlerOf, STATE_MACHINE_FILE } from '@pitwall/local';
+import { InvalidTaskInputError } from '@pitwall/lambda-kit';
+import { rawHandlerOf } from '@pitwall/local';
+import { functionArnParam, RETRIED_ERRORS, RETRY_POLICIES, TASKS, type TaskName } from '@pitwall/workflow';
+import { STATE_MACHINE_FILE } from '@pitwall/workflow/state-machine';
 import { parse } from 'yaml';
 
 // biome-ignore lint/suspicious/noExplicitAny: the ASL is walked freely
@@ -28,7 +23,7 @@ const asl = parse(readFileSync(STATE_MACHINE_FILE, 'utf8')) as State;
 const tasks = taskStates(asl.States);
 const names = Object.keys(TASKS) as TaskName[];
 
-describe('the task table (packages/lambda-kit/src/tasks.ts)', () => {
+describe('the task table (packages/workflow/src/tasks.ts)', () => {
   it('names exactly the ASL’s Task states, each running the function the table says', () => {
     expect(tasks.map(([name]) => name).sort()).toEqual([...names].sort());
     for (const [name, state] of tasks) {

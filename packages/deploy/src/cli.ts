@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { functionArnParam, TASKS } from '@pitwall/lambda-kit';
+import { functionArnParam, TASKS } from '@pitwall/workflow';
 import { operationsDashboard } from './operations-dashboard.js';
 import { StageConfigError, serverlessVariables } from './stage-config.js';
 import { loadStage } from './stage-file.js';

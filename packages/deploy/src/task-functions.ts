@@ -1,5 +1,5 @@
 import { ACTIVE_INDEX } from '@pitwall/adapters';
-import { type ServiceName, TASKS, type TaskDefinition, type TaskGrant } from '@pitwall/lambda-kit';
+import { type ServiceName, TASKS, type TaskDefinition, type TaskGrant } from '@pitwall/workflow';
 
 /** What one stage's Serverless files need to know to name its resources. */
 export interface TaskDeploymentContext {

@@ -4,4 +4,3 @@ export * from './idempotency.js';
 export * from './lambda.js';
 export * from './observability.js';
 export * from './schemas.js';
-export * from './tasks.js';

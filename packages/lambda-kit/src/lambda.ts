@@ -6,6 +6,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import middy from '@middy/core';
 import { clientOptions } from '@pitwall/adapters';
 import type { ControlPlane } from '@pitwall/domain';
+import type { TaskName, TaskOutput } from '@pitwall/workflow';
 import type { Context } from 'aws-lambda';
 import { readLambdaConfig } from './config.js';
 import { buildPlane, type OptionalPort, type Plane, type Wiring } from './control-plane.js';
@@ -25,6 +26,9 @@ export interface HandlerServices<P extends OptionalPort = OptionalPort> {
 export type RawHandler<R, P extends OptionalPort = OptionalPort> = (
   services: HandlerServices<P>,
 ) => (event: unknown, context?: Context) => Promise<R>;
+
+/** A Task's raw handler: its input parsed by the task table's schema, its output the table's type. */
+export type TaskHandler<N extends TaskName, P extends OptionalPort = OptionalPort> = RawHandler<TaskOutput<N>, P>;
 
 /**
  * Where an entry point runs: the environment it reads its configuration from, as a Lambda reads its own,

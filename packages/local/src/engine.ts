@@ -1,22 +1,14 @@
 import { setMaxListeners } from 'node:events';
-import { readFileSync } from 'node:fs';
 import type { ExecutionProbe, ExecutionStarter } from '@pitwall/domain';
-import {
-  type HandlerServices,
-  type LambdaEntryPoint,
-  type LambdaHost,
-  type RawHandler,
-  type ServiceName,
-  TASKS,
-  type TaskName,
-} from '@pitwall/lambda-kit';
+import type { HandlerServices, LambdaEntryPoint, LambdaHost, RawHandler } from '@pitwall/lambda-kit';
 import * as cleanup from '@pitwall/service-cleanup';
 import * as ingest from '@pitwall/service-ingest';
 import * as launcher from '@pitwall/service-launcher';
 import * as publisher from '@pitwall/service-publisher';
+import { type ServiceName, TASKS, type TaskName } from '@pitwall/workflow';
+import { loadStateMachine, taskStateNames } from '@pitwall/workflow/state-machine';
 import type { Context } from 'aws-lambda';
 import { StateMachine } from 'aws-local-stepfunctions';
-import { parse } from 'yaml';
 
 // Node 20 lacks Promise.withResolvers, which aws-local-stepfunctions 3 (built for Node 22) uses in every Task.
 const promiseStatics = Promise as unknown as { withResolvers?: unknown };
@@ -29,27 +21,6 @@ promiseStatics.withResolvers ??= <T>() => {
   });
   return { promise, resolve, reject };
 };
-
-export const STATE_MACHINE_FILE = new URL('../../../state-machines/evaluate-submission.asl.yaml', import.meta.url);
-
-/** The ASL file as AWS gets it, with the `${param:…}` Lambda ARNs filled in with placeholders. */
-export function loadStateMachine(): Record<string, unknown> {
-  const text = readFileSync(STATE_MACHINE_FILE, 'utf8').replace(
-    /\$\{param:([A-Za-z]+)\}/g,
-    (_, name: string) => `arn:aws:lambda:eu-west-1:000000000000:function:pitwall-${name.replace(/FunctionArn$/, '')}`,
-  );
-  return parse(text) as Record<string, unknown>;
-}
-
-/** Every Task state name, including those inside Map iterations. */
-export function taskStateNames(definition: Record<string, unknown>): string[] {
-  const states = definition.States as Record<string, Record<string, unknown>>;
-  return Object.entries(states).flatMap(([name, state]) => {
-    if (state.Type === 'Task') return [name];
-    const processor = (state.ItemProcessor ?? state.Iterator) as Record<string, unknown> | undefined;
-    return processor ? taskStateNames(processor) : [];
-  });
-}
 
 /** The engine's event log entries (its own type is not exported). */
 export type EventLog = { type: string; state?: { name: string }; [key: string]: unknown };

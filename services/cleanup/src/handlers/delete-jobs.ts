@@ -1,6 +1,7 @@
 import { deleteJobs as deleteAll, scheduleAdmissions } from '@pitwall/domain';
-import { lambdaHandler, parseTaskInput, TASKS, type TaskHandler } from '@pitwall/lambda-kit';
+import { lambdaHandler, parseTaskInput, type TaskHandler } from '@pitwall/lambda-kit';
 import { kubernetesJobRunner } from '@pitwall/lambda-kit/kubernetes';
+import { TASKS } from '@pitwall/workflow';
 
 /** The run's jobs go, and its slots in Pitwall's queue: the capacity released goes to whoever waits next. */
 export const deleteJobs: TaskHandler<'Cleanup', 'jobs'> =

@@ -4,11 +4,11 @@ import {
   lambdaHandler,
   parseTaskInput,
   recordAttemptCost,
-  TASKS,
   type TaskHandler,
 } from '@pitwall/lambda-kit';
 import { evalAiHost } from '@pitwall/lambda-kit/evalai';
 import { kubernetesJobRunner } from '@pitwall/lambda-kit/kubernetes';
+import { TASKS } from '@pitwall/workflow';
 
 /** Where every Catch of the state machine leads: the whole state comes in, with `error`, and the execution's id. */
 export const handleFailure: TaskHandler<'HandleFailure', 'evalai' | 'jobs'> =

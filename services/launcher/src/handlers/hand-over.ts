@@ -1,6 +1,7 @@
 import { handOver as handOverTo } from '@pitwall/domain';
-import { lambdaHandler, parseTaskInput, TASKS, type TaskHandler } from '@pitwall/lambda-kit';
+import { lambdaHandler, parseTaskInput, type TaskHandler } from '@pitwall/lambda-kit';
 import { stepFunctionsExecutions } from '@pitwall/lambda-kit/step-functions';
+import { TASKS } from '@pitwall/workflow';
 
 export const handOver: TaskHandler<'HandOver', 'starter'> =
   ({ plane }) =>

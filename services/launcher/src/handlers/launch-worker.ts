@@ -1,13 +1,7 @@
 import { launchWorker as launch } from '@pitwall/domain';
-import {
-  idempotentOn,
-  lambdaHandler,
-  parseTaskInput,
-  TASKS,
-  type TaskHandler,
-  type TaskInput,
-} from '@pitwall/lambda-kit';
+import { idempotentOn, lambdaHandler, parseTaskInput, type TaskHandler } from '@pitwall/lambda-kit';
 import { kubernetesJobRunner } from '@pitwall/lambda-kit/kubernetes';
+import { TASKS, type TaskInput } from '@pitwall/workflow';
 
 /** One Job per worker, once per attempt: a repeated launch returns the first result. */
 export const launchWorker: TaskHandler<'LaunchWorker', 'jobs'> = ({ plane, idempotency }) => {

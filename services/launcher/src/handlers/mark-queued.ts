@@ -1,6 +1,7 @@
 import { markQueued as mark } from '@pitwall/domain';
-import { lambdaHandler, parseTaskInput, TASKS, type TaskHandler } from '@pitwall/lambda-kit';
+import { lambdaHandler, parseTaskInput, type TaskHandler } from '@pitwall/lambda-kit';
 import { evalAiHost } from '@pitwall/lambda-kit/evalai';
+import { TASKS } from '@pitwall/workflow';
 
 /** The poll loop's first state: waiting for the workers, or cancelled before anything was written. */
 export const markQueued: TaskHandler<'MarkQueued', 'evalai'> =

@@ -1,6 +1,7 @@
 import { planSubmission } from '@pitwall/domain';
-import { lambdaHandler, parseTaskInput, TASKS, type TaskHandler } from '@pitwall/lambda-kit';
+import { lambdaHandler, parseTaskInput, type TaskHandler } from '@pitwall/lambda-kit';
 import { s3ArtifactStore } from '@pitwall/lambda-kit/s3';
+import { TASKS } from '@pitwall/workflow';
 
 export const plan: TaskHandler<'Plan', 'artifacts'> =
   ({ plane }) =>

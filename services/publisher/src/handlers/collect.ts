@@ -1,7 +1,8 @@
 import { collectResults } from '@pitwall/domain';
-import { lambdaHandler, parseTaskInput, TASKS, type TaskHandler } from '@pitwall/lambda-kit';
+import { lambdaHandler, parseTaskInput, type TaskHandler } from '@pitwall/lambda-kit';
 import { kubernetesJobRunner } from '@pitwall/lambda-kit/kubernetes';
 import { s3ArtifactStore } from '@pitwall/lambda-kit/s3';
+import { TASKS } from '@pitwall/workflow';
 
 export const collect: TaskHandler<'Collect', 'artifacts' | 'jobs'> =
   ({ plane }) =>

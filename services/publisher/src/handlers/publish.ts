@@ -4,11 +4,11 @@ import {
   lambdaHandler,
   parseTaskInput,
   recordAttemptCost,
-  TASKS,
   type TaskHandler,
 } from '@pitwall/lambda-kit';
 import { evalAiHost } from '@pitwall/lambda-kit/evalai';
 import { s3ArtifactStore } from '@pitwall/lambda-kit/s3';
+import { TASKS } from '@pitwall/workflow';
 
 /**
  * The terminal PUT to EvalAI. Safe to run again as it stands, with no idempotency record: a settled record

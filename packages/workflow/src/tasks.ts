@@ -15,8 +15,6 @@ import {
   taskInputSchemas,
 } from '@pitwall/domain';
 import type { z } from 'zod';
-import type { OptionalPort } from './control-plane.js';
-import type { RawHandler } from './lambda.js';
 
 /**
  * The state machine's Tasks, each once: the service and function that run it, what it takes, what it
@@ -204,9 +202,6 @@ export type TaskName = keyof typeof TASKS;
 type Definition<N extends TaskName> = (typeof TASKS)[N];
 export type TaskInput<N extends TaskName> = z.infer<Definition<N>['input']>;
 export type TaskOutput<N extends TaskName> = NonNullable<Definition<N>['output']>;
-
-/** A Task's raw handler: its input parsed by the table's schema, its output the table's type. */
-export type TaskHandler<N extends TaskName, P extends OptionalPort = OptionalPort> = RawHandler<TaskOutput<N>, P>;
 
 /** The `${param:…}` a Task's Resource names in the ASL, which the workflow's deployment resolves. */
 export const functionArnParam = (definition: TaskDefinition) => `${definition.function}FunctionArn`;
