@@ -16,6 +16,11 @@ type Cfn = Record<string, any>;
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const STAGE = 'ci';
 const templates: Record<string, Cfn> = {};
+/** What compose passes a service from another's outputs, as `pnpm package` gives it offline. */
+const offlineParam = (name: string) =>
+  offlineParams(STAGE, 'us-west-2')
+    .find((p) => p.startsWith(`${name}=`))
+    ?.slice(name.length + 1);
 const resources = () => Object.values(templates).flatMap((t) => Object.entries(t.Resources as Cfn));
 /** Each function's zip, by the name its CloudFormation resource points at. */
 const zips: Record<string, AdmZip> = {};
@@ -123,19 +128,40 @@ describe('the packaged CloudFormation (pnpm package, offline)', () => {
     expect(compose.services.workflow.dependsOn).toEqual(['ingest', 'launcher', 'publisher', 'cleanup']);
   });
 
+  it('keeps every stateful resource in foundation, and each other service only its functions and their roles', () => {
+    const STATEFUL = /^AWS::(DynamoDB::Table|S3::Bucket|SQS::Queue|SNS::Topic|SecretsManager::Secret|ECR::Repository)$/;
+    // Serverless's own bucket for each stack's code is not Pitwall's data.
+    const heldBy = (service: string) =>
+      Object.entries(templates[service]?.Resources as Cfn)
+        .filter(([id, r]) => STATEFUL.test(String(r.Type)) && id !== 'ServerlessDeploymentBucket')
+        .map(([id]) => id);
+    expect(heldBy('foundation').sort()).toEqual(
+      [
+        'ArtifactsBucket',
+        'AlarmTopic',
+        'EvalAiTokenSecret',
+        'EvaluatorRepository',
+        'IdempotencyTable',
+        'LogcopyRepository',
+        'SimulatorRepository',
+        'SubmissionsDeadLetterQueue',
+        'SubmissionsQueue',
+        'SubmissionsTable',
+      ].sort(),
+    );
+    for (const service of SERVICES.filter((s) => s !== 'foundation'))
+      expect({ [service]: heldBy(service) }).toEqual({ [service]: [] });
+  });
+
   it('starts one execution per message: the Pipe reads the queue in batches of one and targets the state machine', () => {
     const pipe = templates.workflow?.Resources.SubmissionsPipe.Properties;
-    expect(pipe.Source).toBe(
-      offlineParams(STAGE, 'us-west-2')
-        .find((p) => p.startsWith('queueArn='))
-        ?.slice('queueArn='.length),
-    );
+    expect(pipe.Source).toBe(offlineParam('queueArn'));
     expect(pipe.SourceParameters.SqsQueueParameters.BatchSize).toBe(1);
     expect(pipe.Target).toEqual({ Ref: 'EvaluateSubmissionStateMachine' });
   });
 
   it('gives the queue a dead-letter queue, an alarm on it, and a visibility timeout above the Pipe’s', () => {
-    const r = templates.ingest?.Resources;
+    const r = templates.foundation?.Resources;
     expect(r.SubmissionsQueue.Properties.RedrivePolicy).toEqual({
       deadLetterTargetArn: { 'Fn::GetAtt': ['SubmissionsDeadLetterQueue', 'Arn'] },
       maxReceiveCount: 5,
@@ -145,7 +171,7 @@ describe('the packaged CloudFormation (pnpm package, offline)', () => {
   });
 
   it('keeps the tables recoverable and the bucket private and encrypted', () => {
-    const r = templates.ingest?.Resources;
+    const r = templates.foundation?.Resources;
     for (const table of [r.SubmissionsTable, r.IdempotencyTable]) {
       expect(table.Properties.BillingMode).toBe('PAY_PER_REQUEST');
       expect(table.Properties.PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled).toBe(true);
@@ -160,7 +186,7 @@ describe('the packaged CloudFormation (pnpm package, offline)', () => {
   });
 
   it('deploys the tables with exactly the keys and the index the adapters create for local runs and tests', () => {
-    const r = templates.ingest?.Resources;
+    const r = templates.foundation?.Resources;
     const byName = (definitions: Cfn[]) =>
       [...definitions].sort((a, b) => a.AttributeName.localeCompare(b.AttributeName));
     for (const [deployed, local] of [
@@ -192,7 +218,7 @@ describe('the packaged CloudFormation (pnpm package, offline)', () => {
       State: 'DISABLED',
     });
     const queueArn = r.RelayLambdaFunction.Properties.Environment.Variables.PITWALL_QUEUE_ARN;
-    expect(queueArn).toEqual({ 'Fn::If': ['CreateQueue', { 'Fn::GetAtt': ['SubmissionsQueue', 'Arn'] }, ''] });
+    expect(queueArn).toBe(offlineParam('queueArn'));
     const send = r.RelayRole.Properties.Policies[0].PolicyDocument.Statement.find((s: Cfn) =>
       [s.Action].flat().includes('sqs:SendMessage'),
     );

@@ -13,7 +13,7 @@ import { taskDeployment } from './task-functions.js';
 import { templateProblems } from './template-schema.js';
 
 const root = new URL('../../../', import.meta.url).pathname;
-export const SERVICES = ['ingest', 'launcher', 'publisher', 'cleanup', 'workflow'] as const;
+export const SERVICES = ['foundation', 'ingest', 'launcher', 'publisher', 'cleanup', 'workflow'] as const;
 
 /**
  * Every Task's function ARN, as the ASL's `${param:<function>FunctionArn}` names it: the function's own name
