@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { DNS_1123_LABEL } from '@pitwall/domain';
+import { DNS_1123_LABEL } from '@pitwall/kube';
 import { leaderboardTable } from '../src/leaderboard-view.js';
 import { runCli } from '../src/program.js';
 import { captureIo } from './capture-io.js';

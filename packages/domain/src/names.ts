@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 
-/** Kubernetes DNS-1123 label: lower-case alphanumerics and '-', alphanumeric at both ends, at most 63. */
-export const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-export const DNS_1123_LABEL_MAX = 63;
-/** Kubernetes label value: empty, or alphanumerics with '-', '_', '.' inside, at most 63. */
-export const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+/**
+ * The longest name a worker's Job may have: the JobRunner port's contract, a DNS-1123 label (whose grammar,
+ * with the label values', is packages/kube's names.ts).
+ */
+export const MAX_JOB_NAME = 63;
 
 export interface WorkerJobNameInput {
   readonly team: string;
@@ -17,10 +17,11 @@ export interface WorkerJobNameInput {
   readonly onDemand?: boolean;
 }
 
-const HASH_LENGTH = 10; // 50 bits of base32
+/** The length of `shortHash`'s names: 50 bits of base32. */
+export const HASH_LENGTH = 10;
 
 /**
- * A readable, deterministic DNS-1123 label for one worker's Job, valid for any input.
+ * A readable, deterministic name for one worker's Job (a DNS-1123 label), valid for any input.
  * The submission id and worker are kept whole; team and track are shortened to fit; a hash of
  * all inputs keeps names of different inputs apart even when their readable parts coincide.
  */
@@ -49,20 +50,10 @@ export function workerJobName(input: WorkerJobNameInput): string {
   ];
   const fixedPart = fixed.join('-');
   // Names too long to keep readable at all fall back to the hash alone with a fixed prefix.
-  if (fixedPart.length > DNS_1123_LABEL_MAX - 4) return `job-${hash}`;
-  const room = DNS_1123_LABEL_MAX - fixedPart.length - 1;
+  if (fixedPart.length > MAX_JOB_NAME - 4) return `job-${hash}`;
+  const room = MAX_JOB_NAME - fixedPart.length - 1;
   const readable = fitReadable(slug(input.team) || 'team', slug(input.track) || 'track', room);
   return readable ? `${readable}-${fixedPart}` : fixedPart;
-}
-
-/** Any string as a valid Kubernetes label value, with a hash suffix when it had to be changed. */
-export function labelValue(raw: string): string {
-  if (raw.length <= DNS_1123_LABEL_MAX && LABEL_VALUE.test(raw)) return raw;
-  const hash = shortHash([raw]);
-  const base = slug(raw)
-    .slice(0, DNS_1123_LABEL_MAX - HASH_LENGTH - 1)
-    .replace(/-+$/, '');
-  return base ? `${base}-${hash}` : hash;
 }
 
 /** Lower-case ASCII letters, digits and single dashes; accents are folded, everything else is a dash. */
@@ -88,7 +79,8 @@ function trim(value: string, length: number): string {
   return length <= 0 ? '' : value.slice(0, length).replace(/^-+|-+$/g, '');
 }
 
-function shortHash(parts: readonly string[]): string {
+/** A short, deterministic hash of `parts`, in lower-case base32: valid in any Kubernetes name. */
+export function shortHash(parts: readonly string[]): string {
   const digest = createHash('sha256').update(JSON.stringify(parts)).digest();
   // RFC 4648 base32 alphabet, lower-cased: valid in DNS labels.
   const alphabet = 'abcdefghijklmnopqrstuvwxyz234567';

@@ -1,4 +1,4 @@
-import { DNS_1123_LABEL, LABEL_VALUE } from '@pitwall/domain';
+import { DNS_1123_LABEL, LABEL_VALUE } from './names.js';
 
 /** A manifest the Kubernetes API server would refuse. */
 export class InvalidManifestError extends Error {

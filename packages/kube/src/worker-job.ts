@@ -1,8 +1,9 @@
-import { type CapacityChoice, labelValue, type WorkerJobSpec } from '@pitwall/domain';
+import type { CapacityChoice, WorkerJobSpec } from '@pitwall/domain';
 import type { IJob } from 'kubernetes-models/batch/v1/Job';
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import type { ISecurityContext } from 'kubernetes-models/v1/SecurityContext';
+import { labelValue } from './names.js';
 import type { ClusterSettings } from './settings.js';
 
 /** Paths inside the pod; the evaluator scripts and logcopy agree on them. */

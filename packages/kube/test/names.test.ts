@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
+import { slug, workerJobName } from '@pitwall/domain';
 import fc from 'fast-check';
-import { DNS_1123_LABEL, LABEL_VALUE, labelValue, slug, workerJobName } from '../src/index.js';
+import { DNS_1123_LABEL, LABEL_VALUE, labelValue } from '../src/index.js';
 
 function expectValidLabel(name: string): void {
   expect(name.length).toBeLessThanOrEqual(63);
