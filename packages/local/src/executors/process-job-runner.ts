@@ -20,7 +20,7 @@ export interface LocalPrograms {
   readonly scripts: string;
 }
 
-export interface LocalJobRunnerOptions {
+export interface ProcessJobRunnerOptions {
   readonly directory: string;
   readonly settings: ClusterSettings;
   readonly programs: LocalPrograms;
@@ -45,7 +45,7 @@ export class ProcessJobRunner extends FolderJobRunner<ProcessJob> {
   /** Every container process the Jobs started and that has not exited, whichever Job it was. */
   private readonly running: Set<ChildProcess>;
 
-  constructor(options: LocalJobRunnerOptions) {
+  constructor(options: ProcessJobRunnerOptions) {
     const ports = PortBook.belowEphemeral();
     const running = new Set<ChildProcess>();
     super(options.directory, options.settings, (spec, manifest, directory, createdAt) => {

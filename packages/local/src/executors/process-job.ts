@@ -23,7 +23,7 @@ import {
   terminationGraceSeconds,
 } from './folder-job-runner.js';
 import type { PortBook } from './port-book.js';
-import type { LocalJobRunnerOptions } from './process-job-runner.js';
+import type { ProcessJobRunnerOptions } from './process-job-runner.js';
 
 interface ContainerRun {
   readonly spec: IContainer;
@@ -63,7 +63,7 @@ export class ProcessJob implements FolderJob {
     private readonly spec: WorkerJobSpec,
     private readonly manifest: IJob,
     private readonly directory: string,
-    private readonly options: LocalJobRunnerOptions,
+    private readonly options: ProcessJobRunnerOptions,
     private readonly portBook: PortBook,
     private readonly running: Set<ChildProcess>,
     createdAt = new Date(),
