@@ -1,29 +1,22 @@
-import { StageConfigError } from '@pitwall/deploy/stage-file';
-import {
-  GpuDiscoveryError,
-  HostQueueUnavailableError,
-  ImageBuildError,
-  LocalRuntimeBusyError,
-  RouteFileError,
-} from '@pitwall/local';
 import { UsageError } from './io.js';
 
 /**
  * What is the user's to sort out, said in one line: a state folder another runtime holds, images that
- * would not build, a stage file, a host queue, route file or GPU the machine does not have.
+ * would not build, a stage file, a host queue, route file or GPU the machine does not have. By the errors'
+ * names, so that a command on a stage does not load the local runtime to recognise them.
  */
-const USERS_TO_SORT_OUT = [
-  LocalRuntimeBusyError,
-  ImageBuildError,
-  StageConfigError,
-  HostQueueUnavailableError,
-  RouteFileError,
-  GpuDiscoveryError,
-];
+const USERS_TO_SORT_OUT = new Set([
+  'LocalRuntimeBusyError',
+  'ImageBuildError',
+  'StageConfigError',
+  'HostQueueUnavailableError',
+  'RouteFileError',
+  'GpuDiscoveryError',
+]);
 
 export function asUsageError(error: unknown): unknown {
-  return USERS_TO_SORT_OUT.some((kind) => error instanceof kind)
-    ? new UsageError((error as Error).message, { cause: error })
+  return error instanceof Error && USERS_TO_SORT_OUT.has(error.name)
+    ? new UsageError(error.message, { cause: error })
     : error;
 }
 
