@@ -43,9 +43,10 @@ export async function recoverSubmissions({ store, engine, emulator, publish }: R
     const executionId = await engine.start({ handover });
     await store.patch(record.submissionPk, record.attempt, { executionId }, new Date().toISOString());
   }
-  for (const submission of emulator?.submissions.values() ?? []) {
+  if (!emulator) return;
+  for (const submission of emulator.submissions.values()) {
     if (submission.status === 'submitted' && !(await store.get(submission.id))) {
-      await publish(emulator?.messageFor(submission.id) ?? '');
+      await publish(emulator.messageFor(submission.id));
     }
   }
 }

@@ -44,7 +44,6 @@ import { type LocalStores, startLocalStores } from './stores.js';
  */
 export class LocalRuntime {
   readonly engine: LocalEngine;
-  jobs!: LocalJobs['runner'];
   plane!: ControlPlane;
   endpoints!: LocalEndpoints;
   /** The environment every function reads, as in AWS. */
@@ -103,6 +102,12 @@ export class LocalRuntime {
   get evalai(): EvalAiEmulator {
     if (!this.emulator) throw new NoEmulatorError();
     return this.emulator;
+  }
+
+  /** The executor's Jobs, once the runtime has started. */
+  get jobs(): LocalJobs['runner'] {
+    if (!this.localJobs) throw new Error('the runtime has not started its executor');
+    return this.localJobs.runner;
   }
 
   get challenge(): ChallengeConfig {
@@ -203,7 +208,6 @@ export class LocalRuntime {
       clock,
       networkPolicyFile: this.networkPolicyFile,
     });
-    this.jobs = this.localJobs.runner;
     const evalai = new EvalAiClient({
       baseUrl: evalaiUrl,
       token: evalaiToken,

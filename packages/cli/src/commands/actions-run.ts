@@ -1,8 +1,7 @@
 import { type ControlPlane, republishResult, requeueSubmission, resumeSubmission, systemClock } from '@pitwall/domain';
 import type { CliIo } from '../io.js';
+import type { StageOptions } from './actions.js';
 import { refusable, sourceOf } from './sources.js';
-
-type StageOptions = { stage?: string };
 
 /** `cancel`: on a stage as the hosts; locally as the participant would on EvalAI's page. */
 export async function cancelCommand(io: CliIo, pk: number, options: StageOptions): Promise<void> {

@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import type { CliIo } from '../io.js';
 import { integerOption, STAGE_OPTION } from '../options.js';
 
-type StageOptions = { stage?: string };
+/** What each action takes besides its submission: the stage, or the running local stack. */
+export type StageOptions = { stage?: string };
 
 /** What an operator does to a submission: cancel, resume, requeue, republish. */
 export function registerActionCommands(program: Command, io: CliIo): void {

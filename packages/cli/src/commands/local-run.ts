@@ -19,6 +19,7 @@ import { explained } from '../explained.js';
 import { type CliIo, CommandFailedError, UsageError } from '../io.js';
 import { leaderboardOf, leaderboardTable } from '../leaderboard-view.js';
 import { askLocalEvalAi, endpointsFile, recordEndpoints, runningEndpoints, stateRoot } from '../local-stack.js';
+import type { StackOptions } from './local.js';
 
 /** The three demo teams: a steady agent, one that crashes once and resumes, and a slow one. */
 export const DEMO_TEAMS = [
@@ -165,12 +166,6 @@ async function prepareExecutor(io: CliIo, executor: LocalExecutor): Promise<void
 }
 
 const startOrExplain = (options: LocalRuntimeOptions) => explained(() => LocalRuntime.start(options));
-
-interface StackOptions {
-  readonly workers: number;
-  readonly msPerKm: number;
-  readonly executor: LocalExecutor;
-}
 
 /** `demo`: three teams through the whole local pipeline; fails unless every one finished. */
 export async function demoCommand(io: CliIo, options: StackOptions): Promise<void> {

@@ -3,7 +3,11 @@ import { type Command, Option } from 'commander';
 import type { CliIo } from '../io.js';
 import { integerOption } from '../options.js';
 
-type StackOptions = { workers: number; msPerKm: number; executor: 'processes' | 'podman' | 'docker' };
+/** The executors a stack on this machine may use (a cluster's is `serve`'s alone). */
+const STACK_EXECUTORS = ['processes', 'podman', 'docker'] as const;
+
+/** What `demo` and `local up` take. */
+export type StackOptions = { workers: number; msPerKm: number; executor: (typeof STACK_EXECUTORS)[number] };
 
 /** The options of a stack on this machine: `demo` and `local up`. */
 function stackCommand(command: Command): Command {
@@ -12,7 +16,7 @@ function stackCommand(command: Command): Command {
     .option('--ms-per-km <n>', 'how fast the CARLA stand-in drives', integerOption('--ms-per-km', 1), 40)
     .addOption(
       new Option('--executor <executor>', 'how Jobs run: processes, or real containers with podman or docker')
-        .choices(['processes', 'podman', 'docker'])
+        .choices(STACK_EXECUTORS)
         .default('processes'),
     );
 }

@@ -35,6 +35,11 @@ export function stageSource(name: string): Source {
     createS3Client({ region: stage.region, ...(s3Endpoint ? { endpoint: s3Endpoint } : {}) }),
     stage.storage.bucket,
   );
+  const evalaiHost = () => {
+    if (!token)
+      throw new UsageError(`stage ${name}: set EVALAI_TOKEN to the challenge's host token to write to EvalAI`);
+    return new EvalAiClient({ baseUrl: stage.evalai.apiServer, token });
+  };
   return {
     store,
     admissions: new DynamoDbAdmissionLedger(documents, stage.storage.table),
@@ -43,14 +48,10 @@ export function stageSource(name: string): Source {
       token
         ? (await new EvalAiClient({ baseUrl: stage.evalai.apiServer, token }).getSubmission(pk)).status
         : 'not asked (set EVALAI_TOKEN to the host token to see it)',
-    evalaiHost: () => {
-      if (!token)
-        throw new UsageError(`stage ${name}: set EVALAI_TOKEN to the challenge's host token to write to EvalAI`);
-      return new EvalAiClient({ baseUrl: stage.evalai.apiServer, token });
-    },
+    evalaiHost,
     challenge: stage.challenge,
     queue: () => {
-      // The host's own queue (use_host_sqs), or the one the stage's ingest service creates.
+      // The host's own queue (use_host_sqs), or the one the stage's foundation service creates.
       const queue = stage.evalai.queueArn
         ? queueOf(stage.evalai.queueArn)
         : { region: stage.region, name: `pitwall-${basename(name).replace(/\.ya?ml$/, '')}-submissions` };
@@ -58,12 +59,7 @@ export function stageSource(name: string): Source {
     },
     leaderboard: () => publishedLeaderboard({ config: stage.challenge, store, artifacts }),
     cancel: async (pk) => {
-      if (!token)
-        throw new UsageError(`stage ${name}: set EVALAI_TOKEN to the challenge's host token to write to EvalAI`);
-      await cancelAsHost(
-        { config: stage.challenge, store, evalai: new EvalAiClient({ baseUrl: stage.evalai.apiServer, token }) },
-        pk,
-      );
+      await cancelAsHost({ config: stage.challenge, store, evalai: evalaiHost() }, pk);
       return `submission ${pk} cancelled on EvalAI; Pitwall stops its run at its next look`;
     },
     read: async (work) => {

@@ -4,7 +4,8 @@ import type { PollPhase } from './payloads.js';
 import { CANCELLED_ON_EVALAI, type ContainerObservation, type JobObservation, type WorkerActivity } from './ports.js';
 import { attemptStartedAt, type SubmissionRecord, type SubmissionRef, type WorkerAssignmentRecord } from './records.js';
 
-const CANCELLED: Failure = { reason: CANCELLED_ON_EVALAI, failureClass: 'cancelled' };
+/** A run EvalAI shows cancelled: how Observe ends it, wherever it sees so. */
+export const CANCELLED: Failure = { reason: CANCELLED_ON_EVALAI, failureClass: 'cancelled' };
 
 /** What one look at a running attempt found: whether it ends here and why, or goes on. */
 export interface LookVerdict {

@@ -5,21 +5,12 @@ import { pollWaitSeconds, trackOf } from './config.js';
 import { usageAfter } from './cost.js';
 import type { Failure } from './failure-class.js';
 import { moveToOnDemand } from './move-to-on-demand.js';
-import { judgeLook } from './observe-decision.js';
+import { CANCELLED, judgeLook } from './observe-decision.js';
 import type { PollPhase, PollState } from './payloads.js';
-import {
-  CANCELLED_ON_EVALAI,
-  type ControlPlane,
-  cancelledOnEvalAi,
-  currentRecord,
-  isoNow,
-  type JobObservation,
-} from './ports.js';
+import { type ControlPlane, cancelledOnEvalAi, currentRecord, isoNow, type JobObservation } from './ports.js';
 import { evaluationDeadline, evaluationSecondsUsed, type SubmissionRecord, type SubmissionRef } from './records.js';
 import { digest as digestOf, mergeSubmissionResults } from './results-io.js';
 import { watchEvalAiStatuses } from './status-watch.js';
-
-const CANCELLED: Failure = { reason: CANCELLED_ON_EVALAI, failureClass: 'cancelled' };
 
 /**
  * Observe: one look at the submission. The cluster, the workers' heartbeats and the challenge's status watch
