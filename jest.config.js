@@ -49,9 +49,6 @@ const shared = {
 export default {
   // Tests that start servers and run the ASL take a second alone; on 2 busy cores, well over jest's 5 s.
   testTimeout: 30_000,
-  // Jest's default on 2 cores is one worker: the suite would take the sum of its files. Most of a file's
-  // time is waiting on processes and servers, so two share the cores well.
-  maxWorkers: 2,
   projects: TIERS.map(([tier]) => ({
     ...shared,
     displayName: tier,
