@@ -7,8 +7,8 @@ export const SYSTEM_PACKAGES = [
   { commands: ['shellcheck'], packages: ['shellcheck'], for: "the pod scripts' test" },
   // runc: this machine kind's hybrid cgroups refuse crun.
   {
-    commands: ['podman', 'runc'],
-    packages: ['podman', 'runc', 'conmon', 'netavark', 'catatonit'],
+    commands: ['podman', 'runc', 'tini'],
+    packages: ['podman', 'runc', 'conmon', 'netavark', 'catatonit', 'tini'],
     for: 'the container tests',
   },
   { commands: ['dockerd'], packages: ['docker.io'], for: 'the Docker test' },

@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +10,7 @@ import {
   agentImage,
   buildLocalImages,
   LEADERBOARD_LABELS,
+  LOCAL_IMAGES,
   LocalRuntime,
   type LocalRuntimeOptions,
 } from '@pitwall/local';
@@ -148,6 +149,32 @@ describe('the container executor, end to end with podman', () => {
   }, 180_000);
 });
 
+describe("logcopy as its container's PID 1", () => {
+  it('stops within seconds when the pod ends while it is still starting, rather than waiting out the grace', () => {
+    // A crashing agent ends its pod a second after logcopy starts. As PID 1, a process gets no signal it has
+    // no handler for: a SIGTERM before logcopy set its handler was lost, and its pod waited the whole grace.
+    const name = `pitwall-logcopy-starting-${process.pid}`;
+    const env = {
+      ...{ SUBMISSION_PK: '1', WORKER: '0', S3_BUCKET: 'pitwall-artifacts', S3_PREFIX: 'submissions/1/w0/' },
+      ...{ DYNAMODB_TABLE: 'pitwall-submissions', AWS_REGION: 'us-east-1', MAX_UPLOAD_BYTES: '1048576' },
+      ...{ STATUS_DIR: '/tmp/status', CHECKPOINT_PATH: '/tmp/checkpoint.json', LOG_DIR: '/tmp/logs' },
+      ...{ S3_ENDPOINT: 'http://127.0.0.1:9', DYNAMODB_ENDPOINT: 'http://127.0.0.1:9' },
+      ...{ AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' },
+    };
+    try {
+      const envArgs = Object.entries(env).flatMap(([key, value]) => ['--env', `${key}=${value}`]);
+      podman('run', '--detach', '--name', name, '--network', 'none', ...envArgs, LOCAL_IMAGES.logcopy, 'watch');
+      const stopping = Date.now();
+      podman('stop', '--time', '60', name);
+      expect(Date.now() - stopping).toBeLessThan(20_000); // its last flush, to stores it cannot reach
+      // Its own end (0), or SIGTERM's (143) if it came before node set the handler; not SIGKILL's (137).
+      expect(['0', '143']).toContain(podman('inspect', '--format', '{{.State.ExitCode}}', name).trim());
+    } finally {
+      spawnSync('podman', ['rm', '--force', name]);
+    }
+  }, 90_000);
+});
+
 describe('the container executor across a restart of the runtime', () => {
   it('adopts the containers a stopped runtime left running instead of starting new ones', async () => {
     const dir = stateDir();
@@ -284,6 +311,8 @@ describe("the container executor with the machine's GPUs (a fake CDI spec under 
   afterAll(() => rmSync(specFile, { force: true }));
   const withGpus = (devices: string[], options: Partial<LocalRuntimeOptions>) =>
     LocalRuntime.start({ stateDir: stateDir(), ...fast, ...options, gpus: { kind, devices } });
+  /** When a container started and ended, in Unix nanoseconds. */
+  const RAN = '{{.State.StartedAt.UnixNano}} {{.State.FinishedAt.UnixNano}}';
   const envOf = (container: string) => podman('inspect', '--format', '{{json .Config.Env}}', container);
 
   it('gives each Job one GPU, the same to simulator and agent and none to logcopy; a Job waits while none is free', async () => {
@@ -297,16 +326,27 @@ describe("the container executor with the machine's GPUs (a fake CDI spec under 
       await until(() => ended() || runningOf(jobs).length === 3, 120_000);
       expect(runtime.evalai.get(submission.id).stderr).toBe('');
       expect(ended()).toBe(false);
-      // One GPU, two workers: one pod runs, the other Job waits for the GPU without a pod.
-      expect(podsOf(jobs)).toHaveLength(1);
-      const [pod] = podsOf(jobs);
+      // An ended pod stays listed (for its logs): the running one is the one whose containers run.
+      const pod = runningOf(jobs)[0]?.replace(/-(simulator|agent|logcopy)$/, '');
       for (const container of ['simulator', 'agent']) {
         expect(envOf(`${pod}-${container}`)).toContain(`PITWALL_STANDIN_GPU_UUID=${gpu}`);
         expect(envOf(`${pod}-${container}`)).toContain(`PITWALL_GPU_UUID=${gpu}`);
       }
       expect(envOf(`${pod}-logcopy`)).not.toContain(gpu);
       expect(podman('logs', `${pod}-agent`)).toContain(`on GPU ${gpu}`);
-      await until(() => TERMINAL.includes(runtime.evalai.get(submission.id).status), 200_000);
+      // One GPU, two workers: the other Job waits for the GPU, so their agents run one after the other.
+      // Each agent's start and end, looked at until the submission ends (Cleanup then removes the pods).
+      const ran = new Map<string, bigint[]>();
+      await until(() => {
+        for (const agent of containersOf(jobs).filter((name) => name.endsWith('-agent'))) {
+          const times = spawnSync('podman', ['inspect', '--format', RAN, agent], { encoding: 'utf8' }).stdout.trim();
+          if (times) ran.set(agent, times.split(' ').map(BigInt)); // none if Cleanup removed it meanwhile
+        }
+        return ended();
+      }, 200_000);
+      const [first, second] = [...ran.values()].sort((a, b) => Number((a[0] ?? 0n) - (b[0] ?? 0n)));
+      expect(ran.size).toBe(2);
+      expect(second?.[0]).toBeGreaterThan(first?.[1] ?? 0n);
       expect(runtime.evalai.get(submission.id).stderr ?? '').toBe('');
       expect(runtime.evalai.get(submission.id).status).toBe('finished');
       expect(runtime.evalai.get(submission.id).stdout).toContain('Completed 20 out of 20 routes');

@@ -35,6 +35,7 @@ const PROGRAMS = [
   ...['bash', 'sh', 'awk', 'grep', 'sed', 'setsid'],
   ...['basename', 'cat', 'cp', 'cut', 'date', 'dirname', 'env', 'head', 'id', 'ls', 'mkdir', 'mv', 'readlink'],
   ...['rm', 'sleep', 'sort', 'stat', 'tail', 'tee', 'timeout', 'touch', 'tr', 'true', 'false', 'uname', 'wc'],
+  'tini',
 ];
 const PYTHON = '/usr/bin/python3';
 
@@ -90,7 +91,8 @@ export async function buildLocalImages(options: {
       ],
       [LOCAL_IMAGES.logcopy]: [
         'COPY logcopy.mjs /app/logcopy.mjs',
-        'ENTRYPOINT ["node", "/app/logcopy.mjs"]',
+        // As cluster/images/logcopy/Dockerfile: tini as PID 1, so that no SIGTERM is lost while node starts.
+        'ENTRYPOINT ["/usr/bin/tini", "--", "node", "/app/logcopy.mjs"]',
         'CMD ["watch"]',
       ],
       ...Object.fromEntries(

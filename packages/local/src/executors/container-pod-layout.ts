@@ -65,6 +65,8 @@ export class PodLayout {
       ...['--label', `${CONTAINER_LABEL}=holder`],
       ...hardening('1000', this.options.settings.pidsLimit),
       ...mounts,
+      // `sleep` as PID 1 ignores SIGTERM, and the holder keeps nothing that needs a grace.
+      ...['--stop-signal', 'SIGKILL'],
       ...['--entrypoint', 'sleep', this.options.settings.images.logcopy, 'infinity'],
     ];
   }
