@@ -13,6 +13,7 @@ describe("npm test's system packages", () => {
       'conmon',
       'netavark',
       'catatonit',
+      'tini',
       'chromium',
     ]);
     expect(missingPackages(() => true)).toEqual([]);
