@@ -1,5 +1,6 @@
 """The untrusted side: in the participant's image, it imports the participant's agent (TEAM_AGENT,
-TEAM_CONFIG; the LB 2.0 AutonomousAgent interface, unchanged) and answers the referee's calls on it."""
+TEAM_CONFIG; the LB 2.0 AutonomousAgent interface, unchanged) and answers the referee's calls on it: a new
+agent for each route, as the evaluator builds one, until the referee closes the channel."""
 
 import argparse
 import importlib.util
@@ -8,9 +9,10 @@ import socket
 import sys
 import time
 import traceback
+from types import SimpleNamespace
 
 from .channel import Channel, ChannelError
-from .referee_link import BUFFER_NAME, SOCKET_NAME
+from .referee_link import BUFFER_NAME, DTYPES, SOCKET_NAME
 from .shared_buffer import ReadBuffer
 
 try:  # the agent's own arrays, viewed in the shared buffer without a copy, when it has numpy
@@ -19,13 +21,21 @@ except ImportError:  # pragma: no cover - a plain memoryview then
     numpy = None
 
 
-def load_agent(path, host="", port=0):
-    """The agent class the module names with get_entry_point(), built as the evaluator builds it."""
+def load_agent_class(path):
+    """The agent class the module names with get_entry_point(), imported once as the evaluator imports it."""
     spec = importlib.util.spec_from_file_location("team_agent", path)
     module = importlib.util.module_from_spec(spec)
     sys.modules["team_agent"] = module
     spec.loader.exec_module(module)
-    return getattr(module, module.get_entry_point())(host, port, False)
+    return getattr(module, module.get_entry_point())
+
+
+def _point(point):
+    """A plan point as the agent reads carla.Transform's location (and a GNSS fix's keys as they are)."""
+    if {"x", "y", "z"} <= set(point):
+        location = SimpleNamespace(x=point["x"], y=point["y"], z=point["z"])
+        return SimpleNamespace(location=location, rotation=SimpleNamespace(pitch=0.0, yaw=0.0, roll=0.0))
+    return point
 
 
 def controls_of(control):
@@ -36,30 +46,40 @@ def controls_of(control):
 
 
 class AgentHost:
-    def __init__(self, channel, folder, agent):
+    def __init__(self, channel, folder, agent_class):
         self._channel = channel
         self._folder = folder
-        self._agent = agent
+        self._agent_class = agent_class
+        self._agent = None
         self._buffer = None
         self._slots = {}
 
     def serve(self):
-        """Answers calls until destroy; an agent's exception is an answer (not ok), never a crash of the host."""
+        """Answers calls until the referee closes; an agent's exception is an answer (not ok), never a crash
+        of the host."""
         while True:
-            message = self._channel.receive(timeout_seconds=24 * 3600)
+            try:
+                message = self._channel.receive(timeout_seconds=24 * 3600)
+            except ChannelError:
+                return  # the referee hung up: its evaluation is over
             op = message.get("op")
+            if op == "close":
+                return
             try:
                 result = self._answer(op, message)
                 self._channel.send({"ok": True, "result": result})
             except Exception as error:  # the agent's own failure, reported to the referee
                 traceback.print_exc()
                 self._channel.send({"ok": False, "error": f"{type(error).__name__}: {error}"})
-            if op == "destroy":
-                return
 
     def _answer(self, op, message):
-        if op == "setup":
+        if op == "setup":  # a route begins: a new agent, as the evaluator builds one for each route
+            self._agent = self._agent_class("", 0, False)
             return self._agent.setup(message.get("config"))
+        if op == "plan":
+            gps = [(_point(point), option) for point, option in message["gps"]]
+            world = [(_point(point), option) for point, option in message["world"]]
+            return self._agent.set_global_plan(gps, world)
         if op == "sensors":
             return self._agent.sensors()
         if op == "buffer":
@@ -69,7 +89,8 @@ class AgentHost:
         if op == "step":
             return controls_of(self._agent.run_step(self._input_data(message["sensors"]), message["timestamp"]))
         if op == "destroy":
-            return self._agent.destroy()
+            agent, self._agent = self._agent, None
+            return agent.destroy()
         raise ValueError(f"unknown operation {op!r}")
 
     def _input_data(self, headers):
@@ -82,6 +103,9 @@ class AgentHost:
             view = self._buffer.view(offset, header["size"])
             if numpy is not None:
                 view = numpy.frombuffer(view, dtype=header["dtype"]).reshape(header["shape"])
+            else:  # a flat view of the items, still no copy
+                codes = {name: code for code, name in DTYPES.items()}
+                view = view.cast(codes.get(header["dtype"], "B"))
             data[ident] = (header["frame"], view)
         return data
 
@@ -109,7 +133,7 @@ def main(argv=None):
     parser.add_argument("--connect-timeout", type=float, default=60)
     args = parser.parse_args(argv)
     channel = connect(args.channel, args.connect_timeout)
-    AgentHost(channel, args.channel, load_agent(args.agent)).serve()
+    AgentHost(channel, args.channel, load_agent_class(args.agent)).serve()
 
 
 if __name__ == "__main__":

@@ -92,6 +92,7 @@ class WellBehaved(unittest.TestCase):
             self.assertEqual(controls["steer"], 1.0)  # clamped, and said
             self.assertEqual(proxy.notes, ["steer 2.0 clamped to 1.0"])
             proxy.destroy()
+            link.close()
             self.assertEqual(host.wait(timeout=10), 0)
             with open(out) as file:
                 self.assertEqual(json.load(file), [{"frame": 41, "first": "0708090a", "size": 8192, "speed": 3.5, "t": 2.05}])
