@@ -134,13 +134,12 @@ async function stopServing(): Promise<number | null> {
   return exited;
 }
 
-/** `pitwall serve --check`: its exit code and what it printed (asynchronously: the emulator is this process's). */
-function check(stageFile: string): Promise<{ status: number | null; printed: string }> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'packages/cli/src/main.ts', 'serve', '--stage', stageFile, '--check'],
-    { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+/** A `pitwall` command: its exit code and what it printed (asynchronously: the emulator is this process's). */
+function pitwall(...args: string[]): Promise<{ status: number | null; printed: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'packages/cli/src/main.ts', ...args], {
+    cwd: repo,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let printed = '';
   child.stdout.on('data', (chunk: Buffer) => {
     printed += chunk.toString();
@@ -150,6 +149,9 @@ function check(stageFile: string): Promise<{ status: number | null; printed: str
   });
   return new Promise((resolve) => child.on('close', (status) => resolve({ status, printed })));
 }
+
+/** `pitwall serve --check`. */
+const check = (stageFile: string) => pitwall('serve', '--stage', stageFile, '--check');
 
 describe('pitwall serve --check', () => {
   it("asks EvalAI once whether it answers and the token is a host's of the challenge, and says so", async () => {
@@ -244,12 +246,11 @@ describe('pitwall serve --stage <machine stage>', () => {
     expect(printed()).not.toMatch(/\n\s+at /); // no stack trace
   }, 240_000);
 
-  it("takes submissions from EvalAI's REST queue proxy, one refused with its reason, and stops cleanly", async () => {
+  it("takes submissions from EvalAI's REST queue proxy, one refused with its reason, shows them to the operator commands by its stage, and stops cleanly", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pitwall-serve-proxy-'));
     const { evalai, url } = await startEmulator({ queueName: 'carla-leaderboard-2010-queue' });
-    const { printed } = serve(
-      writeStage(dir, { apiServer: url, queueName: 'carla-leaderboard-2010-queue', relaySeconds: 1 }),
-    );
+    const stage = writeStage(dir, { apiServer: url, queueName: 'carla-leaderboard-2010-queue', relaySeconds: 1 });
+    const { printed } = serve(stage);
     await until(() => printed().includes('Pitwall serves challenge 2010'), 60_000);
     expect(printed()).toContain("EvalAI's queue carla-leaderboard-2010-queue (through its REST proxy)");
 
@@ -258,7 +259,23 @@ describe('pitwall serve --stage <machine stage>', () => {
     await until(() => evalai.get(good).status === 'finished' && evalai.get(refused).status === 'failed', 120_000);
     expect(evalai.get(refused).stderr).toMatch(/image/i);
     expect(evalai.queued).toEqual([]); // every message taken and deleted
+
+    // The operator commands reach the serving machine by its stage, its stores and EvalAI as the host.
+    const listed = await pitwall('list', '--stage', stage);
+    expect(listed.status).toBe(0);
+    expect(listed.printed).toMatch(new RegExp(`\\b${good}\\b.*Team Proxy.*finished`));
+    expect(listed.printed).toMatch(new RegExp(`\\b${refused}\\b.*Team Elsewhere.*failed`));
+    const shown = await pitwall('show', String(good), '--stage', stage);
+    expect(shown.status).toBe(0);
+    expect(shown.printed).toContain('Team Proxy');
+    expect(shown.printed).toMatch(/EvalAI[^\n]*finished/);
     expect(await stopServing()).toBe(0);
+    const stopped = await pitwall('list', '--stage', stage);
+    expect(stopped).toEqual({
+      status: 2, // the user's to sort out
+      printed: expect.stringMatching(/^pitwall: pitwall serve is not running for stage .*start it with/),
+    });
+    expect(stopped.printed).not.toMatch(/unknown key machine|\n\s+at /);
   }, 240_000);
 
   it('runs the Jobs on another Kubernetes cluster through a kubeconfig, their logcopy reaching this machine', async () => {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { parse } from 'yaml';
 import {
   type MachineStageConfig,
   parseMachineStage,
@@ -34,6 +35,16 @@ export function loadStage(stage: string): StageConfig {
 export function loadMachineStage(stage: string): MachineStageConfig {
   const { text, source } = readStageFile(stage);
   return parseMachineStage(text, source);
+}
+
+/** Whether a stage is a machine's (`pitwall serve`): its file has a `machine` section. Unreadable: no. */
+export function isMachineStage(stage: string): boolean {
+  try {
+    const parsed: unknown = parse(readStageFile(stage).text);
+    return typeof parsed === 'object' && parsed !== null && 'machine' in parsed;
+  } catch {
+    return false; // the deployed stage's loading says what is wrong with the file
+  }
 }
 
 export { type MachineStageConfig, type StageConfig, StageConfigError };

@@ -6,7 +6,7 @@ import { sourceOf } from './sources.js';
 
 /** `cost`: GPU-hours and money per team and per phase, at the stage's prices. */
 export async function costCommand(io: CliIo, options: CostOptions): Promise<void> {
-  const source = await sourceOf(options);
+  const source = await sourceOf(options, io);
   const records = await source.read(() => source.store.listAll());
   const report = costReport(records, source.challenge.prices, systemClock.now(), {
     ...(options.since ? { from: options.since } : {}),

@@ -4,7 +4,7 @@ import { sourceOf } from './sources.js';
 
 /** `leaderboard`: per phase, the best entry of each team first, as participants see it. */
 export async function leaderboardCommand(io: CliIo, options: { json?: boolean; stage?: string }): Promise<void> {
-  const source = await sourceOf(options);
+  const source = await sourceOf(options, io);
   const entries = await source.read(() => source.leaderboard());
   if (options.json) {
     io.out(JSON.stringify(entries, null, 2));

@@ -5,7 +5,7 @@ import { recordOf, type Source, sourceOf } from './sources.js';
 
 /** `logs`: each worker's log of one container, or `--follow` until the submission ends. */
 export async function logsCommand(io: CliIo, pk: number, options: LogsOptions): Promise<void> {
-  const source = await sourceOf(options);
+  const source = await sourceOf(options, io);
   const record = await recordOf(source, pk, options.stage);
   const workers = (record.plan?.workers ?? []).map((w) => w.worker);
   if (options.worker !== undefined && !workers.includes(options.worker)) {

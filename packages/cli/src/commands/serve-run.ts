@@ -1,45 +1,22 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { EvalAiClient } from '@pitwall/adapters';
 import { loadMachineStage, type MachineStageConfig } from '@pitwall/deploy/stage-file';
 import { EvalAiUnavailableError, isTerminal } from '@pitwall/domain';
-import { LocalRuntime, type LocalRuntimeOptions, type ServerIntake } from '@pitwall/local';
+import {
+  LOCAL_BUCKET,
+  LOCAL_REGION,
+  LOCAL_TABLE,
+  LocalRuntime,
+  type LocalRuntimeOptions,
+  type ServerIntake,
+} from '@pitwall/local';
 import { explained } from '../explained.js';
 import { type CliIo, CommandFailedError, UsageError } from '../io.js';
+import { expandHome, hostToken, recordServing, serveStateDir } from './machine-state.js';
 
-/** Where the host token is read when the stage names no file. */
-export const TOKEN_VARIABLE = 'PITWALL_EVALAI_TOKEN';
 /** How often `serve` looks at its submissions to say what changed. */
 const WATCH_MS = 2000;
-
-/** A path as a shell reads it: `~/` is the user's home folder. */
-const expandHome = (path: string) => resolve(path.startsWith('~/') ? join(homedir(), path.slice(2)) : path);
-
-/** The host token: from the stage's tokenFile, or from PITWALL_EVALAI_TOKEN; never from the command line. */
-export function hostToken(stage: MachineStageConfig, env: NodeJS.ProcessEnv, io: CliIo): string {
-  const file = stage.evalai.tokenFile && expandHome(stage.evalai.tokenFile);
-  if (!file) {
-    const token = env[TOKEN_VARIABLE]?.trim();
-    if (!token) {
-      throw new UsageError(`no EvalAI host token: set evalai.tokenFile in the stage, or ${TOKEN_VARIABLE}`);
-    }
-    return token;
-  }
-  let token: string;
-  try {
-    token = readFileSync(file, 'utf8').trim();
-    if (statSync(file).mode & 0o077) {
-      io.err(`pitwall: warning: ${file} can be read by other users of this machine: chmod 600 ${file}`);
-    }
-  } catch (error) {
-    throw new UsageError(`cannot read the EvalAI host token from ${file} (${(error as NodeJS.ErrnoException).code})`, {
-      cause: error,
-    });
-  }
-  if (!token) throw new UsageError(`the EvalAI host token file ${file} is empty`);
-  return token;
-}
 
 /** What `serve` runs: the stage turned into the runtime's options. */
 export function serveOptions(stageName: string, stage: MachineStageConfig, token: string): LocalRuntimeOptions {
@@ -47,11 +24,8 @@ export function serveOptions(stageName: string, stage: MachineStageConfig, token
   const intake: ServerIntake = evalai.queueArn
     ? { hostQueueArn: evalai.queueArn }
     : { queueName: evalai.queueName ?? '', everyMs: evalai.relaySeconds * 1000 };
-  const safeName = stageName.replace(/\.ya?ml$/, '').replace(/[^A-Za-z0-9_-]+/g, '-');
   return {
-    stateDir: machine.stateDir
-      ? expandHome(machine.stateDir)
-      : join(process.env.PITWALL_STATE_DIR || '.pitwall', `serve-${safeName}`),
+    stateDir: serveStateDir(stageName, stage),
     executor: machine.executor,
     ...(machine.images ? { images: machine.images } : {}),
     // A cluster's GPUs are its device plugin's to give.
@@ -195,6 +169,11 @@ export async function serveCommand(io: CliIo, options: { stage: string; check?: 
   io.out(`  dashboard ${runtime.endpoints.dashboard}`);
   if (runtime.endpoints.publicStatus) io.out(`  public status page ${runtime.endpoints.publicStatus}`);
   io.out('Ctrl-C stops it; a restart on the same state folder carries on.');
+  const { dynamodb, s3, sqs, queueUrl } = runtime.endpoints;
+  const forget = recordServing(runtimeOptions.stateDir, {
+    ...{ dynamodb, s3, sqs, queueUrl },
+    ...{ region: LOCAL_REGION, table: LOCAL_TABLE, bucket: LOCAL_BUCKET },
+  });
   const stopWatching = watch(runtime, io);
   await new Promise<void>((done) => {
     process.once('SIGINT', done);
@@ -202,5 +181,6 @@ export async function serveCommand(io: CliIo, options: { stage: string; check?: 
   });
   io.out('Stopping…');
   stopWatching();
+  forget();
   await runtime.stop();
 }

@@ -7,13 +7,15 @@ import type {
 } from '@pitwall/adapters';
 import {
   type ChallengeConfig,
+  cancelAsHost,
   OperatorActionRefusedError,
+  publishedLeaderboard,
   queuePlaces,
   type SubmissionQueue,
   type SubmissionRecord,
   systemClock,
 } from '@pitwall/domain';
-import { UsageError } from '../io.js';
+import { type CliIo, UsageError } from '../io.js';
 
 /** Where the operator commands read: the running local stack, or a deployed stage with the host's AWS credentials. */
 export interface Source {
@@ -42,13 +44,33 @@ export interface Source {
 }
 
 /**
- * Where a command reads: the running local stack, or a deployed stage (`--stage`) with the host's AWS
- * credentials. Each is loaded only when asked for: a command on a stage never loads the local runtime.
+ * Where a command reads: the running local stack, a machine serving a challenge (`--stage` of a machine
+ * stage), or a deployed stage (`--stage`) with the host's AWS credentials. Each is loaded only when asked
+ * for: a command on a stage never loads the local runtime.
  */
-export async function sourceOf(options: { stage?: string }): Promise<Source> {
-  return options.stage
-    ? (await import('./stage-source.js')).stageSource(options.stage)
-    : (await import('./local-source.js')).localSource();
+export async function sourceOf(options: { stage?: string }, io: CliIo): Promise<Source> {
+  if (!options.stage) return (await import('./local-source.js')).localSource();
+  const { isMachineStage } = await import('@pitwall/deploy/stage-file');
+  return isMachineStage(options.stage)
+    ? (await import('./machine-source.js')).machineSource(options.stage, io)
+    : (await import('./stage-source.js')).stageSource(options.stage);
+}
+
+/**
+ * What a source that reaches EvalAI as the challenge's host does alike (a deployed stage, a serving
+ * machine): the board Pitwall published, and a cancel as the host.
+ */
+export function asHost(
+  parts: Pick<Source, 'store' | 'artifacts' | 'challenge' | 'evalaiHost'>,
+): Pick<Source, 'leaderboard' | 'cancel'> {
+  const { store, artifacts, challenge: config } = parts;
+  return {
+    leaderboard: () => publishedLeaderboard({ config, store, artifacts }),
+    cancel: async (pk) => {
+      await cancelAsHost({ config, store, evalai: parts.evalaiHost() }, pk);
+      return `submission ${pk} cancelled on EvalAI; Pitwall stops its run at its next look`;
+    },
+  };
 }
 
 /** Each waiting submission's place, as the scheduler would order them now. */

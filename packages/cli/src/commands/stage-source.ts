@@ -11,10 +11,9 @@ import {
   S3ArtifactStore,
 } from '@pitwall/adapters';
 import { loadStage, type StageConfig } from '@pitwall/deploy/stage-file';
-import { cancelAsHost, publishedLeaderboard } from '@pitwall/domain';
 import { asUsageError } from '../explained.js';
 import { UsageError } from '../io.js';
-import type { Source } from './sources.js';
+import { asHost, type Source } from './sources.js';
 
 /**
  * A deployed stage, from stages/<stage>.yml: its region, table and bucket, through the AWS credential chain
@@ -40,27 +39,21 @@ export function stageSource(name: string): Source {
       throw new UsageError(`stage ${name}: set EVALAI_TOKEN to the challenge's host token to write to EvalAI`);
     return new EvalAiClient({ baseUrl: stage.evalai.apiServer, token });
   };
+  const host = { store, artifacts, challenge: stage.challenge, evalaiHost };
   return {
-    store,
+    ...host,
+    ...asHost(host),
     admissions: new DynamoDbAdmissionLedger(documents, stage.storage.table),
-    artifacts,
     evalaiStatus: async (pk) =>
       token
         ? (await new EvalAiClient({ baseUrl: stage.evalai.apiServer, token }).getSubmission(pk)).status
         : 'not asked (set EVALAI_TOKEN to the host token to see it)',
-    evalaiHost,
-    challenge: stage.challenge,
     queue: () => {
       // The host's own queue (use_host_sqs), or the one the stage's foundation service creates.
       const queue = stage.evalai.queueArn
         ? queueOf(stage.evalai.queueArn)
         : { region: stage.region, name: `pitwall-${basename(name).replace(/\.ya?ml$/, '')}-submissions` };
       return openSubmissionQueue(createSqsClient({ region: queue.region }), queue);
-    },
-    leaderboard: () => publishedLeaderboard({ config: stage.challenge, store, artifacts }),
-    cancel: async (pk) => {
-      await cancelAsHost({ config: stage.challenge, store, evalai: evalaiHost() }, pk);
-      return `submission ${pk} cancelled on EvalAI; Pitwall stops its run at its next look`;
     },
     read: async (work) => {
       try {

@@ -33,7 +33,7 @@ export interface ListOptions {
 
 /** `list`: every submission, its status or place in the queue, progress, failure and why, in 120 columns. */
 export async function listCommand(io: CliIo, options: ListOptions): Promise<void> {
-  const source = await sourceOf(options);
+  const source = await sourceOf(options, io);
   const records = await source.read(() => source.store.listAll());
   const shown = records.filter(
     (r) =>
@@ -80,7 +80,7 @@ export async function listCommand(io: CliIo, options: ListOptions): Promise<void
 
 /** `show`: one submission, its attempt, workers, timeline, cost, estimate and what EvalAI shows. */
 export async function showCommand(io: CliIo, pk: number, options: { json?: boolean; stage?: string }): Promise<void> {
-  const source = await sourceOf(options);
+  const source = await sourceOf(options, io);
   const record = await recordOf(source, pk, options.stage);
   const workers = record.plan?.workers ?? [];
   const activity = await source.read(() =>
