@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -270,12 +270,23 @@ describe('pitwall serve --stage <machine stage>', () => {
     expect(shown.printed).toContain('Team Proxy');
     expect(shown.printed).toMatch(/EvalAI[^\n]*finished/);
     expect(await stopServing()).toBe(0);
+    // Stopped, its state folder still answers them: its stores opened for the command, the folder free after.
     const stopped = await pitwall('list', '--stage', stage);
-    expect(stopped).toEqual({
-      status: 2, // the user's to sort out
-      printed: expect.stringMatching(/^pitwall: pitwall serve is not running for stage .*start it with/),
+    expect(stopped.status).toBe(0);
+    expect(stopped.printed).toMatch(new RegExp(`\\b${good}\\b.*Team Proxy.*finished`));
+    expect((await pitwall('show', String(refused), '--stage', stage)).printed).toContain('Team Elsewhere');
+    expect(existsSync(join(dir, 'state', 'runtime.lock'))).toBe(false);
+    // A machine stage that never ran here is said in one line, not "unknown key machine".
+    const elsewhere = writeStage(mkdtempSync(join(tmpdir(), 'pitwall-serve-never-')), {
+      apiServer: url,
+      queueName: 'q',
     });
-    expect(stopped.printed).not.toMatch(/unknown key machine|\n\s+at /);
+    const never = await pitwall('list', '--stage', elsewhere);
+    expect(never).toEqual({
+      status: 2,
+      printed: expect.stringMatching(/^pitwall: pitwall serve has not run for stage /),
+    });
+    expect(never.printed).not.toMatch(/unknown key machine|\n\s+at /);
   }, 240_000);
 
   it('runs the Jobs on another Kubernetes cluster through a kubeconfig, their logcopy reaching this machine', async () => {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { closeAll } from './closers.js';
 import { registerActionCommands } from './commands/actions.js';
 import { registerCostCommand } from './commands/cost.js';
 import { registerLeaderboardCommand } from './commands/leaderboard.js';
@@ -54,21 +55,28 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     await program.parseAsync([...argv], { from: 'user' });
     return 0;
   } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
-    if (error instanceof UsageError) {
-      io.err(`pitwall: ${error.message}`);
-      return 2;
-    }
-    if (error instanceof CommandFailedError) {
-      io.err(`pitwall: ${error.message}`);
-      return 1;
-    }
-    // Anything else is a defect or a failure underneath: one line for the user, the stack only on request.
-    // Node's own errors can come from another realm (a test's VM), so not `instanceof Error`: read them by shape.
-    const { message = String(error), stack } = (typeof error === 'object' && error !== null ? error : {}) as Error;
-    const debug = Boolean(process.env.PITWALL_DEBUG);
-    const detail = debug ? (stack ?? message) : message;
-    io.err(`pitwall: ${detail}${debug ? '' : ' (PITWALL_DEBUG=1 prints where it came from)'}`);
+    return failureCode(error, io);
+  } finally {
+    await closeAll();
+  }
+}
+
+/** The exit code of a command that threw, and the one line it prints. */
+function failureCode(error: unknown, io: CliIo): number {
+  if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+  if (error instanceof UsageError) {
+    io.err(`pitwall: ${error.message}`);
+    return 2;
+  }
+  if (error instanceof CommandFailedError) {
+    io.err(`pitwall: ${error.message}`);
     return 1;
   }
+  // Anything else is a defect or a failure underneath: one line for the user, the stack only on request.
+  // Node's own errors can come from another realm (a test's VM), so not `instanceof Error`: read them by shape.
+  const { message = String(error), stack } = (typeof error === 'object' && error !== null ? error : {}) as Error;
+  const debug = Boolean(process.env.PITWALL_DEBUG);
+  const detail = debug ? (stack ?? message) : message;
+  io.err(`pitwall: ${detail}${debug ? '' : ' (PITWALL_DEBUG=1 prints where it came from)'}`);
+  return 1;
 }

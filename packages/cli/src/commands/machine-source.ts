@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import {
   createDocumentClient,
   createS3Client,
@@ -10,19 +11,24 @@ import {
 } from '@pitwall/adapters';
 import { loadMachineStage, type MachineStageConfig } from '@pitwall/deploy/stage-file';
 import { S3RVER_CREDENTIALS } from '@pitwall/emulators';
+import { closeWhenDone } from '../closers.js';
 import { asUsageError } from '../explained.js';
 import { type CliIo, UsageError } from '../io.js';
-import { hostToken, readServing, serveStateDir } from './machine-state.js';
+import { hostToken, readServing, type ServingMachine, serveStateDir } from './machine-state.js';
 import { asHost, type Source } from './sources.js';
 
 /** The stores' own keys: they listen on this machine's loopback, where only its users reach them. */
 const DYNALITE_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
+type Stores = Pick<Source, 'store' | 'admissions' | 'artifacts'>;
+
 /**
- * A machine serving a challenge (`pitwall serve --stage <stage>`), while it runs: its stores, as its state
- * folder's serving.json says, and EvalAI as the challenge's host with the stage's token.
+ * A machine serving a challenge (`pitwall serve --stage <stage>`): while it runs, its stores as its state
+ * folder's serving.json says; stopped, its state folder's stores opened for the command (the folder held
+ * meanwhile, so that a serve starting then waits for nothing but says it is busy). EvalAI is asked as the
+ * challenge's host with the stage's token.
  */
-export function machineSource(name: string, io: CliIo): Source {
+export async function machineSource(name: string, io: CliIo): Promise<Source> {
   let stage: MachineStageConfig;
   try {
     stage = loadMachineStage(name);
@@ -31,31 +37,21 @@ export function machineSource(name: string, io: CliIo): Source {
   }
   const stateDir = serveStateDir(name, stage);
   const machine = readServing(stateDir);
-  if (!machine) {
-    throw new UsageError(
-      `pitwall serve is not running for stage ${name} (nothing in ${stateDir} says so): start it with \`pitwall serve --stage ${name}\``,
-    );
+  if (!machine && !existsSync(stateDir)) {
+    throw new UsageError(`pitwall serve has not run for stage ${name} here (no state in ${stateDir})`);
   }
-  const documents = createDocumentClient({
-    region: machine.region,
-    endpoint: machine.dynamodb,
-    credentials: DYNALITE_CREDENTIALS,
-  });
-  const s3 = createS3Client({ region: machine.region, endpoint: machine.s3, credentials: S3RVER_CREDENTIALS });
-  const store = new DynamoDbSubmissionStore(documents, machine.table);
-  const artifacts = new S3ArtifactStore(s3, machine.bucket);
+  const stores = machine ? runningStores(machine) : await stoppedStores(stateDir);
   const evalai = () => new EvalAiClient({ baseUrl: stage.evalai.apiServer, token: hostToken(stage, process.env, io) });
-  const host = { store, artifacts, challenge: stage.challenge, evalaiHost: evalai };
+  const host = { ...stores, challenge: stage.challenge, evalaiHost: evalai };
   return {
     ...host,
     ...asHost(host),
-    admissions: new DynamoDbAdmissionLedger(documents, machine.table),
     evalaiStatus: async (pk) => (await evalai().getSubmission(pk)).status,
-    queue: async () =>
-      new SqsSubmissionQueue(
-        createSqsClient({ region: machine.region, endpoint: machine.sqs, credentials: DYNALITE_CREDENTIALS }),
-        machine.queueUrl,
-      ),
+    queue: async () => {
+      if (!machine) throw new UsageError(`stage ${name}: pitwall serve is stopped; start it to requeue`);
+      const sqs = createSqsClient({ region: machine.region, endpoint: machine.sqs, credentials: DYNALITE_CREDENTIALS });
+      return new SqsSubmissionQueue(sqs, machine.queueUrl);
+    },
     read: async (work) => {
       try {
         return await work();
@@ -69,4 +65,41 @@ export function machineSource(name: string, io: CliIo): Source {
       }
     },
   };
+}
+
+function runningStores(machine: ServingMachine): Stores {
+  const { region, table, bucket } = machine;
+  const documents = createDocumentClient({ region, endpoint: machine.dynamodb, credentials: DYNALITE_CREDENTIALS });
+  const s3 = createS3Client({ region, endpoint: machine.s3, credentials: S3RVER_CREDENTIALS });
+  return {
+    store: new DynamoDbSubmissionStore(documents, table),
+    admissions: new DynamoDbAdmissionLedger(documents, table),
+    artifacts: new S3ArtifactStore(s3, bucket),
+  };
+}
+
+/** The state folder's own stores, started for this command and closed after it; the folder held meanwhile. */
+async function stoppedStores(stateDir: string): Promise<Stores> {
+  const local = await import('@pitwall/local');
+  const release = await Promise.resolve()
+    .then(() => local.lockStateDir(stateDir))
+    .catch((error: unknown) => {
+      throw asUsageError(error);
+    });
+  try {
+    const stores = await local.startLocalStores({
+      table: local.LOCAL_TABLE,
+      bucket: local.LOCAL_BUCKET,
+      region: local.LOCAL_REGION,
+      directory: stateDir,
+    });
+    closeWhenDone(async () => {
+      await stores.close();
+      release();
+    });
+    return stores;
+  } catch (error) {
+    release();
+    throw error;
+  }
 }
