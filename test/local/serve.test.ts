@@ -269,6 +269,10 @@ describe('pitwall serve --stage <machine stage>', () => {
     expect(shown.status).toBe(0);
     expect(shown.printed).toContain('Team Proxy');
     expect(shown.printed).toMatch(/EvalAI[^\n]*finished/);
+    const logs = await pitwall('logs', String(good), '--stage', stage, '--worker', '0');
+    expect(logs).toEqual({ status: 0, printed: expect.stringContaining('the evaluation is complete') });
+    const cost = await pitwall('cost', '--stage', stage);
+    expect(cost).toEqual({ status: 0, printed: expect.stringMatching(/│ Team Proxy \(\d+\) +│ 1 +│/) });
     expect(await stopServing()).toBe(0);
     // Stopped, its state folder still answers them: its stores opened for the command, the folder free after.
     const stopped = await pitwall('list', '--stage', stage);
