@@ -67,6 +67,7 @@ def main():
             proxy.run_step(readings, tick * 0.05, step_timeout=10)
             times.append((time.perf_counter() - started) * 1000)
         proxy.destroy()
+        link.close()
         host.wait(timeout=30)
     times.sort()
     p50 = times[len(times) // 2]
