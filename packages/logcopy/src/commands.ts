@@ -19,6 +19,9 @@ export async function runCommand(command: string | undefined, stop: AbortSignal)
     new DynamoDbProgressSink(dynamo, config.table),
   );
   if (command === 'restore') {
+    // A pod stopped while it restores: nothing of it is worth a grace (the next pod restores again).
+    if (stop.aborted) return 143;
+    stop.addEventListener('abort', () => process.exit(143), { once: true });
     const restored = await logcopy.restore();
     console.log(restored.length > 0 ? `restored ${restored.join(', ')}` : 'nothing to restore');
     return 0;

@@ -24,9 +24,8 @@ type Stores = Pick<Source, 'store' | 'admissions' | 'artifacts'>;
 
 /**
  * A machine serving a challenge (`pitwall serve --stage <stage>`): while it runs, its stores as its state
- * folder's serving.json says; stopped, its state folder's stores opened for the command (the folder held
- * meanwhile, so that a serve starting then waits for nothing but says it is busy). EvalAI is asked as the
- * challenge's host with the stage's token.
+ * folder's serving.json says; stopped, its state folder's stores opened for the command, the folder held
+ * meanwhile. EvalAI is asked as the challenge's host with the stage's token.
  */
 export async function machineSource(name: string, io: CliIo): Promise<Source> {
   let stage: MachineStageConfig;
@@ -81,11 +80,12 @@ function runningStores(machine: ServingMachine): Stores {
 /** The state folder's own stores, started for this command and closed after it; the folder held meanwhile. */
 async function stoppedStores(stateDir: string): Promise<Stores> {
   const local = await import('@pitwall/local');
-  const release = await Promise.resolve()
-    .then(() => local.lockStateDir(stateDir))
-    .catch((error: unknown) => {
-      throw asUsageError(error);
-    });
+  let release: () => void;
+  try {
+    release = local.lockStateDir(stateDir); // a serve starting meanwhile says the folder is busy
+  } catch (error) {
+    throw asUsageError(error);
+  }
   try {
     const stores = await local.startLocalStores({
       table: local.LOCAL_TABLE,

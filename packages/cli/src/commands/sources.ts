@@ -17,7 +17,7 @@ import {
 } from '@pitwall/domain';
 import { type CliIo, UsageError } from '../io.js';
 
-/** Where the operator commands read: the running local stack, or a deployed stage with the host's AWS credentials. */
+/** Where the operator commands read: the local stack, a serving machine, or a deployed stage (the host's AWS credentials). */
 export interface Source {
   readonly store: DynamoDbSubmissionStore;
   /** The slots of Pitwall's queue (the same table). */
