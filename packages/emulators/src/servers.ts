@@ -15,6 +15,9 @@ export interface RunningServer {
 /** Where the embedded stores listen: this machine only (a cluster's pods reach them through signed gateways). */
 const LOOPBACK = '127.0.0.1';
 
+/** dynalite and the local SQS check no signature: any key would do; this one, wherever Pitwall signs for them. */
+export const UNSIGNED_SERVER_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
+
 /** s3rver accepts only these credentials. */
 export const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
 

@@ -9,7 +9,12 @@ import {
   type SweepReport,
   systemClock,
 } from '@pitwall/domain';
-import type { EmulatedSubmission, EvalAiEmulator, RunningServer } from '@pitwall/emulators';
+import {
+  type EmulatedSubmission,
+  type EvalAiEmulator,
+  type RunningServer,
+  UNSIGNED_SERVER_CREDENTIALS,
+} from '@pitwall/emulators';
 import { type LambdaEntryPoint, type LambdaHost, readLambdaConfig } from '@pitwall/lambda-kit';
 import { createSqsServer } from 'local-aws-sqs';
 import { startDashboard, startPublicStatus } from './dashboard/dashboard-server.js';
@@ -290,7 +295,7 @@ export class LocalRuntime {
     this.sqs = new SQSClient({
       region: LOCAL_REGION,
       endpoint,
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      credentials: UNSIGNED_SERVER_CREDENTIALS,
     });
     this.clients.push(this.sqs);
     const local = { ...(await createLocalQueues(this.sqs)), endpoint };

@@ -12,7 +12,13 @@ import {
   submissionsTable,
 } from '@pitwall/adapters';
 import { routesFile } from '@pitwall/carla-routes';
-import { type RunningServer, S3RVER_CREDENTIALS, startDynamoDb, startS3 } from '@pitwall/emulators';
+import {
+  type RunningServer,
+  S3RVER_CREDENTIALS,
+  startDynamoDb,
+  startS3,
+  UNSIGNED_SERVER_CREDENTIALS,
+} from '@pitwall/emulators';
 import { type StoresKey, startSignedGateway } from './signed-gateway.js';
 
 export interface LocalStores {
@@ -40,8 +46,6 @@ export interface LocalStoresOptions {
    */
   readonly gateway?: { readonly host: string; readonly key: StoresKey };
 }
-
-const DYNALITE_KEY = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 /**
  * dynalite and s3rver with Pitwall's tables and bucket, the adapters over them, and the public
@@ -76,7 +80,7 @@ export async function startLocalStores(options: LocalStoresOptions): Promise<Loc
               port,
               target: dynamodb.endpoint,
               service: 'dynamodb',
-              storeKey: DYNALITE_KEY,
+              storeKey: UNSIGNED_SERVER_CREDENTIALS,
             }),
           last.dynamodbGateway,
         ),
@@ -97,7 +101,7 @@ export async function startLocalStores(options: LocalStoresOptions): Promise<Loc
     };
     writeFileSync(portsFile, JSON.stringify(ports));
   }
-  const credentials = DYNALITE_KEY;
+  const credentials = UNSIGNED_SERVER_CREDENTIALS;
   const raw = new DynamoDBClient({ region, endpoint: dynamodb.endpoint, credentials });
   const documents = createDocumentClient({ region, endpoint: dynamodb.endpoint, credentials });
   const s3Client = createS3Client({ region, endpoint: s3.endpoint, credentials: S3RVER_CREDENTIALS });

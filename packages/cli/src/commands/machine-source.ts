@@ -1,26 +1,12 @@
 import { existsSync } from 'node:fs';
-import {
-  createDocumentClient,
-  createS3Client,
-  createSqsClient,
-  DynamoDbAdmissionLedger,
-  DynamoDbSubmissionStore,
-  EvalAiClient,
-  S3ArtifactStore,
-  SqsSubmissionQueue,
-} from '@pitwall/adapters';
+import { EvalAiClient } from '@pitwall/adapters';
 import { loadMachineStage, type MachineStageConfig } from '@pitwall/deploy/stage-file';
-import { S3RVER_CREDENTIALS } from '@pitwall/emulators';
 import { closeWhenDone } from '../closers.js';
 import { asUsageError } from '../explained.js';
 import { type CliIo, UsageError } from '../io.js';
-import { hostToken, readServing, type ServingMachine, serveStateDir } from './machine-state.js';
+import { hostToken, readServing, serveStateDir } from './machine-state.js';
 import { asHost, type Source } from './sources.js';
-
-/** The stores' own keys: they listen on this machine's loopback, where only its users reach them. */
-const DYNALITE_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
-
-type Stores = Pick<Source, 'store' | 'admissions' | 'artifacts'>;
+import { queueAt, type StoreClients, storesAt } from './store-clients.js';
 
 /**
  * A machine serving a challenge (`pitwall serve --stage <stage>`): while it runs, its stores as its state
@@ -39,7 +25,7 @@ export async function machineSource(name: string, io: CliIo): Promise<Source> {
   if (!machine && !existsSync(stateDir)) {
     throw new UsageError(`pitwall serve has not run for stage ${name} here (no state in ${stateDir})`);
   }
-  const stores = machine ? runningStores(machine) : await stoppedStores(stateDir);
+  const stores = machine ? storesAt(machine) : await stoppedStores(stateDir);
   const evalai = () => new EvalAiClient({ baseUrl: stage.evalai.apiServer, token: hostToken(stage, process.env, io) });
   const host = { ...stores, challenge: stage.challenge, evalaiHost: evalai };
   return {
@@ -48,8 +34,7 @@ export async function machineSource(name: string, io: CliIo): Promise<Source> {
     evalaiStatus: async (pk) => (await evalai().getSubmission(pk)).status,
     queue: async () => {
       if (!machine) throw new UsageError(`stage ${name}: pitwall serve is stopped; start it to requeue`);
-      const sqs = createSqsClient({ region: machine.region, endpoint: machine.sqs, credentials: DYNALITE_CREDENTIALS });
-      return new SqsSubmissionQueue(sqs, machine.queueUrl);
+      return queueAt(machine);
     },
     read: async (work) => {
       try {
@@ -66,19 +51,8 @@ export async function machineSource(name: string, io: CliIo): Promise<Source> {
   };
 }
 
-function runningStores(machine: ServingMachine): Stores {
-  const { region, table, bucket } = machine;
-  const documents = createDocumentClient({ region, endpoint: machine.dynamodb, credentials: DYNALITE_CREDENTIALS });
-  const s3 = createS3Client({ region, endpoint: machine.s3, credentials: S3RVER_CREDENTIALS });
-  return {
-    store: new DynamoDbSubmissionStore(documents, table),
-    admissions: new DynamoDbAdmissionLedger(documents, table),
-    artifacts: new S3ArtifactStore(s3, bucket),
-  };
-}
-
 /** The state folder's own stores, started for this command and closed after it; the folder held meanwhile. */
-async function stoppedStores(stateDir: string): Promise<Stores> {
+async function stoppedStores(stateDir: string): Promise<StoreClients> {
   const local = await import('@pitwall/local');
   let release: () => void;
   try {

@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { MachineStageConfig } from '@pitwall/deploy/stage-file';
 import { type CliIo, UsageError } from '../io.js';
+import type { EmbeddedStores } from './store-clients.js';
 
 /** A path as a shell reads it: `~/` is the user's home folder. */
 export const expandHome = (path: string) => resolve(path.startsWith('~/') ? join(homedir(), path.slice(2)) : path);
@@ -16,14 +17,9 @@ export function serveStateDir(stageName: string, stage: MachineStageConfig): str
 }
 
 /** What a running `serve` leaves in its state folder for the operator commands: where its stores are. */
-export interface ServingMachine {
-  readonly dynamodb: string;
-  readonly s3: string;
+export interface ServingMachine extends EmbeddedStores {
   readonly sqs: string;
   readonly queueUrl: string;
-  readonly region: string;
-  readonly table: string;
-  readonly bucket: string;
 }
 
 const servingFile = (stateDir: string) => join(stateDir, 'serving.json');
